@@ -1,0 +1,266 @@
+"""The façade: the only module that knows the order of the stages.
+
+load (loader) → validate (schema) → check (checker) → compile (compiler) → evaluate (runners.interpreter).
+Everything a program embedding xeploai needs is importable from here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from xeploai import checker, compiler, loader, schema
+from xeploai.evidence import Evidence, validate_evidence
+from xeploai.evidence import evidence_json_schema as _evidence_json_schema
+from xeploai.ir import Period, Program, Span
+from xeploai.issues import EvidenceError, FrameworkError, Issue
+from xeploai.runners import interpreter
+from xeploai.trace import Result
+
+__all__ = [
+    "EvidenceError",
+    "EvidenceFile",
+    "FrameworkError",
+    "Issue",
+    "Period",
+    "Program",
+    "Result",
+    "TestOutcome",
+    "check_file",
+    "check_paths",
+    "evaluate",
+    "evidence_json_schema",
+    "framework_json_schema",
+    "load_evidence_file",
+    "load_framework",
+    "parse_period",
+    "run_framework_tests",
+]
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One subject's evidence document: who, which period, and the raw evidence values."""
+
+    kind: str
+    subject_id: str
+    name: str | None
+    period: Period | None
+    evidence: Mapping[str, object]
+    source: str
+    spans: Mapping[tuple[str | int, ...], Span]
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """The result of one framework test case."""
+
+    file: str
+    name: str
+    passed: bool
+    messages: tuple[str, ...]
+    span: Span | None
+
+
+def _spans(document: loader.Document) -> tuple[compiler.SpanOf, compiler.StyleOf]:
+    fallback = Span(document.source, 1, 1)
+
+    def span_of(path: compiler.Path) -> Span:
+        return document.span(path) or fallback
+
+    def style_of(path: compiler.Path) -> str:
+        return document.styles.get(tuple(path), "")
+
+    return span_of, style_of
+
+
+def _with_spans(issues: list[tuple[Issue, tuple[int | str, ...]]], span_of: compiler.SpanOf) -> list[Issue]:
+    out = []
+    for issue, path in issues:
+        out.append(Issue(issue.code, issue.message, issue.path, span_of(path), issue.hint, issue.severity))
+    return out
+
+
+def _front_end(path: str | os.PathLike[str]) -> tuple[loader.Document, schema.FrameworkDoc | None, list[Issue]]:
+    """Load, validate and check a framework file; the model is None when validation failed."""
+    document = loader.load_file(path, display=_display(path))
+    span_of, style_of = _spans(document)
+    doc, problems = schema.validate(document.data)
+    if doc is None:
+        return document, None, _with_spans(problems, span_of)
+    return document, doc, checker.check(doc, document.data, span_of, style_of, document.source)
+
+
+def _display(path: str | os.PathLike[str]) -> str:
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
+
+
+def check_file(path: str | os.PathLike[str]) -> list[Issue]:
+    """Every problem of one framework file (an empty list when it is clean)."""
+    try:
+        _, _, issues = _front_end(path)
+    except FrameworkError as error:
+        return list(error.issues)
+    return issues
+
+
+def load_framework(path: str | os.PathLike[str]) -> Program:
+    """Load, check and compile a framework file; raises ``FrameworkError`` with every problem."""
+    document, doc, issues = _front_end(path)
+    errors = [i for i in issues if i.severity == "error"]
+    if doc is None or errors:
+        raise FrameworkError(document.source, issues)
+    span_of, style_of = _spans(document)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return compiler.compile_program(doc, span_of, style_of, document.source, digest)
+
+
+def framework_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """Framework files named or found under directories (``*.yaml`` except ``*.tests.yaml``), sorted."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found.extend(f for f in sorted(p.rglob("*.yaml")) if not f.name.endswith(".tests.yaml"))
+        else:
+            found.append(p)
+    return found
+
+
+def check_paths(paths: Sequence[str | os.PathLike[str]]) -> dict[str, list[Issue]]:
+    """Check framework files (directories are searched for ``*.yaml`` frameworks); file → its issues."""
+    return {str(f): check_file(f) for f in framework_files(paths)}
+
+
+_QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
+
+
+def parse_period(spec: str | int | date | Mapping[str, object]) -> Period:
+    """``2020`` → the calendar year 2020; ``2020-Q3`` → its third quarter; ``{start, end}`` → ad hoc.
+
+    >>> str(parse_period("2021-Q2"))
+    '2021-04-01..2021-06-30'
+    """
+    if isinstance(spec, Mapping):
+        start, end = spec.get("start"), spec.get("end")
+        try:
+            first = start if isinstance(start, date) else date.fromisoformat(str(start))
+            last = end if isinstance(end, date) else date.fromisoformat(str(end))
+        except ValueError as error:
+            raise ValueError(f"a period needs start and end dates (YYYY-MM-DD), not {dict(spec)!r}") from error
+        if last < first:
+            raise ValueError(f"the period ends ({last}) before it starts ({first})")
+        kind = str(spec.get("kind", "ad_hoc"))
+        return Period(first, last, kind)
+    text = str(spec).strip()
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return Period(date(year, 1, 1), date(year, 12, 31), "annual")
+    quarter = _QUARTER.match(text)
+    if quarter:
+        year, q = int(quarter.group(1)), int(quarter.group(2))
+        last_month = 3 * q
+        return Period(date(year, last_month - 2, 1), date(year, last_month, calendar.monthrange(year, last_month)[1]),
+                      "quarterly")
+    if ".." in text:
+        start_text, _, end_text = text.partition("..")
+        return parse_period({"start": start_text, "end": end_text})
+    raise ValueError(f"'{text}' is not a period: write a year (2020), a quarter (2020-Q3) or START..END")
+
+
+def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
+    """Read one subject's evidence document (YAML or JSON): ``subject``, ``period``, ``evidence``."""
+    document = loader.load_file(path, display=_display(path))
+    data = document.data
+    problems: list[Issue] = []
+    if not isinstance(data, dict):
+        raise EvidenceError(document.source, [Issue("wrong-type", "an evidence file is a mapping", "", document.span(()))])
+    for key in data:
+        if key not in ("subject", "period", "evidence", "framework"):
+            problems.append(Issue("unknown-field", f"unknown key '{key}'", str(key), document.span((key,)),
+                                  "an evidence file has subject, period and evidence"))
+    subject = data.get("subject", {})
+    evidence = data.get("evidence", {})
+    if not isinstance(subject, dict) or not isinstance(subject.get("kind", ""), str):
+        problems.append(Issue("wrong-type", "subject must be a mapping with id, name and kind", "subject",
+                              document.span(("subject",))))
+        subject = {}
+    if not isinstance(evidence, dict):
+        problems.append(Issue("wrong-type", "evidence must be a mapping of field: value", "evidence",
+                              document.span(("evidence",))))
+        evidence = {}
+    period = None
+    if "period" in data:
+        try:
+            raw_period = data["period"]
+            period = parse_period(raw_period if isinstance(raw_period, str | int | date | dict) else str(raw_period))
+        except ValueError as error:
+            problems.append(Issue("wrong-type", str(error), "period", document.span(("period",))))
+    if problems:
+        raise EvidenceError(document.source, problems)
+    spans = {tuple(p[1:]): s for p, s in document.spans.items() if p and p[0] == "evidence"}
+    name = subject.get("name")
+    return EvidenceFile(
+        kind=str(subject.get("kind", "")),
+        subject_id=str(subject.get("id", "")),
+        name=str(name) if name is not None else None,
+        period=period,
+        evidence=evidence,
+        source=document.source,
+        spans=spans,
+    )
+
+
+def evaluate(
+    program: Program,
+    kind: str,
+    evidence: Mapping[str, object] | Evidence,
+    *,
+    period: Period,
+    subject_id: str = "",
+    subject_name: str | None = None,
+    source: str = "<evidence>",
+    spans: Mapping[tuple[str | int, ...], Span] | None = None,
+) -> Result:
+    """Evaluate one subject; raises ``EvidenceError`` for evidence that does not fit its declaration.
+
+    Missing evidence is not an error: the outcome says "insufficient evidence" and names the fields.
+    """
+    typed = evidence if isinstance(evidence, Evidence) else validate_evidence(program, kind, evidence, source, spans)
+    trace = interpreter.evaluate(program, kind, typed.values, typed.origins, period)
+    return Result(
+        trace=trace,
+        subject_id=subject_id,
+        subject_kind=kind,
+        subject_name=subject_name,
+        period=period,
+        framework_family=program.info.family,
+        framework_version=program.info.version,
+        framework_source=program.info.source,
+    )
+
+
+def evidence_json_schema(program: Program, kind: str) -> dict[str, object]:
+    """The JSON Schema of one subject kind's evidence, for forms and systems that collect it."""
+    return _evidence_json_schema(program, kind)
+
+
+def framework_json_schema() -> dict[str, object]:
+    """The JSON Schema of the framework format."""
+    return schema.json_schema()
+
+
+def run_framework_tests(paths: Sequence[str | os.PathLike[str]]) -> list[TestOutcome]:
+    """Run the ``*.tests.yaml`` files named or found under directories."""
+    from xeploai import testing  # the test runner is a stage of its own
+
+    return testing.run(paths)

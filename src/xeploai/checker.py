@@ -1,0 +1,406 @@
+"""The checker: semantic checks of a whole framework document, reported all at once.
+
+Input: the validated document model, the plain data (for text checks) and the loader's positions.
+Output: ``Issue`` records (code, message, path, file:line:col, hint). Leaf checks say *what* is wrong; the
+positions are looked up in one place, ``_at``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from pathlib import PurePath
+
+from xeploai import ir, schema
+from xeploai.compiler import (
+    Declarations,
+    Entry,
+    MergedSubject,
+    Path,
+    SpanOf,
+    StyleOf,
+    condition_origin,
+    declarations,
+    field_type,
+    merged_subjects,
+    parse_at_most,
+    subject_scope,
+)
+from xeploai.conditions import parse_condition, reads
+from xeploai.issues import Issue, did_you_mean
+
+_DATE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
+
+
+def check(
+    doc: schema.FrameworkDoc, data: object, span_of: SpanOf, style_of: StyleOf, source: str
+) -> list[Issue]:
+    """Every problem of a framework document, in document order."""
+    issues = [
+        *_check_text(data, (), span_of),
+        *_check_identity(doc, span_of, source),
+        *_check_declarations(doc, span_of),
+    ]
+    decl = declarations(doc)
+    subjects = merged_subjects(doc)
+    for kind, subject_doc in doc.subjects.items():
+        path: Path = ("subjects", kind)
+        if subject_doc.extends and subject_doc.extends not in doc.subjects:
+            issues.append(
+                Issue(
+                    "unknown-declaration",
+                    f"'{kind}' extends '{subject_doc.extends}', which is not a subject kind of this framework",
+                    dotted((*path, "extends")),
+                    span_of((*path, "extends")),
+                    did_you_mean(subject_doc.extends, doc.subjects),
+                )
+            )
+        elif _extends_cycle(doc, kind):
+            issues.append(
+                Issue(
+                    "reference-cycle",
+                    f"'{kind}' extends itself through '{subject_doc.extends}'",
+                    dotted((*path, "extends")),
+                    span_of((*path, "extends")),
+                )
+            )
+        if subject_doc.label is None:
+            issues.append(_missing_label(path, span_of, f"subject kind '{kind}'"))
+        if kind in subjects:
+            issues.extend(_check_subject(doc, subjects[kind], decl, span_of, style_of))
+    issues.sort(key=lambda i: (i.span.line if i.span else 0, i.span.col if i.span else 0))
+    return issues
+
+
+def _extends_cycle(doc: schema.FrameworkDoc, kind: str) -> bool:
+    seen = {kind}
+    current = doc.subjects[kind].extends
+    while current is not None and current in doc.subjects:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = doc.subjects[current].extends
+    return False
+
+
+def _check_text(data: object, path: Path, span_of: SpanOf) -> Iterator[Issue]:
+    """Every string (keys included) must be Unicode NFC."""
+    match data:
+        case str() if unicodedata.normalize("NFC", data) != data:
+            yield Issue(
+                "non-nfc-text",
+                f"text is not in Unicode NFC: '{data[:60]}'",
+                dotted(path),
+                span_of(path),
+                "save the file with composed Vietnamese characters (NFC)",
+            )
+        case dict():
+            for key, value in data.items():
+                if isinstance(key, str) and unicodedata.normalize("NFC", key) != key:
+                    yield Issue("non-nfc-text", f"key is not in Unicode NFC: '{key}'", dotted(path), span_of(path))
+                yield from _check_text(value, (*path, key), span_of)
+        case list():
+            for index, value in enumerate(data):
+                yield from _check_text(value, (*path, index), span_of)
+
+
+def _check_identity(doc: schema.FrameworkDoc, span_of: SpanOf, source: str) -> Iterator[Issue]:
+    match = _DATE_NAME.match(PurePath(source).name)
+    effective = doc.framework.effective_from.isoformat()
+    if match and match.group(1) != effective:
+        path: Path = ("framework", "effective_from")
+        yield Issue(
+            "effective-date-mismatch",
+            f"effective_from is {effective} but the file is named {PurePath(source).name}",
+            dotted(path),
+            span_of(path),
+            f"rename the file to {effective}.yaml or correct the date",
+        )
+    until = doc.framework.effective_until
+    if until is not None and until < doc.framework.effective_from:
+        path = ("framework", "effective_until")
+        yield Issue("invalid-value", f"effective_until {until} is before effective_from", dotted(path), span_of(path))
+
+
+def _check_declarations(doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Issue]:
+    named: list[tuple[Path, list[schema.ScaleValue]]] = [(("levels",), doc.levels)]
+    named += [(("scales", k, "values"), v.values) for k, v in doc.scales.items()]
+    named += [(("enums", k, "values"), v.values) for k, v in doc.enums.items()]
+    for path, values in named:
+        for attr in ("id", "code"):
+            seen: set[str] = set()
+            for index, value in enumerate(values):
+                key = getattr(value, attr)
+                if key in seen:
+                    yield Issue(
+                        "invalid-value",
+                        f"the {attr} '{key}' appears twice",
+                        dotted((*path, index, attr)),
+                        span_of((*path, index, attr)),
+                    )
+                seen.add(key)
+    if ir.LEVEL_SCALE in doc.scales:
+        path = ("scales", ir.LEVEL_SCALE)
+        yield Issue("invalid-value", "'level' is reserved for the level scale", dotted(path), span_of(path))
+    decl_ids = {"scale": doc.scales, "enum": doc.enums, "records": doc.records}
+    for record_id, record in doc.records.items():
+        for name, f in record.fields.items():
+            field_path: Path = ("records", record_id, "fields", name)
+            yield from _check_field(f, field_path, decl_ids, {}, span_of, in_record=True)
+
+
+def _check_field(
+    f: schema.FieldDoc,
+    path: Path,
+    decl_ids: Mapping[str, Mapping[str, object]],
+    siblings: Mapping[str, Entry],
+    span_of: SpanOf,
+    in_record: bool = False,
+) -> Iterator[Issue]:
+    if f.label is None:
+        yield _missing_label(path, span_of, f"field '{path[-1]}'")
+    if f.type in decl_ids:
+        declared = decl_ids[f.type]
+        if f.of is None:
+            yield Issue(
+                "missing-key",
+                f"a field of type {f.type} needs 'of'",
+                dotted(path),
+                span_of(path),
+                "name the " + {"scale": "scale", "enum": "enum", "records": "record type"}[f.type],
+            )
+        elif f.of not in declared:
+            yield Issue(
+                "unknown-declaration",
+                f"'{f.of}' is not a declared {f.type}",
+                dotted((*path, "of")),
+                span_of((*path, "of")),
+                did_you_mean(f.of, declared),
+            )
+        if f.type == "records" and in_record:
+            yield Issue("invalid-value", "records cannot contain records", dotted(path), span_of(path))
+    elif f.of is not None:
+        yield Issue("unknown-key", f"'of' is only for scale, enum and records fields", dotted(path), span_of(path))
+    if f.at_most is not None:
+        other = siblings.get(f.at_most)
+        if other is None:
+            yield Issue(
+                "unknown-reference",
+                f"at_most names '{f.at_most}', which is not a field of this subject kind",
+                dotted((*path, "at_most")),
+                span_of((*path, "at_most")),
+                did_you_mean(f.at_most, siblings),
+            )
+        elif other.doc.type not in ("count", "number", "ratio") or f.type not in ("count", "number", "ratio"):
+            yield Issue(
+                "type-error",
+                f"at_most compares numbers; '{path[-1]}' is {f.type} and '{f.at_most}' is {other.doc.type}",
+                dotted((*path, "at_most")),
+                span_of((*path, "at_most")),
+            )
+    if (f.min is not None or f.max is not None) and f.type not in ("count", "number", "ratio"):
+        yield Issue("invalid-value", f"min and max apply to numbers, not {f.type}", dotted(path), span_of(path))
+
+
+def _check_default(f: schema.FieldDoc, field: ir.FieldDef | None, path: Path, span_of: SpanOf) -> Iterator[Issue]:
+    if f.default is not None and field is not None and field.default is None:
+        yield Issue(
+            "invalid-default",
+            f"default {f.default!r} is not a valid {f.type}",
+            dotted((*path, "default")),
+            span_of((*path, "default")),
+        )
+
+
+def _missing_label(path: Path, span_of: SpanOf, what: str) -> Issue:
+    return Issue(
+        "missing-label",
+        f"{what} has no label",
+        dotted(path),
+        span_of(path),
+        "add label: {vi: ..., en: ...}",
+    )
+
+
+def _check_subject(
+    doc: schema.FrameworkDoc, subject: MergedSubject, decl: Declarations, span_of: SpanOf, style_of: StyleOf
+) -> Iterator[Issue]:
+    decl_ids = {"scale": doc.scales, "enum": doc.enums, "records": doc.records}
+    scope = subject_scope(subject, decl, span_of)
+    own = set(subject.doc.evidence)
+    for name, entry in subject.evidence.items():
+        if name in own:
+            yield from _check_field(entry.doc, entry.path, decl_ids, subject.evidence, span_of)
+            yield from _check_default(entry.doc, scope.fields.get(name), entry.path, span_of)
+    own_paths = {entry.path for entry in (*subject.rules.values(), *subject.caps.values(), *subject.notes.values())}
+    dependencies: dict[str, set[str]] = {}
+    for rule_id, entry in subject.rules.items():
+        expr, found = parse_condition(
+            entry.doc.when,
+            condition_origin((*entry.path, "when"), span_of, style_of),
+            dotted((*entry.path, "when")),
+            scope,
+        )
+        if expr is not None:
+            dependencies[rule_id] = reads(expr)[1]
+        if entry.path in own_paths and entry.path[1] == subject.kind:
+            yield from found
+            yield from _check_cited(doc, entry, span_of, f"rule '{rule_id}'")
+    for group, what in ((subject.caps, "cap"), (subject.notes, "note")):
+        for item_id, entry in group.items():
+            if entry.path[1] != subject.kind:
+                continue
+            _, found = parse_condition(
+                entry.doc.when,
+                condition_origin((*entry.path, "when"), span_of, style_of),
+                dotted((*entry.path, "when")),
+                scope,
+            )
+            yield from found
+            if what == "cap":
+                _, found = parse_at_most(entry.doc.at_most, (*entry.path, "at_most"), scope, span_of, style_of)
+                yield from found
+            yield from _check_cited(doc, entry, span_of, f"{what} '{item_id}'")
+    yield from _check_lists(subject, doc, span_of)
+    yield from _check_cycles(subject, dependencies, span_of)
+
+
+def _check_cited(doc: schema.FrameworkDoc, entry: Entry, span_of: SpanOf, what: str) -> Iterator[Issue]:
+    if entry.doc.label is None:
+        yield _missing_label(entry.path, span_of, what)
+    cite = entry.doc.cite
+    if cite is None:
+        yield Issue(
+            "missing-citation",
+            f"{what} has no citation",
+            dotted(entry.path),
+            span_of(entry.path),
+            "add cite: {doc: <legal_basis id>, at: <article, clause>}",
+        )
+    elif cite.doc not in doc.framework.legal_basis:
+        path = (*entry.path, "cite", "doc")
+        yield Issue(
+            "unknown-document",
+            f"'{cite.doc}' is not in framework.legal_basis",
+            dotted(path),
+            span_of(path),
+            did_you_mean(cite.doc, doc.framework.legal_basis),
+        )
+
+
+def _check_lists(subject: MergedSubject, doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Issue]:
+    level_ids = [v.id for v in doc.levels]
+    upper = level_ids[:-1]
+    lists: list[tuple[Path, list[str]]] = []
+    for entry in (subject.not_classified, subject.not_completed):
+        if entry is not None and entry.path[1] == subject.kind:
+            lists.append((entry.path, entry.doc))
+    if subject.levels is None:
+        path = subject.path
+        yield Issue(
+            "level-mismatch",
+            f"subject kind '{subject.kind}' has no levels",
+            dotted(path),
+            span_of(path),
+            "add levels: with the rules of " + ", ".join(upper),
+        )
+    elif subject.levels.path[1] == subject.kind:
+        given: Mapping[str, list[str]] = subject.levels.doc
+        for level_id, rule_ids in given.items():
+            path = (*subject.levels.path, level_id)
+            if level_id not in upper:
+                hint = (
+                    f"'{level_id}' is the lowest level: it is reached through not_completed"
+                    if level_id == level_ids[-1]
+                    else did_you_mean(level_id, upper)
+                )
+                yield Issue("level-mismatch", f"'{level_id}' is not a level above the lowest", dotted(path),
+                            span_of(path), hint)
+            lists.append((path, rule_ids))
+        missing = [level for level in upper if level not in given]
+        if missing:
+            yield Issue(
+                "level-mismatch",
+                "levels lacks " + ", ".join(missing),
+                dotted(subject.levels.path),
+                span_of(subject.levels.path),
+            )
+        order = [level for level in given if level in upper]
+        if order != [level for level in upper if level in given]:
+            yield Issue(
+                "level-mismatch",
+                "levels are not in the order of the level scale (best first): " + ", ".join(order),
+                dotted(subject.levels.path),
+                span_of(subject.levels.path),
+            )
+        yield from _check_reachable(subject, [level for level in upper if level in given], given, span_of)
+    for path, rule_ids in lists:
+        for index, rule_id in enumerate(rule_ids):
+            if rule_id not in subject.rules:
+                yield Issue(
+                    "not-a-rule",
+                    f"'{rule_id}' is not a rule of '{subject.kind}'",
+                    dotted((*path, index)),
+                    span_of((*path, index)),
+                    did_you_mean(rule_id, subject.rules) or "list rule ids here; write the condition as a rule",
+                )
+
+
+def _check_reachable(
+    subject: MergedSubject, ordered: list[str], given: Mapping[str, list[str]], span_of: SpanOf
+) -> Iterator[Issue]:
+    """A lower level whose rules include all rules of a higher level can only hold when the higher one does."""
+    for i, higher in enumerate(ordered):
+        for lower in ordered[i + 1 :]:
+            if set(given[higher]) <= set(given[lower]):
+                path = (*subject.levels.path, lower) if subject.levels else subject.path
+                yield Issue(
+                    "unreachable-level",
+                    f"'{lower}' can never be the outcome: its rules include all rules of the better level '{higher}'",
+                    dotted(path),
+                    span_of(path),
+                    f"a subject meeting '{lower}' always meets '{higher}' first",
+                )
+                break
+
+
+def _check_cycles(subject: MergedSubject, dependencies: Mapping[str, set[str]], span_of: SpanOf) -> Iterator[Issue]:
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    reported: set[frozenset[str]] = set()
+
+    def visit(rule_id: str, trail: list[str]) -> Iterator[Issue]:
+        state[rule_id] = 1
+        for dep in sorted(dependencies.get(rule_id, ())):
+            if state.get(dep) == 1:
+                cycle = [*trail[trail.index(dep) :], dep]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    entry = subject.rules[dep]
+                    yield Issue(
+                        "reference-cycle",
+                        "rules depend on each other in a cycle: " + " → ".join(cycle),
+                        dotted((*entry.path, "when")),
+                        span_of((*entry.path, "when")),
+                        "a rule cannot depend on itself, directly or through others",
+                    )
+            elif dep in dependencies and state.get(dep) is None:
+                yield from visit(dep, [*trail, dep])
+        state[rule_id] = 2
+
+    for rule_id in sorted(dependencies):
+        if state.get(rule_id) is None:
+            yield from visit(rule_id, [rule_id])
+
+
+def field_type_name(f: schema.FieldDoc) -> str:
+    resolved = field_type(f)
+    return str(resolved) if resolved is not None else f.type

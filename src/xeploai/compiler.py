@@ -1,0 +1,397 @@
+"""The compiler: a checked framework document → the program (IR).
+
+Input: a ``schema.FrameworkDoc`` that the checker found free of errors, and the loader's positions.
+Output: an ``ir.Program`` of frozen dataclasses that knows nothing of YAML or pydantic.
+``declarations`` and ``merged_subjects`` are shared with the checker, which runs on the same view.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from xeploai import ir, schema
+from xeploai.conditions import Scope, match_choice, parse_condition
+from xeploai.issues import FrameworkError, Issue
+
+Path = tuple[str | int, ...]
+SpanOf = Callable[[Path], ir.Span]
+StyleOf = Callable[[Path], str]
+
+
+def text(value: schema.Text | None) -> ir.Text:
+    """A label; the checker has made sure every label the compiler reads is present."""
+    assert value is not None, "the checker reports missing labels before compiling"
+    return ir.Text(value.vi, value.en)
+
+
+@dataclass(frozen=True)
+class Declarations:
+    """The framework-wide declarations every subject kind can use."""
+
+    levels: ir.Scale
+    scales: Mapping[str, ir.Scale]  # grade scales and the level scale
+    enums: Mapping[str, ir.EnumDef]
+    records: Mapping[str, ir.RecordDef]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A subject's entry after inheritance, with the document path it was written at."""
+
+    doc: Any
+    path: Path
+
+
+@dataclass(frozen=True)
+class MergedSubject:
+    kind: str
+    doc: schema.SubjectDoc
+    path: Path
+    evidence: Mapping[str, Entry]
+    rules: Mapping[str, Entry]
+    caps: Mapping[str, Entry]
+    notes: Mapping[str, Entry]
+    not_classified: Entry | None  # a list of rule ids
+    not_completed: Entry | None
+    levels: Entry | None  # a mapping level id → list of rule ids
+
+
+def scale_values(values: list[schema.ScaleValue]) -> tuple[ir.ScaleValue, ...]:
+    return tuple(ir.ScaleValue(v.id, v.code, text(v.label)) for v in values)
+
+
+def field_type(f: schema.FieldDoc) -> ir.ValueType | None:
+    """The value type of a field declaration, or None when ``of`` is missing for a type that needs it."""
+    match f.type:
+        case "bool":
+            return ir.BoolType()
+        case "count":
+            return ir.NumberType(integer=True)
+        case "number" | "ratio":
+            return ir.NumberType()
+        case "date":
+            return ir.DateType()
+        case "text":
+            return ir.TextType()
+        case "level":
+            return ir.OrdinalType(ir.LEVEL_SCALE)
+        case "scale":
+            return ir.OrdinalType(f.of) if f.of else None
+        case "records":
+            return ir.RecordsType(f.of) if f.of else None
+        case "enum":
+            return None  # needs the enum's values: see ``field_def``
+    return None
+
+
+def declarations(doc: schema.FrameworkDoc) -> Declarations:
+    levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), scale_values(doc.levels))
+    scales: dict[str, ir.Scale] = {ir.LEVEL_SCALE: levels}
+    for scale_id, scale_doc in doc.scales.items():
+        scales[scale_id] = ir.Scale(scale_id, text(scale_doc.label), scale_values(scale_doc.values))
+    enums = {
+        enum_id: ir.EnumDef(enum_id, scale_values(enum_doc.values), enum_doc.ordered)
+        for enum_id, enum_doc in doc.enums.items()
+    }
+    records: dict[str, ir.RecordDef] = {}
+    for record_id, record_doc in doc.records.items():
+        fields = tuple(
+            field_def(name, f, enums, scales, None)
+            for name, f in record_doc.fields.items()
+            if field_is_resolvable(f, enums, scales, records_known=set())
+        )
+        records[record_id] = ir.RecordDef(record_id, text(record_doc.label), fields)
+    return Declarations(levels, scales, enums, records)
+
+
+def field_is_resolvable(
+    f: schema.FieldDoc, enums: Mapping[str, ir.EnumDef], scales: Mapping[str, ir.Scale], records_known: set[str] | None
+) -> bool:
+    """Whether ``of`` names something declared (the checker reports it otherwise)."""
+    match f.type:
+        case "scale":
+            return f.of is not None and f.of in scales
+        case "enum":
+            return f.of is not None and f.of in enums
+        case "records":
+            return f.of is not None and (records_known is None or f.of in records_known)
+    return True
+
+
+def field_def(
+    name: str,
+    f: schema.FieldDoc,
+    enums: Mapping[str, ir.EnumDef],
+    scales: Mapping[str, ir.Scale],
+    span: ir.Span | None,
+) -> ir.FieldDef:
+    value_type: ir.ValueType | None
+    if f.type == "enum":
+        assert f.of is not None
+        enum = enums[f.of]
+        value_type = ir.EnumType(enum.id, tuple(v.id for v in enum.values), enum.ordered)
+    else:
+        value_type = field_type(f)
+    assert value_type is not None
+    minimum = _fraction(f.min)
+    maximum = _fraction(f.max)
+    if f.type == "ratio":
+        minimum = Fraction(0) if minimum is None else minimum
+        maximum = Fraction(1) if maximum is None else maximum
+    if f.type == "count" and minimum is None:
+        minimum = Fraction(0)
+    default = None if f.default is None else coerce_default(f.default, value_type, enums, scales)
+    return ir.FieldDef(
+        id=name,
+        type=value_type,
+        label=text(f.label),
+        required=f.required,
+        judgement=f.judgement,
+        unit=f.unit,
+        minimum=minimum,
+        maximum=maximum,
+        at_most_field=f.at_most,
+        default=default,
+        span=span or ir.NO_SPAN,
+    )
+
+
+def _fraction(value: float | None) -> Fraction | None:
+    return None if value is None else Fraction(str(value))
+
+
+def coerce_default(
+    value: object, value_type: ir.ValueType, enums: Mapping[str, ir.EnumDef], scales: Mapping[str, ir.Scale]
+) -> ir.Value | None:
+    """A declared default as a runtime value, or None when it does not fit the field's type."""
+    match value_type:
+        case ir.BoolType():
+            return value if isinstance(value, bool) else None
+        case ir.NumberType(integer=integer):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None
+            number = Fraction(str(value))
+            if integer and (number.denominator != 1 or number < 0):
+                return None
+            return number
+        case ir.OrdinalType(scale=scale_id):
+            if not isinstance(value, str) or scale_id not in scales:
+                return None
+            found = match_choice(value, scales[scale_id].values)
+            return scales[scale_id].ordinal(found.id) if found else None
+        case ir.EnumType(name=enum_id):
+            if not isinstance(value, str) or enum_id not in enums:
+                return None
+            found = match_choice(value, enums[enum_id].values)
+            if found is None:
+                return None
+            return ir.EnumValue(found.id, [v.id for v in enums[enum_id].values].index(found.id), enum_id)
+        case ir.TextType():
+            return unicodedata.normalize("NFC", value) if isinstance(value, str) else None
+        case ir.RecordsType():
+            return () if value == [] else None
+        case _:
+            return None
+
+
+def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
+    """Every subject kind with its ``extends`` chain applied (unknown parents and cycles are skipped)."""
+    merged: dict[str, MergedSubject] = {}
+
+    def build(kind: str, seen: tuple[str, ...]) -> MergedSubject | None:
+        if kind in merged:
+            return merged[kind]
+        if kind not in doc.subjects or kind in seen:
+            return None
+        subject = doc.subjects[kind]
+        path: Path = ("subjects", kind)
+        parent = build(subject.extends, (*seen, kind)) if subject.extends else None
+
+        def entries(name: str, own: Mapping[str, Any]) -> dict[str, Entry]:
+            out = dict(getattr(parent, name)) if parent else {}
+            out.update({key: Entry(value, (*path, name, key)) for key, value in own.items()})
+            return out
+
+        def listed(name: str) -> Entry | None:
+            own = getattr(subject, name)
+            if own is not None:
+                return Entry(own, (*path, name))
+            return getattr(parent, name) if parent else None
+
+        result = MergedSubject(
+            kind=kind,
+            doc=subject,
+            path=path,
+            evidence=entries("evidence", subject.evidence),
+            rules=entries("rules", subject.rules),
+            caps=entries("caps", subject.caps),
+            notes=entries("notes", subject.notes),
+            not_classified=listed("not_classified"),
+            not_completed=listed("not_completed"),
+            levels=listed("levels"),
+        )
+        merged[kind] = result
+        return result
+
+    for kind in doc.subjects:
+        build(kind, ())
+    return merged
+
+
+def subject_fields(subject: MergedSubject, decl: Declarations, span_of: SpanOf) -> dict[str, ir.FieldDef]:
+    return {
+        name: field_def(name, entry.doc, decl.enums, decl.scales, span_of(entry.path))
+        for name, entry in subject.evidence.items()
+        if field_is_resolvable(entry.doc, decl.enums, decl.scales, set(decl.records))
+    }
+
+
+def condition_origin(path: Path, span_of: SpanOf, style_of: StyleOf) -> ir.Span:
+    """Where the first character of a condition string is: after the quote of a quoted scalar."""
+    span = span_of(path)
+    if style_of(path) in ("'", '"'):
+        return ir.Span(span.file, span.line, span.col + 1)
+    return span
+
+
+def subject_scope(subject: MergedSubject, decl: Declarations, span_of: SpanOf) -> Scope:
+    return Scope(
+        fields=subject_fields(subject, decl, span_of),
+        rules=frozenset(subject.rules),
+        scales=decl.scales,
+        enums=decl.enums,
+        records=decl.records,
+    )
+
+
+def parse_at_most(
+    value: str, path: Path, scope: Scope, span_of: SpanOf, style_of: StyleOf
+) -> tuple[ir.Expr | None, list[Issue]]:
+    """A cap's bound: a level written plainly (``HT``, ``completed``, a label) or a level-valued expression."""
+    levels = scope.scales[ir.LEVEL_SCALE]
+    found = match_choice(value, levels.values)
+    origin = condition_origin(path, span_of, style_of)
+    if found is not None:
+        return ir.Const(levels.ordinal(found.id), ir.OrdinalType(ir.LEVEL_SCALE), value, origin), []
+    return parse_condition(value, origin, _dotted(path), scope, ir.OrdinalType(ir.LEVEL_SCALE))
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+    return out
+
+
+def citation(cite: schema.Citation | None) -> ir.Citation:
+    assert cite is not None, "the checker reports missing citations before compiling"
+    return ir.Citation(cite.doc, cite.at, tuple(cite.sources))
+
+
+def compile_program(
+    doc: schema.FrameworkDoc, span_of: SpanOf, style_of: StyleOf, source: str, sha256: str = ""
+) -> ir.Program:
+    """Build the program of a document the checker passed; raises ``FrameworkError`` if a condition fails."""
+    decl = declarations(doc)
+    issues: list[Issue] = []
+    subjects: dict[str, ir.SubjectProgram] = {}
+    for kind, subject in merged_subjects(doc).items():
+        scope = subject_scope(subject, decl, span_of)
+
+        def parse(path: Path, value: str, scope: Scope = scope) -> ir.Expr:
+            expr, found = parse_condition(value, condition_origin(path, span_of, style_of), _dotted(path), scope)
+            issues.extend(found)
+            return expr if expr is not None else ir.Const(False, ir.BoolType())
+
+        rules = {
+            rule_id: ir.Rule(
+                id=rule_id,
+                expr=parse((*entry.path, "when"), entry.doc.when),
+                text=entry.doc.when,
+                label=text(entry.doc.label),
+                cite=citation(entry.doc.cite),
+                confidence=ir.Confidence(entry.doc.confidence),
+                fail=text(entry.doc.fail) if entry.doc.fail else None,
+                pass_=text(entry.doc.pass_) if entry.doc.pass_ else None,
+                span=span_of(entry.path),
+            )
+            for rule_id, entry in subject.rules.items()
+        }
+        caps = []
+        for cap_id, entry in subject.caps.items():
+            at_most, found = parse_at_most(entry.doc.at_most, (*entry.path, "at_most"), scope, span_of, style_of)
+            issues.extend(found)
+            caps.append(
+                ir.Cap(
+                    id=cap_id,
+                    when=parse((*entry.path, "when"), entry.doc.when),
+                    at_most=at_most if at_most is not None else ir.Const(False, ir.BoolType()),
+                    text=entry.doc.when,
+                    label=text(entry.doc.label),
+                    cite=citation(entry.doc.cite),
+                    confidence=ir.Confidence(entry.doc.confidence),
+                    span=span_of(entry.path),
+                )
+            )
+        notes = tuple(
+            ir.Note(
+                id=note_id,
+                when=parse((*entry.path, "when"), entry.doc.when),
+                text=entry.doc.when,
+                label=text(entry.doc.label),
+                cite=citation(entry.doc.cite),
+                confidence=ir.Confidence(entry.doc.confidence),
+                span=span_of(entry.path),
+            )
+            for note_id, entry in subject.notes.items()
+        )
+        level_lists: dict[str, list[str]] = subject.levels.doc if subject.levels else {}
+        levels = tuple(
+            ir.LevelRequirement(
+                level.id,
+                tuple(level_lists.get(level.id, [])),
+                span_of((*subject.levels.path, level.id)) if subject.levels else ir.NO_SPAN,
+            )
+            for level in decl.levels.values[:-1]
+        )
+        subjects[kind] = ir.SubjectProgram(
+            kind=kind,
+            label=text(subject.doc.label),
+            fields=tuple(scope.fields.values()),
+            rules=rules,
+            not_classified=tuple(subject.not_classified.doc) if subject.not_classified else (),
+            not_completed=tuple(subject.not_completed.doc) if subject.not_completed else (),
+            levels=levels,
+            caps=tuple(caps),
+            notes=notes,
+            extends=subject.doc.extends,
+            span=span_of(subject.path),
+        )
+    if issues:
+        raise FrameworkError(source, issues)
+    info = doc.framework
+    return ir.Program(
+        info=ir.FrameworkInfo(
+            family=info.family,
+            version=info.version,
+            title=text(info.title),
+            effective_from=info.effective_from,
+            effective_until=info.effective_until,
+            supersedes=info.supersedes,
+            legal_basis=tuple(
+                ir.LegalDocument(doc_id, d.number, text(d.title), d.issued_on, d.issuer, d.url)
+                for doc_id, d in info.legal_basis.items()
+            ),
+            source=source,
+            source_sha256=sha256,
+        ),
+        levels=decl.levels,
+        scales=decl.scales,
+        enums=decl.enums,
+        records=decl.records,
+        subjects=subjects,
+    )

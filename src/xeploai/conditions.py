@@ -1,0 +1,598 @@
+"""The condition language: condition strings → typed IR expressions, without ``eval``.
+
+Input: a condition as written in a framework and the names in scope. Output: an ``ir.Expr`` and the issues
+found (unsupported syntax, unknown names with a did-you-mean hint, type errors), each with a position.
+The string is parsed by the standard ``ast`` module in ``eval`` mode and walked against an allow-list.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from xeploai import ir
+from xeploai.issues import Issue, did_you_mean
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The names a condition may use."""
+
+    fields: Mapping[str, ir.FieldDef]
+    rules: frozenset[str]
+    scales: Mapping[str, ir.Scale]
+    enums: Mapping[str, ir.EnumDef]
+    records: Mapping[str, ir.RecordDef]
+    record_fields: Mapping[str, ir.FieldDef] | None = None  # inside count(...) and exists(...)
+
+    def names(self) -> list[str]:
+        names = [*self.fields, *self.rules, "period"]
+        if self.record_fields:
+            names.extend(self.record_fields)
+        return names
+
+
+@dataclass(frozen=True, slots=True)
+class _Literal:
+    """A text literal whose type is settled by the operand it is compared with."""
+
+    text: str
+    span: ir.Span
+
+
+@dataclass(frozen=True, slots=True)
+class _Invalid:
+    """Stands in for a sub-expression that already produced an issue, so one mistake is reported once."""
+
+
+_Typed = tuple[ir.Expr | _Literal | _Invalid, "ir.ValueType | None"]
+
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)(\s*)%")
+_FUNCTIONS = ("count", "exists", "min", "max", "known")
+_COMPARE_OPS: dict[type[ast.cmpop], ir.CompareOp] = {
+    ast.Eq: ir.CompareOp.EQ,
+    ast.NotEq: ir.CompareOp.NE,
+    ast.Lt: ir.CompareOp.LT,
+    ast.LtE: ir.CompareOp.LE,
+    ast.Gt: ir.CompareOp.GT,
+    ast.GtE: ir.CompareOp.GE,
+}
+_ARITH_OPS: dict[type[ast.operator], ir.ArithOp] = {
+    ast.Add: ir.ArithOp.ADD,
+    ast.Sub: ir.ArithOp.SUB,
+    ast.Mult: ir.ArithOp.MUL,
+    ast.Div: ir.ArithOp.DIV,
+}
+_ORDERING = {ir.CompareOp.LT, ir.CompareOp.LE, ir.CompareOp.GT, ir.CompareOp.GE}
+
+
+def normalize(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold().strip()
+
+
+def match_choice(text: str, values: Sequence[ir.ScaleValue]) -> ir.ScaleValue | None:
+    """The value whose id, code, Vietnamese or English label is ``text`` (NFC, case-insensitive)."""
+    wanted = normalize(text)
+    for value in values:
+        if wanted in {normalize(value.id), normalize(value.code), normalize(value.label.vi), normalize(value.label.en)}:
+            return value
+    return None
+
+
+@dataclass
+class _Parser:
+    source: str  # the rewritten source (percent signs replaced)
+    original: str
+    origin: ir.Span
+    path: str
+    scope: Scope
+    percent_at: set[int] = field(default_factory=set)  # offsets of literals that were written with %
+    issues: list[Issue] = field(default_factory=list)
+
+    # --- positions and problems ---------------------------------------------------------------------------
+
+    def span(self, node: ast.AST) -> ir.Span:
+        line = getattr(node, "lineno", 1)
+        col = getattr(node, "col_offset", 0)
+        if line == 1:
+            return ir.Span(self.origin.file, self.origin.line, self.origin.col + col)
+        return ir.Span(self.origin.file, self.origin.line + line - 1, col + 1)
+
+    def text(self, node: ast.AST) -> str:
+        segment = ast.get_source_segment(self.original, node)
+        return segment if segment is not None else ""
+
+    def problem(self, code: str, message: str, node: ast.AST, hint: str | None = None) -> _Typed:
+        self.issues.append(Issue(code, message, self.path, self.span(node), hint))
+        return _Invalid(), None
+
+    # --- the walker --------------------------------------------------------------------------------------
+
+    def expr(self, node: ast.AST) -> _Typed:
+        match node:
+            case ast.Constant(value=bool() as value):
+                return ir.Const(value, ir.BoolType(), self.text(node), self.span(node)), ir.BoolType()
+            case ast.Constant(value=int() | float() | complex()):
+                return self.number(node)
+            case ast.Constant(value=str() as value):
+                return _Literal(unicodedata.normalize("NFC", value), self.span(node)), None
+            case ast.Name(id=name):
+                return self.name(name, node)
+            case ast.BoolOp(op=op, values=values):
+                return self.bool_op(op, values, node)
+            case ast.UnaryOp(op=ast.Not(), operand=operand):
+                inner, inner_type = self.expr(operand)
+                if not self.expect_bool(inner, inner_type, operand):
+                    return _Invalid(), None
+                assert not isinstance(inner, _Literal | _Invalid)
+                return ir.Not(inner, self.text(node), self.span(node)), ir.BoolType()
+            case ast.UnaryOp(op=ast.USub(), operand=operand):
+                inner, inner_type = self.expr(operand)
+                if isinstance(inner, _Invalid):
+                    return inner, None
+                if not isinstance(inner_type, ir.NumberType) or isinstance(inner, _Literal):
+                    return self.problem("type-error", f"'-' needs a number, not {_describe(inner_type)}", node)
+                return ir.Neg(inner, self.text(node), self.span(node)), inner_type
+            case ast.BinOp(left=left, op=op, right=right) if type(op) in _ARITH_OPS:
+                return self.arith(_ARITH_OPS[type(op)], left, right, node)
+            case ast.Compare(left=left, ops=ops, comparators=comparators):
+                return self.compare(left, ops, comparators, node)
+            case ast.Call():
+                return self.call(node)
+            case _:
+                return self.problem(
+                    "unsupported-syntax",
+                    f"'{self.text(node)}' is not part of the condition language ({_syntax_name(node)})",
+                    node,
+                    "see docs/reference/framework-format.md#conditions",
+                )
+
+    def number(self, node: ast.Constant) -> _Typed:
+        offset = _offset(self.source, node)
+        if isinstance(node.value, complex):
+            if offset not in self.percent_at:
+                return self.problem("unsupported-syntax", "complex numbers are not part of the language", node)
+            digits = self.source[offset : node.end_col_offset].rstrip("j ") if node.end_col_offset else ""
+            value = Fraction(digits) / 100
+            return ir.Const(value, ir.NumberType(), self.text(node), self.span(node)), ir.NumberType()
+        literal = self.source[offset : node.end_col_offset] if node.end_col_offset else str(node.value)
+        try:
+            value = Fraction(literal.replace("_", ""))
+        except ValueError:
+            value = Fraction(str(node.value))
+        integer = isinstance(node.value, int)
+        return ir.Const(value, ir.NumberType(integer), self.text(node), self.span(node)), ir.NumberType(integer)
+
+    def name(self, name: str, node: ast.AST) -> _Typed:
+        span = self.span(node)
+        if self.scope.record_fields is not None and name in self.scope.record_fields:
+            f = self.scope.record_fields[name]
+            return ir.RecordFieldRef(name, f.type, span), f.type
+        if name == "period":
+            return ir.PeriodRef(span), ir.PeriodType()
+        if name in self.scope.fields:
+            f = self.scope.fields[name]
+            return ir.FieldRef(name, f.type, span), f.type
+        if name in self.scope.rules:
+            return ir.RuleRef(name, span), ir.BoolType()
+        hint = did_you_mean(name, self.scope.names())
+        if hint is None and self._is_choice(name):
+            hint = f'a value of a scale or enum is written as a text literal: "{name}"'
+        return self.problem("unknown-reference", f"unknown name '{name}'", node, hint)
+
+    def _is_choice(self, name: str) -> bool:
+        scales = [s.values for s in self.scope.scales.values()] + [e.values for e in self.scope.enums.values()]
+        return any(match_choice(name, values) for values in scales)
+
+    def expect_bool(self, expr: object, expr_type: ir.ValueType | None, node: ast.AST) -> bool:
+        if isinstance(expr, _Invalid):
+            return False
+        if isinstance(expr, _Literal) or not isinstance(expr_type, ir.BoolType):
+            self.problem("type-error", f"'{self.text(node)}' is {_describe(expr_type)}, not a condition", node)
+            return False
+        return True
+
+    def bool_op(self, op: ast.boolop, values: list[ast.expr], node: ast.AST) -> _Typed:
+        operands: list[ir.Expr] = []
+        ok = True
+        for value in values:
+            inner, inner_type = self.expr(value)
+            if self.expect_bool(inner, inner_type, value):
+                assert not isinstance(inner, _Literal | _Invalid)
+                operands.append(inner)
+            else:
+                ok = False
+        if not ok:
+            return _Invalid(), None
+        if isinstance(op, ast.And):
+            return ir.And(tuple(operands), self.text(node), self.span(node)), ir.BoolType()
+        return ir.Or(tuple(operands), self.text(node), self.span(node)), ir.BoolType()
+
+    def arith(self, op: ir.ArithOp, left: ast.expr, right: ast.expr, node: ast.AST) -> _Typed:
+        lhs, lhs_type = self.expr(left)
+        rhs, rhs_type = self.expr(right)
+        if isinstance(lhs, _Invalid) or isinstance(rhs, _Invalid):
+            return _Invalid(), None
+        for side, side_type, side_node in ((lhs, lhs_type, left), (rhs, rhs_type, right)):
+            if isinstance(side, _Literal) or not isinstance(side_type, ir.NumberType):
+                return self.problem(
+                    "type-error", f"'{op}' needs numbers; '{self.text(side_node)}' is {_describe(side_type)}", node
+                )
+        assert not isinstance(lhs, _Literal) and not isinstance(rhs, _Literal)
+        integer = (
+            isinstance(lhs_type, ir.NumberType)
+            and isinstance(rhs_type, ir.NumberType)
+            and lhs_type.integer
+            and rhs_type.integer
+            and op != ir.ArithOp.DIV
+        )
+        result_type = ir.NumberType(integer)
+        return ir.Arith(op, lhs, rhs, self.text(node), self.span(node)), result_type
+
+    # --- comparisons -------------------------------------------------------------------------------------
+
+    def compare(self, left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr], node: ast.AST) -> _Typed:
+        if any(isinstance(op, ast.In | ast.NotIn) for op in ops):
+            if len(ops) != 1:
+                return self.problem("unsupported-syntax", "'in' cannot be chained with other comparisons", node)
+            return self.membership(left, isinstance(ops[0], ast.NotIn), comparators[0], node)
+        cmp_ops: list[ir.CompareOp] = []
+        for op in ops:
+            if type(op) not in _COMPARE_OPS:
+                return self.problem("unsupported-syntax", f"'{_syntax_name(op)}' comparisons are not supported", node)
+            cmp_ops.append(_COMPARE_OPS[type(op)])
+        raw = [self.expr(operand) for operand in [left, *comparators]]
+        if any(isinstance(expr, _Invalid) for expr, _ in raw):
+            return _Invalid(), None
+        # The type of the comparison is set by the first typed operand; text literals follow it.
+        typed = [t for e, t in raw if not isinstance(e, _Literal)]
+        if not typed:
+            return self.problem("type-error", "a comparison needs at least one field, rule or number", node)
+        common = typed[0]
+        operands: list[ir.Expr] = []
+        for (expr, expr_type), operand_node in zip(raw, [left, *comparators], strict=True):
+            if isinstance(expr, _Literal):
+                coerced = self.coerce(expr, common, operand_node)
+                if coerced is None:
+                    return _Invalid(), None
+                operands.append(coerced)
+                continue
+            assert not isinstance(expr, _Invalid)
+            if not _comparable(common, expr_type):
+                return self.problem(
+                    "type-error",
+                    f"cannot compare {_describe(common)} with {_describe(expr_type)} ('{self.text(operand_node)}')",
+                    node,
+                )
+            operands.append(expr)
+        for op in cmp_ops:
+            problem = _ordering_problem(op, common)
+            if problem:
+                return self.problem("type-error", problem, node)
+        return ir.Compare(tuple(cmp_ops), tuple(operands), self.text(node), self.span(node)), ir.BoolType()
+
+    def coerce(self, literal: _Literal, target: ir.ValueType | None, node: ast.AST) -> ir.Expr | None:
+        """A text literal read as a value of ``target``: a scale or enum value, a date, or text."""
+        match target:
+            case ir.OrdinalType(scale=scale_id):
+                scale = self.scope.scales[scale_id]
+                value = match_choice(literal.text, scale.values)
+                if value is None:
+                    accepted = [v.label.vi for v in scale.values] + [v.code for v in scale.values]
+                    self.problem(
+                        "unknown-literal",
+                        f"'{literal.text}' is not a value of the scale '{scale_id}'",
+                        node,
+                        did_you_mean(literal.text, accepted) or "one of: " + ", ".join(accepted),
+                    )
+                    return None
+                return ir.Const(scale.ordinal(value.id), target, literal.text, literal.span)
+            case ir.EnumType(name=enum_id):
+                enum = self.scope.enums[enum_id]
+                value = match_choice(literal.text, enum.values)
+                if value is None:
+                    accepted = [v.label.vi for v in enum.values] + [v.id for v in enum.values]
+                    self.problem(
+                        "unknown-literal",
+                        f"'{literal.text}' is not a value of '{enum_id}'",
+                        node,
+                        did_you_mean(literal.text, accepted) or "one of: " + ", ".join(accepted),
+                    )
+                    return None
+                rank = [v.id for v in enum.values].index(value.id)
+                return ir.Const(ir.EnumValue(value.id, rank, enum_id), target, literal.text, literal.span)
+            case ir.DateType():
+                try:
+                    day = date.fromisoformat(literal.text)
+                except ValueError:
+                    self.problem("unknown-literal", f"'{literal.text}' is not a date (YYYY-MM-DD)", node)
+                    return None
+                return ir.Const(day, target, literal.text, literal.span)
+            case ir.TextType():
+                return ir.Const(literal.text, target, literal.text, literal.span)
+            case _:
+                self.problem("type-error", f"cannot compare {_describe(target)} with the text '{literal.text}'", node)
+                return None
+
+    def membership(self, left: ast.expr, negated: bool, right: ast.expr, node: ast.AST) -> _Typed:
+        item, item_type = self.expr(left)
+        if isinstance(item, _Invalid):
+            return _Invalid(), None
+        if isinstance(item, _Literal):
+            return self.problem("type-error", "the left side of 'in' must be a field, not a literal", node)
+        if isinstance(right, ast.Name) and right.id == "period":
+            if not isinstance(item_type, ir.DateType):
+                return self.problem(
+                    "type-error", f"'in period' needs a date; '{self.text(left)}' is {_describe(item_type)}", node
+                )
+            return ir.InPeriod(item, negated, self.text(node), self.span(node)), ir.BoolType()
+        if not isinstance(right, ast.List | ast.Tuple):
+            return self.problem("unsupported-syntax", "'in' needs a list such as [\"a\", \"b\"] or 'period'", node)
+        options: list[ir.Expr] = []
+        for element in right.elts:
+            option, option_type = self.expr(element)
+            if isinstance(option, _Invalid):
+                return _Invalid(), None
+            if isinstance(option, _Literal):
+                coerced = self.coerce(option, item_type, element)
+                if coerced is None:
+                    return _Invalid(), None
+                options.append(coerced)
+            elif not _comparable(item_type, option_type):
+                return self.problem(
+                    "type-error", f"cannot compare {_describe(item_type)} with {_describe(option_type)}", element
+                )
+            else:
+                options.append(option)
+        return ir.Member(item, tuple(options), negated, self.text(node), self.span(node)), ir.BoolType()
+
+    # --- functions ---------------------------------------------------------------------------------------
+
+    def call(self, node: ast.Call) -> _Typed:
+        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
+            name = self.text(node.func)
+            return self.problem(
+                "unknown-reference",
+                f"unknown function '{name}'",
+                node,
+                did_you_mean(name, _FUNCTIONS) or "functions: " + ", ".join(_FUNCTIONS),
+            )
+        if node.keywords:
+            return self.problem("unsupported-syntax", "functions take no keyword arguments", node)
+        fn = node.func.id
+        args = node.args
+        if fn in ("count", "exists"):
+            return self.records_call(fn, args, node)
+        if fn == "known":
+            if len(args) != 1 or not isinstance(args[0], ast.Name) or args[0].id not in self.scope.fields:
+                return self.problem("type-error", "known(...) takes one evidence field", node)
+            ref, _ = self.name(args[0].id, args[0])
+            assert isinstance(ref, ir.FieldRef)
+            return ir.Known(ref, self.text(node), self.span(node)), ir.BoolType()
+        return self.extremum(fn, args, node)
+
+    def records_call(self, fn: str, args: list[ast.expr], node: ast.Call) -> _Typed:
+        wanted = "1 or 2" if fn == "count" else "2"
+        if not args or len(args) > 2 or (fn == "exists" and len(args) != 2):
+            return self.problem("type-error", f"{fn}(...) takes {wanted} arguments: records and a condition", node)
+        source, source_type = self.expr(args[0])
+        if isinstance(source, _Invalid):
+            return _Invalid(), None
+        if not isinstance(source, ir.FieldRef) or not isinstance(source_type, ir.RecordsType):
+            return self.problem(
+                "type-error", f"{fn}(...) needs a records field first; '{self.text(args[0])}' is not one", node
+            )
+        where: ir.Expr | None = None
+        if len(args) == 2:
+            record_fields = {f.id: f for f in self.scope.records[source_type.record].fields}
+            inner_scope = Scope(
+                self.scope.fields, self.scope.rules, self.scope.scales, self.scope.enums, self.scope.records, record_fields
+            )
+            inner = _Parser(self.source, self.original, self.origin, self.path, inner_scope, self.percent_at, self.issues)
+            predicate, predicate_type = inner.expr(args[1])
+            if not inner.expect_bool(predicate, predicate_type, args[1]):
+                return _Invalid(), None
+            assert not isinstance(predicate, _Literal | _Invalid)
+            where = predicate
+        if fn == "count":
+            return ir.Count(source, where, self.text(node), self.span(node)), ir.NumberType(integer=True)
+        assert where is not None
+        return ir.Exists(source, where, self.text(node), self.span(node)), ir.BoolType()
+
+    def extremum(self, fn: str, args: list[ast.expr], node: ast.Call) -> _Typed:
+        if len(args) < 2:
+            return self.problem("type-error", f"{fn}(...) takes two or more arguments", node)
+        parsed = [self.expr(arg) for arg in args]
+        if any(isinstance(e, _Invalid) for e, _ in parsed):
+            return _Invalid(), None
+        typed = [t for e, t in parsed if not isinstance(e, _Literal)]
+        if not typed:
+            return self.problem("type-error", f"{fn}(...) needs at least one field", node)
+        common = typed[0]
+        if not isinstance(common, ir.NumberType | ir.OrdinalType):
+            return self.problem("type-error", f"{fn}(...) takes numbers or values of one scale", node)
+        exprs: list[ir.Expr] = []
+        for (expr, expr_type), arg in zip(parsed, args, strict=True):
+            if isinstance(expr, _Literal):
+                coerced = self.coerce(expr, common, arg)
+                if coerced is None:
+                    return _Invalid(), None
+                exprs.append(coerced)
+            elif not _comparable(common, expr_type):
+                return self.problem("type-error", f"{fn}(...) arguments must have one type", arg)
+            else:
+                assert not isinstance(expr, _Invalid)
+                exprs.append(expr)
+        result_type = ir.NumberType() if isinstance(common, ir.NumberType) else common
+        return ir.Extremum(fn, tuple(exprs), self.text(node), self.span(node)), result_type
+
+
+def _offset(source: str, node: ast.AST) -> int:
+    """The character offset of a node in a single- or multi-line source."""
+    line = getattr(node, "lineno", 1)
+    col = getattr(node, "col_offset", 0)
+    lines = source.split("\n")
+    return sum(len(lines[i]) + 1 for i in range(line - 1)) + col
+
+
+def _describe(value_type: ir.ValueType | None) -> str:
+    if value_type is None:
+        return "a text literal"
+    match value_type:
+        case ir.BoolType():
+            return "a condition (yes/no)"
+        case ir.NumberType(integer=True):
+            return "a count"
+        case ir.NumberType():
+            return "a number"
+        case ir.OrdinalType(scale=scale):
+            return f"a value of the scale '{scale}'"
+        case ir.EnumType(name=name):
+            return f"a value of '{name}'"
+        case ir.DateType():
+            return "a date"
+        case ir.PeriodType():
+            return "the period"
+        case ir.RecordsType(record=record):
+            return f"a list of '{record}' records"
+        case ir.TextType():
+            return "a text"
+    return str(value_type)
+
+
+def _comparable(a: ir.ValueType | None, b: ir.ValueType | None) -> bool:
+    if a is None or b is None:
+        return True
+    if isinstance(a, ir.NumberType) and isinstance(b, ir.NumberType):
+        return True
+    return a == b and not isinstance(a, ir.RecordsType | ir.PeriodType)
+
+
+def _ordering_problem(op: ir.CompareOp, value_type: ir.ValueType | None) -> str | None:
+    if op not in _ORDERING:
+        return None
+    match value_type:
+        case ir.NumberType() | ir.OrdinalType() | ir.DateType():
+            return None
+        case ir.EnumType(ordered=True):
+            return None
+        case ir.EnumType(name=name):
+            return f"'{op}' needs an ordered enum; '{name}' is not ordered"
+        case _:
+            return f"'{op}' cannot order {_describe(value_type)}"
+
+
+def _syntax_name(node: ast.AST) -> str:
+    return {
+        "Attribute": "attribute access",
+        "Subscript": "indexing",
+        "Lambda": "lambda",
+        "IfExp": "if-else expression",
+        "BinOp": "this operator",
+        "ListComp": "comprehension",
+        "GeneratorExp": "generator",
+        "Dict": "mapping literal",
+        "List": "list outside 'in'",
+        "Tuple": "tuple outside 'in'",
+        "JoinedStr": "f-string",
+        "Starred": "star argument",
+        "NamedExpr": "assignment",
+        "Await": "await",
+    }.get(type(node).__name__, type(node).__name__)
+
+
+def _prepare(text: str) -> tuple[str, set[int]]:
+    """Rewrite ``50%`` as ``50j`` (same length, so positions stay right) and remember where."""
+    percent_at: set[int] = set()
+
+    def replace(match: re.Match[str]) -> str:
+        percent_at.add(match.start())
+        return match.group(1) + "j" + match.group(2)
+
+    return _PERCENT.sub(replace, text), percent_at
+
+
+def parse_condition(
+    text: str,
+    origin: ir.Span,
+    path: str,
+    scope: Scope,
+    expect: ir.ValueType = ir.BoolType(),  # noqa: B008 - frozen dataclass, safe as a default
+) -> tuple[ir.Expr | None, list[Issue]]:
+    """Parse and type-check one condition. ``origin`` is where its first character is in the file."""
+    source, percent_at = _prepare(text)
+    parser = _Parser(source, text, origin, path, scope, percent_at)
+    try:
+        tree = ast.parse(source.strip("\n"), mode="eval")
+    except SyntaxError as error:
+        col = (error.offset or 1) - 1
+        line = error.lineno or 1
+        span = ir.Span(origin.file, origin.line + line - 1, (origin.col if line == 1 else 1) + col)
+        return None, [Issue("unsupported-syntax", f"cannot parse '{text}': {error.msg}", path, span)]
+    except (ValueError, RecursionError, MemoryError):
+        return None, [Issue("unsupported-syntax", "the condition is too deeply nested or malformed", path, origin)]
+    try:
+        expr, expr_type = parser.expr(tree.body)
+    except RecursionError:
+        return None, [Issue("unsupported-syntax", "the condition is too deeply nested", path, origin)]
+    if isinstance(expr, _Invalid):
+        return None, parser.issues
+    if isinstance(expr, _Literal):
+        if isinstance(expect, ir.OrdinalType):
+            coerced = parser.coerce(expr, expect, tree.body)
+            return coerced, parser.issues
+        parser.problem("type-error", f"'{text}' is a text literal, not {_describe(expect)}", tree.body)
+        return None, parser.issues
+    if not _comparable(expect, expr_type) or (isinstance(expect, ir.BoolType) and expr_type != expect):
+        parser.problem("type-error", f"'{text}' is {_describe(expr_type)}, not {_describe(expect)}", tree.body)
+        return None, parser.issues
+    return expr, parser.issues
+
+
+def reads(expr: ir.Expr) -> tuple[set[str], set[str]]:
+    """The evidence fields and the rules an expression reads directly."""
+    fields: set[str] = set()
+    rules: set[str] = set()
+
+    def visit(node: ir.Expr) -> None:
+        match node:
+            case ir.FieldRef(name=name):
+                fields.add(name)
+            case ir.RuleRef(name=name):
+                rules.add(name)
+            case ir.Const() | ir.RecordFieldRef() | ir.PeriodRef():
+                pass
+            case ir.Compare(operands=operands) | ir.And(operands=operands) | ir.Or(operands=operands):
+                for operand in operands:
+                    visit(operand)
+            case ir.Extremum(args=args):
+                for arg in args:
+                    visit(arg)
+            case ir.Not(operand=operand) | ir.Neg(operand=operand):
+                visit(operand)
+            case ir.Arith(left=left, right=right):
+                visit(left)
+                visit(right)
+            case ir.Member(item=item, options=options):
+                visit(item)
+                for option in options:
+                    visit(option)
+            case ir.InPeriod(item=item):
+                visit(item)
+            case ir.Count(source=source, where=where):
+                visit(source)
+                if where is not None:
+                    visit(where)
+            case ir.Exists(source=source, where=where):
+                visit(source)
+                visit(where)
+            case ir.Known(field=ref):
+                visit(ref)
+
+    visit(expr)
+    return fields, rules

@@ -1,0 +1,536 @@
+"""The compiled program (IR): frozen dataclasses, no behaviour.
+
+Input: produced by ``compiler`` from a checked framework document. Output: consumed by runners, the trace and
+renderers. This module knows nothing of YAML or pydantic. Source spans are excluded from equality, so
+reformatting a framework file does not change its program.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A position in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NO_SPAN = Span("<unknown>", 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A user-facing text in Vietnamese (default) and English."""
+
+    vi: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+class Confidence(enum.StrEnum):
+    """How well the encoded rule is supported by the legal text."""
+
+    CONFIRMED = "confirmed"  # read in the official text, or a source reproducing the clause verbatim
+    SECONDARY = "secondary"  # quoted or paraphrased by a secondary source
+    ASSUMED = "assumed"  # inferred; not confirmed by any source
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a rule comes from: a legal document of the framework and a location inside it."""
+
+    doc: str
+    at: str
+    sources: tuple[str, ...] = ()  # research source ids, e.g. "S16" in REGULATIONS.md
+
+
+@dataclass(frozen=True, slots=True)
+class LegalDocument:
+    id: str
+    number: str
+    title: Text
+    issued_on: date | None
+    issuer: str
+    url: str | None
+
+
+# --- value types -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoolType:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True, slots=True)
+class NumberType:
+    integer: bool = False
+
+    def __str__(self) -> str:
+        return "count" if self.integer else "number"
+
+
+@dataclass(frozen=True, slots=True)
+class OrdinalType:
+    """A value of an ordered scale: the levels, or a grade scale such as Xuất sắc > Tốt > Trung bình > Kém."""
+
+    scale: str
+
+    def __str__(self) -> str:
+        return f"{self.scale}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """A value from a declared list of choices; ``ordered`` lists them from least to most severe."""
+
+    name: str
+    values: tuple[str, ...]
+    ordered: bool
+
+    def __str__(self) -> str:
+        return f"enum {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class DateType:
+    def __str__(self) -> str:
+        return "date"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodType:
+    def __str__(self) -> str:
+        return "period"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordsType:
+    record: str
+
+    def __str__(self) -> str:
+        return f"records of {self.record}"
+
+
+@dataclass(frozen=True, slots=True)
+class TextType:
+    def __str__(self) -> str:
+        return "text"
+
+
+ValueType = BoolType | NumberType | OrdinalType | EnumType | DateType | PeriodType | RecordsType | TextType
+
+
+# --- runtime values that appear in programs ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Ordinal:
+    """A point of an ordered scale. ``rank`` grows with quality: the best value has the highest rank."""
+
+    rank: int
+    scale: str = field(compare=False)
+    id: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EnumValue:
+    """A choice of an enum; ``rank`` is its position when the enum is ordered (least severe first)."""
+
+    id: str
+    rank: int
+    name: str = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """The evaluation period, both ends included."""
+
+    start: date
+    end: date
+    kind: str = "annual"  # annual | quarterly | ad_hoc
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+Value = bool | Fraction | Ordinal | EnumValue | date | Period | str | tuple["Record", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record of a records field (for example one disciplinary decision)."""
+
+    values: Mapping[str, Value]
+    index: int = 0
+
+
+# --- expressions -------------------------------------------------------------------------------------------
+
+
+class CompareOp(enum.StrEnum):
+    EQ = "=="
+    NE = "!="
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+
+
+class ArithOp(enum.StrEnum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: Value
+    type: ValueType
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRef:
+    """An evidence field of the subject being evaluated."""
+
+    name: str
+    type: ValueType
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFieldRef:
+    """A field of the record under consideration inside ``count(...)`` or ``exists(...)``."""
+
+    name: str
+    type: ValueType
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """A reference to another rule of the same subject kind; its value is the rule's truth."""
+
+    name: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRef:
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """A comparison, possibly chained: ``a < b <= c`` has two ops and three operands."""
+
+    ops: tuple[CompareOp, ...]
+    operands: tuple[Expr, ...]
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    operands: tuple[Expr, ...]
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    operands: tuple[Expr, ...]
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Expr
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    op: ArithOp
+    left: Expr
+    right: Expr
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Neg:
+    operand: Expr
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """``item in [a, b]`` or, with ``negated``, ``item not in [a, b]``."""
+
+    item: Expr
+    options: tuple[Expr, ...]
+    negated: bool
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class InPeriod:
+    """``date in period``: the date falls inside the evaluation period."""
+
+    item: Expr
+    negated: bool
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """``count(records)`` or ``count(records, predicate)``: how many records satisfy the predicate."""
+
+    source: FieldRef
+    where: Expr | None
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Exists:
+    """``exists(records, predicate)``: at least one record satisfies the predicate."""
+
+    source: FieldRef
+    where: Expr
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Extremum:
+    """``min(a, b, ...)`` or ``max(a, b, ...)`` over numbers, or over ordinals of one scale."""
+
+    fn: str  # "min" | "max"
+    args: tuple[Expr, ...]
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """``known(field)``: the evidence field was supplied (never unknown itself)."""
+
+    field: FieldRef
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Expr = (
+    Const
+    | FieldRef
+    | RecordFieldRef
+    | RuleRef
+    | PeriodRef
+    | Compare
+    | And
+    | Or
+    | Not
+    | Arith
+    | Neg
+    | Member
+    | InPeriod
+    | Count
+    | Exists
+    | Extremum
+    | Known
+)
+
+
+# --- declarations ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleValue:
+    id: str
+    code: str
+    label: Text
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """An ordered scale, best value first (as written in the framework)."""
+
+    id: str
+    label: Text
+    values: tuple[ScaleValue, ...]
+
+    def rank(self, value_id: str) -> int:
+        ids = [v.id for v in self.values]
+        return len(ids) - 1 - ids.index(value_id)
+
+    def ordinal(self, value_id: str) -> Ordinal:
+        return Ordinal(self.rank(value_id), self.id, value_id)
+
+
+LEVEL_SCALE = "level"
+
+
+@dataclass(frozen=True, slots=True)
+class EnumDef:
+    id: str
+    values: tuple[ScaleValue, ...]  # least severe first when ordered
+    ordered: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDef:
+    """A declared evidence field (or a field of a record type)."""
+
+    id: str
+    type: ValueType
+    label: Text
+    required: bool = True
+    judgement: bool = False  # a human judgement (a grading, a vote): an input, flagged as such in traces
+    unit: str | None = None
+    minimum: Fraction | None = None
+    maximum: Fraction | None = None
+    at_most_field: str | None = None  # e.g. targets_met is at most targets_assigned
+    default: Value | None = None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDef:
+    id: str
+    label: Text
+    fields: tuple[FieldDef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named condition with its citation. Its truth is met / not met / unknown."""
+
+    id: str
+    expr: Expr
+    text: str
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    fail: Text | None = None
+    pass_: Text | None = None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """When ``when`` holds, the level can be at most ``at_most`` (a level-typed expression)."""
+
+    id: str
+    when: Expr
+    at_most: Expr
+    text: str
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A cited remark attached to the trace whenever ``when`` holds; it never changes the level."""
+
+    id: str
+    when: Expr
+    text: str
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRequirement:
+    """The rules that must all hold for a level (every level but the lowest)."""
+
+    level: str
+    rules: tuple[str, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectProgram:
+    kind: str
+    label: Text
+    fields: tuple[FieldDef, ...]
+    rules: Mapping[str, Rule]
+    not_classified: tuple[str, ...]
+    not_completed: tuple[str, ...]
+    levels: tuple[LevelRequirement, ...]  # best first, the lowest level excluded
+    caps: tuple[Cap, ...]
+    notes: tuple[Note, ...]
+    extends: str | None = None
+    span: Span = field(default=NO_SPAN, compare=False)
+
+    def field(self, name: str) -> FieldDef | None:
+        for f in self.fields:
+            if f.id == name:
+                return f
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameworkInfo:
+    family: str
+    version: str
+    title: Text
+    effective_from: date
+    effective_until: date | None
+    supersedes: str | None
+    legal_basis: tuple[LegalDocument, ...]
+    source: str  # the framework file it was compiled from
+    source_sha256: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    info: FrameworkInfo
+    levels: Scale  # best first; the last one is "not completed"
+    scales: Mapping[str, Scale]  # grade scales and the level scale, by id
+    enums: Mapping[str, EnumDef]
+    records: Mapping[str, RecordDef]
+    subjects: Mapping[str, SubjectProgram]
+
+    @property
+    def lowest_level(self) -> str:
+        return self.levels.values[-1].id
+
+    def level_label(self, level_id: str) -> Text:
+        for v in self.levels.values:
+            if v.id == level_id:
+                return v.label
+        raise KeyError(level_id)
+
+    def level_code(self, level_id: str) -> str:
+        for v in self.levels.values:
+            if v.id == level_id:
+                return v.code
+        raise KeyError(level_id)

@@ -1,0 +1,136 @@
+"""Problems as data: every stage reports what is wrong as ``Issue`` records, never as tracebacks.
+
+Input: whatever a stage found. Output: issue records, and one exception carrying all of them whose text starts
+with the count. Every code is documented in ``docs/reference/issue-codes.md`` (a test enforces it).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from xeploai.ir import Span
+
+
+# Every issue code, with a one-line summary. docs/reference/issue-codes.md has a section per code.
+CODES: dict[str, str] = {
+    # loader: YAML text -> plain data with positions
+    "not-utf8": "the file is not valid UTF-8",
+    "too-large": "the file or a scalar in it exceeds a size limit",
+    "yaml-syntax": "the YAML cannot be parsed",
+    "empty-document": "the file holds no document",
+    "multiple-documents": "the file holds more than one YAML document",
+    "duplicate-key": "a mapping repeats a key",
+    "forbidden-tag": "a YAML tag other than the standard scalar, sequence and mapping tags",
+    "merge-key": "a YAML merge key (<<), which this format does not support",
+    "non-scalar-key": "a mapping key that is not a plain scalar",
+    "alias-limit": "aliases expand to more nodes than allowed (an alias bomb)",
+    "nesting-limit": "the document nests deeper than allowed",
+    # schema: plain data -> framework model
+    "format-version": "the `format` key is missing or names an unsupported version",
+    "unknown-key": "a key the format does not define",
+    "missing-key": "a required key is absent",
+    "invalid-value": "a value of the wrong type or form",
+    # conditions
+    "unsupported-syntax": "a condition uses syntax the condition language does not have",
+    "unknown-reference": "a name that is neither an evidence field, a rule, nor a record field in scope",
+    "type-error": "operands of incompatible types",
+    "unknown-literal": "a text literal that is no value of the scale, enum or type it is compared with",
+    # checker: semantic checks of a whole framework
+    "reference-cycle": "rules that depend on each other in a cycle",
+    "unreachable-level": "a level that can never be the outcome because of the order of levels",
+    "missing-citation": "a rule, cap or note without a citation",
+    "missing-label": "a rule, field or level without both a Vietnamese and an English label",
+    "unknown-document": "a citation naming a document that is not in the legal basis",
+    "effective-date-mismatch": "the effective date disagrees with the file name",
+    "non-nfc-text": "text that is not in Unicode NFC",
+    "not-a-rule": "a list entry that is not the id of a rule of the subject",
+    "level-mismatch": "the levels of a subject do not match the framework's level scale",
+    "unknown-declaration": "a reference to a scale, enum, record type or subject kind that is not declared",
+    "invalid-default": "a default value that does not fit its field",
+    # evidence: raw evidence -> typed evidence
+    "unknown-field": "evidence names a field the subject kind does not declare",
+    "wrong-type": "an evidence value of the wrong type",
+    "null-value": "an explicit null; omit the field to leave it unknown",
+    "not-finite": "NaN or an infinity where a number is expected",
+    "out-of-range": "a number outside its declared bounds",
+    "exceeds-field": "a value larger than the field it is bounded by (e.g. targets met > targets assigned)",
+    "unknown-choice": "a value that is not one of the declared choices",
+    "unknown-subject-kind": "evidence or a test names a subject kind the framework does not declare",
+    # framework tests
+    "test-failed": "a framework test case whose outcome differs from the expectation",
+    "invalid-test": "a framework test file that cannot be read",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem: a stable kebab-case code, a one-line message, where it is, and an optional hint."""
+
+    code: str
+    message: str
+    path: str = ""  # dotted path in the document, e.g. subjects.party_member.levels.good[2]
+    span: Span | None = None
+    hint: str | None = None
+    severity: str = "error"  # error | warning
+
+    def render(self) -> str:
+        lines = []
+        if self.path:
+            lines.append(self.path)
+        lines.append(f"  {self.message} [{self.code}]")
+        if self.span is not None:
+            lines.append(f"  at {self.span}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "path": self.path,
+            "file": self.span.file if self.span else None,
+            "line": self.span.line if self.span else None,
+            "col": self.span.col if self.span else None,
+            "hint": self.hint,
+        }
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint for a misspelt name.
+
+    >>> did_you_mean("targets_met_al", ["targets_met_all", "exempted"])
+    "did you mean 'targets_met_all'?"
+    """
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+def render_issues(issues: Sequence[Issue], source: str) -> str:
+    errors = [i for i in issues if i.severity == "error"]
+    noun = "problem" if len(issues) == 1 else "problems"
+    head = f"{len(issues)} {noun} in {source}"
+    if len(errors) != len(issues):
+        head += f" ({len(errors)} errors, {len(issues) - len(errors)} warnings)"
+    return "\n".join([head, *(i.render() for i in issues)])
+
+
+class FrameworkError(Exception):
+    """A framework file has problems; ``issues`` holds all of them."""
+
+    def __init__(self, source: str, issues: Sequence[Issue]) -> None:
+        self.source = source
+        self.issues = tuple(issues)
+        super().__init__(render_issues(self.issues, source))
+
+
+class EvidenceError(Exception):
+    """Evidence does not fit the declared fields; ``issues`` names every key, value and expectation."""
+
+    def __init__(self, source: str, issues: Sequence[Issue]) -> None:
+        self.source = source
+        self.issues = tuple(issues)
+        super().__init__(render_issues(self.issues, source))

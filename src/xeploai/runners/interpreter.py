@@ -1,0 +1,580 @@
+"""The interpreter: program × one subject's typed evidence → the trace tree, whose root is the outcome.
+
+Input: an ``ir.Program``, a subject kind, typed evidence (absent ≠ false) and the period. Output: a
+``trace.TraceNode`` tree. Logic is three-valued (Kleene); an outcome that depends on missing evidence is
+"insufficient evidence", naming the fields, never a silent "not met".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import assert_never
+
+from xeploai import ir
+from xeploai.trace import Decision, NodeKind, Outcome, Read, Status, TraceNode, Truth
+
+
+class _Unknown:
+    """A value that cannot be computed: missing evidence, or an arithmetic error (``reason``)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str | None = None) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = _Unknown()
+_Val = ir.Value | _Unknown
+NOT_CLASSIFIED = "not_classified"
+
+
+def display(value: object) -> object:
+    """A value as traces show it: numbers as int or float, scale and enum values by their label."""
+    match value:
+        case _Unknown():
+            return None
+        case bool():
+            return value
+        case Fraction():
+            return int(value) if value.denominator == 1 else round(float(value), 6)
+        case date():
+            return value.isoformat()
+        case ir.Period():
+            return str(value)
+        case tuple():
+            return [{k: display(v) for k, v in r.values.items()} for r in value if isinstance(r, ir.Record)]
+        case _:
+            return value
+
+
+@dataclass
+class _Context:
+    program: ir.Program
+    subject: ir.SubjectProgram
+    values: Mapping[str, ir.Value]
+    origins: Mapping[str, str]
+    period: ir.Period
+    rules: dict[str, TraceNode] = field(default_factory=dict)
+    active: set[str] = field(default_factory=set)
+
+    # --- labels for display --------------------------------------------------------------------------------
+
+    def show(self, value: _Val) -> object:
+        match value:
+            case ir.Ordinal(scale=scale_id, id=value_id):
+                scale = self.program.scales.get(scale_id)
+                for v in scale.values if scale else ():
+                    if v.id == value_id:
+                        return v.label.vi
+                return value_id
+            case ir.EnumValue(name=enum_id, id=value_id):
+                enum = self.program.enums.get(enum_id)
+                for v in enum.values if enum else ():
+                    if v.id == value_id:
+                        return v.label.vi
+                return value_id
+            case tuple():
+                return [{k: self.show(v) for k, v in r.values.items()} for r in value if isinstance(r, ir.Record)]
+            case _:
+                return display(value)
+
+    def read(self, name: str) -> tuple[_Val, Read]:
+        f = self.subject.field(name)
+        judgement = f.judgement if f else False
+        if name not in self.values:
+            return UNKNOWN, Read(name, None, "missing", judgement)
+        value = self.values[name]
+        return value, Read(name, self.show(value), self.origins.get(name, "evidence"), judgement)
+
+    # --- values --------------------------------------------------------------------------------------------
+
+    def value(self, expr: ir.Expr, record: ir.Record | None, reads: list[Read]) -> _Val:
+        match expr:
+            case ir.Const(value=value):
+                return value
+            case ir.FieldRef(name=name):
+                value, read = self.read(name)
+                reads.append(read)
+                return value
+            case ir.RecordFieldRef(name=name):
+                if record is None or name not in record.values:
+                    return UNKNOWN
+                return record.values[name]
+            case ir.PeriodRef():
+                return self.period
+            case ir.Arith(op=op, left=left, right=right):
+                return _arith(op, self.value(left, record, reads), self.value(right, record, reads))
+            case ir.Neg(operand=operand):
+                inner = self.value(operand, record, reads)
+                return -inner if isinstance(inner, Fraction) else inner
+            case ir.Count(source=source, where=where):
+                return self.count(source, where, record, reads)
+            case ir.Extremum(fn=fn, args=args):
+                values = [self.value(arg, record, reads) for arg in args]
+                unknown = next((v for v in values if isinstance(v, _Unknown)), None)
+                if unknown is not None:
+                    return unknown
+                pick = min if fn == "min" else max
+                return pick(values)  # type: ignore[type-var]
+            case (
+                ir.RuleRef()
+                | ir.Compare()
+                | ir.And()
+                | ir.Or()
+                | ir.Not()
+                | ir.Member()
+                | ir.InPeriod()
+                | ir.Exists()
+                | ir.Known()
+            ):
+                truth = self.truth(expr, record).truth
+                return UNKNOWN if truth is Truth.UNKNOWN else truth is Truth.MET
+            case _:
+                assert_never(expr)
+
+    def records(self, source: ir.FieldRef, reads: list[Read]) -> tuple[ir.Record, ...] | _Unknown:
+        value, read = self.read(source.name)
+        reads.append(read)
+        if isinstance(value, _Unknown):
+            return value
+        assert isinstance(value, tuple)
+        return tuple(r for r in value if isinstance(r, ir.Record))
+
+    def count(self, source: ir.FieldRef, where: ir.Expr | None, record: ir.Record | None, reads: list[Read]) -> _Val:
+        records = self.records(source, reads)
+        if isinstance(records, _Unknown):
+            return records
+        if where is None:
+            return Fraction(len(records))
+        truths = [self.truth(where, r).truth for r in records]
+        if Truth.UNKNOWN in truths:
+            return UNKNOWN
+        return Fraction(truths.count(Truth.MET))
+
+    # --- truth, with its trace -------------------------------------------------------------------------------
+
+    def truth(self, expr: ir.Expr, record: ir.Record | None = None) -> TraceNode:
+        match expr:
+            case ir.RuleRef(name=name):
+                return self.rule(name)
+            case ir.And(operands=operands, text=text, span=span):
+                children = tuple(self.truth(o, record) for o in operands)
+                return TraceNode(NodeKind.AND, kleene_and(c.truth for c in children), text=text, span=span,
+                                 children=children)
+            case ir.Or(operands=operands, text=text, span=span):
+                children = tuple(self.truth(o, record) for o in operands)
+                return TraceNode(NodeKind.OR, kleene_or(c.truth for c in children), text=text, span=span,
+                                 children=children)
+            case ir.Not(operand=operand, text=text, span=span):
+                child = self.truth(operand, record)
+                return TraceNode(NodeKind.NOT, kleene_not(child.truth), text=text, span=span, children=(child,))
+            case ir.Compare():
+                return self.compare(expr, record)
+            case ir.Member(item=item, options=options, negated=negated, text=text, span=span):
+                reads: list[Read] = []
+                value = self.value(item, record, reads)
+                choices = [self.value(o, record, reads) for o in options]
+                if isinstance(value, _Unknown) or any(isinstance(c, _Unknown) for c in choices):
+                    truth = Truth.UNKNOWN
+                else:
+                    truth = Truth.of((value in choices) != negated)
+                return TraceNode(
+                    NodeKind.MEMBER, truth, text=text, span=span, op="not in" if negated else "in",
+                    operands=(self.show(value), [self.show(c) for c in choices]), reads=tuple(reads),
+                )
+            case ir.InPeriod(item=item, negated=negated, text=text, span=span):
+                reads = []
+                value = self.value(item, record, reads)
+                if isinstance(value, _Unknown):
+                    truth = Truth.UNKNOWN
+                else:
+                    assert isinstance(value, date)
+                    truth = Truth.of((self.period.start <= value <= self.period.end) != negated)
+                return TraceNode(
+                    NodeKind.IN_PERIOD, truth, text=text, span=span, op="not in" if negated else "in",
+                    operands=(self.show(value), str(self.period)), reads=tuple(reads),
+                )
+            case ir.Exists(source=source, where=where, text=text, span=span):
+                reads = []
+                records = self.records(source, reads)
+                if isinstance(records, _Unknown):
+                    return TraceNode(NodeKind.EXISTS, Truth.UNKNOWN, text=text, span=span, reads=tuple(reads))
+                children = tuple(self.truth(where, r) for r in records)
+                matching = [i for i, c in enumerate(children) if c.truth is Truth.MET]
+                return TraceNode(
+                    NodeKind.EXISTS, kleene_or(c.truth for c in children), text=text, span=span,
+                    operands=(len(records), matching), reads=tuple(reads), children=children,
+                )
+            case ir.Known(field=ref, text=text, span=span):
+                _, read = self.read(ref.name)
+                return TraceNode(NodeKind.KNOWN, Truth.of(read.origin != "missing"), text=text, span=span,
+                                 reads=(read,))
+            case ir.Const() | ir.FieldRef() | ir.RecordFieldRef():
+                reads = []
+                value = self.value(expr, record, reads)
+                truth = Truth.UNKNOWN if isinstance(value, _Unknown) else Truth.of(value is True)
+                text = expr.text if isinstance(expr, ir.Const) else expr.name
+                return TraceNode(NodeKind.VALUE, truth, text=text, span=expr.span, operands=(self.show(value),),
+                                 reads=tuple(reads))
+            case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum():
+                raise TypeError(f"not a condition: {expr!r}")  # the checker rejects these
+            case _:
+                assert_never(expr)
+
+    def compare(self, expr: ir.Compare, record: ir.Record | None) -> TraceNode:
+        reads: list[Read] = []
+        values = [self.value(o, record, reads) for o in expr.operands]
+        truths: list[Truth] = []
+        error = next((v.reason for v in values if isinstance(v, _Unknown) and v.reason), None)
+        for op, left, right in zip(expr.ops, values, values[1:], strict=False):
+            if isinstance(left, _Unknown) or isinstance(right, _Unknown):
+                truths.append(Truth.UNKNOWN)
+            else:
+                truths.append(Truth.of(_compare(op, left, right)))
+        return TraceNode(
+            NodeKind.COMPARE,
+            kleene_and(truths),
+            text=expr.text,
+            span=expr.span,
+            op=",".join(str(op) for op in expr.ops),
+            operands=tuple(self.show(v) for v in values),
+            operand_texts=tuple(_text_of(o) for o in expr.operands),
+            reads=tuple(reads),
+            error=error,
+        )
+
+    def rule(self, name: str) -> TraceNode:
+        cached = self.rules.get(name)
+        if cached is not None:
+            return cached
+        rule = self.subject.rules[name]
+        if name in self.active:  # the checker rejects cycles; this guards against a hand-built program
+            return TraceNode(NodeKind.RULE, Truth.UNKNOWN, id=name, error="reference cycle")
+        self.active.add(name)
+        body = self.truth(rule.expr)
+        self.active.discard(name)
+        node = TraceNode(
+            NodeKind.RULE,
+            body.truth,
+            id=name,
+            text=rule.text,
+            label=rule.label,
+            cite=rule.cite,
+            confidence=rule.confidence,
+            span=rule.span,
+            reads=_unique_reads(body),
+            children=(body,),
+        )
+        self.rules[name] = node
+        return node
+
+
+def _text_of(expr: ir.Expr) -> str:
+    match expr:
+        case ir.FieldRef(name=name) | ir.RecordFieldRef(name=name) | ir.RuleRef(name=name):
+            return name
+        case ir.PeriodRef():
+            return "period"
+        case _:
+            return expr.text
+
+
+def _unique_reads(node: TraceNode) -> tuple[Read, ...]:
+    """The evidence read anywhere under a node, once each, in order of first reading (rules excluded)."""
+    seen: dict[str, Read] = {}
+
+    def visit(n: TraceNode) -> None:
+        for read in n.reads:
+            seen.setdefault(read.name, read)
+        for child in n.children:
+            if child.kind is not NodeKind.RULE:
+                visit(child)
+
+    visit(node)
+    return tuple(seen.values())
+
+
+def _arith(op: ir.ArithOp, left: _Val, right: _Val) -> _Val:
+    if isinstance(left, _Unknown):
+        return left
+    if isinstance(right, _Unknown):
+        return right
+    assert isinstance(left, Fraction) and isinstance(right, Fraction)
+    match op:
+        case ir.ArithOp.ADD:
+            return left + right
+        case ir.ArithOp.SUB:
+            return left - right
+        case ir.ArithOp.MUL:
+            return left * right
+        case ir.ArithOp.DIV:
+            if right == 0:
+                return _Unknown("division by zero")
+            return left / right
+        case _:
+            assert_never(op)
+
+
+def _compare(op: ir.CompareOp, left: ir.Value, right: ir.Value) -> bool:
+    a: object = left.rank if isinstance(left, ir.Ordinal | ir.EnumValue) else left
+    b: object = right.rank if isinstance(right, ir.Ordinal | ir.EnumValue) else right
+    match op:
+        case ir.CompareOp.EQ:
+            return a == b
+        case ir.CompareOp.NE:
+            return a != b
+        case ir.CompareOp.LT:
+            return a < b  # type: ignore[operator]
+        case ir.CompareOp.LE:
+            return a <= b  # type: ignore[operator]
+        case ir.CompareOp.GT:
+            return a > b  # type: ignore[operator]
+        case ir.CompareOp.GE:
+            return a >= b  # type: ignore[operator]
+        case _:
+            assert_never(op)
+
+
+def kleene_and(truths: Iterable[Truth]) -> Truth:
+    seen = set(truths)
+    if Truth.NOT_MET in seen:
+        return Truth.NOT_MET
+    return Truth.UNKNOWN if Truth.UNKNOWN in seen else Truth.MET
+
+
+def kleene_or(truths: Iterable[Truth]) -> Truth:
+    seen = set(truths)
+    if Truth.MET in seen:
+        return Truth.MET
+    return Truth.UNKNOWN if Truth.UNKNOWN in seen else Truth.NOT_MET
+
+
+def kleene_not(truth: Truth) -> Truth:
+    return {Truth.MET: Truth.NOT_MET, Truth.NOT_MET: Truth.MET, Truth.UNKNOWN: Truth.UNKNOWN}[truth]
+
+
+# --- the outcome -----------------------------------------------------------------------------------------------
+
+
+def evaluate(
+    program: ir.Program,
+    kind: str,
+    values: Mapping[str, ir.Value],
+    origins: Mapping[str, str],
+    period: ir.Period,
+) -> TraceNode:
+    """Evaluate one subject; the returned root node carries the outcome."""
+    subject = program.subjects[kind]
+    ctx = _Context(program, subject, values, origins, period)
+    levels = program.levels
+    lowest = program.lowest_level
+
+    eligibility = [ctx.rule(r) for r in subject.not_classified]
+    e_truth = kleene_or(n.truth for n in eligibility)
+    triggers = [ctx.rule(r) for r in subject.not_completed]
+    k_truth = kleene_or(n.truth for n in triggers)
+    level_nodes = []
+    for requirement in subject.levels:
+        children = tuple(ctx.rule(r) for r in requirement.rules)
+        level_nodes.append(
+            TraceNode(
+                NodeKind.LEVEL,
+                kleene_and(c.truth for c in children),
+                id=requirement.level,
+                level=requirement.level,
+                span=requirement.span,
+                children=children,
+            )
+        )
+    cap_nodes = []
+    bounds: list[tuple[Truth, ir.Ordinal | None]] = []
+    for cap in subject.caps:
+        when = ctx.truth(cap.when)
+        bound_reads: list[Read] = []
+        bound = ctx.value(cap.at_most, None, bound_reads)
+        known_bound = bound if isinstance(bound, ir.Ordinal) else None
+        bounds.append((when.truth, known_bound))
+        cap_nodes.append(
+            TraceNode(
+                NodeKind.CAP,
+                when.truth,
+                id=cap.id,
+                text=cap.text,
+                label=cap.label,
+                cite=cap.cite,
+                confidence=cap.confidence,
+                span=cap.span,
+                level=known_bound.id if known_bound else None,
+                reads=(*_unique_reads(when), *bound_reads),
+                children=(when,),
+            )
+        )
+    note_nodes = []
+    for note in subject.notes:
+        when = ctx.truth(note.when)
+        if when.truth is Truth.MET:
+            note_nodes.append(
+                TraceNode(
+                    NodeKind.NOTE,
+                    when.truth,
+                    id=note.id,
+                    text=note.text,
+                    label=note.label,
+                    cite=note.cite,
+                    confidence=note.confidence,
+                    span=note.span,
+                    reads=_unique_reads(when),
+                    children=(when,),
+                )
+            )
+
+    # Every outcome still possible given the unknowns, stage by stage.
+    possible: list[str] = []
+    consulted: list[TraceNode] = []
+    if e_truth is not Truth.NOT_MET:
+        possible.append(NOT_CLASSIFIED)
+        consulted.extend(eligibility)
+    pre_cap: list[str] = []
+    if e_truth is not Truth.MET:
+        if k_truth is not Truth.NOT_MET:
+            pre_cap.append(lowest)
+            consulted.extend(triggers)
+        if k_truth is not Truth.MET:
+            reached = False
+            for node in level_nodes:
+                if node.truth is Truth.NOT_MET:
+                    continue
+                pre_cap.append(node.id)
+                if node.truth is Truth.UNKNOWN:
+                    consulted.append(node)
+                    continue
+                reached = True
+                break
+            if not reached:
+                pre_cap.append(lowest)
+    for level in dict.fromkeys(pre_cap):
+        for final in _capped(levels, level, bounds):
+            if final not in possible:
+                possible.append(final)
+    cap_unknown = [n for n, (t, b) in zip(cap_nodes, bounds, strict=True) if t is Truth.UNKNOWN or b is None]
+
+    if len(possible) == 1:
+        final = possible[0]
+        outcome = _decided(final, pre_cap, e_truth, eligibility, k_truth, triggers, level_nodes, cap_nodes, bounds,
+                           levels)
+    else:
+        consulted.extend(cap_unknown)
+        unknown_nodes = [n for n in consulted if n.truth is Truth.UNKNOWN or n.kind is NodeKind.CAP]
+        missing = _missing_fields(unknown_nodes)
+        reasons = _unknown_rules(unknown_nodes)
+        ranked = sorted(
+            possible, key=lambda p: -1 if p == NOT_CLASSIFIED else levels.rank(p), reverse=True
+        )
+        outcome = Outcome(
+            Status.INSUFFICIENT_EVIDENCE,
+            Decision.UNDETERMINED,
+            reasons=tuple(reasons),
+            missing=tuple(missing),
+            possible=tuple(ranked),
+        )
+    children = (
+        TraceNode(NodeKind.ELIGIBILITY, e_truth, children=tuple(eligibility)),
+        TraceNode(NodeKind.TRIGGERS, k_truth, children=tuple(triggers)),
+        *level_nodes,
+        TraceNode(NodeKind.CAPS, kleene_or(n.truth for n in cap_nodes), children=tuple(cap_nodes)),
+        TraceNode(NodeKind.NOTES, Truth.of(bool(note_nodes)), children=tuple(note_nodes)),
+    )
+    root_truth = Truth.UNKNOWN if outcome.status is Status.INSUFFICIENT_EVIDENCE else Truth.MET
+    return TraceNode(NodeKind.OUTCOME, root_truth, id=kind, level=outcome.level, outcome=outcome, children=children)
+
+
+def _capped(levels: ir.Scale, level: str, bounds: list[tuple[Truth, ir.Ordinal | None]]) -> list[str]:
+    """The final levels possible for a pre-cap level, given each cap's truth and bound."""
+    if level == levels.values[-1].id:
+        return [level]
+    results = {levels.rank(level)}
+    for truth, bound in bounds:
+        if truth is Truth.NOT_MET:
+            continue
+        if bound is None:  # an unknown bound: anything at or below the level
+            results |= {r for r in range(0, max(results) + 1)}
+            continue
+        lowered = {min(r, bound.rank) for r in results}
+        results = lowered if truth is Truth.MET else results | lowered
+    ids = [v.id for v in levels.values]
+    return [ids[len(ids) - 1 - r] for r in sorted(results, reverse=True)]
+
+
+def _decided(
+    final: str,
+    pre_cap: list[str],
+    e_truth: Truth,
+    eligibility: list[TraceNode],
+    k_truth: Truth,
+    triggers: list[TraceNode],
+    level_nodes: list[TraceNode],
+    cap_nodes: list[TraceNode],
+    bounds: list[tuple[Truth, ir.Ordinal | None]],
+    levels: ir.Scale,
+) -> Outcome:
+    if final == NOT_CLASSIFIED:
+        held = tuple(n.id for n in eligibility if n.truth is Truth.MET)
+        return Outcome(Status.NOT_CLASSIFIED, Decision.ELIGIBILITY, reasons=held)
+    if k_truth is Truth.MET:
+        held = tuple(n.id for n in triggers if n.truth is Truth.MET)
+        return Outcome(Status.CLASSIFIED, Decision.TRIGGER, level=final, level_before_caps=final, reasons=held)
+    before = pre_cap[-1] if pre_cap else final
+    failed: list[str] = []
+    for node in level_nodes:
+        if node.id == before:
+            break
+        failed.extend(c.id for c in node.children if c.truth is Truth.NOT_MET and c.id not in failed)
+    applied = [
+        node.id
+        for node, (truth, bound) in zip(cap_nodes, bounds, strict=True)
+        if truth is Truth.MET and bound is not None and before != levels.values[-1].id
+        and bound.rank < levels.rank(before)
+    ]
+    decision = Decision.BELOW_LOWEST if before == levels.values[-1].id else Decision.LEVEL
+    return Outcome(
+        Status.CLASSIFIED,
+        decision,
+        level=final,
+        level_before_caps=before,
+        reasons=(*failed, *applied),
+    )
+
+
+def _missing_fields(nodes: list[TraceNode]) -> list[str]:
+    missing: list[str] = []
+
+    def visit(node: TraceNode) -> None:
+        if node.truth is not Truth.UNKNOWN and node.kind is not NodeKind.CAP:
+            return
+        for read in node.reads:
+            if read.origin == "missing" and read.name not in missing:
+                missing.append(read.name)
+        for child in node.children:
+            visit(child)
+
+    for node in nodes:
+        visit(node)
+    return missing
+
+
+def _unknown_rules(nodes: list[TraceNode]) -> list[str]:
+    found: list[str] = []
+    for node in nodes:
+        if node.kind is NodeKind.RULE and node.truth is Truth.UNKNOWN:
+            found.append(node.id)
+        elif node.kind is NodeKind.LEVEL:
+            found.extend(c.id for c in node.children if c.truth is Truth.UNKNOWN and c.id not in found)
+        elif node.kind is NodeKind.CAP and node.truth is Truth.UNKNOWN:
+            found.append(node.id)
+    return list(dict.fromkeys(found))

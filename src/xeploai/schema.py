@@ -1,0 +1,208 @@
+"""The framework document model: pydantic models of format ``xeploai/1`` (frozen, ``extra="forbid"``).
+
+Input: plain data from the loader. Output: a validated ``FrameworkDoc``, or issues pointing at the YAML.
+The JSON Schema of the format (``schema/framework.schema.json``) is generated from these models.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from xeploai.issues import Issue
+
+FORMAT_VERSION = "xeploai/1"
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+DocId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")]
+Family = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+class Text(_Model):
+    """A text in Vietnamese (``vi``, shown by default) and English (``en``)."""
+
+    vi: NonEmpty
+    en: NonEmpty
+
+
+class LegalDocument(_Model):
+    number: NonEmpty = Field(description="The document's number, e.g. 21-HD/BTCTW")
+    title: Text
+    issued_on: datetime.date | None = None
+    issuer: NonEmpty
+    url: str | None = None
+
+
+class FrameworkInfo(_Model):
+    family: Family
+    version: NonEmpty
+    title: Text
+    effective_from: datetime.date = Field(description="The day this version takes effect; equals the file name")
+    effective_until: datetime.date | None = None
+    supersedes: str | None = Field(default=None, description="family/effective-date of the version replaced")
+    legal_basis: dict[DocId, LegalDocument] = Field(description="Documents that rules cite, by id")
+
+
+class ScaleValue(_Model):
+    id: Id
+    code: NonEmpty
+    label: Text
+
+
+class ScaleDoc(_Model):
+    label: Text
+    values: list[ScaleValue] = Field(min_length=2, description="Best first")
+
+
+class EnumDoc(_Model):
+    ordered: bool = Field(default=False, description="When true, values are listed least severe first")
+    values: list[ScaleValue] = Field(min_length=1)
+
+
+FieldTypeName = Literal["bool", "count", "number", "ratio", "date", "text", "level", "scale", "enum", "records"]
+
+
+class FieldDoc(_Model):
+    type: FieldTypeName
+    of: Id | None = Field(default=None, description="The scale, enum or record type, for those field types")
+    label: Text | None = None
+    required: bool = True
+    default: Any = None
+    judgement: bool = Field(default=False, description="A human judgement such as a grading or a vote")
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+    at_most: Id | None = Field(default=None, description="Another field this value can never exceed")
+
+
+class RecordDoc(_Model):
+    label: Text
+    fields: dict[Id, FieldDoc]
+
+
+Confidence = Literal["confirmed", "secondary", "assumed"]
+
+
+class Citation(_Model):
+    doc: DocId = Field(description="A key of framework.legal_basis")
+    at: NonEmpty = Field(description="Article, clause, point as the document numbers them")
+    sources: list[NonEmpty] = Field(default_factory=list, description="Research source ids")
+
+
+class RuleDoc(_Model):
+    when: NonEmpty = Field(description="The condition, in the condition language")
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+    fail: Text | None = None
+    pass_: Text | None = Field(default=None, alias="pass")
+
+
+class CapDoc(_Model):
+    when: NonEmpty
+    at_most: NonEmpty = Field(description="A level (id, code or label) or a level-valued expression")
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class NoteDoc(_Model):
+    when: NonEmpty
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class SubjectDoc(_Model):
+    label: Text | None = None
+    extends: Id | None = None
+    evidence: dict[Id, FieldDoc] = Field(default_factory=dict)
+    rules: dict[Id, RuleDoc] = Field(default_factory=dict)
+    not_classified: list[NonEmpty] | None = None
+    not_completed: list[NonEmpty] | None = None
+    levels: dict[Id, list[NonEmpty]] | None = None
+    caps: dict[Id, CapDoc] = Field(default_factory=dict)
+    notes: dict[Id, NoteDoc] = Field(default_factory=dict)
+
+
+class FrameworkDoc(_Model):
+    """A framework file: one version of one family of rules."""
+
+    format: Literal["xeploai/1"]
+    framework: FrameworkInfo
+    levels: list[ScaleValue] = Field(min_length=2, description="The level scale, best first")
+    scales: dict[Id, ScaleDoc] = Field(default_factory=dict)
+    enums: dict[Id, EnumDoc] = Field(default_factory=dict)
+    records: dict[Id, RecordDoc] = Field(default_factory=dict)
+    subjects: dict[Id, SubjectDoc]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the framework format, as checked in at ``schema/framework.schema.json``."""
+    schema = FrameworkDoc.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://xeploai.invalid/schema/framework.schema.json"
+    schema["title"] = "xeploai framework (format xeploai/1)"
+    return schema
+
+
+def _path_text(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _issue_code(error_type: str, loc: tuple[int | str, ...]) -> str:
+    if loc and loc[0] == "format":
+        return "format-version"
+    if error_type == "extra_forbidden":
+        return "unknown-key"
+    if error_type == "missing":
+        return "missing-key"
+    return "invalid-value"
+
+
+def validate(data: object) -> tuple[FrameworkDoc | None, list[tuple[Issue, tuple[int | str, ...]]]]:
+    """Validate plain data; returns the model, or the issues with the document path each concerns."""
+    try:
+        return FrameworkDoc.model_validate(data), []
+    except ValidationError as error:
+        found: list[tuple[Issue, tuple[int | str, ...]]] = []
+        seen: set[tuple[str, tuple[int | str, ...]]] = set()
+        for err in error.errors(include_url=False):
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p == "[key]"))
+            )
+            code = _issue_code(err["type"], loc)
+            if (code, loc) in seen:
+                continue
+            seen.add((code, loc))
+            found.append((_issue(code, err, loc), loc))
+        return None, found
+
+
+def _issue(code: str, err: Any, loc: tuple[int | str, ...]) -> Issue:
+    path = _path_text(loc)
+    name = str(loc[-1]) if loc else ""
+    if code == "unknown-key":
+        message = f"unknown key '{name}'"
+    elif code == "missing-key":
+        message = f"missing key '{name}'"
+    elif code == "format-version":
+        message = f"the first key must be `format: {FORMAT_VERSION}`"
+    else:
+        value = err.get("input")
+        shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+        message = f"{err['msg'].lower()}: {shown}"
+    return Issue(code, message, path)
