@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from xeploai.issues import Issue
+from xeploai.issues import Issue, did_you_mean
 
 FORMAT_VERSION = "xeploai/1"
 
@@ -192,12 +192,34 @@ def validate(data: object) -> tuple[FrameworkDoc | None, list[tuple[Issue, tuple
         return None, found
 
 
+def _known_keys() -> set[str]:
+    keys: set[str] = set()
+    for model in (
+        FrameworkDoc,
+        FrameworkInfo,
+        LegalDocument,
+        ScaleValue,
+        ScaleDoc,
+        EnumDoc,
+        FieldDoc,
+        RecordDoc,
+        Citation,
+        RuleDoc,
+        CapDoc,
+        NoteDoc,
+        SubjectDoc,
+        Text,
+    ):
+        keys |= {info.alias or name for name, info in model.model_fields.items()}
+    return keys
+
+
 def _issue(code: str, err: Any, loc: tuple[int | str, ...]) -> Issue:
     path = _path_text(loc)
     name = str(loc[-1]) if loc else ""
     if code == "unknown-key":
-        message = f"unknown key '{name}'"
-    elif code == "missing-key":
+        return Issue(code, f"unknown key '{name}'", path, hint=did_you_mean(name, _known_keys()))
+    if code == "missing-key":
         message = f"missing key '{name}'"
     elif code == "format-version":
         message = f"the first key must be `format: {FORMAT_VERSION}`"

@@ -1,0 +1,107 @@
+"""The checker reports every problem of a framework at once, each with a code, a path and a position."""
+
+from __future__ import annotations
+
+from xeploai import api
+from xeploai.issues import FrameworkError
+
+import pytest
+from paths import BROKEN, GOOD
+
+
+def codes_at(path) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+    return [(i.code, i.path, i.span.line if i.span else 0) for i in api.check_file(path)]
+
+
+def test_clean_fixture_has_no_issues() -> None:
+    assert api.check_file(GOOD) == []
+
+
+def test_broken_fixture_reports_every_planted_fault_with_its_position() -> None:
+    found = codes_at(BROKEN)
+    assert found == [
+        ("effective-date-mismatch", "framework.effective_from", 7),
+        ("missing-label", "subjects.member.rules.is_exempted", 46),
+        ("unknown-document", "subjects.member.rules.is_exempted.cite.doc", 46),
+        ("type-error", "subjects.member.rules.under_half.when", 47),
+        ("missing-citation", "subjects.member.rules.disciplined", 48),
+        ("unknown-reference", "subjects.member.rules.results_excellent.when", 49),
+        ("unknown-literal", "subjects.member.rules.results_good.when", 50),
+        ("reference-cycle", "subjects.member.rules.loop_a.when", 52),
+        ("unsupported-syntax", "subjects.member.rules.odd_syntax.when", 54),
+        ("reference-cycle", "subjects.member.rules.loop_c.when", 55),
+        ("non-nfc-text", "subjects.member.rules.loop_c.label.vi", 55),
+        ("not-a-rule", "subjects.member.not_classified[1]", 56),
+        ("unreachable-level", "subjects.member.levels.completed", 61),
+    ]
+
+
+def test_misspelt_names_get_a_did_you_mean_hint() -> None:
+    hints = {i.code: i.hint for i in api.check_file(BROKEN)}
+    assert hints["unknown-reference"] == "did you mean 'task_results'?"
+    assert hints["unknown-literal"] == "did you mean 'Tốt'?"
+    assert hints["unknown-document"] == "did you mean 'HD21'?"
+    assert hints["not-a-rule"] == "did you mean 'is_exempted'?"
+
+
+def test_condition_positions_point_inside_the_string() -> None:
+    issue = next(i for i in api.check_file(BROKEN) if i.code == "unknown-reference")
+    line = BROKEN.read_text(encoding="utf-8").splitlines()[issue.span.line - 1]  # type: ignore[union-attr]
+    assert line[issue.span.col - 1 :].startswith("task_result ==")  # type: ignore[union-attr]
+
+
+def test_loading_a_broken_framework_raises_one_error_listing_all_problems() -> None:
+    with pytest.raises(FrameworkError) as caught:
+        api.load_framework(BROKEN)
+    text = str(caught.value)
+    assert text.startswith("13 problems in ")
+    assert "[unreachable-level]" in text and "[missing-citation]" in text
+
+
+def test_unknown_key_is_reported_with_its_position(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    path = write_framework(good_text.replace("  version: HD21", "  version: HD21\n  verison: HD21"))
+    issues = api.check_file(path)
+    assert [(i.code, i.path, i.span.line) for i in issues] == [("unknown-key", "framework.verison", 5)]  # type: ignore[union-attr]
+    assert issues[0].hint == "did you mean 'version'?"
+
+
+def test_missing_format_key_is_a_format_version_issue(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    path = write_framework(good_text.replace("format: xeploai/1\n", ""))
+    assert [i.code for i in api.check_file(path)] == ["format-version"]
+
+
+def test_levels_must_match_the_level_scale(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = good_text.replace("      excellent: [results_excellent]\n", "").replace(
+        "      completed: [results_average]", "      completed: [results_average]\n      not_completed: [under_half]"
+    )
+    codes = [(i.code, i.path) for i in api.check_file(write_framework(text))]
+    assert ("level-mismatch", "subjects.member.levels") in codes
+    assert ("level-mismatch", "subjects.member.levels.not_completed") in codes
+
+
+def test_field_of_an_undeclared_scale_is_reported(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = good_text.replace("{type: scale, of: grade,", "{type: scale, of: grades,")
+    issues = api.check_file(write_framework(text))
+    declared = [i for i in issues if i.code == "unknown-declaration"]
+    assert len(declared) == 1 and declared[0].hint == "did you mean 'grade'?"
+
+
+def test_default_that_does_not_fit_its_field_is_reported(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = good_text.replace("{type: bool, default: false,", "{type: bool, default: 3,")
+    assert [i.code for i in api.check_file(write_framework(text))] == ["invalid-default"]
+
+
+def test_extends_of_an_unknown_subject_kind_is_reported(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = good_text.replace(
+        "    label: {vi: \"Đảng viên\", en: Member}", "    extends: membr\n    label: {vi: \"Đảng viên\", en: Member}"
+    )
+    issues = api.check_file(write_framework(text))
+    assert [(i.code, i.hint) for i in issues] == [("unknown-declaration", None)] or any(
+        i.code == "unknown-declaration" for i in issues
+    )
+
+
+def test_yaml_problems_surface_as_issues_not_tracebacks(write_framework) -> None:  # type: ignore[no-untyped-def]
+    path = write_framework("format: xeploai/1\nframework: {family: party\n")
+    issues = api.check_file(path)
+    assert issues and issues[0].code == "yaml-syntax"
