@@ -87,7 +87,9 @@ def _with_spans(issues: list[tuple[Issue, tuple[int | str, ...]]], span_of: comp
     return out
 
 
-def _front_end(path: str | os.PathLike[str]) -> tuple[loader.Document, schema.FrameworkDoc | None, list[Issue]]:
+def _front_end(
+    path: str | os.PathLike[str],
+) -> tuple[loader.Document, schema.FrameworkDoc | None, list[Issue]]:
     """Load, validate and check a framework file; the model is None when validation failed."""
     document = loader.load_file(path, display=_display(path))
     span_of, style_of = _spans(document)
@@ -169,8 +171,11 @@ def parse_period(spec: str | int | date | Mapping[str, object]) -> Period:
     if quarter:
         year, q = int(quarter.group(1)), int(quarter.group(2))
         last_month = 3 * q
-        return Period(date(year, last_month - 2, 1), date(year, last_month, calendar.monthrange(year, last_month)[1]),
-                      "quarterly")
+        return Period(
+            date(year, last_month - 2, 1),
+            date(year, last_month, calendar.monthrange(year, last_month)[1]),
+            "quarterly",
+        )
     if ".." in text:
         start_text, _, end_text = text.partition("..")
         return parse_period({"start": start_text, "end": end_text})
@@ -183,20 +188,41 @@ def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
     data = document.data
     problems: list[Issue] = []
     if not isinstance(data, dict):
-        raise EvidenceError(document.source, [Issue("wrong-type", "an evidence file is a mapping", "", document.span(()))])
+        raise EvidenceError(
+            document.source, [Issue("wrong-type", "an evidence file is a mapping", "", document.span(()))]
+        )
     for key in data:
         if key not in ("subject", "period", "evidence", "framework"):
-            problems.append(Issue("unknown-field", f"unknown key '{key}'", str(key), document.span((key,)),
-                                  "an evidence file has subject, period and evidence"))
+            problems.append(
+                Issue(
+                    "unknown-field",
+                    f"unknown key '{key}'",
+                    str(key),
+                    document.span((key,)),
+                    "an evidence file has subject, period and evidence",
+                )
+            )
     subject = data.get("subject", {})
     evidence = data.get("evidence", {})
     if not isinstance(subject, dict) or not isinstance(subject.get("kind", ""), str):
-        problems.append(Issue("wrong-type", "subject must be a mapping with id, name and kind", "subject",
-                              document.span(("subject",))))
+        problems.append(
+            Issue(
+                "wrong-type",
+                "subject must be a mapping with id, name and kind",
+                "subject",
+                document.span(("subject",)),
+            )
+        )
         subject = {}
     if not isinstance(evidence, dict):
-        problems.append(Issue("wrong-type", "evidence must be a mapping of field: value", "evidence",
-                              document.span(("evidence",))))
+        problems.append(
+            Issue(
+                "wrong-type",
+                "evidence must be a mapping of field: value",
+                "evidence",
+                document.span(("evidence",)),
+            )
+        )
         evidence = {}
     period = None
     if "period" in data:

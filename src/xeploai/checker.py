@@ -22,7 +22,6 @@ from xeploai.compiler import (
     StyleOf,
     condition_origin,
     declarations,
-    field_type,
     merged_subjects,
     parse_at_most,
     subject_scope,
@@ -40,9 +39,7 @@ def dotted(path: Path) -> str:
     return out
 
 
-def check(
-    doc: schema.FrameworkDoc, data: object, span_of: SpanOf, style_of: StyleOf, source: str
-) -> list[Issue]:
+def check(doc: schema.FrameworkDoc, data: object, span_of: SpanOf, style_of: StyleOf, source: str) -> list[Issue]:
     """Every problem of a framework document, in document order."""
     issues = [
         *_check_text(data, (), span_of),
@@ -150,7 +147,11 @@ def _check_declarations(doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[I
     if ir.LEVEL_SCALE in doc.scales:
         path = ("scales", ir.LEVEL_SCALE)
         yield Issue("invalid-value", "'level' is reserved for the level scale", dotted(path), span_of(path))
-    decl_ids = {"scale": doc.scales, "enum": doc.enums, "records": doc.records}
+    decl_ids: dict[str, Mapping[str, object]] = {
+        "scale": doc.scales,
+        "enum": doc.enums,
+        "records": doc.records,
+    }
     for record_id, record in doc.records.items():
         for name, f in record.fields.items():
             field_path: Path = ("records", record_id, "fields", name)
@@ -188,7 +189,7 @@ def _check_field(
         if f.type == "records" and in_record:
             yield Issue("invalid-value", "records cannot contain records", dotted(path), span_of(path))
     elif f.of is not None:
-        yield Issue("unknown-key", f"'of' is only for scale, enum and records fields", dotted(path), span_of(path))
+        yield Issue("unknown-key", "'of' is only for scale, enum and records fields", dotted(path), span_of(path))
     if f.at_most is not None:
         other = siblings.get(f.at_most)
         if other is None:
@@ -233,7 +234,11 @@ def _missing_label(path: Path, span_of: SpanOf, what: str) -> Issue:
 def _check_subject(
     doc: schema.FrameworkDoc, subject: MergedSubject, decl: Declarations, span_of: SpanOf, style_of: StyleOf
 ) -> Iterator[Issue]:
-    decl_ids = {"scale": doc.scales, "enum": doc.enums, "records": doc.records}
+    decl_ids: dict[str, Mapping[str, object]] = {
+        "scale": doc.scales,
+        "enum": doc.enums,
+        "records": doc.records,
+    }
     scope = subject_scope(subject, decl, span_of)
     own = set(subject.doc.evidence)
     for name, entry in subject.evidence.items():
@@ -322,8 +327,13 @@ def _check_lists(subject: MergedSubject, doc: schema.FrameworkDoc, span_of: Span
                     if level_id == level_ids[-1]
                     else did_you_mean(level_id, upper)
                 )
-                yield Issue("level-mismatch", f"'{level_id}' is not a level above the lowest", dotted(path),
-                            span_of(path), hint)
+                yield Issue(
+                    "level-mismatch",
+                    f"'{level_id}' is not a level above the lowest",
+                    dotted(path),
+                    span_of(path),
+                    hint,
+                )
             lists.append((path, rule_ids))
         missing = [level for level in upper if level not in given]
         if missing:
@@ -399,8 +409,3 @@ def _check_cycles(subject: MergedSubject, dependencies: Mapping[str, set[str]], 
     for rule_id in sorted(dependencies):
         if state.get(rule_id) is None:
             yield from visit(rule_id, [rule_id])
-
-
-def field_type_name(f: schema.FieldDoc) -> str:
-    resolved = field_type(f)
-    return str(resolved) if resolved is not None else f.type

@@ -109,7 +109,10 @@ def declarations(doc: schema.FrameworkDoc) -> Declarations:
 
 
 def field_is_resolvable(
-    f: schema.FieldDoc, enums: Mapping[str, ir.EnumDef], scales: Mapping[str, ir.Scale], records_known: set[str] | None
+    f: schema.FieldDoc,
+    enums: Mapping[str, ir.EnumDef],
+    scales: Mapping[str, ir.Scale],
+    records_known: set[str] | None,
 ) -> bool:
     """Whether ``of`` names something declared (the checker reports it otherwise)."""
     match f.type:

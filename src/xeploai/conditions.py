@@ -79,7 +79,12 @@ def match_choice(text: str, values: Sequence[ir.ScaleValue]) -> ir.ScaleValue | 
     """The value whose id, code, Vietnamese or English label is ``text`` (NFC, case-insensitive)."""
     wanted = normalize(text)
     for value in values:
-        if wanted in {normalize(value.id), normalize(value.code), normalize(value.label.vi), normalize(value.label.en)}:
+        if wanted in {
+            normalize(value.id),
+            normalize(value.code),
+            normalize(value.label.vi),
+            normalize(value.label.en),
+        }:
             return value
     return None
 
@@ -221,7 +226,9 @@ class _Parser:
         for side, side_type, side_node in ((lhs, lhs_type, left), (rhs, rhs_type, right)):
             if isinstance(side, _Literal) or not isinstance(side_type, ir.NumberType):
                 return self.problem(
-                    "type-error", f"'{op}' needs numbers; '{self.text(side_node)}' is {_describe(side_type)}", node
+                    "type-error",
+                    f"'{op}' needs numbers; '{self.text(side_node)}' is {_describe(side_type)}",
+                    node,
                 )
         assert not isinstance(lhs, _Literal) and not isinstance(rhs, _Literal)
         integer = (
@@ -270,8 +277,8 @@ class _Parser:
                     node,
                 )
             operands.append(expr)
-        for op in cmp_ops:
-            problem = _ordering_problem(op, common)
+        for cmp_op in cmp_ops:
+            problem = _ordering_problem(cmp_op, common)
             if problem:
                 return self.problem("type-error", problem, node)
         return ir.Compare(tuple(cmp_ops), tuple(operands), self.text(node), self.span(node)), ir.BoolType()
@@ -328,7 +335,9 @@ class _Parser:
         if isinstance(right, ast.Name) and right.id == "period":
             if not isinstance(item_type, ir.DateType):
                 return self.problem(
-                    "type-error", f"'in period' needs a date; '{self.text(left)}' is {_describe(item_type)}", node
+                    "type-error",
+                    f"'in period' needs a date; '{self.text(left)}' is {_describe(item_type)}",
+                    node,
                 )
             return ir.InPeriod(item, negated, self.text(node), self.span(node)), ir.BoolType()
         if not isinstance(right, ast.List | ast.Tuple):
@@ -345,7 +354,9 @@ class _Parser:
                 options.append(coerced)
             elif not _comparable(item_type, option_type):
                 return self.problem(
-                    "type-error", f"cannot compare {_describe(item_type)} with {_describe(option_type)}", element
+                    "type-error",
+                    f"cannot compare {_describe(item_type)} with {_describe(option_type)}",
+                    element,
                 )
             else:
                 options.append(option)
@@ -385,15 +396,24 @@ class _Parser:
             return _Invalid(), None
         if not isinstance(source, ir.FieldRef) or not isinstance(source_type, ir.RecordsType):
             return self.problem(
-                "type-error", f"{fn}(...) needs a records field first; '{self.text(args[0])}' is not one", node
+                "type-error",
+                f"{fn}(...) needs a records field first; '{self.text(args[0])}' is not one",
+                node,
             )
         where: ir.Expr | None = None
         if len(args) == 2:
             record_fields = {f.id: f for f in self.scope.records[source_type.record].fields}
             inner_scope = Scope(
-                self.scope.fields, self.scope.rules, self.scope.scales, self.scope.enums, self.scope.records, record_fields
+                self.scope.fields,
+                self.scope.rules,
+                self.scope.scales,
+                self.scope.enums,
+                self.scope.records,
+                record_fields,
             )
-            inner = _Parser(self.source, self.original, self.origin, self.path, inner_scope, self.percent_at, self.issues)
+            inner = _Parser(
+                self.source, self.original, self.origin, self.path, inner_scope, self.percent_at, self.issues
+            )
             predicate, predicate_type = inner.expr(args[1])
             if not inner.expect_bool(predicate, predicate_type, args[1]):
                 return _Invalid(), None
@@ -591,7 +611,7 @@ def reads(expr: ir.Expr) -> tuple[set[str], set[str]]:
             case ir.Exists(source=source, where=where):
                 visit(source)
                 visit(where)
-            case ir.Known(field=ref):
+            case ir.Known(ref=ref):
                 visit(ref)
 
     visit(expr)

@@ -339,7 +339,7 @@ class Extremum:
 class Known:
     """``known(field)``: the evidence field was supplied (never unknown itself)."""
 
-    field: FieldRef
+    ref: FieldRef
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
 
@@ -490,7 +490,7 @@ class SubjectProgram:
     extends: str | None = None
     span: Span = field(default=NO_SPAN, compare=False)
 
-    def field(self, name: str) -> FieldDef | None:
+    def field_def(self, name: str) -> FieldDef | None:
         for f in self.fields:
             if f.id == name:
                 return f

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from xeploai.ir import Span
 
-
 # Every issue code, with a one-line summary. docs/reference/issue-codes.md has a section per code.
 CODES: dict[str, str] = {
     # loader: YAML text -> plain data with positions

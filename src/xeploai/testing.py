@@ -112,7 +112,11 @@ def compare(result: Result, expect: Mapping[str, object]) -> list[str]:
             found.append(f"level: expected {expect['level']}, got {outcome.status.value}")
         elif str(expect["level"]) != outcome.level:
             found.append(f"level: expected {expect['level']}, got {outcome.level}")
-    checks = (("reasons", set(outcome.reasons)), ("missing", set(outcome.missing)), ("possible", set(outcome.possible)))
+    checks = (
+        ("reasons", set(outcome.reasons)),
+        ("missing", set(outcome.missing)),
+        ("possible", set(outcome.possible)),
+    )
     for key, actual in checks:
         if key in expect and _as_set(expect[key]) != actual:
             found.append(f"{key}: expected {sorted(_as_set(expect[key]))}, got {sorted(actual)}")

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import assert_never
+from typing import Any, assert_never
 
 from xeploai import ir
 from xeploai.trace import Decision, NodeKind, Outcome, Read, Status, TraceNode, Truth
@@ -85,7 +85,7 @@ class _Context:
                 return display(value)
 
     def read(self, name: str) -> tuple[_Val, Read]:
-        f = self.subject.field(name)
+        f = self.subject.field_def(name)
         judgement = f.judgement if f else False
         if name not in self.values:
             return UNKNOWN, Read(name, None, "missing", judgement)
@@ -96,8 +96,8 @@ class _Context:
 
     def value(self, expr: ir.Expr, record: ir.Record | None, reads: list[Read]) -> _Val:
         match expr:
-            case ir.Const(value=value):
-                return value
+            case ir.Const(value=constant):
+                return constant
             case ir.FieldRef(name=name):
                 value, read = self.read(name)
                 reads.append(read)
@@ -165,12 +165,18 @@ class _Context:
                 return self.rule(name)
             case ir.And(operands=operands, text=text, span=span):
                 children = tuple(self.truth(o, record) for o in operands)
-                return TraceNode(NodeKind.AND, kleene_and(c.truth for c in children), text=text, span=span,
-                                 children=children)
+                return TraceNode(
+                    NodeKind.AND,
+                    kleene_and(c.truth for c in children),
+                    text=text,
+                    span=span,
+                    children=children,
+                )
             case ir.Or(operands=operands, text=text, span=span):
                 children = tuple(self.truth(o, record) for o in operands)
-                return TraceNode(NodeKind.OR, kleene_or(c.truth for c in children), text=text, span=span,
-                                 children=children)
+                return TraceNode(
+                    NodeKind.OR, kleene_or(c.truth for c in children), text=text, span=span, children=children
+                )
             case ir.Not(operand=operand, text=text, span=span):
                 child = self.truth(operand, record)
                 return TraceNode(NodeKind.NOT, kleene_not(child.truth), text=text, span=span, children=(child,))
@@ -185,8 +191,13 @@ class _Context:
                 else:
                     truth = Truth.of((value in choices) != negated)
                 return TraceNode(
-                    NodeKind.MEMBER, truth, text=text, span=span, op="not in" if negated else "in",
-                    operands=(self.show(value), [self.show(c) for c in choices]), reads=tuple(reads),
+                    NodeKind.MEMBER,
+                    truth,
+                    text=text,
+                    span=span,
+                    op="not in" if negated else "in",
+                    operands=(self.show(value), [self.show(c) for c in choices]),
+                    reads=tuple(reads),
                 )
             case ir.InPeriod(item=item, negated=negated, text=text, span=span):
                 reads = []
@@ -197,8 +208,13 @@ class _Context:
                     assert isinstance(value, date)
                     truth = Truth.of((self.period.start <= value <= self.period.end) != negated)
                 return TraceNode(
-                    NodeKind.IN_PERIOD, truth, text=text, span=span, op="not in" if negated else "in",
-                    operands=(self.show(value), str(self.period)), reads=tuple(reads),
+                    NodeKind.IN_PERIOD,
+                    truth,
+                    text=text,
+                    span=span,
+                    op="not in" if negated else "in",
+                    operands=(self.show(value), str(self.period)),
+                    reads=tuple(reads),
                 )
             case ir.Exists(source=source, where=where, text=text, span=span):
                 reads = []
@@ -208,20 +224,32 @@ class _Context:
                 children = tuple(self.truth(where, r) for r in records)
                 matching = [i for i, c in enumerate(children) if c.truth is Truth.MET]
                 return TraceNode(
-                    NodeKind.EXISTS, kleene_or(c.truth for c in children), text=text, span=span,
-                    operands=(len(records), matching), reads=tuple(reads), children=children,
+                    NodeKind.EXISTS,
+                    kleene_or(c.truth for c in children),
+                    text=text,
+                    span=span,
+                    operands=(len(records), matching),
+                    reads=tuple(reads),
+                    children=children,
                 )
-            case ir.Known(field=ref, text=text, span=span):
+            case ir.Known(ref=ref, text=text, span=span):
                 _, read = self.read(ref.name)
-                return TraceNode(NodeKind.KNOWN, Truth.of(read.origin != "missing"), text=text, span=span,
-                                 reads=(read,))
+                return TraceNode(
+                    NodeKind.KNOWN, Truth.of(read.origin != "missing"), text=text, span=span, reads=(read,)
+                )
             case ir.Const() | ir.FieldRef() | ir.RecordFieldRef():
                 reads = []
                 value = self.value(expr, record, reads)
                 truth = Truth.UNKNOWN if isinstance(value, _Unknown) else Truth.of(value is True)
                 text = expr.text if isinstance(expr, ir.Const) else expr.name
-                return TraceNode(NodeKind.VALUE, truth, text=text, span=expr.span, operands=(self.show(value),),
-                                 reads=tuple(reads))
+                return TraceNode(
+                    NodeKind.VALUE,
+                    truth,
+                    text=text,
+                    span=expr.span,
+                    operands=(self.show(value),),
+                    reads=tuple(reads),
+                )
             case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum():
                 raise TypeError(f"not a condition: {expr!r}")  # the checker rejects these
             case _:
@@ -322,21 +350,21 @@ def _arith(op: ir.ArithOp, left: _Val, right: _Val) -> _Val:
 
 
 def _compare(op: ir.CompareOp, left: ir.Value, right: ir.Value) -> bool:
-    a: object = left.rank if isinstance(left, ir.Ordinal | ir.EnumValue) else left
-    b: object = right.rank if isinstance(right, ir.Ordinal | ir.EnumValue) else right
+    a: Any = left.rank if isinstance(left, ir.Ordinal | ir.EnumValue) else left
+    b: Any = right.rank if isinstance(right, ir.Ordinal | ir.EnumValue) else right
     match op:
         case ir.CompareOp.EQ:
-            return a == b
+            return bool(a == b)
         case ir.CompareOp.NE:
-            return a != b
+            return bool(a != b)
         case ir.CompareOp.LT:
-            return a < b  # type: ignore[operator]
+            return bool(a < b)
         case ir.CompareOp.LE:
-            return a <= b  # type: ignore[operator]
+            return bool(a <= b)
         case ir.CompareOp.GT:
-            return a > b  # type: ignore[operator]
+            return bool(a > b)
         case ir.CompareOp.GE:
-            return a >= b  # type: ignore[operator]
+            return bool(a >= b)
         case _:
             assert_never(op)
 
@@ -466,16 +494,15 @@ def evaluate(
 
     if len(possible) == 1:
         final = possible[0]
-        outcome = _decided(final, pre_cap, e_truth, eligibility, k_truth, triggers, level_nodes, cap_nodes, bounds,
-                           levels)
+        outcome = _decided(
+            final, pre_cap, e_truth, eligibility, k_truth, triggers, level_nodes, cap_nodes, bounds, levels
+        )
     else:
         consulted.extend(cap_unknown)
         unknown_nodes = [n for n in consulted if n.truth is Truth.UNKNOWN or n.kind is NodeKind.CAP]
         missing = _missing_fields(unknown_nodes)
         reasons = _unknown_rules(unknown_nodes)
-        ranked = sorted(
-            possible, key=lambda p: -1 if p == NOT_CLASSIFIED else levels.rank(p), reverse=True
-        )
+        ranked = sorted(possible, key=lambda p: -1 if p == NOT_CLASSIFIED else levels.rank(p), reverse=True)
         outcome = Outcome(
             Status.INSUFFICIENT_EVIDENCE,
             Decision.UNDETERMINED,
@@ -538,7 +565,9 @@ def _decided(
     applied = [
         node.id
         for node, (truth, bound) in zip(cap_nodes, bounds, strict=True)
-        if truth is Truth.MET and bound is not None and before != levels.values[-1].id
+        if truth is Truth.MET
+        and bound is not None
+        and before != levels.values[-1].id
         and bound.rank < levels.rank(before)
     ]
     decision = Decision.BELOW_LOWEST if before == levels.values[-1].id else Decision.LEVEL
