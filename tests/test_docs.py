@@ -1,0 +1,157 @@
+"""The documentation keeps up with the code: every issue code is documented (and nothing else is), the glossary
+has its terms, the Markdown is NFC, and relative links point at files and headings that exist."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from xeploai.issues import CODES
+
+ROOT = Path(__file__).resolve().parents[1]
+ISSUE_CODES = ROOT / "docs" / "reference" / "issue-codes.md"
+GLOSSARY = ROOT / "docs" / "glossary.md"
+MARKDOWN = sorted([*ROOT.glob("*.md"), *(ROOT / "docs").rglob("*.md")])
+
+_FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _without_code(text: str) -> str:
+    return _FENCE.sub("", text)
+
+
+def sections(path: Path, level: int = 2) -> dict[str, str]:
+    """Heading text → the section's body, for headings of exactly ``level`` (code blocks are not headings)."""
+    marker = "#" * level + " "
+    out: dict[str, str] = {}
+    current: str | None = None
+    in_code = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        if not in_code and line.startswith("#"):
+            current = line[len(marker) :].strip() if line.startswith(marker) else None
+            if current is not None:
+                assert current not in out, f"{path.name}: heading '{current}' appears twice"
+                out[current] = ""
+            continue
+        if current is not None:
+            out[current] += line + "\n"
+    return out
+
+
+def github_anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    found: set[str] = set()
+    for level in range(1, 7):
+        found.update(github_anchor(h) for h in sections(path, level))
+    return found
+
+
+# --- issue codes -------------------------------------------------------------------------------------------
+
+
+def test_every_issue_code_has_a_section() -> None:
+    documented = set(sections(ISSUE_CODES))
+    missing = [code for code in CODES if code not in documented]
+    assert not missing, f"document these codes in {ISSUE_CODES.relative_to(ROOT)}: {missing}"
+
+
+def test_every_section_of_the_issue_codes_page_is_a_code() -> None:
+    extra = [heading for heading in sections(ISSUE_CODES) if heading not in CODES]
+    assert not extra, f"sections that are not codes of xeploai.issues.CODES: {extra}"
+
+
+def test_issue_code_sections_follow_the_order_of_codes() -> None:
+    assert list(sections(ISSUE_CODES)) == list(CODES)
+
+
+@pytest.mark.parametrize("code", list(CODES))
+def test_each_code_has_a_failing_example_and_what_the_tool_prints(code: str) -> None:
+    body = sections(ISSUE_CODES).get(code)
+    if body is None:
+        pytest.fail(f"no section for {code}")
+    blocks = _FENCE.findall(body)
+    assert len(blocks) >= 2, f"{code}: give a minimal failing snippet and what the tool prints"
+    assert "What to do" in body, f"{code}: say what to do about it"
+    prose = _without_code(body).strip()
+    assert prose, f"{code}: say what it means"
+
+
+# --- glossary ----------------------------------------------------------------------------------------------
+
+GLOSSARY_TERMS = {
+    "framework": "khung tiêu chí",
+    "subject": "đối tượng",
+    "subject kind": "loại đối tượng",
+    "criterion": "tiêu chí",
+    "rule": "",
+    "condition": "điều kiện",
+    "evidence": "căn cứ",
+    "level": "mức xếp loại",
+    "cap": "",
+    "quota": "tỷ lệ",
+    "outcome": "",
+    "trace": "",
+    "citation": "",
+    "confidence mark": "",
+    "receipt": "",
+    "trigger": "",
+    "not classified": "không xếp loại",
+    "insufficient evidence": "",
+}
+
+
+def glossary_rows() -> dict[str, tuple[str, str]]:
+    rows: dict[str, tuple[str, str]] = {}
+    for line in GLOSSARY.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and not set(cells[0]) <= {"-", " "} and cells[0] != "English term":
+            rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+@pytest.mark.parametrize(("term", "vietnamese"), list(GLOSSARY_TERMS.items()))
+def test_glossary_defines_the_shared_vocabulary(term: str, vietnamese: str) -> None:
+    rows = glossary_rows()
+    assert term in rows, f"the glossary lacks '{term}'"
+    vi, meaning = rows[term]
+    assert vi and meaning, f"'{term}' needs a Vietnamese term and a meaning"
+    assert vietnamese in vi
+
+
+# --- all Markdown ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_markdown_is_nfc(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), 1):
+        assert unicodedata.is_normalized("NFC", line), f"{path.name}:{number} is not in Unicode NFC"
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_resolve(path: Path) -> None:
+    for target in _LINK.findall(_without_code(path.read_text(encoding="utf-8"))):
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target):  # https:, mailto:
+            continue
+        file_part, _, anchor = target.partition("#")
+        linked = (path.parent / file_part).resolve() if file_part else path
+        assert linked.exists(), f"{path.relative_to(ROOT)} links to missing {target}"
+        if anchor and linked.suffix == ".md":
+            assert anchor in anchors(linked), f"{path.relative_to(ROOT)} links to missing heading {target}"
+
+
+def test_readme_names_the_two_fresh_machine_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "bash .ci/run" in readme
+    assert "xeploai evaluate frameworks/party/2019-10-18.yaml" in readme
