@@ -30,8 +30,10 @@ def _value(program: ir.Program, f: ir.FieldDef, depth: int = 0) -> st.SearchStra
             return st.text(max_size=5)
         case ir.RecordsType(record=record):
             fields = program.records[record].fields
-            one = st.fixed_dictionaries({g.id: _value(program, g, depth + 1) for g in fields if g.default is None},
-                                        optional={g.id: _value(program, g, depth + 1) for g in fields if g.default is not None})
+            one = st.fixed_dictionaries(
+                {g.id: _value(program, g, depth + 1) for g in fields if g.default is None},
+                optional={g.id: _value(program, g, depth + 1) for g in fields if g.default is not None},
+            )
             return st.lists(one, max_size=3)
         case _:
             raise AssertionError(f.type)

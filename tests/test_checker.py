@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
+from paths import BROKEN, GOOD
 from xeploai import api
 from xeploai.issues import FrameworkError
-
-import pytest
-from paths import BROKEN, GOOD
 
 
 def codes_at(path) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
@@ -93,7 +93,7 @@ def test_default_that_does_not_fit_its_field_is_reported(good_text: str, write_f
 
 def test_extends_of_an_unknown_subject_kind_is_reported(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
     text = good_text.replace(
-        "    label: {vi: \"Đảng viên\", en: Member}", "    extends: membr\n    label: {vi: \"Đảng viên\", en: Member}"
+        '    label: {vi: "Đảng viên", en: Member}', '    extends: membr\n    label: {vi: "Đảng viên", en: Member}'
     )
     issues = api.check_file(write_framework(text))
     assert [(i.code, i.hint) for i in issues] == [("unknown-declaration", None)] or any(

@@ -8,15 +8,18 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xeploai import api, ir
-
 from paths import GOOD, HD21
+from xeploai import api, ir
 
 
 def _reformat(source: Path, target_dir: Path, flow: bool | None, width: int, quote: bool) -> Path:
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     text = yaml.safe_dump(
-        data, default_flow_style=flow, width=width, allow_unicode=True, sort_keys=False,
+        data,
+        default_flow_style=flow,
+        width=width,
+        allow_unicode=True,
+        sort_keys=False,
         default_style='"' if quote else None,
     )
     target = target_dir / source.name
@@ -26,8 +29,9 @@ def _reformat(source: Path, target_dir: Path, flow: bool | None, width: int, quo
 
 @settings(max_examples=12, deadline=None)
 @given(flow=st.sampled_from([False, True, None]), width=st.sampled_from([40, 80, 400]), quote=st.booleans())
-def test_reformatting_a_framework_does_not_change_its_program(flow: bool | None, width: int, quote: bool,
-                                                              tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+def test_reformatting_a_framework_does_not_change_its_program(
+    flow: bool | None, width: int, quote: bool, tmp_path_factory
+) -> None:  # type: ignore[no-untyped-def]
     for source in (GOOD, HD21):
         if not source.exists():
             continue

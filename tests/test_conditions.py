@@ -16,17 +16,38 @@ def _scale(scale_id: str, values: list[tuple[str, str, str]]) -> ir.Scale:
     return ir.Scale(scale_id, T(scale_id, scale_id), tuple(ir.ScaleValue(i, c, T(vi, i)) for i, c, vi in values))
 
 
-GRADE = _scale("grade", [("excellent", "XS", "Xuất sắc"), ("good", "T", "Tốt"), ("average", "TB", "Trung bình"),
-                         ("poor", "K", "Kém")])
-LEVELS = _scale("level", [("excellent", "HTXS", "Hoàn thành xuất sắc nhiệm vụ"), ("good", "HTT", "Hoàn thành tốt nhiệm vụ"),
-                          ("completed", "HT", "Hoàn thành nhiệm vụ"), ("not_completed", "KHT", "Không hoàn thành nhiệm vụ")])
-FORM = ir.EnumDef("form", (ir.ScaleValue("reprimand", "KT", T("khiển trách", "reprimand")),
-                           ir.ScaleValue("warning", "CC", T("cảnh cáo", "warning"))), ordered=True)
-SIDE = ir.EnumDef("side", (ir.ScaleValue("left", "L", T("trái", "left")), ir.ScaleValue("right", "R", T("phải", "right"))),
-                  ordered=False)
+GRADE = _scale(
+    "grade",
+    [("excellent", "XS", "Xuất sắc"), ("good", "T", "Tốt"), ("average", "TB", "Trung bình"), ("poor", "K", "Kém")],
+)
+LEVELS = _scale(
+    "level",
+    [
+        ("excellent", "HTXS", "Hoàn thành xuất sắc nhiệm vụ"),
+        ("good", "HTT", "Hoàn thành tốt nhiệm vụ"),
+        ("completed", "HT", "Hoàn thành nhiệm vụ"),
+        ("not_completed", "KHT", "Không hoàn thành nhiệm vụ"),
+    ],
+)
+FORM = ir.EnumDef(
+    "form",
+    (
+        ir.ScaleValue("reprimand", "KT", T("khiển trách", "reprimand")),
+        ir.ScaleValue("warning", "CC", T("cảnh cáo", "warning")),
+    ),
+    ordered=True,
+)
+SIDE = ir.EnumDef(
+    "side",
+    (ir.ScaleValue("left", "L", T("trái", "left")), ir.ScaleValue("right", "R", T("phải", "right"))),
+    ordered=False,
+)
 FORM_TYPE = ir.EnumType("form", ("reprimand", "warning"), True)
-DECISION = ir.RecordDef("decision", T("d", "d"), (ir.FieldDef("form", FORM_TYPE, T("f", "f")),
-                                                  ir.FieldDef("decided_on", ir.DateType(), T("d", "d"))))
+DECISION = ir.RecordDef(
+    "decision",
+    T("d", "d"),
+    (ir.FieldDef("form", FORM_TYPE, T("f", "f")), ir.FieldDef("decided_on", ir.DateType(), T("d", "d"))),
+)
 FIELDS = {
     f.id: f
     for f in [
@@ -40,8 +61,13 @@ FIELDS = {
         ir.FieldDef("admitted_on", ir.DateType(), T("a", "a")),
     ]
 }
-SCOPE = Scope(FIELDS, frozenset({"other_rule"}), {"grade": GRADE, "level": LEVELS}, {"form": FORM, "side": SIDE},
-              {"decision": DECISION})
+SCOPE = Scope(
+    FIELDS,
+    frozenset({"other_rule"}),
+    {"grade": GRADE, "level": LEVELS},
+    {"form": FORM, "side": SIDE},
+    {"decision": DECISION},
+)
 AT = ir.Span("f.yaml", 10, 20)
 
 

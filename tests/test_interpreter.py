@@ -5,12 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paths import GOOD
+from strategies import evidence
 from xeploai import api
 from xeploai.runners.interpreter import kleene_and, kleene_not, kleene_or
 from xeploai.trace import Decision, NodeKind, Status, Truth, walk
-
-from paths import GOOD
-from strategies import evidence
 
 PROGRAM = api.load_framework(GOOD)
 PERIOD = api.parse_period(2020)
@@ -104,8 +103,9 @@ def test_division_by_zero_is_unknown_with_its_reason() -> None:
     from xeploai.runners.interpreter import _Context
 
     subject = PROGRAM.subjects["member"]
-    scope = Scope({f.id: f for f in subject.fields}, frozenset(subject.rules), PROGRAM.scales, PROGRAM.enums,
-                  PROGRAM.records)
+    scope = Scope(
+        {f.id: f for f in subject.fields}, frozenset(subject.rules), PROGRAM.scales, PROGRAM.enums, PROGRAM.records
+    )
     expr, _ = parse_condition("targets_met / targets_assigned >= 0.5", NO_SPAN, "p", scope)
     assert expr is not None
     from fractions import Fraction
@@ -138,7 +138,9 @@ def test_evaluation_is_total_deterministic_and_rooted(raw: dict[str, object]) ->
 
 @settings(max_examples=200, deadline=None)
 @given(evidence(PROGRAM, "member"), st.data())
-def test_removing_evidence_without_default_never_changes_an_outcome_silently(raw: dict[str, object], data: st.DataObject) -> None:
+def test_removing_evidence_without_default_never_changes_an_outcome_silently(
+    raw: dict[str, object], data: st.DataObject
+) -> None:
     # A field with a declared default is replaced by its default, by the framework's choice; every other
     # field, when dropped, must leave the outcome as it was or make it "insufficient evidence".
     droppable = sorted(k for k in raw if PROGRAM.subjects["member"].field_def(k).default is None)  # type: ignore[union-attr]

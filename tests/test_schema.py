@@ -8,9 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from xeploai import schema
-
 from paths import BROKEN, GOOD, ROOT
+from xeploai import schema
 
 CHECKED_IN = ROOT / "schema" / "framework.schema.json"
 

@@ -24,6 +24,7 @@ from xeploai.compiler import (
     declarations,
     merged_subjects,
     parse_at_most,
+    ratio,
     subject_scope,
 )
 from xeploai.conditions import parse_condition, reads
@@ -72,7 +73,10 @@ def check(doc: schema.FrameworkDoc, data: object, span_of: SpanOf, style_of: Sty
         if subject_doc.label is None:
             issues.append(_missing_label(path, span_of, f"subject kind '{kind}'"))
         if kind in subjects:
-            issues.extend(_check_subject(doc, subjects[kind], decl, span_of, style_of))
+            issues.extend(_check_subject(doc, subjects[kind], decl, span_of, style_of, subjects))
+            issues.extend(_check_relations(doc, subjects[kind], span_of))
+    issues.extend(_check_kind_cycles(doc, subjects, span_of))
+    issues.extend(_check_quotas(doc, subjects, decl, span_of))
     issues.sort(key=lambda i: (i.span.line if i.span else 0, i.span.col if i.span else 0))
     return issues
 
@@ -232,14 +236,19 @@ def _missing_label(path: Path, span_of: SpanOf, what: str) -> Issue:
 
 
 def _check_subject(
-    doc: schema.FrameworkDoc, subject: MergedSubject, decl: Declarations, span_of: SpanOf, style_of: StyleOf
+    doc: schema.FrameworkDoc,
+    subject: MergedSubject,
+    decl: Declarations,
+    span_of: SpanOf,
+    style_of: StyleOf,
+    subjects: Mapping[str, MergedSubject],
 ) -> Iterator[Issue]:
     decl_ids: dict[str, Mapping[str, object]] = {
         "scale": doc.scales,
         "enum": doc.enums,
         "records": doc.records,
     }
-    scope = subject_scope(subject, decl, span_of)
+    scope = subject_scope(subject, decl, span_of, subjects)
     own = set(subject.doc.evidence)
     for name, entry in subject.evidence.items():
         if name in own:
@@ -409,3 +418,131 @@ def _check_cycles(subject: MergedSubject, dependencies: Mapping[str, set[str]], 
     for rule_id in sorted(dependencies):
         if state.get(rule_id) is None:
             yield from visit(rule_id, [rule_id])
+
+
+def _check_relations(doc: schema.FrameworkDoc, subject: MergedSubject, span_of: SpanOf) -> Iterator[Issue]:
+    for rel_id, entry in subject.relations.items():
+        if entry.path[1] != subject.kind:
+            continue
+        if entry.doc.label is None:
+            yield _missing_label(entry.path, span_of, f"relation '{rel_id}'")
+        if rel_id in subject.evidence or rel_id in subject.rules:
+            yield Issue(
+                "invalid-value",
+                f"relation '{rel_id}' has the name of an evidence field or rule of '{subject.kind}'",
+                dotted(entry.path),
+                span_of(entry.path),
+            )
+        for index, kind in enumerate(entry.doc.kinds):
+            if kind not in doc.subjects:
+                path = (*entry.path, "kinds", index)
+                yield Issue(
+                    "unknown-declaration",
+                    f"'{kind}' is not a subject kind of this framework",
+                    dotted(path),
+                    span_of(path),
+                    did_you_mean(kind, doc.subjects),
+                )
+
+
+def _check_kind_cycles(
+    doc: schema.FrameworkDoc, subjects: Mapping[str, MergedSubject], span_of: SpanOf
+) -> Iterator[Issue]:
+    """Subject kinds read each other through relations; the reading must have an order."""
+    reads_kinds = {
+        kind: sorted({k for entry in s.relations.values() for k in entry.doc.kinds if k in doc.subjects})
+        for kind, s in subjects.items()
+    }
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(kind: str, trail: list[str]) -> Iterator[Issue]:
+        state[kind] = 1
+        for other in reads_kinds.get(kind, []):
+            if state.get(other) == 1:
+                cycle = [*trail[trail.index(other) :], other]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    path = (*subjects[kind].path, "relations")
+                    yield Issue(
+                        "reference-cycle",
+                        "subject kinds read each other's results in a cycle: " + " → ".join(cycle),
+                        dotted(path),
+                        span_of(path),
+                        "a kind cannot read, directly or through others, a kind that reads it",
+                    )
+            elif state.get(other) is None:
+                yield from visit(other, [*trail, other])
+        state[kind] = 2
+
+    for kind in sorted(reads_kinds):
+        if state.get(kind) is None:
+            yield from visit(kind, [kind])
+
+
+def _check_quotas(
+    doc: schema.FrameworkDoc, subjects: Mapping[str, MergedSubject], decl: Declarations, span_of: SpanOf
+) -> Iterator[Issue]:
+    level_ids = [v.id for v in doc.levels]
+    for quota_id, q in doc.quotas.items():
+        path: Path = ("quotas", quota_id)
+        entry = Entry(q, path)
+        yield from _check_cited(doc, entry, span_of, f"quota '{quota_id}'")
+        for index, kind in enumerate(q.kinds):
+            if kind not in doc.subjects:
+                yield Issue(
+                    "unknown-declaration",
+                    f"'{kind}' is not a subject kind of this framework",
+                    dotted((*path, "kinds", index)),
+                    span_of((*path, "kinds", index)),
+                    did_you_mean(kind, doc.subjects),
+                )
+        for key, value in (("level", q.level), ("limit.of_level", q.limit.of_level), ("demote_to", q.demote_to)):
+            if value not in level_ids:
+                key_path = (*path, *key.split("."))
+                yield Issue(
+                    "level-mismatch",
+                    f"'{value}' is not a level of this framework",
+                    dotted(key_path),
+                    span_of(key_path),
+                    did_you_mean(value, level_ids),
+                )
+        if (
+            q.level in level_ids
+            and q.demote_to in level_ids
+            and level_ids.index(q.demote_to) <= level_ids.index(q.level)
+        ):
+            yield Issue(
+                "level-mismatch",
+                f"demote_to '{q.demote_to}' must be below the quota's level '{q.level}'",
+                dotted((*path, "demote_to")),
+                span_of((*path, "demote_to")),
+            )
+        share = ratio(q.limit.ratio)
+        if share is None or not 0 < share <= 1:
+            ratio_path = (*path, "limit", "ratio")
+            yield Issue(
+                "invalid-value",
+                f"ratio {q.limit.ratio!r} is not a share between 0 and 1 (write 0.2 or '20%')",
+                dotted(ratio_path),
+                span_of(ratio_path),
+            )
+        if (q.group_by.unit_kind is None) == (q.group_by.field is None):
+            yield Issue(
+                "invalid-value",
+                "group_by needs exactly one of unit_kind and field",
+                dotted((*path, "group_by")),
+                span_of((*path, "group_by")),
+            )
+        needed = [("group_by.field", q.group_by.field)] if q.group_by.field else []
+        needed += [(f"rank_by[{i}].field", k.field) for i, k in enumerate(q.rank_by)]
+        for key, field_name in needed:
+            for kind in q.kinds:
+                if kind in subjects and field_name not in subjects[kind].evidence:
+                    yield Issue(
+                        "unknown-reference",
+                        f"'{field_name}' is not an evidence field of '{kind}'",
+                        f"{dotted(path)}.{key}",
+                        span_of(path),
+                        did_you_mean(field_name, subjects[kind].evidence),
+                    )

@@ -55,6 +55,7 @@ class MergedSubject:
     rules: Mapping[str, Entry]
     caps: Mapping[str, Entry]
     notes: Mapping[str, Entry]
+    relations: Mapping[str, Entry]
     not_classified: Entry | None  # a list of rule ids
     not_completed: Entry | None
     levels: Entry | None  # a mapping level id → list of rule ids
@@ -233,6 +234,7 @@ def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
             rules=entries("rules", subject.rules),
             caps=entries("caps", subject.caps),
             notes=entries("notes", subject.notes),
+            relations=entries("relations", subject.relations),
             not_classified=listed("not_classified"),
             not_completed=listed("not_completed"),
             levels=listed("levels"),
@@ -261,13 +263,87 @@ def condition_origin(path: Path, span_of: SpanOf, style_of: StyleOf) -> ir.Span:
     return span
 
 
-def subject_scope(subject: MergedSubject, decl: Declarations, span_of: SpanOf) -> Scope:
-    return Scope(
-        fields=subject_fields(subject, decl, span_of),
-        rules=frozenset(subject.rules),
-        scales=decl.scales,
-        enums=decl.enums,
-        records=decl.records,
+def relation_record_id(kind: str, relation: str) -> str:
+    return f"{kind}.{relation}"
+
+
+def relation_record(
+    kind: str, relation: str, doc: schema.RelationDoc, subjects: Mapping[str, MergedSubject], decl: Declarations
+) -> ir.RecordDef:
+    """The record a related subject appears as: its level, id, name, kind and the fields all listed kinds share."""
+    level = ir.FieldDef("level", ir.OrdinalType(ir.LEVEL_SCALE), ir.Text("Mức xếp loại", "Level"), required=False)
+    fields = [level] + [
+        ir.FieldDef(name, ir.TextType(), ir.Text(vi, en), required=False)
+        for name, vi, en in (("id", "Mã", "Id"), ("name", "Họ tên", "Name"), ("kind", "Loại đối tượng", "Kind"))
+    ]
+    shared: dict[str, ir.FieldDef] | None = None
+    for related in doc.kinds:
+        if related not in subjects:
+            continue
+        own = subject_fields(subjects[related], decl, lambda _path: ir.NO_SPAN)
+        if shared is None:
+            shared = dict(own)
+        else:
+            shared = {name: f for name, f in shared.items() if name in own and own[name].type == f.type}
+    fields.extend(f for name, f in (shared or {}).items() if name not in ir.RELATION_FIELDS)
+    return ir.RecordDef(
+        relation_record_id(kind, relation), text(doc.label or schema.Text(vi=relation, en=relation)), tuple(fields)
+    )
+
+
+def relation_records(subjects: Mapping[str, MergedSubject], decl: Declarations) -> dict[str, ir.RecordDef]:
+    return {
+        relation_record_id(kind, rel_id): relation_record(kind, rel_id, entry.doc, subjects, decl)
+        for kind, subject in subjects.items()
+        for rel_id, entry in subject.relations.items()
+    }
+
+
+def subject_scope(
+    subject: MergedSubject, decl: Declarations, span_of: SpanOf, subjects: Mapping[str, MergedSubject]
+) -> Scope:
+    fields = subject_fields(subject, decl, span_of)
+    records = dict(decl.records)
+    for rel_id, entry in subject.relations.items():
+        record = relation_record(subject.kind, rel_id, entry.doc, subjects, decl)
+        records[record.id] = record
+        label = text(entry.doc.label) if entry.doc.label else ir.Text(rel_id, rel_id)
+        fields.setdefault(rel_id, ir.FieldDef(rel_id, ir.RecordsType(record.id), label, span=span_of(entry.path)))
+    return Scope(fields=fields, rules=frozenset(subject.rules), scales=decl.scales, enums=decl.enums, records=records)
+
+
+def ratio(value: float | str) -> Fraction | None:
+    """A quota ratio written as 0.2 or "20%"; None when it is neither."""
+    try:
+        if isinstance(value, str):
+            stripped = value.strip()
+            if stripped.endswith("%"):
+                return Fraction(stripped[:-1].strip()) / 100
+            return Fraction(stripped)
+        return Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def compile_quota(quota_id: str, q: schema.QuotaDoc, span: ir.Span) -> ir.Quota:
+    value = ratio(q.limit.ratio)
+    assert value is not None, "the checker reports a ratio it cannot read"
+    return ir.Quota(
+        id=quota_id,
+        kinds=tuple(q.kinds),
+        level=q.level,
+        group_unit_kinds=tuple(q.group_by.unit_kind or ()),
+        group_field=q.group_by.field,
+        ratio=value,
+        of_level=q.limit.of_level,
+        rounding=ir.Rounding(q.limit.rounding),
+        policy=ir.QuotaPolicy(q.when_exceeded),
+        rank_by=tuple(ir.RankKey(k.field, k.order == "desc") for k in q.rank_by),
+        demote_to=q.demote_to,
+        label=text(q.label),
+        cite=citation(q.cite),
+        confidence=ir.Confidence(q.confidence),
+        span=span,
     )
 
 
@@ -302,8 +378,9 @@ def compile_program(
     decl = declarations(doc)
     issues: list[Issue] = []
     subjects: dict[str, ir.SubjectProgram] = {}
-    for kind, subject in merged_subjects(doc).items():
-        scope = subject_scope(subject, decl, span_of)
+    merged = merged_subjects(doc)
+    for kind, subject in merged.items():
+        scope = subject_scope(subject, decl, span_of, merged)
 
         def parse(path: Path, value: str, scope: Scope = scope) -> ir.Expr:
             expr, found = parse_condition(value, condition_origin(path, span_of, style_of), _dotted(path), scope)
@@ -361,10 +438,22 @@ def compile_program(
             )
             for level in decl.levels.values[:-1]
         )
+        relations = tuple(
+            ir.Relation(
+                rel_id,
+                tuple(entry.doc.kinds),
+                ir.RelationSource(entry.doc.from_),
+                text(entry.doc.label),
+                relation_record_id(kind, rel_id),
+                span_of(entry.path),
+            )
+            for rel_id, entry in subject.relations.items()
+        )
         subjects[kind] = ir.SubjectProgram(
             kind=kind,
             label=text(subject.doc.label),
-            fields=tuple(scope.fields.values()),
+            fields=tuple(f for name, f in scope.fields.items() if name not in subject.relations),
+            relations=relations,
             rules=rules,
             not_classified=tuple(subject.not_classified.doc) if subject.not_classified else (),
             not_completed=tuple(subject.not_completed.doc) if subject.not_completed else (),
@@ -395,6 +484,7 @@ def compile_program(
         levels=decl.levels,
         scales=decl.scales,
         enums=decl.enums,
-        records=decl.records,
+        records={**decl.records, **relation_records(merged, decl)},
         subjects=subjects,
+        quotas=tuple(compile_quota(quota_id, q, span_of(("quotas", quota_id))) for quota_id, q in doc.quotas.items()),
     )

@@ -53,7 +53,7 @@ class _Invalid:
 _Typed = tuple[ir.Expr | _Literal | _Invalid, "ir.ValueType | None"]
 
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)(\s*)%")
-_FUNCTIONS = ("count", "exists", "min", "max", "known")
+_FUNCTIONS = ("count", "exists", "share", "level_of", "min", "max", "known")
 _COMPARE_OPS: dict[type[ast.cmpop], ir.CompareOp] = {
     ast.Eq: ir.CompareOp.EQ,
     ast.NotEq: ir.CompareOp.NE,
@@ -180,6 +180,8 @@ class _Parser:
             return ir.RecordFieldRef(name, f.type, span), f.type
         if name == "period":
             return ir.PeriodRef(span), ir.PeriodType()
+        if name in ("true", "false") and name not in self.scope.fields and name not in self.scope.rules:
+            return ir.Const(name == "true", ir.BoolType(), name, span), ir.BoolType()
         if name in self.scope.fields:
             f = self.scope.fields[name]
             return ir.FieldRef(name, f.type, span), f.type
@@ -377,8 +379,10 @@ class _Parser:
             return self.problem("unsupported-syntax", "functions take no keyword arguments", node)
         fn = node.func.id
         args = node.args
-        if fn in ("count", "exists"):
+        if fn in ("count", "exists", "share"):
             return self.records_call(fn, args, node)
+        if fn == "level_of":
+            return self.level_of(args, node)
         if fn == "known":
             if len(args) != 1 or not isinstance(args[0], ast.Name) or args[0].id not in self.scope.fields:
                 return self.problem("type-error", "known(...) takes one evidence field", node)
@@ -389,12 +393,12 @@ class _Parser:
 
     def records_call(self, fn: str, args: list[ast.expr], node: ast.Call) -> _Typed:
         wanted = "1 or 2" if fn == "count" else "2"
-        if not args or len(args) > 2 or (fn == "exists" and len(args) != 2):
+        if not args or len(args) > 2 or (fn != "count" and len(args) != 2):
             return self.problem("type-error", f"{fn}(...) takes {wanted} arguments: records and a condition", node)
         source, source_type = self.expr(args[0])
         if isinstance(source, _Invalid):
             return _Invalid(), None
-        if not isinstance(source, ir.FieldRef) or not isinstance(source_type, ir.RecordsType):
+        if not isinstance(source, ir.FieldRef | ir.RecordFieldRef) or not isinstance(source_type, ir.RecordsType):
             return self.problem(
                 "type-error",
                 f"{fn}(...) needs a records field first; '{self.text(args[0])}' is not one",
@@ -422,7 +426,26 @@ class _Parser:
         if fn == "count":
             return ir.Count(source, where, self.text(node), self.span(node)), ir.NumberType(integer=True)
         assert where is not None
+        if fn == "share":
+            return ir.Share(source, where, self.text(node), self.span(node)), ir.NumberType()
         return ir.Exists(source, where, self.text(node), self.span(node)), ir.BoolType()
+
+    def level_of(self, args: list[ast.expr], node: ast.Call) -> _Typed:
+        if len(args) != 1:
+            return self.problem("type-error", "level_of(...) takes one relation", node)
+        source, source_type = self.expr(args[0])
+        if isinstance(source, _Invalid):
+            return _Invalid(), None
+        level_type = ir.OrdinalType(ir.LEVEL_SCALE)
+        if (
+            not isinstance(source, ir.FieldRef)
+            or not isinstance(source_type, ir.RecordsType)
+            or not any(f.id == "level" and f.type == level_type for f in self.scope.records[source_type.record].fields)
+        ):
+            return self.problem(
+                "type-error", f"level_of(...) needs a relation; '{self.text(args[0])}' is not one", node
+            )
+        return ir.LevelOf(source, self.text(node), self.span(node)), level_type
 
     def extremum(self, fn: str, args: list[ast.expr], node: ast.Call) -> _Typed:
         if len(args) < 2:
@@ -608,9 +631,11 @@ def reads(expr: ir.Expr) -> tuple[set[str], set[str]]:
                 visit(source)
                 if where is not None:
                     visit(where)
-            case ir.Exists(source=source, where=where):
+            case ir.Exists(source=source, where=where) | ir.Share(source=source, where=where):
                 visit(source)
                 visit(where)
+            case ir.LevelOf(source=source):
+                visit(source)
             case ir.Known(ref=ref):
                 visit(ref)
 

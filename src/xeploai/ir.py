@@ -309,7 +309,7 @@ class InPeriod:
 class Count:
     """``count(records)`` or ``count(records, predicate)``: how many records satisfy the predicate."""
 
-    source: FieldRef
+    source: FieldRef | RecordFieldRef
     where: Expr | None
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
@@ -319,7 +319,7 @@ class Count:
 class Exists:
     """``exists(records, predicate)``: at least one record satisfies the predicate."""
 
-    source: FieldRef
+    source: FieldRef | RecordFieldRef
     where: Expr
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
@@ -331,6 +331,25 @@ class Extremum:
 
     fn: str  # "min" | "max"
     args: tuple[Expr, ...]
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """``share(records, predicate)``: the fraction of records satisfying the predicate (unknown when none)."""
+
+    source: FieldRef | RecordFieldRef
+    where: Expr
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelOf:
+    """``level_of(relation)``: the level of the related subject; the lowest of several; unknown when none."""
+
+    source: FieldRef
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
 
@@ -362,6 +381,8 @@ Expr = (
     | Exists
     | Extremum
     | Known
+    | Share
+    | LevelOf
 )
 
 
@@ -476,6 +497,64 @@ class LevelRequirement:
     span: Span = field(default=NO_SPAN, compare=False)
 
 
+class RelationSource(enum.StrEnum):
+    UNIT = "unit"  # subjects of the listed kinds in the same unit
+    CHILD_UNITS = "child_units"  # subjects of the listed kinds whose unit's parent is this unit
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Other subjects whose results a collective's rules read (for example a cell's members)."""
+
+    id: str
+    kinds: tuple[str, ...]
+    source: RelationSource
+    label: Text
+    record: str  # the id of its record type in ``Program.records``: level, id, name, kind and shared fields
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+RELATION_FIELDS = ("level", "id", "name", "kind")
+
+
+class Rounding(enum.StrEnum):
+    FLOOR = "floor"
+    HALF_UP = "half_up"
+    CEIL = "ceil"
+
+
+class QuotaPolicy(enum.StrEnum):
+    RANK = "rank"  # keep the best by the ranking, demote the rest
+    FLAG = "flag"  # leave the group for the competent committee's decision
+
+
+@dataclass(frozen=True, slots=True)
+class RankKey:
+    field: str
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """At most ``ratio`` × (number at ``of_level``) subjects of a group may have ``level``."""
+
+    id: str
+    kinds: tuple[str, ...]
+    level: str
+    group_unit_kinds: tuple[str, ...]  # group by the nearest unit of these kinds (own unit included) …
+    group_field: str | None  # … or by the value of an evidence field
+    ratio: Fraction
+    of_level: str
+    rounding: Rounding
+    policy: QuotaPolicy
+    rank_by: tuple[RankKey, ...]
+    demote_to: str
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
 @dataclass(frozen=True, slots=True)
 class SubjectProgram:
     kind: str
@@ -487,6 +566,7 @@ class SubjectProgram:
     levels: tuple[LevelRequirement, ...]  # best first, the lowest level excluded
     caps: tuple[Cap, ...]
     notes: tuple[Note, ...]
+    relations: tuple[Relation, ...] = ()
     extends: str | None = None
     span: Span = field(default=NO_SPAN, compare=False)
 
@@ -518,6 +598,7 @@ class Program:
     enums: Mapping[str, EnumDef]
     records: Mapping[str, RecordDef]
     subjects: Mapping[str, SubjectProgram]
+    quotas: tuple[Quota, ...] = ()
 
     @property
     def lowest_level(self) -> str:

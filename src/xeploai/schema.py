@@ -120,9 +120,16 @@ class NoteDoc(_Model):
     confidence: Confidence
 
 
+class RelationDoc(_Model):
+    kinds: list[Id] = Field(min_length=1, description="The subject kinds related")
+    from_: Literal["unit", "child_units"] = Field(alias="from", description="Which subjects: same unit, or child units")
+    label: Text | None = None
+
+
 class SubjectDoc(_Model):
     label: Text | None = None
     extends: Id | None = None
+    relations: dict[Id, RelationDoc] = Field(default_factory=dict)
     evidence: dict[Id, FieldDoc] = Field(default_factory=dict)
     rules: dict[Id, RuleDoc] = Field(default_factory=dict)
     not_classified: list[NonEmpty] | None = None
@@ -130,6 +137,35 @@ class SubjectDoc(_Model):
     levels: dict[Id, list[NonEmpty]] | None = None
     caps: dict[Id, CapDoc] = Field(default_factory=dict)
     notes: dict[Id, NoteDoc] = Field(default_factory=dict)
+
+
+class GroupBy(_Model):
+    unit_kind: list[NonEmpty] | None = Field(default=None, description="Nearest unit of these kinds, own unit included")
+    field: Id | None = Field(default=None, description="Subjects with the same value of this evidence field")
+
+
+class QuotaLimit(_Model):
+    ratio: float | NonEmpty = Field(description="A fraction (0.2) or a percentage ('20%')")
+    of_level: Id
+    rounding: Literal["floor", "half_up", "ceil"]
+
+
+class RankKey(_Model):
+    field: Id
+    order: Literal["asc", "desc"] = "desc"
+
+
+class QuotaDoc(_Model):
+    kinds: list[Id] = Field(min_length=1)
+    level: Id
+    group_by: GroupBy
+    limit: QuotaLimit
+    when_exceeded: Literal["rank", "flag"]
+    rank_by: list[RankKey] = Field(default_factory=list)
+    demote_to: Id
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
 
 
 class FrameworkDoc(_Model):
@@ -142,6 +178,7 @@ class FrameworkDoc(_Model):
     enums: dict[Id, EnumDoc] = Field(default_factory=dict)
     records: dict[Id, RecordDoc] = Field(default_factory=dict)
     subjects: dict[Id, SubjectDoc]
+    quotas: dict[Id, QuotaDoc] = Field(default_factory=dict)
 
 
 def json_schema() -> dict[str, Any]:
@@ -209,6 +246,11 @@ def _known_keys() -> set[str]:
         NoteDoc,
         SubjectDoc,
         Text,
+        RelationDoc,
+        GroupBy,
+        QuotaLimit,
+        RankKey,
+        QuotaDoc,
     ):
         keys |= {info.alias or name for name, info in model.model_fields.items()}
     return keys

@@ -10,13 +10,13 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from xeploai import api, loader
+from xeploai import api, loader, population
 from xeploai.ir import Program, Span
 from xeploai.issues import EvidenceError, FrameworkError
 from xeploai.trace import NodeKind, Result, Status, Truth
 
-_CASE_KEYS = {"name", "subject", "evidence", "expect", "period"}
-_EXPECT_KEYS = {"level", "status", "reasons", "why_not", "missing", "notes", "possible"}
+_CASE_KEYS = {"name", "subject", "evidence", "expect", "period", "population"}
+_EXPECT_KEYS = {"level", "status", "reasons", "why_not", "missing", "notes", "possible", "flags"}
 
 
 def test_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
@@ -73,7 +73,10 @@ def _run_case(
     if not isinstance(expect, dict) or not expect:
         problems.append("[invalid-test] `expect` is required")
         expect = {}
-    problems += [f"[invalid-test] unknown key 'expect.{k}'" for k in expect if k not in _EXPECT_KEYS]
+    if "population" not in case:
+        problems += [f"[invalid-test] unknown key 'expect.{k}'" for k in expect if k not in _EXPECT_KEYS]
+    if "population" in case:
+        return _run_population_case(source, program, default_period, case, name, expect, span)
     kind = str(case.get("subject", ""))
     if kind not in program.subjects:
         problems.append(f"[unknown-subject-kind] '{kind}' is not a subject kind of the framework")
@@ -93,6 +96,38 @@ def _run_case(
         return api.TestOutcome(source, name, False, (str(error),), span)
     differences = compare(result, expect)
     return api.TestOutcome(source, name, not differences, tuple(differences), span)
+
+
+def _run_population_case(
+    source: str,
+    program: Program,
+    default_period: object,
+    case: Mapping[str, object],
+    name: str,
+    expect: Mapping[str, object],
+    span: Span | None,
+) -> api.TestOutcome:
+    """A case over a small population: ``expect`` maps subject ids to their expectations."""
+    data = case["population"]
+    if not isinstance(data, dict):
+        return api.TestOutcome(source, name, False, ("[invalid-test] population must be a mapping",), span)
+    try:
+        period_spec = case.get("period", default_period)
+        period = api.parse_period(period_spec if isinstance(period_spec, str | int | dict) else str(period_spec))
+    except ValueError as error:
+        return api.TestOutcome(source, name, False, (f"[invalid-test] {error}",), span)
+    outcome = population.evaluate_population(program, population.from_document(data, source), period)
+    problems = [f"[rejected] row {r.row} {r.column}: {r.reason}" for r in outcome.rejections]
+    by_id = {r.subject_id: r for r in outcome.results}
+    for subject_id, wanted in expect.items():
+        if str(subject_id) not in by_id:
+            problems.append(f"{subject_id}: no result")
+            continue
+        if not isinstance(wanted, dict):
+            problems.append(f"[invalid-test] expect.{subject_id} must be a mapping")
+            continue
+        problems += [f"{subject_id}: {difference}" for difference in compare(by_id[str(subject_id)], wanted)]
+    return api.TestOutcome(source, name, not problems, tuple(problems), span)
 
 
 def _as_set(value: object) -> set[str]:

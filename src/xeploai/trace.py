@@ -39,6 +39,7 @@ class Decision(enum.StrEnum):
     TRIGGER = "trigger"  # a not-completed trigger held
     BELOW_LOWEST = "below_lowest"  # no level's requirements held: the lowest level
     LEVEL = "level"  # the best level whose requirements all hold
+    QUOTA = "quota"  # a quota lowered the level (by ranking, or by a committee's decision)
     UNDETERMINED = "undetermined"  # missing evidence leaves more than one outcome possible
 
 
@@ -51,6 +52,7 @@ class Outcome:
     reasons: tuple[str, ...] = ()  # ids of the deciding rules and caps
     missing: tuple[str, ...] = ()  # evidence fields that were needed and absent
     possible: tuple[str, ...] = ()  # when undetermined: the levels (or "not_classified") still possible
+    flags: tuple[str, ...] = ()  # quotas exceeded and left for the competent committee's decision
 
 
 class NodeKind(enum.StrEnum):
@@ -72,6 +74,7 @@ class NodeKind(enum.StrEnum):
     EXISTS = "exists"
     KNOWN = "known"
     VALUE = "value"  # a boolean field or other leaf read as a condition
+    QUOTA = "quota"  # a quota check on the subject's group (population runs only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,9 @@ class Read:
 
     name: str
     value: object  # display form: str, number, bool, or None when missing
-    origin: str = "evidence"  # evidence | default | missing | derived
+    origin: str = (
+        "evidence"  # evidence | default | missing | relation (related subjects) | derived (who met a condition)
+    )
     judgement: bool = False
 
 
@@ -102,6 +107,7 @@ class TraceNode:
     level: str | None = None  # LEVEL and CAP nodes: the level concerned
     outcome: Outcome | None = None  # the root only
     error: str | None = None  # e.g. division by zero
+    details: tuple[tuple[str, object], ...] = ()  # QUOTA nodes: the group, the arithmetic, the ranking
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,11 @@ class _Context:
                         return v.label.vi
                 return value_id
             case tuple():
-                return [{k: self.show(v) for k, v in r.values.items()} for r in value if isinstance(r, ir.Record)]
+                records = [r for r in value if isinstance(r, ir.Record)]
+                ids = [r.values.get("id") for r in records]
+                if ids and all(isinstance(i, str) for i in ids):
+                    return ids  # related subjects are named by id; their own traces hold the rest
+                return [{k: self.show(v) for k, v in r.values.items()} for r in records]
             case _:
                 return display(value)
 
@@ -113,8 +117,25 @@ class _Context:
             case ir.Neg(operand=operand):
                 inner = self.value(operand, record, reads)
                 return -inner if isinstance(inner, Fraction) else inner
-            case ir.Count(source=source, where=where):
-                return self.count(source, where, record, reads)
+            case ir.Count(source=source, where=where, text=text):
+                return self.count(source, where, record, reads, text)
+            case ir.Share(source=source, where=where, text=text):
+                counted = self.count(source, where, record, reads, text)
+                total = self.count(source, None, record, [])
+                if isinstance(counted, _Unknown) or isinstance(total, _Unknown):
+                    return UNKNOWN
+                assert isinstance(counted, Fraction) and isinstance(total, Fraction)
+                return _Unknown("no related subjects") if total == 0 else counted / total
+            case ir.LevelOf(source=source):
+                related = self.records(source, reads, record)
+                if isinstance(related, _Unknown):
+                    return related
+                levels = [r.values.get("level") for r in related]
+                if not levels:
+                    return _Unknown("no related subject is classified")
+                if any(not isinstance(level, ir.Ordinal) for level in levels):
+                    return UNKNOWN
+                return min(level for level in levels if isinstance(level, ir.Ordinal))
             case ir.Extremum(fn=fn, args=args):
                 values = [self.value(arg, record, reads) for arg in args]
                 unknown = next((v for v in values if isinstance(v, _Unknown)), None)
@@ -138,7 +159,15 @@ class _Context:
             case _:
                 assert_never(expr)
 
-    def records(self, source: ir.FieldRef, reads: list[Read]) -> tuple[ir.Record, ...] | _Unknown:
+    def records(
+        self, source: ir.FieldRef | ir.RecordFieldRef, reads: list[Read], record: ir.Record | None = None
+    ) -> tuple[ir.Record, ...] | _Unknown:
+        if isinstance(source, ir.RecordFieldRef):
+            nested = self.value(source, record, reads)
+            if isinstance(nested, _Unknown):
+                return nested
+            assert isinstance(nested, tuple)
+            return tuple(r for r in nested if isinstance(r, ir.Record))
         value, read = self.read(source.name)
         reads.append(read)
         if isinstance(value, _Unknown):
@@ -146,13 +175,25 @@ class _Context:
         assert isinstance(value, tuple)
         return tuple(r for r in value if isinstance(r, ir.Record))
 
-    def count(self, source: ir.FieldRef, where: ir.Expr | None, record: ir.Record | None, reads: list[Read]) -> _Val:
-        records = self.records(source, reads)
+    def count(
+        self,
+        source: ir.FieldRef | ir.RecordFieldRef,
+        where: ir.Expr | None,
+        record: ir.Record | None,
+        reads: list[Read],
+        text: str = "",
+    ) -> _Val:
+        records = self.records(source, reads, record)
         if isinstance(records, _Unknown):
             return records
         if where is None:
             return Fraction(len(records))
         truths = [self.truth(where, r).truth for r in records]
+        ids = [r.values.get("id") for r in records]
+        if ids and all(isinstance(i, str) for i in ids):
+            # Related subjects: name who did and did not satisfy the condition.
+            split = {t.value: [str(i) for i, u in zip(ids, truths, strict=True) if u is t] for t in Truth}
+            reads.append(Read(source.name, {k: v for k, v in split.items() if v}, "derived"))
         if Truth.UNKNOWN in truths:
             return UNKNOWN
         return Fraction(truths.count(Truth.MET))
@@ -218,7 +259,7 @@ class _Context:
                 )
             case ir.Exists(source=source, where=where, text=text, span=span):
                 reads = []
-                records = self.records(source, reads)
+                records = self.records(source, reads, record)
                 if isinstance(records, _Unknown):
                     return TraceNode(NodeKind.EXISTS, Truth.UNKNOWN, text=text, span=span, reads=tuple(reads))
                 children = tuple(self.truth(where, r) for r in records)
@@ -250,7 +291,7 @@ class _Context:
                     operands=(self.show(value),),
                     reads=tuple(reads),
                 )
-            case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum():
+            case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum() | ir.Share() | ir.LevelOf():
                 raise TypeError(f"not a condition: {expr!r}")  # the checker rejects these
             case _:
                 assert_never(expr)
@@ -589,6 +630,11 @@ def _missing_fields(nodes: list[TraceNode]) -> list[str]:
         for read in node.reads:
             if read.origin == "missing" and read.name not in missing:
                 missing.append(read.name)
+            if read.origin == "derived" and isinstance(read.value, dict):
+                # Related subjects whose own results are unknown: name each one.
+                for subject_id in read.value.get(Truth.UNKNOWN.value, []):
+                    if f"{read.name}[{subject_id}]" not in missing:
+                        missing.append(f"{read.name}[{subject_id}]")
         for child in node.children:
             visit(child)
 

@@ -1,0 +1,561 @@
+"""Populations: units and subjects → results for all, in the regulation's order, with quotas applied.
+
+Input: a ``PopulationInput`` (units, subjects with raw evidence, committee decisions) and a program.
+Output: a ``PopulationResult``: one ``Result`` per subject (its trace root carries the final level, quota
+decisions included), the rejected rows, and the strata the order was derived from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from xeploai import ir
+from xeploai.evidence import Evidence, validate_evidence
+from xeploai.issues import EvidenceError, did_you_mean
+from xeploai.runners import interpreter
+from xeploai.trace import Decision, NodeKind, Result, Status, TraceNode, Truth
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An organizational unit: a cell, a grassroots committee, a district committee, an agency."""
+
+    id: str
+    parent: str | None
+    kind: str
+    name: str
+    head: str | None = None  # the id of the subject who heads it
+    row: int | None = None  # where it came from, for messages
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    """One subject to classify, with its raw evidence (values as read, before validation)."""
+
+    id: str
+    unit: str
+    kind: str
+    name: str | None
+    evidence: Mapping[str, object]
+    row: int | None = None
+    source: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)  # evidence field → the column it was read from
+
+
+@dataclass(frozen=True)
+class CommitteeDecision:
+    """A competent committee's recorded decision on a quota group: which candidates keep the level."""
+
+    quota: str
+    group: str
+    approved: tuple[str, ...]
+    reference: str  # e.g. the decision's number and date
+    row: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An input row that could not be used, and why; it is reported, never silently dropped."""
+
+    source: str
+    row: int | None
+    column: str | None
+    value: object
+    reason: str
+    subject_id: str | None = None
+    unit: str | None = None  # when known, collectives reading this subject become "insufficient evidence"
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class PopulationInput:
+    units: tuple[Unit, ...]
+    subjects: tuple[SubjectRow, ...]
+    decisions: tuple[CommitteeDecision, ...] = ()
+    rejections: tuple[Rejection, ...] = ()  # rows already rejected while reading
+    rows_read: int = 0  # subject rows in the input, rejected ones included
+
+
+# --- the order -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One step of the derived order: kinds evaluated together, or a quota applied, and what it follows."""
+
+    index: int
+    kinds: tuple[str, ...]
+    quotas: tuple[str, ...]
+    after: tuple[str, ...]  # the kinds and quotas it must follow ("quota:<id>" for quotas)
+
+
+class OrderError(Exception):
+    """The framework's kinds and quotas cannot be put in an order (a cycle)."""
+
+
+def strata(program: ir.Program) -> tuple[Stratum, ...]:
+    """The order of evaluation, derived from what each kind reads and which kinds each quota limits.
+
+    A kind comes after every kind its relations read, and after every quota on those kinds; a quota comes after
+    every kind it limits.
+    """
+    nodes: dict[str, set[str]] = {}
+    quota_on: dict[str, list[str]] = {}
+    for quota in program.quotas:
+        node = f"quota:{quota.id}"
+        nodes[node] = {k for k in quota.kinds if k in program.subjects}
+        for kind in quota.kinds:
+            quota_on.setdefault(kind, []).append(node)
+    for kind, subject in program.subjects.items():
+        read = {k for relation in subject.relations for k in relation.kinds if k in program.subjects}
+        nodes[kind] = read | {q for k in read for q in quota_on.get(k, [])}
+    order: list[Stratum] = []
+    done: set[str] = set()
+    while len(done) < len(nodes):
+        ready = sorted(n for n, deps in nodes.items() if n not in done and deps <= done)
+        if not ready:
+            stuck = sorted(n for n in nodes if n not in done)
+            raise OrderError("kinds and quotas read each other in a cycle: " + ", ".join(stuck))
+        after = sorted({d for n in ready for d in nodes[n]})
+        order.append(
+            Stratum(
+                index=len(order) + 1,
+                kinds=tuple(n for n in ready if not n.startswith("quota:")),
+                quotas=tuple(n.removeprefix("quota:") for n in ready if n.startswith("quota:")),
+                after=tuple(after),
+            )
+        )
+        done.update(ready)
+    return tuple(order)
+
+
+# --- results ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuotaGroup:
+    """What a quota did in one group: the arithmetic, the candidates in rank order, and who kept the level."""
+
+    quota: str
+    group: str
+    group_name: str
+    base: int  # subjects of the group at the quota's of_level, before the quota
+    allowed: int
+    candidates: tuple[str, ...]  # in rank order
+    kept: tuple[str, ...]
+    demoted: tuple[str, ...]
+    status: str  # within | ranked | flagged | decided
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    program: ir.Program
+    period: ir.Period
+    results: tuple[Result, ...]  # in input order
+    rejections: tuple[Rejection, ...]
+    strata: tuple[Stratum, ...]
+    quota_groups: tuple[QuotaGroup, ...]
+    rows_read: int
+    units: tuple[Unit, ...] = ()
+
+    def result(self, subject_id: str) -> Result:
+        for r in self.results:
+            if r.subject_id == subject_id:
+                return r
+        raise KeyError(subject_id)
+
+    def reconciles(self) -> bool:
+        """Input rows = classified + not classified + insufficient + rejected."""
+        rejected = {(r.source, r.row) for r in self.rejections if r.row is not None}
+        return len(self.results) + len(rejected) == self.rows_read
+
+
+# --- the runner ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Subject:
+    row: SubjectRow
+    evidence: Evidence
+    result: Result | None = None
+
+
+Progress = Callable[[int, int], None]
+
+
+def evaluate_population(
+    program: ir.Program,
+    population: PopulationInput,
+    period: ir.Period,
+    progress: Progress | None = None,
+) -> PopulationResult:
+    """Classify every subject of a population in the derived order, then apply quotas; nothing is dropped."""
+    units = {u.id: u for u in population.units}
+    rejections = list(population.rejections)
+    subjects: dict[str, _Subject] = {}
+    for row in population.subjects:
+        problem = _row_problem(program, row, units, subjects)
+        if problem is not None:
+            rejections.append(problem)
+            continue
+        try:
+            typed = validate_evidence(program, row.kind, row.evidence, row.source or "<population>")
+        except EvidenceError as error:
+            for issue in error.issues:
+                column = row.columns.get(issue.path.split("[")[0].split(".")[0], issue.path)
+                rejections.append(
+                    Rejection(
+                        row.source,
+                        row.row,
+                        column,
+                        _value_at(row.evidence, issue.path),
+                        issue.message,
+                        row.id,
+                        row.unit,
+                        row.kind,
+                    )
+                )
+            continue
+        subjects[row.id] = _Subject(row, typed)
+    index = _Index(units, subjects, rejections)
+    order = strata(program)
+    total, done = len(subjects), 0
+    groups: list[QuotaGroup] = []
+    for stratum in order:
+        for kind in stratum.kinds:
+            for subject in index.of_kind(kind):
+                values = dict(subject.evidence.values)
+                origins = dict(subject.evidence.origins)
+                for relation in program.subjects[kind].relations:
+                    values[relation.id] = index.related(subject, relation, program)
+                    origins[relation.id] = "relation"
+                trace = interpreter.evaluate(program, kind, values, origins, period)
+                subject.result = Result(
+                    trace=trace,
+                    subject_id=subject.row.id,
+                    subject_kind=kind,
+                    subject_name=subject.row.name,
+                    period=period,
+                    framework_family=program.info.family,
+                    framework_version=program.info.version,
+                    framework_source=program.info.source,
+                )
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        for quota_id in stratum.quotas:
+            quota = next(q for q in program.quotas if q.id == quota_id)
+            groups.extend(_apply_quota(program, quota, index, population.decisions))
+    results = tuple(s.result for s in subjects.values() if s.result is not None)
+    return PopulationResult(
+        program=program,
+        period=period,
+        results=results,
+        rejections=tuple(rejections),
+        strata=order,
+        quota_groups=tuple(groups),
+        rows_read=population.rows_read or len(population.subjects),
+        units=population.units,
+    )
+
+
+def _row_problem(
+    program: ir.Program, row: SubjectRow, units: Mapping[str, Unit], seen: Mapping[str, _Subject]
+) -> Rejection | None:
+    def reject(column: str, value: object, reason: str) -> Rejection:
+        return Rejection(row.source, row.row, column, value, reason, row.id or None, row.unit, row.kind)
+
+    if not row.id:
+        return reject("id", row.id, "a subject needs an id")
+    if row.id in seen:
+        return reject("id", row.id, f"the id '{row.id}' appears twice; the first row is kept")
+    if row.kind not in program.subjects:
+        hint = did_you_mean(row.kind, program.subjects)
+        return reject(
+            "kind", row.kind, f"'{row.kind}' is not a subject kind of the framework" + (f"; {hint}" if hint else "")
+        )
+    if row.unit not in units:
+        return reject("unit", row.unit, f"the unit '{row.unit}' is not in the units table")
+    return None
+
+
+def _value_at(evidence: Mapping[str, object], path: str) -> object:
+    return evidence.get(path.split("[")[0].split(".")[0])
+
+
+class _Index:
+    """Who is where: subjects by unit and kind, units by parent, and rejected rows that collectives must know of."""
+
+    def __init__(self, units: Mapping[str, Unit], subjects: Mapping[str, _Subject], rejections: Sequence[Rejection]):
+        self.units = units
+        self.subjects = subjects
+        self.by_unit: dict[str, list[_Subject]] = {}
+        for s in subjects.values():
+            self.by_unit.setdefault(s.row.unit, []).append(s)
+        self.children: dict[str, list[str]] = {}
+        for u in units.values():
+            if u.parent is not None:
+                self.children.setdefault(u.parent, []).append(u.id)
+        self.rejected_by_unit: dict[str, list[Rejection]] = {}
+        for r in rejections:
+            if r.unit is not None and r.subject_id is not None:
+                known = self.rejected_by_unit.setdefault(r.unit, [])
+                if all(k.subject_id != r.subject_id for k in known):
+                    known.append(r)
+
+    def of_kind(self, kind: str) -> list[_Subject]:
+        return [s for s in self.subjects.values() if s.row.kind == kind]
+
+    def related(self, subject: _Subject, relation: ir.Relation, program: ir.Program) -> tuple[ir.Record, ...]:
+        if relation.source is ir.RelationSource.UNIT:
+            unit_ids = [subject.row.unit]
+        else:
+            unit_ids = self.children.get(subject.row.unit, [])
+        record_def = program.records[relation.record]
+        shared = [f.id for f in record_def.fields if f.id not in ir.RELATION_FIELDS]
+        records: list[ir.Record] = []
+        for unit_id in unit_ids:
+            for other in self.by_unit.get(unit_id, []):
+                if other is subject or other.row.kind not in relation.kinds or other.result is None:
+                    continue
+                outcome = other.result.outcome
+                if outcome.status is Status.NOT_CLASSIFIED:
+                    continue
+                values: dict[str, ir.Value] = {"id": other.row.id, "kind": other.row.kind}
+                if other.row.name:
+                    values["name"] = other.row.name
+                if outcome.level is not None:
+                    values["level"] = program.levels.ordinal(outcome.level)
+                values.update({k: other.evidence.values[k] for k in shared if k in other.evidence.values})
+                records.append(ir.Record(values, len(records)))
+            for rejected in self.rejected_by_unit.get(unit_id, []):
+                if rejected.kind in relation.kinds and rejected.subject_id != subject.row.id:
+                    assert rejected.subject_id is not None
+                    records.append(ir.Record({"id": rejected.subject_id, "kind": str(rejected.kind)}, len(records)))
+        return tuple(sorted(records, key=lambda r: str(r.values["id"])))
+
+    def group_of(self, subject: _Subject, quota: ir.Quota) -> tuple[str, str]:
+        if quota.group_field is not None:
+            value = subject.evidence.values.get(quota.group_field)
+            shown = interpreter.display(value) if value is not None else "(chưa có / missing)"
+            return str(shown), f"{quota.group_field} = {shown}"
+        unit = self.units.get(subject.row.unit)
+        top = unit
+        while unit is not None:
+            if unit.kind in quota.group_unit_kinds:
+                return unit.id, unit.name
+            top = unit
+            unit = self.units.get(unit.parent) if unit.parent else None
+        # No unit of the listed kinds above: the subject's whole tree is one group.
+        assert top is not None
+        return top.id, top.name
+
+
+def _allowed(quota: ir.Quota, base: int) -> int:
+    exact = quota.ratio * base
+    match quota.rounding:
+        case ir.Rounding.FLOOR:
+            return math.floor(exact)
+        case ir.Rounding.CEIL:
+            return math.ceil(exact)
+        case ir.Rounding.HALF_UP:
+            return math.floor(exact + Fraction(1, 2))
+    raise AssertionError(quota.rounding)
+
+
+def _rank_key(subject: _Subject, quota: ir.Quota) -> tuple[object, ...]:
+    key: list[object] = []
+    for rank in quota.rank_by:
+        value = subject.evidence.values.get(rank.field)
+        if isinstance(value, ir.Ordinal | ir.EnumValue):
+            number: Fraction | int | None = value.rank
+        elif isinstance(value, bool):
+            number = int(value)
+        elif isinstance(value, Fraction):
+            number = value
+        else:
+            number = None
+        # Missing values rank last whatever the order.
+        key.append((1, 0) if number is None else (0, -number if rank.descending else number))
+    key.append(subject.row.id)
+    return tuple(key)
+
+
+def _apply_quota(
+    program: ir.Program, quota: ir.Quota, index: _Index, decisions: Iterable[CommitteeDecision]
+) -> list[QuotaGroup]:
+    members: dict[str, list[_Subject]] = {}
+    names: dict[str, str] = {}
+    for kind in quota.kinds:
+        for subject in index.of_kind(kind):
+            if subject.result is None or subject.result.outcome.status is not Status.CLASSIFIED:
+                continue
+            group, name = index.group_of(subject, quota)
+            members.setdefault(group, []).append(subject)
+            names[group] = name
+    decided = {(d.quota, d.group): d for d in decisions}
+    out: list[QuotaGroup] = []
+    for group in sorted(members):
+        in_group = members[group]
+        base = sum(1 for s in in_group if s.result is not None and s.result.outcome.level == quota.of_level)
+        candidates = sorted(
+            (s for s in in_group if s.result is not None and s.result.outcome.level == quota.level),
+            key=lambda s: _rank_key(s, quota),
+        )
+        if not candidates:
+            continue
+        allowed = _allowed(quota, base)
+        decision = decided.get((quota.id, group))
+        ids = [s.row.id for s in candidates]
+        if decision is not None:
+            kept = [i for i in ids if i in decision.approved]
+            status = "decided"
+        elif len(candidates) <= allowed:
+            kept, status = ids, "within"
+        elif quota.policy is ir.QuotaPolicy.RANK:
+            kept, status = ids[:allowed], "ranked"
+        else:
+            kept, status = ids, "flagged"
+        demoted = [i for i in ids if i not in kept]
+        record = QuotaGroup(
+            quota.id,
+            group,
+            names[group],
+            base,
+            allowed,
+            tuple(ids),
+            tuple(kept),
+            tuple(demoted),
+            status,
+            decision.reference if decision else None,
+        )
+        out.append(record)
+        for rank, subject in enumerate(candidates, start=1):
+            assert subject.result is not None
+            subject.result = _with_quota(program, subject.result, quota, record, rank, index)
+    return out
+
+
+def _with_quota(
+    program: ir.Program, result: Result, quota: ir.Quota, group: QuotaGroup, rank: int, index: _Index
+) -> Result:
+    subject_id = result.subject_id
+    demoted = subject_id in group.demoted
+    flagged = group.status == "flagged"
+    truth = Truth.UNKNOWN if flagged else (Truth.NOT_MET if demoted else Truth.MET)
+    final = quota.demote_to if demoted else result.outcome.level
+    names = {i: index.subjects[i].row.name or i for i in group.candidates}
+    node = TraceNode(
+        NodeKind.QUOTA,
+        truth,
+        id=quota.id,
+        label=quota.label,
+        cite=quota.cite,
+        confidence=quota.confidence,
+        span=quota.span,
+        level=final,
+        details=(
+            ("group", group.group),
+            ("group_name", group.group_name),
+            ("level", quota.level),
+            ("of_level", quota.of_level),
+            ("base", group.base),
+            ("ratio", interpreter.display(quota.ratio)),
+            ("rounding", quota.rounding.value),
+            ("allowed", group.allowed),
+            ("candidates", list(group.candidates)),
+            ("names", names),
+            ("rank", rank),
+            ("rank_by", [f"{k.field} {'desc' if k.descending else 'asc'}" for k in quota.rank_by]),
+            ("kept", list(group.kept)),
+            ("demoted", list(group.demoted)),
+            ("status", group.status),
+            ("decision", group.decision),
+        ),
+    )
+    outcome = result.outcome
+    if demoted:
+        outcome = replace(outcome, level=final, decision=Decision.QUOTA, reasons=(*outcome.reasons, quota.id))
+    elif flagged:
+        outcome = replace(outcome, flags=(*outcome.flags, quota.id))
+    trace = replace(result.trace, level=outcome.level, outcome=outcome, children=(*result.trace.children, node))
+    return replace(result, trace=trace)
+
+
+def from_document(data: Mapping[str, object], source: str = "<population>") -> PopulationInput:
+    """A population from plain data: ``{units: [...], subjects: [...], decisions: [...]}``.
+
+    Rows that are not mappings, or lack an id, become rejections; nothing raises.
+    """
+    rejections: list[Rejection] = []
+
+    def rows(key: str) -> list[tuple[int, Mapping[str, object]]]:
+        raw = data.get(key, [])
+        if not isinstance(raw, list):
+            rejections.append(Rejection(source, None, key, type(raw).__name__, f"'{key}' must be a list"))
+            return []
+        out = []
+        for number, row in enumerate(raw, start=1):
+            if isinstance(row, Mapping):
+                out.append((number, row))
+            else:
+                rejections.append(Rejection(source, number, key, row, f"each of '{key}' must be a mapping"))
+        return out
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    units = tuple(
+        Unit(
+            str(r.get("id", "")),
+            text(r.get("parent")),
+            str(r.get("kind", "")),
+            str(r.get("name", "")),
+            text(r.get("head")),
+            number,
+            source,
+        )
+        for number, r in rows("units")
+    )
+    subjects = []
+    for number, r in rows("subjects"):
+        evidence = r.get("evidence", {})
+        if not isinstance(evidence, Mapping):
+            rejections.append(
+                Rejection(source, number, "evidence", evidence, "evidence must be a mapping", text(r.get("id")))
+            )
+            continue
+        subjects.append(
+            SubjectRow(
+                str(r.get("id", "")),
+                str(r.get("unit", "")),
+                str(r.get("kind", "")),
+                text(r.get("name")),
+                dict(evidence),
+                number,
+                source,
+            )
+        )
+    decisions = []
+    for number, r in rows("decisions"):
+        approved = r.get("approved", [])
+        ids = tuple(str(i) for i in approved) if isinstance(approved, list) else tuple(str(approved).split())
+        decisions.append(
+            CommitteeDecision(
+                str(r.get("quota", "")), str(r.get("group", "")), ids, str(r.get("reference", "")), number, source
+            )
+        )
+    raw_subjects = data.get("subjects", [])
+    return PopulationInput(
+        units=units,
+        subjects=tuple(subjects),
+        decisions=tuple(decisions),
+        rejections=tuple(rejections),
+        rows_read=len(raw_subjects) if isinstance(raw_subjects, list) else 0,
+    )
