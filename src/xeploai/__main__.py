@@ -1,0 +1,5 @@
+"""``python -m xeploai``: the command line (see ``xeploai.cli``)."""
+
+from xeploai.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,299 @@
+"""The command line: ``xeploai check | evaluate | schema | test``.
+
+Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
+0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from xeploai import __version__, api, explain
+from xeploai.issues import EvidenceError, FrameworkError, Issue, did_you_mean, render_issues
+from xeploai.messages import DEFAULT_LANG, LANGS, msg
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1  # issues with severity error, failed framework tests
+EXIT_USAGE = 2  # bad arguments (argparse's own code)
+EXIT_INVALID = 3  # a framework or evidence file that cannot be used
+EXIT_INTERNAL = 4  # a bug in xeploai
+EXIT_INTERRUPTED = 130
+
+DEBUG_ENV = "XEPLOAI_DEBUG"
+
+EPILOG = """\
+exit codes:
+  0  ok
+  1  problems found (errors in a framework, failed framework tests)
+  2  usage error (bad or missing arguments)
+  3  invalid input (a framework or evidence file that cannot be used)
+  4  internal error (a bug in xeploai: please report it; XEPLOAI_DEBUG=1 shows details)
+
+documentation: docs/reference/cli.md"""
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """A problem with the arguments that argparse cannot see (e.g. no period given anywhere)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``xeploai``; each subcommand stores its handler in ``handler``."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--lang",
+        choices=LANGS,
+        default=DEFAULT_LANG,
+        help="language of the output: vi (default) or en",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="xeploai",
+        description="Vietnamese annual quality classification rules as versioned, explainable frameworks.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"xeploai {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser(
+        "check",
+        parents=[common],
+        help="check framework files for problems",
+        description="Check framework files (directories are searched for *.yaml frameworks) and print every"
+        " problem with its position.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="framework file or directory")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    check.set_defaults(handler=run_check)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        parents=[common],
+        help="evaluate one subject's evidence and explain the outcome",
+        description="Evaluate one subject's evidence file against a framework and explain the outcome.",
+    )
+    evaluate.add_argument("framework", metavar="FRAMEWORK", help="framework file (.yaml)")
+    evaluate.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .json)")
+    evaluate.add_argument("--kind", metavar="K", help="subject kind (default: subject.kind of the evidence file)")
+    evaluate.add_argument(
+        "--period",
+        metavar="P",
+        help="evaluation period: 2020, 2020-Q3 or 2020-01-01..2020-06-30 (default: period of the evidence file)",
+    )
+    evaluate.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    schema = commands.add_parser(
+        "schema",
+        parents=[common],
+        help="print the JSON Schema of the framework format or of a subject kind's evidence",
+        description="Print the JSON Schema of the framework format, or with --evidence the JSON Schema of the"
+        " evidence of one subject kind of a framework.",
+    )
+    schema.add_argument(
+        "--evidence",
+        nargs=2,
+        metavar=("FRAMEWORK", "KIND"),
+        help="print the evidence schema of subject kind KIND of framework FRAMEWORK",
+    )
+    schema.set_defaults(handler=run_schema)
+
+    test = commands.add_parser(
+        "test",
+        parents=[common],
+        help="run framework tests (*.tests.yaml)",
+        description="Run framework test files (directories are searched for *.tests.yaml).",
+    )
+    test.add_argument("paths", nargs="+", metavar="PATH", help="test file or directory")
+    test.set_defaults(handler=run_test)
+    return parser
+
+
+# --- commands -----------------------------------------------------------------------------------------------
+
+
+def run_check(args: argparse.Namespace) -> int:
+    results = api.check_paths(args.paths)
+    errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
+    warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
+    if args.format == "json":
+        _print_json(
+            {
+                "files": [
+                    {
+                        "file": file,
+                        "ok": not any(i.severity == "error" for i in issues),
+                        "issues": [i.to_json() for i in issues],
+                    }
+                    for file, issues in results.items()
+                ],
+                "errors": errors,
+                "warnings": warnings,
+            }
+        )
+    else:
+        for file, issues in results.items():
+            if issues:
+                _out(render_issues(issues, file) + "\n\n")
+        counts = _counted(files=len(results), errors=errors, warnings=warnings)
+        key = "cli.check.summary" if errors or warnings else "cli.check.ok"
+        _out(msg(key, args.lang, **counts) + "\n")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    lang: str = args.lang
+    period = None
+    if args.period is not None:
+        try:
+            period = api.parse_period(args.period)
+        except ValueError as error:
+            raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+    program = api.load_framework(args.framework)
+    evidence = api.load_evidence_file(args.evidence)
+    kind = args.kind or evidence.kind
+    if not kind:
+        raise UsageError(msg("cli.no_kind", lang))
+    period = period or evidence.period
+    if period is None:
+        raise UsageError(msg("cli.no_period", lang))
+    result = api.evaluate(
+        program,
+        kind,
+        evidence.evidence,
+        period=period,
+        subject_id=evidence.subject_id,
+        subject_name=evidence.name,
+        source=evidence.source,
+        spans=evidence.spans,
+    )
+    if args.format == "json":
+        _print_json(explain.to_json(result, program, lang))
+    else:
+        _out(explain.to_text(result, program, lang))
+    return EXIT_OK
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    if args.evidence:
+        framework, kind = args.evidence
+        program = api.load_framework(framework)
+        if kind not in program.subjects:
+            # the same problem api.evidence_json_schema reports, in the user's language and with the file
+            issue = Issue(
+                "unknown-subject-kind",
+                msg("cli.unknown_kind", args.lang, kind=kind, kinds=", ".join(program.subjects)),
+                hint=did_you_mean(kind, program.subjects),
+            )
+            raise EvidenceError(program.info.source, [issue])
+        _print_json(api.evidence_json_schema(program, kind))
+    else:
+        _print_json(api.framework_json_schema())
+    return EXIT_OK
+
+
+def run_test(args: argparse.Namespace) -> int:
+    lang: str = args.lang
+    outcomes = api.run_framework_tests(args.paths)
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in failed:
+        _out(f"{msg('cli.test.fail', lang)} {outcome.file}: {outcome.name}\n")
+        for message in outcome.messages:
+            _out("".join(f"  {line}\n" for line in message.splitlines() or [""]))
+        if outcome.span is not None:
+            _out(f"  at {outcome.span}\n")
+        _out("\n")
+    if not outcomes:
+        _err(f"xeploai test: {msg('cli.test.none', lang)}\n")
+        return EXIT_PROBLEMS
+    _out(msg("cli.test.summary", lang, passed=len(outcomes) - len(failed), failed=len(failed)) + "\n")
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+# --- entry point --------------------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``xeploai`` with ``argv`` (default: the process arguments) and return the exit code."""
+    _use_utf8()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help, --version and usage errors
+        return _exit_code(exit_.code)
+    lang: str = args.lang
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except UsageError as error:
+        _err(f"xeploai {args.command}: {error}\n")
+        return EXIT_USAGE
+    except (FrameworkError, EvidenceError) as error:
+        _err(f"{error}\n")
+        return EXIT_INVALID
+    except BrokenPipeError:
+        _silence_stdout()  # the reader went away (e.g. `| head`); nothing left to say to it
+        return EXIT_OK
+    except OSError as error:
+        path = error.filename if error.filename is not None else ""
+        reason = error.strerror or str(error)
+        _err(f"xeploai {args.command}: {msg('cli.cannot_read', lang, path=path, reason=reason)}\n")
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        _err(f"xeploai: {msg('cli.interrupted', lang)}\n")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # the last line of defence: a bug must not show a traceback to a user
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            traceback.print_exc(file=sys.stderr)
+        detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        _err(msg("cli.internal_error", lang, error=detail) + "\n")
+        return EXIT_INTERNAL
+
+
+def _exit_code(code: object) -> int:
+    if code is None:
+        return EXIT_OK
+    return code if isinstance(code, int) else EXIT_USAGE
+
+
+def _use_utf8() -> None:
+    """Write UTF-8 whatever the locale says (Vietnamese text must survive a Windows or C-locale console)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(encoding="utf-8")
+
+
+def _silence_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):  # io.UnsupportedOperation is both
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _counted(**counts: int) -> dict[str, object]:
+    """The counts, each with the English plural ending ``<name>_s`` that messages may use."""
+    out: dict[str, object] = dict(counts)
+    out.update({f"{name}_s": "" if n == 1 else "s" for name, n in counts.items()})
+    return out
+
+
+def _print_json(data: object) -> None:
+    _out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -1,0 +1,171 @@
+"""Every fixed user-facing string of the renderers and the command line, in Vietnamese and English.
+
+Input: a message key, a language and format arguments. Output: the text in that language. Framework-specific
+texts (labels, citations) come from the program; this catalogue only holds the words around them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from xeploai.ir import Text
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+
+MESSAGES: dict[str, Text] = {
+    # headline and identity
+    "outcome.not_classified": Text("Không xếp loại", "Not classified"),
+    "outcome.insufficient_evidence": Text("Chưa đủ căn cứ để xếp loại", "Insufficient evidence to classify"),
+    "label.subject": Text("Đối tượng", "Subject"),
+    "label.framework": Text("Khung tiêu chí", "Framework"),
+    "label.period": Text("Kỳ đánh giá", "Evaluation period"),
+    "label.level_before_caps": Text("Mức trước khi áp dụng giới hạn", "Level before caps"),
+    "framework.source": Text("tệp {file}", "file {file}"),
+    "period.annual": Text("cả năm", "annual"),
+    "period.quarterly": Text("theo quý", "quarterly"),
+    "period.ad_hoc": Text("đột xuất", "ad hoc"),
+    # sections
+    "section.reasons": Text("Lý do", "Reasons"),
+    "section.why_not": Text("Vì sao không đạt mức {level}", "Why not {level}"),
+    "section.caps": Text("Giới hạn mức đã áp dụng", "Caps applied"),
+    "section.notes": Text("Ghi chú", "Notes"),
+    "section.confidence": Text("Độ tin cậy của các quy tắc đã dùng", "Confidence of the rules used"),
+    "section.missing": Text("Thiếu thông tin", "Missing evidence"),
+    "section.unknown_rules": Text("Các điều kiện chưa xác định được", "Conditions that could not be decided"),
+    # the fields of one finding
+    "field.condition": Text("Điều kiện", "Condition"),
+    "field.actual": Text("Thực tế", "Actual"),
+    "field.required": Text("Yêu cầu", "Required"),
+    "field.citation": Text("Căn cứ", "Basis"),
+    "field.confidence": Text("Độ tin cậy", "Confidence"),
+    "field.error": Text("Lỗi khi tính", "Evaluation error"),
+    # confidence marks
+    "confidence.confirmed": Text("đã xác nhận", "confirmed"),
+    "confidence.secondary": Text("nguồn thứ cấp", "secondary source"),
+    "confidence.assumed": Text("giả định", "assumed"),
+    "confidence.all_confirmed": Text(
+        "Mọi quy tắc đã dùng đều đã được xác nhận trong văn bản chính thức.",
+        "Every rule used is confirmed in the official text.",
+    ),
+    "confidence.uses_secondary": Text(
+        "Kết quả này dựa trên quy tắc trích từ nguồn thứ cấp: {rules}",
+        "This result relies on rules quoted by a secondary source: {rules}",
+    ),
+    "confidence.uses_assumed": Text(
+        "Kết quả này dựa trên quy tắc giả định: {rules}",
+        "This result relies on assumed rules: {rules}",
+    ),
+    # three-valued truth
+    "truth.met": Text("đạt", "met"),
+    "truth.not_met": Text("không đạt", "not met"),
+    "truth.unknown": Text("chưa rõ", "unknown"),
+    # how the outcome was decided
+    "decision.eligibility": Text("Thuộc trường hợp không xếp loại:", "Falls under a case that is not classified:"),
+    "decision.trigger": Text(
+        "Thuộc trường hợp không hoàn thành nhiệm vụ:",
+        "Falls under a case of not completing tasks:",
+    ),
+    "decision.level": Text("Đáp ứng mọi yêu cầu của mức {level}.", "Meets every requirement of {level}."),
+    "decision.below_lowest": Text(
+        "Không đáp ứng đủ yêu cầu của mức {level}, nên xếp mức {lowest}.",
+        "Does not meet every requirement of {level}, so the level is {lowest}.",
+    ),
+    "decision.undetermined": Text(
+        "Thiếu căn cứ nên chưa xác định được kết quả.",
+        "Evidence is missing, so the outcome cannot be determined.",
+    ),
+    "decision.capped": Text(
+        "Bị giới hạn ở mức tối đa {level} (trước khi giới hạn: {before}).",
+        "Capped at {level} (before caps: {before}).",
+    ),
+    "decision.failed_above": Text(
+        "Không đạt mức cao hơn vì: {rules}",
+        "Not a higher level because of: {rules}",
+    ),
+    "decision.quota": Text(
+        "Bị hạ xuống mức {level} theo quy định về tỷ lệ:",
+        "Lowered to {level} by a quota:",
+    ),
+    "decision.flags": Text(
+        "Vượt tỷ lệ, cần cấp có thẩm quyền xem xét, quyết định: {flags}",
+        "Quota exceeded, left to the competent committee's decision: {flags}",
+    ),
+    "why_not.quota": Text(
+        "Đáp ứng các yêu cầu của mức này nhưng bị hạ theo quy định về tỷ lệ (xem Lý do).",
+        "Meets the requirements of this level but was lowered by a quota (see Reasons).",
+    ),
+    "why_not.capped": Text(
+        "Đáp ứng các yêu cầu của mức này nhưng bị giới hạn bởi: {caps}",
+        "Meets the requirements of this level but is capped by: {caps}",
+    ),
+    "why_not.trigger": Text(
+        "Thuộc trường hợp không hoàn thành nhiệm vụ (xem Lý do).",
+        "Falls under a case of not completing tasks (see Reasons).",
+    ),
+    "cap.at_most": Text("tối đa {level}", "at most {level}"),
+    "missing": Text("thiếu: {fields}", "missing: {fields}"),
+    "possible": Text("Kết quả còn có thể: {outcomes}", "Possible outcomes: {outcomes}"),
+    # values
+    "value.missing": Text("(thiếu)", "(missing)"),
+    "value.true": Text("có", "yes"),
+    "value.false": Text("không", "no"),
+    "value.none": Text("(không có)", "(none)"),
+    "read.default": Text("mặc định", "default"),
+    "read.missing": Text("thiếu", "missing"),
+    "read.derived": Text("suy ra", "derived"),
+    "read.judgement": Text("đánh giá của tập thể/cá nhân", "human judgement"),
+    "required.holds": Text("{text} phải đúng", "{text} must hold"),
+    "required.not_holds": Text("{text} phải sai", "{text} must not hold"),
+    "required.negated": Text("không {requirement}", "not {requirement}"),
+    # command line
+    "cli.check.ok": Text("ok: {files} tệp, không có vấn đề", "ok: {files} file{files_s}, no problems"),
+    "cli.check.summary": Text(
+        "{files} tệp: {errors} lỗi, {warnings} cảnh báo",
+        "{files} file{files_s}: {errors} error{errors_s}, {warnings} warning{warnings_s}",
+    ),
+    "cli.test.fail": Text("KHÔNG ĐẠT", "FAIL"),
+    "cli.test.summary": Text("{passed} đạt, {failed} không đạt", "{passed} passed, {failed} failed"),
+    "cli.test.none": Text("không tìm thấy ca kiểm thử nào", "no test cases found"),
+    "cli.cannot_read": Text("không đọc được {path}: {reason}", "cannot read {path}: {reason}"),
+    "cli.no_kind": Text(
+        "không rõ loại đối tượng: hãy dùng --kind hoặc khai báo 'kind' trong tệp minh chứng",
+        "no subject kind: give --kind or set 'kind' in the evidence file",
+    ),
+    "cli.no_period": Text(
+        "không rõ kỳ đánh giá: hãy dùng --period hoặc khai báo 'period' trong tệp minh chứng",
+        "no evaluation period: give --period or set 'period' in the evidence file",
+    ),
+    "cli.bad_period": Text("kỳ đánh giá không hợp lệ '{spec}': {reason}", "invalid period '{spec}': {reason}"),
+    "cli.unknown_kind": Text(
+        "loại đối tượng '{kind}' không có trong khung tiêu chí (có: {kinds})",
+        "subject kind '{kind}' is not declared by the framework (declared: {kinds})",
+    ),
+    "cli.schema_unavailable": Text(
+        "bản xeploai này chưa xuất được lược đồ minh chứng",
+        "this build of xeploai cannot export evidence schemas yet",
+    ),
+    "cli.interrupted": Text("đã dừng", "interrupted"),
+    "cli.internal_error": Text(
+        "xeploai gặp lỗi nội bộ: {error}\n"
+        "Đây là lỗi của chương trình, không phải của dữ liệu đầu vào. Xin báo lỗi này kèm lệnh đã chạy và"
+        " các tệp đầu vào; đặt XEPLOAI_DEBUG=1 để xem chi tiết kỹ thuật.",
+        "xeploai hit an internal error: {error}\n"
+        "This is a bug in xeploai, not in your input. Please report it with the command you ran and the"
+        " input files; set XEPLOAI_DEBUG=1 to see the technical details.",
+    ),
+}
+
+
+def msg(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
+    """The message ``key`` in ``lang`` (``vi`` unless ``en``), formatted with ``fmt``, in NFC.
+
+    >>> msg("section.why_not", "vi", level="HTT")
+    'Vì sao không đạt mức HTT'
+    >>> msg("truth.not_met", "en")
+    'not met'
+    """
+    text = MESSAGES[key].get(lang)
+    if fmt:
+        text = text.format(**fmt)
+    return unicodedata.normalize("NFC", text)
