@@ -1,4 +1,4 @@
-"""The command line: ``xeploai check | evaluate | schema | test``.
+"""The command line: ``xeploai check | evaluate | schema | test | batch | template``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -115,6 +115,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="test file or directory")
     test.set_defaults(handler=run_test)
+
+    batch = commands.add_parser(
+        "batch",
+        parents=[common],
+        help="classify a whole population from tables",
+        description="Classify every subject of a population (a folder of CSV files, an .xlsx workbook, or a"
+        " YAML/JSON document) in the order the rules imply, apply quotas, and write the results table, the"
+        " per-unit summary and the rejected rows.",
+    )
+    batch.add_argument("framework", metavar="FRAMEWORK", help="framework file")
+    batch.add_argument("data", metavar="DATA", help="folder of CSV files, .xlsx workbook, or .yaml/.json document")
+    batch.add_argument("--period", required=True, help="evaluation period: 2020, 2020-Q3 or START..END")
+    batch.add_argument("--out", default="results", help="folder for the output tables (results)")
+    batch.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="table format (csv)")
+    batch.add_argument("--traces", action="store_true", help="also write every full explanation as JSON lines")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(handler=run_batch)
+
+    template = commands.add_parser(
+        "template",
+        parents=[common],
+        help="write an empty spreadsheet for a unit to fill in",
+        description="Write the spreadsheet a unit fills in: one column per evidence field of the kinds given,"
+        " with a guide sheet listing each column's meaning and accepted values.",
+    )
+    template.add_argument("framework", metavar="FRAMEWORK", help="framework file")
+    template.add_argument("--kinds", nargs="+", required=True, help="subject kinds to include")
+    template.add_argument("-o", "--output", required=True, help="output file (.xlsx, or .csv for headers only)")
+    template.set_defaults(handler=run_template)
     return parser
 
 
@@ -217,6 +246,156 @@ def run_test(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     _out(msg("cli.test.summary", lang, passed=len(outcomes) - len(failed), failed=len(failed)) + "\n")
     return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from xeploai import population, report, tables
+
+    lang: str = args.lang
+    try:
+        period = api.parse_period(args.period)
+    except ValueError as error:
+        raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+    started = time.perf_counter()
+    program = api.load_framework(args.framework)
+    if not args.quiet:
+        _err(msg("cli.batch.reading", lang, path=args.data) + "\n")
+    data = tables.read_population(args.data, program)
+    bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
+    result = population.evaluate_population(program, data, period, progress=bar.update)
+    bar.close()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ext = args.format
+    written = []
+    results_path = out / f"ket-qua.{ext}"
+    tables.write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
+    written.append(results_path)
+    summary = report.summary_rows(result)
+    summary_path = out / f"tong-hop.{ext}"
+    tables.write_table(summary, report.summary_columns(program), summary_path)
+    written.append(summary_path)
+    rejections_path = out / f"bi-loai.{ext}"
+    tables.write_rejections(result.rejections, rejections_path)
+    written.append(rejections_path)
+    if args.traces:
+        traces_path = out / "giai-thich.jsonl"
+        with traces_path.open("w", encoding="utf-8") as handle:
+            for subject in result.results:
+                handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
+        written.append(traces_path)
+    _out(_batch_summary(result, summary, lang))
+    for path in written:
+        _out(msg("cli.batch.written", lang, path=path) + "\n")
+    _out(msg("cli.batch.time", lang, seconds=time.perf_counter() - started) + "\n")
+    return EXIT_OK
+
+
+def _batch_summary(result: object, summary: list[dict[str, object]], lang: str) -> str:
+    from xeploai import population, report
+
+    assert isinstance(result, population.PopulationResult)
+    program = result.program
+    lines = [msg("cli.batch.order", lang)]
+    for stratum in result.strata:
+        items = ", ".join([*stratum.kinds, *(f"quota:{q}" for q in stratum.quotas)])
+        if stratum.after:
+            lines.append(
+                msg("cli.batch.stratum", lang, index=stratum.index, items=items, after=", ".join(stratum.after))
+            )
+        else:
+            lines.append(msg("cli.batch.stratum_first", lang, index=stratum.index, items=items))
+    lines.append("")
+    codes = [v.code for v in program.levels.values]
+    header = f"{'':<44}{'Tổng':>7}" + "".join(f"{c:>7}" for c in codes) + f"{'KXL':>6}{'CĐCC':>6}{'Loại':>6}"
+    lines.append(header)
+    for row in summary:
+        if row["unit_kind"] in ("cell",):
+            continue  # cells are in the files; the screen shows the grassroots level and the total
+        name = str(row["unit_name"])[:42]
+        counts = "".join(f"{row[c]!s:>7}" for c in codes)
+        lines.append(
+            f"{name:<44}{row['members']!s:>7}{counts}{row['not_classified']!s:>6}{row['insufficient']!s:>6}"
+            f"{row['rejected']!s:>6}"
+        )
+    counts = report.counts_text(result, lang)
+    lines.append("")
+    groups = result.quota_groups
+    lines.append(
+        msg(
+            "cli.batch.quota",
+            lang,
+            groups=len(groups),
+            ranked=sum(g.status == "ranked" for g in groups),
+            flagged=sum(g.status == "flagged" for g in groups),
+            decided=sum(g.status == "decided" for g in groups),
+        )
+    )
+    lines.append(
+        msg(
+            "cli.batch.reconcile",
+            lang,
+            rows=counts["rows_read"],
+            classified=counts["classified"],
+            not_classified=counts["not_classified"],
+            insufficient=counts["insufficient_evidence"],
+            rejected=counts["rejected"],
+        )
+    )
+    if not result.reconciles():
+        lines.append(msg("cli.batch.mismatch", lang))
+    return "\n".join(lines) + "\n"
+
+
+def run_template(args: argparse.Namespace) -> int:
+    from xeploai import tables
+
+    program = api.load_framework(args.framework)
+    unknown = [k for k in args.kinds if k not in program.subjects]
+    if unknown:
+        issue = Issue(
+            "unknown-subject-kind",
+            msg("cli.unknown_kind", args.lang, kind=unknown[0], kinds=", ".join(program.subjects)),
+            hint=did_you_mean(unknown[0], program.subjects),
+        )
+        raise EvidenceError(program.info.source, [issue])
+    tables.template(program, args.kinds, args.output)
+    _out(msg("cli.template.written", args.lang, path=args.output) + "\n")
+    return EXIT_OK
+
+
+class _ProgressBar:
+    """A progress bar on stderr that reflects the subjects classified so far (plain lines when not a terminal)."""
+
+    def __init__(self, label: str, enabled: bool = True) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last_decile = -1
+        self.drawn = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        if self.tty:
+            if done != total and done % 25:
+                return
+            width = 30
+            filled = width * done // total
+            _err(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            self.drawn = True
+        else:
+            decile = 10 * done // total
+            if decile != self.last_decile:
+                self.last_decile = decile
+                _err(f"{self.label}: {done}/{total} ({10 * decile}%)\n")
+
+    def close(self) -> None:
+        if self.drawn:
+            _err("\n")
 
 
 # --- entry point --------------------------------------------------------------------------------------------

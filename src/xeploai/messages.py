@@ -146,6 +146,31 @@ MESSAGES: dict[str, Text] = {
         "this build of xeploai cannot export evidence schemas yet",
     ),
     "cli.interrupted": Text("đã dừng", "interrupted"),
+    "cli.batch.progress": Text("Đang xếp loại", "Classifying"),
+    "cli.batch.reading": Text("Đang đọc {path}…", "Reading {path}…"),
+    "cli.batch.order": Text(
+        "Thứ tự xếp loại (suy ra từ quy tắc):", "Order of classification (derived from the rules):"
+    ),
+    "cli.batch.stratum": Text("  {index}. {items} — sau {after}", "  {index}. {items} — after {after}"),
+    "cli.batch.stratum_first": Text("  {index}. {items}", "  {index}. {items}"),
+    "cli.batch.reconcile": Text(
+        "{rows} dòng đầu vào = {classified} được xếp loại + {not_classified} không xếp loại"
+        " + {insufficient} chưa đủ căn cứ + {rejected} bị loại",
+        "{rows} input rows = {classified} classified + {not_classified} not classified"
+        " + {insufficient} insufficient evidence + {rejected} rejected",
+    ),
+    "cli.batch.mismatch": Text(
+        "CẢNH BÁO: số dòng không khớp, xin báo lỗi này", "WARNING: the counts do not reconcile; please report it"
+    ),
+    "cli.batch.time": Text("Thời gian: {seconds:.1f} giây", "Time: {seconds:.1f} s"),
+    "cli.batch.written": Text("Đã ghi: {path}", "Written: {path}"),
+    "cli.batch.quota": Text(
+        "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm chờ cấp ủy quyết định,"
+        " {decided} nhóm theo quyết định",
+        "HTXS quota: {groups} groups, {ranked} over and ranked, {flagged} left for the committee,"
+        " {decided} decided by the committee",
+    ),
+    "cli.template.written": Text("Đã tạo mẫu: {path}", "Template written: {path}"),
     "cli.internal_error": Text(
         "xeploai gặp lỗi nội bộ: {error}\n"
         "Đây là lỗi của chương trình, không phải của dữ liệu đầu vào. Xin báo lỗi này kèm lệnh đã chạy và"

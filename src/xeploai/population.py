@@ -245,6 +245,7 @@ def evaluate_population(
                     framework_family=program.info.family,
                     framework_version=program.info.version,
                     framework_source=program.info.source,
+                    extras={"unit": subject.row.unit, "row": subject.row.row, "source": subject.row.source},
                 )
                 done += 1
                 if progress is not None:
