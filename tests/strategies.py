@@ -44,12 +44,14 @@ def evidence(program: ir.Program, kind: str) -> st.SearchStrategy[dict[str, obje
     fields = program.subjects[kind].fields
 
     def fix_bounds(raw: dict[str, object]) -> dict[str, object]:
-        for f in fields:
-            other = f.at_most_field
-            if other and f.id in raw and other in raw:
-                a, b = raw[f.id], raw[other]
-                if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
-                    raw[f.id], raw[other] = b, a
+        # Clamp every bounded value to its bound, repeatedly, so chains (a <= b <= c) settle too.
+        for _ in fields:
+            for f in fields:
+                other = f.at_most_field
+                if other and f.id in raw and other in raw:
+                    a, b = raw[f.id], raw[other]
+                    if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
+                        raw[f.id] = b
         return raw
 
     return st.fixed_dictionaries({}, optional={f.id: _value(program, f) for f in fields}).map(fix_bounds)

@@ -5,13 +5,19 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paths import GOOD
+from paths import GOOD, HD21
 from strategies import evidence
 from xeploai import api
 from xeploai.runners.interpreter import kleene_and, kleene_not, kleene_or
 from xeploai.trace import Decision, NodeKind, Status, Truth, walk
 
 PROGRAM = api.load_framework(GOOD)
+HD21_PROGRAM = api.load_framework(HD21)
+# Every individual subject kind of the fixture and of the real HD21 framework (collectives need populations).
+SUBJECTS = [(PROGRAM, "member")] + [
+    (HD21_PROGRAM, kind) for kind, subject in HD21_PROGRAM.subjects.items() if not subject.relations
+]
+subjects = st.sampled_from(SUBJECTS)
 PERIOD = api.parse_period(2020)
 RANK = {Truth.NOT_MET: 0, Truth.UNKNOWN: 1, Truth.MET: 2}
 truths = st.sampled_from(list(Truth))
@@ -118,11 +124,13 @@ def test_division_by_zero_is_unknown_with_its_reason() -> None:
 # --- laws -------------------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=200, deadline=None)
-@given(evidence(PROGRAM, "member"))
-def test_evaluation_is_total_deterministic_and_rooted(raw: dict[str, object]) -> None:
-    first = api.evaluate(PROGRAM, "member", raw, period=PERIOD)
-    second = api.evaluate(PROGRAM, "member", dict(reversed(list(raw.items()))), period=PERIOD)
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_evaluation_is_total_deterministic_and_rooted(data: st.DataObject) -> None:
+    program, kind = data.draw(subjects)
+    raw = data.draw(evidence(program, kind))
+    first = api.evaluate(program, kind, raw, period=PERIOD)
+    second = api.evaluate(program, kind, dict(reversed(list(raw.items()))), period=PERIOD)
     assert first.trace == second.trace
     outcome = first.outcome
     assert first.trace.kind is NodeKind.OUTCOME and first.trace.outcome is outcome
@@ -136,19 +144,19 @@ def test_evaluation_is_total_deterministic_and_rooted(raw: dict[str, object]) ->
     assert all(isinstance(n.truth, Truth) for n in walk(first.trace))
 
 
-@settings(max_examples=200, deadline=None)
-@given(evidence(PROGRAM, "member"), st.data())
-def test_removing_evidence_without_default_never_changes_an_outcome_silently(
-    raw: dict[str, object], data: st.DataObject
-) -> None:
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_removing_evidence_without_default_never_changes_an_outcome_silently(data: st.DataObject) -> None:
+    program, kind = data.draw(subjects)
+    raw = data.draw(evidence(program, kind))
     # A field with a declared default is replaced by its default, by the framework's choice; every other
     # field, when dropped, must leave the outcome as it was or make it "insufficient evidence".
-    droppable = sorted(k for k in raw if PROGRAM.subjects["member"].field_def(k).default is None)  # type: ignore[union-attr]
+    droppable = sorted(k for k in raw if program.subjects[kind].field_def(k).default is None)  # type: ignore[union-attr]
     if not droppable:
         return
     dropped = data.draw(st.sampled_from(droppable))
-    full = api.evaluate(PROGRAM, "member", raw, period=PERIOD).outcome
-    partial = api.evaluate(PROGRAM, "member", {k: v for k, v in raw.items() if k != dropped}, period=PERIOD).outcome
+    full = api.evaluate(program, kind, raw, period=PERIOD).outcome
+    partial = api.evaluate(program, kind, {k: v for k, v in raw.items() if k != dropped}, period=PERIOD).outcome
     if partial.status is Status.INSUFFICIENT_EVIDENCE:
         assert full.status is Status.INSUFFICIENT_EVIDENCE or (full.level or "not_classified") in partial.possible
     else:
