@@ -41,6 +41,7 @@ __all__ = [
     "load_framework",
     "parse_period",
     "run_framework_tests",
+    "select_framework",
 ]
 
 
@@ -273,6 +274,63 @@ def evaluate(
         framework_version=program.info.version,
         framework_source=program.info.source,
     )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The framework chosen for a family and a period, and why (recorded with every result made from it)."""
+
+    program: Program
+    path: Path
+    reason: str  # in English; ``reason_vi`` in Vietnamese
+    reason_vi: str
+    candidates: tuple[tuple[str, date, date | None], ...]  # every version of the family: file, from, until
+
+
+class NoFrameworkError(Exception):
+    """No framework of the family is in force for the period."""
+
+
+def select_framework(family_dir: str | os.PathLike[str], period: Period) -> Selection:
+    """The version of a family in force for a period: the one in force on the period's last day.
+
+    The review of a period happens at its end, under the rules then in force: the version with the latest
+    ``effective_from`` on or before the period's end whose ``effective_until`` (if any) is not before it.
+    """
+    folder = Path(family_dir)
+    files = [f for f in sorted(folder.glob("*.yaml")) if not f.name.endswith(".tests.yaml")]
+    if not files:
+        raise NoFrameworkError(f"no framework files in {folder}")
+    programs = [(f, load_framework(f)) for f in files]
+    candidates = tuple((str(f), p.info.effective_from, p.info.effective_until) for f, p in programs)
+    day = period.end
+    in_force = [
+        (f, p)
+        for f, p in programs
+        if p.info.effective_from <= day and (p.info.effective_until is None or p.info.effective_until >= day)
+    ]
+    if not in_force:
+        known = "; ".join(f"{Path(f).name}: {start}..{until or ''}" for f, start, until in candidates)
+        raise NoFrameworkError(
+            f"no version of {folder.name} is in force on {day.isoformat()} (the end of the period {period}); "
+            f"versions: {known}"
+        )
+    path, program = max(in_force, key=lambda item: item[1].info.effective_from)
+    others = [Path(f).name for f, _ in in_force if f != path]
+    info = program.info
+    reason = (
+        f"{path.name} ({info.version}) is in force on {day.isoformat()}, the last day of the period {period}: "
+        f"effective from {info.effective_from.isoformat()}"
+        + (f" until {info.effective_until.isoformat()}" if info.effective_until else "")
+        + (f"; it supersedes {', '.join(others)}" if others else "")
+    )
+    reason_vi = (
+        f"{path.name} ({info.version}) có hiệu lực vào ngày {day.strftime('%d/%m/%Y')}, ngày cuối của kỳ đánh giá: "
+        f"hiệu lực từ {info.effective_from.strftime('%d/%m/%Y')}"
+        + (f" đến {info.effective_until.strftime('%d/%m/%Y')}" if info.effective_until else "")
+        + (f"; thay thế {', '.join(others)}" if others else "")
+    )
+    return Selection(program, path, reason, reason_vi, candidates)
 
 
 def evidence_json_schema(program: Program, kind: str) -> dict[str, object]:

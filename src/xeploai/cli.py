@@ -81,7 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate one subject's evidence and explain the outcome",
         description="Evaluate one subject's evidence file against a framework and explain the outcome.",
     )
-    evaluate.add_argument("framework", metavar="FRAMEWORK", help="framework file (.yaml)")
+    evaluate.add_argument(
+        "framework",
+        metavar="FRAMEWORK",
+        help="framework file (.yaml), or a family folder (e.g. frameworks/party): the version in force is chosen",
+    )
     evaluate.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .json)")
     evaluate.add_argument("--kind", metavar="K", help="subject kind (default: subject.kind of the evidence file)")
     evaluate.add_argument(
@@ -187,7 +191,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             period = api.parse_period(args.period)
         except ValueError as error:
             raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
-    program = api.load_framework(args.framework)
+    program = None if os.path.isdir(args.framework) else api.load_framework(args.framework)
     evidence = api.load_evidence_file(args.evidence)
     kind = args.kind or evidence.kind
     if not kind:
@@ -195,6 +199,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     period = period or evidence.period
     if period is None:
         raise UsageError(msg("cli.no_period", lang))
+    selection = None
+    if program is None:
+        # A family folder: choose the version in force for the period, and say why.
+        try:
+            selection = api.select_framework(args.framework, period)
+        except api.NoFrameworkError as error:
+            raise UsageError(str(error)) from None
+        program = selection.program
     result = api.evaluate(
         program,
         kind,
@@ -205,6 +217,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         source=evidence.source,
         spans=evidence.spans,
     )
+    if selection is not None:
+        result.extras.update(selection_vi=selection.reason_vi, selection_en=selection.reason)
     if args.format == "json":
         _print_json(explain.to_json(result, program, lang))
     else:
@@ -321,7 +335,7 @@ def _batch_summary(result: object, summary: list[dict[str, object]], lang: str) 
             f"{name:<44}{row['members']!s:>7}{counts}{row['not_classified']!s:>6}{row['insufficient']!s:>6}"
             f"{row['rejected']!s:>6}"
         )
-    counts = report.counts_text(result, lang)
+    totals = report.counts_text(result, lang)
     lines.append("")
     groups = result.quota_groups
     lines.append(
@@ -338,11 +352,11 @@ def _batch_summary(result: object, summary: list[dict[str, object]], lang: str) 
         msg(
             "cli.batch.reconcile",
             lang,
-            rows=counts["rows_read"],
-            classified=counts["classified"],
-            not_classified=counts["not_classified"],
-            insufficient=counts["insufficient_evidence"],
-            rejected=counts["rejected"],
+            rows=totals["rows_read"],
+            classified=totals["classified"],
+            not_classified=totals["not_classified"],
+            insufficient=totals["insufficient_evidence"],
+            rejected=totals["rejected"],
         )
     )
     if not result.reconciles():

@@ -534,6 +534,9 @@ def to_text(result: Result, program: Program, lang: str = "vi") -> str:
         f"{msg('label.framework', lang)}: {result.framework_family} {result.framework_version} — {title} ({source})"
     )
     lines.append(f"{msg('label.period', lang)}: {_format_period(result.period, lang)}")
+    selection = result.extras.get("selection_en" if lang == "en" else "selection_vi")
+    if isinstance(selection, str):
+        lines.append(f"{msg('label.selection', lang)}: {selection}")
 
     lines += ["", f"{msg('section.reasons', lang)}:"]
     lines += _reasons_lines(result, ctx)
@@ -751,6 +754,12 @@ def to_json(result: Result, program: Program, lang: str = "vi") -> Json:
             "source": result.framework_source,
             "source_sha256": info.source_sha256,
             "effective_from": info.effective_from.isoformat(),
+            "selection": {
+                "vi": result.extras.get("selection_vi"),
+                "en": result.extras.get("selection_en"),
+            }
+            if "selection_vi" in result.extras
+            else None,
         },
         "outcome": _outcome_json(result, ctx),
         "reasons": [_finding_json(n, None, ctx) for n in reasons],

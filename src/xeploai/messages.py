@@ -20,6 +20,7 @@ MESSAGES: dict[str, Text] = {
     "label.subject": Text("Đối tượng", "Subject"),
     "label.framework": Text("Khung tiêu chí", "Framework"),
     "label.period": Text("Kỳ đánh giá", "Evaluation period"),
+    "label.selection": Text("Chọn khung tiêu chí", "Framework chosen"),
     "label.level_before_caps": Text("Mức trước khi áp dụng giới hạn", "Level before caps"),
     "framework.source": Text("tệp {file}", "file {file}"),
     "period.annual": Text("cả năm", "annual"),

@@ -51,7 +51,8 @@ def one_line_reason(result: Result, program: ir.Program, lang: str = "vi") -> st
         label = quota.label.get(lang) if quota.label else quota.id
         return _t(
             f"Hạ từ {code(str(details['level']))} do {label} (xếp thứ {details['rank']}, được {details['allowed']})",
-            f"Lowered from {code(str(details['level']))} by {label} (rank {details['rank']}, {details['allowed']} allowed)",
+            f"Lowered from {code(str(details['level']))} by {label}"
+            f" (rank {details['rank']}, {details['allowed']} allowed)",
             lang,
         )
     if outcome.decision is Decision.BELOW_LOWEST:
@@ -86,10 +87,7 @@ RESULT_COLUMNS: Sequence[tuple[str, str]] = (
 def result_rows(population: PopulationResult, lang: str = "vi") -> list[dict[str, object]]:
     program = population.program
     units = {u.id: u for u in population.units}
-    unit_of = {}
-    rows = []
-    for result in population.results:
-        unit_of[result.subject_id] = None
+    rows: list[dict[str, object]] = []
     subject_units = _subject_units(population)
     for result in population.results:
         outcome = result.outcome
@@ -154,7 +152,9 @@ def summary_columns(program: ir.Program) -> list[tuple[str, str]]:
     return columns
 
 
-def summary_rows(population: PopulationResult, individual_kinds: Sequence[str] | None = None) -> list[dict[str, object]]:
+def summary_rows(
+    population: PopulationResult, individual_kinds: Sequence[str] | None = None
+) -> list[dict[str, object]]:
     """One row per unit with the counts of its individuals at each level (its whole subtree), then a total row.
 
     Individuals are the subject kinds that read no other subjects unless ``individual_kinds`` says otherwise.
@@ -263,8 +263,7 @@ def _quota_text(group: QuotaGroup) -> str:
         "decided": "theo quyết định (decided)",
     }[group.status]
     return (
-        f"{group.quota}: {len(group.candidates)} đề xuất / {group.allowed} được phép "
-        f"({group.base} {('HTT')}), {status}"
+        f"{group.quota}: {len(group.candidates)} đề xuất / {group.allowed} được phép ({group.base} {('HTT')}), {status}"
     )
 
 
