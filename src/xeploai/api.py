@@ -88,16 +88,56 @@ def _with_spans(issues: list[tuple[Issue, tuple[int | str, ...]]], span_of: comp
     return out
 
 
-def _front_end(
-    path: str | os.PathLike[str],
-) -> tuple[loader.Document, schema.FrameworkDoc | None, list[Issue]]:
-    """Load, validate and check a framework file; the model is None when validation failed."""
+@dataclass(frozen=True)
+class _FrontEnd:
+    document: loader.Document
+    doc: schema.FrameworkDoc | None
+    issues: list[Issue]
+    base: Program | None = None
+
+
+def _front_end(path: str | os.PathLike[str], chain: tuple[Path, ...] = ()) -> _FrontEnd:
+    """Load, validate and check a framework file (and the one it extends); the model is None when invalid."""
     document = loader.load_file(path, display=_display(path))
     span_of, style_of = _spans(document)
     doc, problems = schema.validate(document.data)
     if doc is None:
-        return document, None, _with_spans(problems, span_of)
-    return document, doc, checker.check(doc, document.data, span_of, style_of, document.source)
+        return _FrontEnd(document, None, _with_spans(problems, span_of))
+    base = None
+    if doc.framework.extends is not None:
+        here = ("framework", "extends")
+        target, problem = _extension_target(Path(path), doc.framework.extends, chain)
+        if problem is not None:
+            issue = Issue("extends-path", problem, "framework.extends", span_of(here))
+            return _FrontEnd(document, doc, [issue])
+        assert target is not None
+        try:
+            base = _load(target, (*chain, Path(path).resolve()))
+        except FrameworkError as error:
+            issue = Issue(
+                "extends-path",
+                f"the extended framework {doc.framework.extends} has {len(error.issues)} problem(s); check it first",
+                "framework.extends",
+                span_of(here),
+            )
+            return _FrontEnd(document, doc, [issue])
+    issues = checker.check(doc, document.data, span_of, style_of, document.source, base)
+    return _FrontEnd(document, doc, issues, base)
+
+
+def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, str | None]:
+    """The file an ``extends`` names, resolved from the extending file, kept inside the frameworks folder."""
+    if Path(reference).is_absolute():
+        return None, f"extends must be a path relative to this file, not {reference!r}"
+    root = path.resolve().parent.parent  # frameworks/<family>/<file>: the frameworks folder
+    target = (path.resolve().parent / reference).resolve()
+    if root not in target.parents:
+        return None, f"{reference!r} points outside the frameworks folder {os.path.relpath(root)}"
+    if not target.is_file():
+        return None, f"{reference!r} does not exist"
+    if target == path.resolve() or target in chain:
+        return None, f"{reference!r} extends itself through a chain of extensions"
+    return target, None
 
 
 def _display(path: str | os.PathLike[str]) -> str:
@@ -111,21 +151,24 @@ def _display(path: str | os.PathLike[str]) -> str:
 def check_file(path: str | os.PathLike[str]) -> list[Issue]:
     """Every problem of one framework file (an empty list when it is clean)."""
     try:
-        _, _, issues = _front_end(path)
+        return _front_end(path).issues
     except FrameworkError as error:
         return list(error.issues)
-    return issues
 
 
 def load_framework(path: str | os.PathLike[str]) -> Program:
     """Load, check and compile a framework file; raises ``FrameworkError`` with every problem."""
-    document, doc, issues = _front_end(path)
-    errors = [i for i in issues if i.severity == "error"]
-    if doc is None or errors:
-        raise FrameworkError(document.source, issues)
-    span_of, style_of = _spans(document)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return compiler.compile_program(doc, span_of, style_of, document.source, digest)
+    return _load(Path(path), ())
+
+
+def _load(path: Path, chain: tuple[Path, ...]) -> Program:
+    front = _front_end(path, chain)
+    errors = [i for i in front.issues if i.severity == "error"]
+    if front.doc is None or errors:
+        raise FrameworkError(front.document.source, front.issues)
+    span_of, style_of = _spans(front.document)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return compiler.compile_program(front.doc, span_of, style_of, front.document.source, digest, front.base)
 
 
 def framework_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:

@@ -20,6 +20,7 @@ from xeploai.compiler import (
     Path,
     SpanOf,
     StyleOf,
+    base_subject,
     condition_origin,
     declarations,
     merged_subjects,
@@ -40,15 +41,26 @@ def dotted(path: Path) -> str:
     return out
 
 
-def check(doc: schema.FrameworkDoc, data: object, span_of: SpanOf, style_of: StyleOf, source: str) -> list[Issue]:
+def check(
+    doc: schema.FrameworkDoc,
+    data: object,
+    span_of: SpanOf,
+    style_of: StyleOf,
+    source: str,
+    base: ir.Program | None = None,
+) -> list[Issue]:
     """Every problem of a framework document, in document order."""
     issues = [
         *_check_text(data, (), span_of),
         *_check_identity(doc, span_of, source),
         *_check_declarations(doc, span_of),
     ]
-    decl = declarations(doc)
+    decl = declarations(doc, base)
     subjects = merged_subjects(doc)
+    if doc.levels is None and base is None:
+        issues.append(
+            Issue("missing-key", "missing key 'levels'", "levels", span_of(()), "list the levels, best first")
+        )
     for kind, subject_doc in doc.subjects.items():
         path: Path = ("subjects", kind)
         if subject_doc.extends and subject_doc.extends not in doc.subjects:
@@ -70,13 +82,14 @@ def check(doc: schema.FrameworkDoc, data: object, span_of: SpanOf, style_of: Sty
                     span_of((*path, "extends")),
                 )
             )
-        if subject_doc.label is None:
+        if subject_doc.label is None and base_subject(decl, kind) is None:
             issues.append(_missing_label(path, span_of, f"subject kind '{kind}'"))
         if kind in subjects:
             issues.extend(_check_subject(doc, subjects[kind], decl, span_of, style_of, subjects))
-            issues.extend(_check_relations(doc, subjects[kind], span_of))
+            issues.extend(_check_relations(doc, decl, subjects[kind], span_of))
     issues.extend(_check_kind_cycles(doc, subjects, span_of))
     issues.extend(_check_quotas(doc, subjects, decl, span_of))
+    issues.extend(_check_extension(doc, subjects, decl, span_of))
     issues.sort(key=lambda i: (i.span.line if i.span else 0, i.span.col if i.span else 0))
     return issues
 
@@ -132,7 +145,7 @@ def _check_identity(doc: schema.FrameworkDoc, span_of: SpanOf, source: str) -> I
 
 
 def _check_declarations(doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Issue]:
-    named: list[tuple[Path, list[schema.ScaleValue]]] = [(("levels",), doc.levels)]
+    named: list[tuple[Path, list[schema.ScaleValue]]] = [(("levels",), doc.levels)] if doc.levels else []
     named += [(("scales", k, "values"), v.values) for k, v in doc.scales.items()]
     named += [(("enums", k, "values"), v.values) for k, v in doc.enums.items()]
     for path, values in named:
@@ -254,9 +267,20 @@ def _check_subject(
         if name in own:
             yield from _check_field(entry.doc, entry.path, decl_ids, subject.evidence, span_of)
             yield from _check_default(entry.doc, scope.fields.get(name), entry.path, span_of)
-    own_paths = {entry.path for entry in (*subject.rules.values(), *subject.caps.values(), *subject.notes.values())}
+    own_paths = {
+        entry.path
+        for entry in (
+            *subject.rules.values(),
+            *subject.overrides.values(),
+            *subject.caps.values(),
+            *subject.notes.values(),
+        )
+    }
     dependencies: dict[str, set[str]] = {}
-    for rule_id, entry in subject.rules.items():
+    inherited = base_subject(decl, subject.kind)
+    for rule in inherited.rules.values() if inherited else ():
+        dependencies[rule.id] = reads(rule.expr)[1]
+    for rule_id, entry in (*subject.rules.items(), *subject.overrides.items()):
         expr, found = parse_condition(
             entry.doc.when,
             condition_origin((*entry.path, "when"), span_of, style_of),
@@ -267,7 +291,7 @@ def _check_subject(
             dependencies[rule_id] = reads(expr)[1]
         if entry.path in own_paths and entry.path[1] == subject.kind:
             yield from found
-            yield from _check_cited(doc, entry, span_of, f"rule '{rule_id}'")
+            yield from _check_cited(doc, decl, entry, span_of, f"rule '{rule_id}'")
     for group, what in ((subject.caps, "cap"), (subject.notes, "note")):
         for item_id, entry in group.items():
             if entry.path[1] != subject.kind:
@@ -282,12 +306,29 @@ def _check_subject(
             if what == "cap":
                 _, found = parse_at_most(entry.doc.at_most, (*entry.path, "at_most"), scope, span_of, style_of)
                 yield from found
-            yield from _check_cited(doc, entry, span_of, f"{what} '{item_id}'")
-    yield from _check_lists(subject, doc, span_of)
+            yield from _check_cited(doc, decl, entry, span_of, f"{what} '{item_id}'")
+    yield from _check_lists(subject, decl, span_of)
     yield from _check_cycles(subject, dependencies, span_of)
 
 
-def _check_cited(doc: schema.FrameworkDoc, entry: Entry, span_of: SpanOf, what: str) -> Iterator[Issue]:
+def _legal_ids(doc: schema.FrameworkDoc, decl: Declarations) -> list[str]:
+    inherited = [d.id for d in decl.base.info.legal_basis] if decl.base else []
+    return [*inherited, *doc.framework.legal_basis]
+
+
+def _kinds(doc: schema.FrameworkDoc, decl: Declarations) -> list[str]:
+    inherited = list(decl.base.subjects) if decl.base else []
+    return [*inherited, *(k for k in doc.subjects if k not in inherited)]
+
+
+def _all_rules(subject: MergedSubject, decl: Declarations) -> list[str]:
+    inherited = base_subject(decl, subject.kind)
+    return [*(inherited.rules if inherited else ()), *subject.rules]
+
+
+def _check_cited(
+    doc: schema.FrameworkDoc, decl: Declarations, entry: Entry, span_of: SpanOf, what: str
+) -> Iterator[Issue]:
     if entry.doc.label is None:
         yield _missing_label(entry.path, span_of, what)
     cite = entry.doc.cite
@@ -299,25 +340,27 @@ def _check_cited(doc: schema.FrameworkDoc, entry: Entry, span_of: SpanOf, what: 
             span_of(entry.path),
             "add cite: {doc: <legal_basis id>, at: <article, clause>}",
         )
-    elif cite.doc not in doc.framework.legal_basis:
+    elif cite.doc not in _legal_ids(doc, decl):
         path = (*entry.path, "cite", "doc")
         yield Issue(
             "unknown-document",
             f"'{cite.doc}' is not in framework.legal_basis",
             dotted(path),
             span_of(path),
-            did_you_mean(cite.doc, doc.framework.legal_basis),
+            did_you_mean(cite.doc, _legal_ids(doc, decl)),
         )
 
 
-def _check_lists(subject: MergedSubject, doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Issue]:
-    level_ids = [v.id for v in doc.levels]
+def _check_lists(subject: MergedSubject, decl: Declarations, span_of: SpanOf) -> Iterator[Issue]:
+    level_ids = [v.id for v in decl.levels.values]
+    inherited = base_subject(decl, subject.kind)
+    known_rules = _all_rules(subject, decl)
     upper = level_ids[:-1]
     lists: list[tuple[Path, list[str]]] = []
     for entry in (subject.not_classified, subject.not_completed):
         if entry is not None and entry.path[1] == subject.kind:
             lists.append((entry.path, entry.doc))
-    if subject.levels is None:
+    if subject.levels is None and inherited is None:
         path = subject.path
         yield Issue(
             "level-mismatch",
@@ -326,7 +369,7 @@ def _check_lists(subject: MergedSubject, doc: schema.FrameworkDoc, span_of: Span
             span_of(path),
             "add levels: with the rules of " + ", ".join(upper),
         )
-    elif subject.levels.path[1] == subject.kind:
+    elif subject.levels is not None and subject.levels.path[1] == subject.kind:
         given: Mapping[str, list[str]] = subject.levels.doc
         for level_id, rule_ids in given.items():
             path = (*subject.levels.path, level_id)
@@ -345,7 +388,7 @@ def _check_lists(subject: MergedSubject, doc: schema.FrameworkDoc, span_of: Span
                 )
             lists.append((path, rule_ids))
         missing = [level for level in upper if level not in given]
-        if missing:
+        if missing and inherited is None:
             yield Issue(
                 "level-mismatch",
                 "levels lacks " + ", ".join(missing),
@@ -363,13 +406,13 @@ def _check_lists(subject: MergedSubject, doc: schema.FrameworkDoc, span_of: Span
         yield from _check_reachable(subject, [level for level in upper if level in given], given, span_of)
     for path, rule_ids in lists:
         for index, rule_id in enumerate(rule_ids):
-            if rule_id not in subject.rules:
+            if rule_id not in known_rules:
                 yield Issue(
                     "not-a-rule",
                     f"'{rule_id}' is not a rule of '{subject.kind}'",
                     dotted((*path, index)),
                     span_of((*path, index)),
-                    did_you_mean(rule_id, subject.rules) or "list rule ids here; write the condition as a rule",
+                    did_you_mean(rule_id, known_rules) or "list rule ids here; write the condition as a rule",
                 )
 
 
@@ -403,7 +446,9 @@ def _check_cycles(subject: MergedSubject, dependencies: Mapping[str, set[str]], 
                 key = frozenset(cycle)
                 if key not in reported:
                     reported.add(key)
-                    entry = subject.rules[dep]
+                    entry = subject.rules.get(dep) or subject.overrides.get(dep)
+                    if entry is None:  # a cycle inside the extended framework is reported there
+                        continue
                     yield Issue(
                         "reference-cycle",
                         "rules depend on each other in a cycle: " + " → ".join(cycle),
@@ -420,7 +465,9 @@ def _check_cycles(subject: MergedSubject, dependencies: Mapping[str, set[str]], 
             yield from visit(rule_id, [rule_id])
 
 
-def _check_relations(doc: schema.FrameworkDoc, subject: MergedSubject, span_of: SpanOf) -> Iterator[Issue]:
+def _check_relations(
+    doc: schema.FrameworkDoc, decl: Declarations, subject: MergedSubject, span_of: SpanOf
+) -> Iterator[Issue]:
     for rel_id, entry in subject.relations.items():
         if entry.path[1] != subject.kind:
             continue
@@ -434,14 +481,14 @@ def _check_relations(doc: schema.FrameworkDoc, subject: MergedSubject, span_of: 
                 span_of(entry.path),
             )
         for index, kind in enumerate(entry.doc.kinds):
-            if kind not in doc.subjects:
+            if kind not in _kinds(doc, decl):
                 path = (*entry.path, "kinds", index)
                 yield Issue(
                     "unknown-declaration",
                     f"'{kind}' is not a subject kind of this framework",
                     dotted(path),
                     span_of(path),
-                    did_you_mean(kind, doc.subjects),
+                    did_you_mean(kind, _kinds(doc, decl)),
                 )
 
 
@@ -483,13 +530,13 @@ def _check_kind_cycles(
 def _check_quotas(
     doc: schema.FrameworkDoc, subjects: Mapping[str, MergedSubject], decl: Declarations, span_of: SpanOf
 ) -> Iterator[Issue]:
-    level_ids = [v.id for v in doc.levels]
+    level_ids = [v.id for v in decl.levels.values]
     for quota_id, q in doc.quotas.items():
         path: Path = ("quotas", quota_id)
         entry = Entry(q, path)
-        yield from _check_cited(doc, entry, span_of, f"quota '{quota_id}'")
+        yield from _check_cited(doc, decl, entry, span_of, f"quota '{quota_id}'")
         for index, kind in enumerate(q.kinds):
-            if kind not in doc.subjects:
+            if kind not in _kinds(doc, decl):
                 yield Issue(
                     "unknown-declaration",
                     f"'{kind}' is not a subject kind of this framework",
@@ -546,3 +593,31 @@ def _check_quotas(
                         span_of(path),
                         did_you_mean(field_name, subjects[kind].evidence),
                     )
+
+
+def _check_extension(
+    doc: schema.FrameworkDoc, subjects: Mapping[str, MergedSubject], decl: Declarations, span_of: SpanOf
+) -> Iterator[Issue]:
+    """An override must replace a rule that exists; a new rule must not silently replace one."""
+    for kind, subject in subjects.items():
+        inherited = base_subject(decl, kind)
+        inherited_rules = set(inherited.rules) if inherited else set()
+        for rule_id, entry in subject.overrides.items():
+            if entry.path[1] == kind and rule_id not in inherited_rules:
+                yield Issue(
+                    "unknown-override",
+                    f"'{rule_id}' overrides no rule of '{kind}' in the extended framework",
+                    dotted(entry.path),
+                    span_of(entry.path),
+                    did_you_mean(rule_id, inherited_rules)
+                    or ("this framework extends none" if decl.base is None else "write new rules under rules:"),
+                )
+        for rule_id, entry in subject.rules.items():
+            if entry.path[1] == kind and rule_id in inherited_rules:
+                yield Issue(
+                    "duplicate-rule",
+                    f"'{rule_id}' is already a rule of '{kind}' in the extended framework",
+                    dotted(entry.path),
+                    span_of(entry.path),
+                    "to replace it, put it under overrides:",
+                )

@@ -240,7 +240,8 @@ def run_schema(args: argparse.Namespace) -> int:
             raise EvidenceError(program.info.source, [issue])
         _print_json(api.evidence_json_schema(program, kind))
     else:
-        _print_json(api.framework_json_schema())
+        # Sorted keys: the checked-in schema/framework.schema.json is exactly this output.
+        _out(json.dumps(api.framework_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     return EXIT_OK
 
 

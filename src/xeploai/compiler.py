@@ -36,6 +36,7 @@ class Declarations:
     scales: Mapping[str, ir.Scale]  # grade scales and the level scale
     enums: Mapping[str, ir.EnumDef]
     records: Mapping[str, ir.RecordDef]
+    base: ir.Program | None = None  # the framework this one extends
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class MergedSubject:
     path: Path
     evidence: Mapping[str, Entry]
     rules: Mapping[str, Entry]
+    overrides: Mapping[str, Entry]  # rules of the extended framework replaced by this document
     caps: Mapping[str, Entry]
     notes: Mapping[str, Entry]
     relations: Mapping[str, Entry]
@@ -89,16 +91,26 @@ def field_type(f: schema.FieldDoc) -> ir.ValueType | None:
     return None
 
 
-def declarations(doc: schema.FrameworkDoc) -> Declarations:
-    levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), scale_values(doc.levels))
-    scales: dict[str, ir.Scale] = {ir.LEVEL_SCALE: levels}
+def declarations(doc: schema.FrameworkDoc, base: ir.Program | None = None) -> Declarations:
+    """Levels, scales, enums and record types: the extended framework's, then this document's."""
+    if doc.levels is not None:
+        levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), scale_values(doc.levels))
+    elif base is not None:
+        levels = base.levels
+    else:  # the checker reports the missing levels
+        levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), ())
+    scales: dict[str, ir.Scale] = dict(base.scales) if base else {}
+    scales[ir.LEVEL_SCALE] = levels
     for scale_id, scale_doc in doc.scales.items():
         scales[scale_id] = ir.Scale(scale_id, text(scale_doc.label), scale_values(scale_doc.values))
-    enums = {
-        enum_id: ir.EnumDef(enum_id, scale_values(enum_doc.values), enum_doc.ordered)
-        for enum_id, enum_doc in doc.enums.items()
-    }
-    records: dict[str, ir.RecordDef] = {}
+    enums = dict(base.enums) if base else {}
+    enums.update(
+        {
+            enum_id: ir.EnumDef(enum_id, scale_values(enum_doc.values), enum_doc.ordered)
+            for enum_id, enum_doc in doc.enums.items()
+        }
+    )
+    records: dict[str, ir.RecordDef] = {k: v for k, v in base.records.items() if "." not in k} if base else {}
     for record_id, record_doc in doc.records.items():
         fields = tuple(
             field_def(name, f, enums, scales, None)
@@ -106,7 +118,7 @@ def declarations(doc: schema.FrameworkDoc) -> Declarations:
             if field_is_resolvable(f, enums, scales, records_known=set())
         )
         records[record_id] = ir.RecordDef(record_id, text(record_doc.label), fields)
-    return Declarations(levels, scales, enums, records)
+    return Declarations(levels, scales, enums, records, base)
 
 
 def field_is_resolvable(
@@ -232,6 +244,7 @@ def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
             path=path,
             evidence=entries("evidence", subject.evidence),
             rules=entries("rules", subject.rules),
+            overrides=entries("overrides", subject.overrides),
             caps=entries("caps", subject.caps),
             notes=entries("notes", subject.notes),
             relations=entries("relations", subject.relations),
@@ -247,12 +260,22 @@ def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
     return merged
 
 
+def base_subject(decl: Declarations, kind: str) -> ir.SubjectProgram | None:
+    return decl.base.subjects.get(kind) if decl.base is not None else None
+
+
 def subject_fields(subject: MergedSubject, decl: Declarations, span_of: SpanOf) -> dict[str, ir.FieldDef]:
-    return {
-        name: field_def(name, entry.doc, decl.enums, decl.scales, span_of(entry.path))
-        for name, entry in subject.evidence.items()
-        if field_is_resolvable(entry.doc, decl.enums, decl.scales, set(decl.records))
-    }
+    """The evidence fields of a kind: the extended framework's first, then this document's."""
+    inherited = base_subject(decl, subject.kind)
+    fields = {f.id: f for f in inherited.fields} if inherited else {}
+    fields.update(
+        {
+            name: field_def(name, entry.doc, decl.enums, decl.scales, span_of(entry.path))
+            for name, entry in subject.evidence.items()
+            if field_is_resolvable(entry.doc, decl.enums, decl.scales, set(decl.records))
+        }
+    )
+    return fields
 
 
 def condition_origin(path: Path, span_of: SpanOf, style_of: StyleOf) -> ir.Span:
@@ -278,9 +301,12 @@ def relation_record(
     ]
     shared: dict[str, ir.FieldDef] | None = None
     for related in doc.kinds:
-        if related not in subjects:
+        if related in subjects:
+            own = subject_fields(subjects[related], decl, lambda _path: ir.NO_SPAN)
+        elif (inherited := base_subject(decl, related)) is not None:
+            own = {f.id: f for f in inherited.fields}
+        else:
             continue
-        own = subject_fields(subjects[related], decl, lambda _path: ir.NO_SPAN)
         if shared is None:
             shared = dict(own)
         else:
@@ -304,12 +330,17 @@ def subject_scope(
 ) -> Scope:
     fields = subject_fields(subject, decl, span_of)
     records = dict(decl.records)
+    inherited = base_subject(decl, subject.kind)
+    for relation in inherited.relations if inherited else ():
+        records[relation.record] = decl.base.records[relation.record]  # type: ignore[union-attr]
+        fields.setdefault(relation.id, ir.FieldDef(relation.id, ir.RecordsType(relation.record), relation.label))
     for rel_id, entry in subject.relations.items():
         record = relation_record(subject.kind, rel_id, entry.doc, subjects, decl)
         records[record.id] = record
         label = text(entry.doc.label) if entry.doc.label else ir.Text(rel_id, rel_id)
         fields.setdefault(rel_id, ir.FieldDef(rel_id, ir.RecordsType(record.id), label, span=span_of(entry.path)))
-    return Scope(fields=fields, rules=frozenset(subject.rules), scales=decl.scales, enums=decl.enums, records=records)
+    rules = frozenset(subject.rules) | frozenset(inherited.rules if inherited else ())
+    return Scope(fields=fields, rules=rules, scales=decl.scales, enums=decl.enums, records=records)
 
 
 def ratio(value: float | str) -> Fraction | None:
@@ -372,23 +403,34 @@ def citation(cite: schema.Citation | None) -> ir.Citation:
 
 
 def compile_program(
-    doc: schema.FrameworkDoc, span_of: SpanOf, style_of: StyleOf, source: str, sha256: str = ""
+    doc: schema.FrameworkDoc,
+    span_of: SpanOf,
+    style_of: StyleOf,
+    source: str,
+    sha256: str = "",
+    base: ir.Program | None = None,
 ) -> ir.Program:
-    """Build the program of a document the checker passed; raises ``FrameworkError`` if a condition fails."""
-    decl = declarations(doc)
+    """Build the program of a document the checker passed; raises ``FrameworkError`` if a condition fails.
+
+    With ``base`` (the framework this one extends), the base's kinds, rules, caps, notes and quotas are kept
+    unless this document overrides them; its own rules keep their spans, so traces show the layer of each rule.
+    """
+    decl = declarations(doc, base)
     issues: list[Issue] = []
-    subjects: dict[str, ir.SubjectProgram] = {}
+    subjects: dict[str, ir.SubjectProgram] = dict(base.subjects) if base else {}
     merged = merged_subjects(doc)
     for kind, subject in merged.items():
         scope = subject_scope(subject, decl, span_of, merged)
+        inherited = base_subject(decl, kind)
 
         def parse(path: Path, value: str, scope: Scope = scope) -> ir.Expr:
             expr, found = parse_condition(value, condition_origin(path, span_of, style_of), _dotted(path), scope)
             issues.extend(found)
             return expr if expr is not None else ir.Const(False, ir.BoolType())
 
-        rules = {
-            rule_id: ir.Rule(
+        rules = dict(inherited.rules) if inherited else {}
+        for rule_id, entry in (*subject.rules.items(), *subject.overrides.items()):
+            rules[rule_id] = ir.Rule(
                 id=rule_id,
                 expr=parse((*entry.path, "when"), entry.doc.when),
                 text=entry.doc.when,
@@ -399,26 +441,23 @@ def compile_program(
                 pass_=text(entry.doc.pass_) if entry.doc.pass_ else None,
                 span=span_of(entry.path),
             )
-            for rule_id, entry in subject.rules.items()
-        }
-        caps = []
+        caps = {c.id: c for c in inherited.caps} if inherited else {}
         for cap_id, entry in subject.caps.items():
             at_most, found = parse_at_most(entry.doc.at_most, (*entry.path, "at_most"), scope, span_of, style_of)
             issues.extend(found)
-            caps.append(
-                ir.Cap(
-                    id=cap_id,
-                    when=parse((*entry.path, "when"), entry.doc.when),
-                    at_most=at_most if at_most is not None else ir.Const(False, ir.BoolType()),
-                    text=entry.doc.when,
-                    label=text(entry.doc.label),
-                    cite=citation(entry.doc.cite),
-                    confidence=ir.Confidence(entry.doc.confidence),
-                    span=span_of(entry.path),
-                )
+            caps[cap_id] = ir.Cap(
+                id=cap_id,
+                when=parse((*entry.path, "when"), entry.doc.when),
+                at_most=at_most if at_most is not None else ir.Const(False, ir.BoolType()),
+                text=entry.doc.when,
+                label=text(entry.doc.label),
+                cite=citation(entry.doc.cite),
+                confidence=ir.Confidence(entry.doc.confidence),
+                span=span_of(entry.path),
             )
-        notes = tuple(
-            ir.Note(
+        notes = {n.id: n for n in inherited.notes} if inherited else {}
+        for note_id, entry in subject.notes.items():
+            notes[note_id] = ir.Note(
                 id=note_id,
                 when=parse((*entry.path, "when"), entry.doc.when),
                 text=entry.doc.when,
@@ -427,19 +466,21 @@ def compile_program(
                 confidence=ir.Confidence(entry.doc.confidence),
                 span=span_of(entry.path),
             )
-            for note_id, entry in subject.notes.items()
-        )
         level_lists: dict[str, list[str]] = subject.levels.doc if subject.levels else {}
+        inherited_levels = {r.level: r for r in inherited.levels} if inherited else {}
         levels = tuple(
             ir.LevelRequirement(
                 level.id,
-                tuple(level_lists.get(level.id, [])),
+                tuple(level_lists[level.id]),
                 span_of((*subject.levels.path, level.id)) if subject.levels else ir.NO_SPAN,
             )
+            if level.id in level_lists or level.id not in inherited_levels
+            else inherited_levels[level.id]
             for level in decl.levels.values[:-1]
         )
-        relations = tuple(
-            ir.Relation(
+        relations = {r.id: r for r in inherited.relations} if inherited else {}
+        for rel_id, entry in subject.relations.items():
+            relations[rel_id] = ir.Relation(
                 rel_id,
                 tuple(entry.doc.kinds),
                 ir.RelationSource(entry.doc.from_),
@@ -447,25 +488,38 @@ def compile_program(
                 relation_record_id(kind, rel_id),
                 span_of(entry.path),
             )
-            for rel_id, entry in subject.relations.items()
-        )
+
+        def listed(entry: Entry | None, fallback: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(entry.doc) if entry is not None else fallback
+
         subjects[kind] = ir.SubjectProgram(
             kind=kind,
-            label=text(subject.doc.label),
-            fields=tuple(f for name, f in scope.fields.items() if name not in subject.relations),
-            relations=relations,
+            label=text(subject.doc.label) if subject.doc.label or not inherited else inherited.label,
+            fields=tuple(f for name, f in scope.fields.items() if name not in relations),
+            relations=tuple(relations.values()),
             rules=rules,
-            not_classified=tuple(subject.not_classified.doc) if subject.not_classified else (),
-            not_completed=tuple(subject.not_completed.doc) if subject.not_completed else (),
+            not_classified=listed(subject.not_classified, inherited.not_classified if inherited else ()),
+            not_completed=listed(subject.not_completed, inherited.not_completed if inherited else ()),
             levels=levels,
-            caps=tuple(caps),
-            notes=notes,
+            caps=tuple(caps.values()),
+            notes=tuple(notes.values()),
             extends=subject.doc.extends,
             span=span_of(subject.path),
         )
     if issues:
         raise FrameworkError(source, issues)
     info = doc.framework
+    legal_basis = {d.id: d for d in base.info.legal_basis} if base else {}
+    legal_basis.update(
+        {
+            doc_id: ir.LegalDocument(doc_id, d.number, text(d.title), d.issued_on, d.issuer, d.url)
+            for doc_id, d in info.legal_basis.items()
+        }
+    )
+    quotas = {q.id: q for q in base.quotas} if base else {}
+    quotas.update(
+        {quota_id: compile_quota(quota_id, q, span_of(("quotas", quota_id))) for quota_id, q in doc.quotas.items()}
+    )
     return ir.Program(
         info=ir.FrameworkInfo(
             family=info.family,
@@ -474,17 +528,15 @@ def compile_program(
             effective_from=info.effective_from,
             effective_until=info.effective_until,
             supersedes=info.supersedes,
-            legal_basis=tuple(
-                ir.LegalDocument(doc_id, d.number, text(d.title), d.issued_on, d.issuer, d.url)
-                for doc_id, d in info.legal_basis.items()
-            ),
+            legal_basis=tuple(legal_basis.values()),
             source=source,
             source_sha256=sha256,
+            chain=(*(base.info.chain if base else ()), (source, sha256)),
         ),
         levels=decl.levels,
         scales=decl.scales,
         enums=decl.enums,
-        records={**decl.records, **relation_records(merged, decl)},
+        records={**(base.records if base else {}), **decl.records, **relation_records(merged, decl)},
         subjects=subjects,
-        quotas=tuple(compile_quota(quota_id, q, span_of(("quotas", quota_id))) for quota_id, q in doc.quotas.items()),
+        quotas=tuple(quotas.values()),
     )

@@ -690,6 +690,9 @@ def _render_finding(lines: list[str], node: TraceNode, ctx: _Ctx, depth: int, *,
     mark = _confidence(node, lang)
     if mark is not None:
         lines.append(f"{sub}{msg('field.confidence', lang)}: {mark}")
+    if node.span is not None and node.span.line > 0 and node.kind in (NodeKind.RULE, NodeKind.CAP, NodeKind.NOTE):
+        # The file shows the layer a rule comes from when a local framework extends a central one.
+        lines.append(f"{sub}{msg('field.rule_at', lang)}: {node.span}")
 
 
 def _render_conditions(lines: list[str], rule: TraceNode, ctx: _Ctx, pad: str) -> None:

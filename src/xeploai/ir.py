@@ -588,6 +588,8 @@ class FrameworkInfo:
     legal_basis: tuple[LegalDocument, ...]
     source: str  # the framework file it was compiled from
     source_sha256: str = field(default="", compare=False)
+    # Every file of the extension chain, the central framework first: (file, sha256).
+    chain: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

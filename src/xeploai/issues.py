@@ -48,6 +48,9 @@ CODES: dict[str, str] = {
     "level-mismatch": "the levels of a subject do not match the framework's level scale",
     "unknown-declaration": "a reference to a scale, enum, record type or subject kind that is not declared",
     "invalid-default": "a default value that does not fit its field",
+    "unknown-override": "an override names a rule that the extended framework does not have",
+    "duplicate-rule": "a new rule has the id of a rule of the extended framework (use overrides)",
+    "extends-path": "the framework to extend cannot be found, or lies outside the frameworks folder",
     # evidence: raw evidence -> typed evidence
     "unknown-field": "evidence names a field the subject kind does not declare",
     "wrong-type": "an evidence value of the wrong type",

@@ -39,6 +39,7 @@ MESSAGES: dict[str, Text] = {
     "field.actual": Text("Thực tế", "Actual"),
     "field.required": Text("Yêu cầu", "Required"),
     "field.citation": Text("Căn cứ", "Basis"),
+    "field.rule_at": Text("Quy tắc tại", "Rule at"),
     "field.confidence": Text("Độ tin cậy", "Confidence"),
     "field.error": Text("Lỗi khi tính", "Evaluation error"),
     # confidence marks

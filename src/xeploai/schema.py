@@ -47,6 +47,11 @@ class FrameworkInfo(_Model):
     effective_from: datetime.date = Field(description="The day this version takes effect; equals the file name")
     effective_until: datetime.date | None = None
     supersedes: str | None = Field(default=None, description="family/effective-date of the version replaced")
+    extends: str | None = Field(
+        default=None,
+        description="A framework this one extends (a path relative to this file, e.g. ../party/2023-10-04.yaml):"
+        " a local regulation on top of a central one",
+    )
     legal_basis: dict[DocId, LegalDocument] = Field(description="Documents that rules cite, by id")
 
 
@@ -132,6 +137,9 @@ class SubjectDoc(_Model):
     relations: dict[Id, RelationDoc] = Field(default_factory=dict)
     evidence: dict[Id, FieldDoc] = Field(default_factory=dict)
     rules: dict[Id, RuleDoc] = Field(default_factory=dict)
+    overrides: dict[Id, RuleDoc] = Field(
+        default_factory=dict, description="Rules of the extended framework that this framework replaces"
+    )
     not_classified: list[NonEmpty] | None = None
     not_completed: list[NonEmpty] | None = None
     levels: dict[Id, list[NonEmpty]] | None = None
@@ -173,7 +181,11 @@ class FrameworkDoc(_Model):
 
     format: Literal["xeploai/1"]
     framework: FrameworkInfo
-    levels: list[ScaleValue] = Field(min_length=2, description="The level scale, best first")
+    levels: list[ScaleValue] | None = Field(
+        default=None,
+        min_length=2,
+        description="The level scale, best first (inherited when the framework extends another)",
+    )
     scales: dict[Id, ScaleDoc] = Field(default_factory=dict)
     enums: dict[Id, EnumDoc] = Field(default_factory=dict)
     records: dict[Id, RecordDoc] = Field(default_factory=dict)
