@@ -1,4 +1,4 @@
-"""The command line: ``xeploai check | evaluate | schema | test | batch | template``.
+"""The command line: ``xeploai check | evaluate | schema | test | batch | diff | template``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -136,6 +136,21 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--traces", action="store_true", help="also write every full explanation as JSON lines")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(handler=run_batch)
+
+    diff = commands.add_parser(
+        "diff",
+        parents=[common],
+        help="compare two framework versions rule by rule, optionally replayed on a population",
+        description="List, per subject kind, the rules, caps, notes, lists and fields added, removed and changed"
+        " between two framework files; with --replay, classify the same population under both and list every"
+        " subject whose outcome changes, with the rules that made the difference, and a from x to matrix.",
+    )
+    diff.add_argument("before", metavar="A", help="the earlier framework file")
+    diff.add_argument("after", metavar="B", help="the later framework file")
+    diff.add_argument("--replay", metavar="DATA", help="a population (folder of CSV files, .xlsx, .yaml/.json)")
+    diff.add_argument("--period", help="evaluation period for --replay: 2020, 2020-Q3 or START..END")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    diff.set_defaults(handler=run_diff)
 
     template = commands.add_parser(
         "template",
@@ -363,6 +378,33 @@ def _batch_summary(result: object, summary: list[dict[str, object]], lang: str) 
     if not result.reconciles():
         lines.append(msg("cli.batch.mismatch", lang))
     return "\n".join(lines) + "\n"
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from xeploai import diff, population, tables
+
+    lang: str = args.lang
+    before = api.load_framework(args.before)
+    after = api.load_framework(args.after)
+    changes = diff.diff_programs(before, after)
+    replayed = None
+    if args.replay:
+        if not args.period:
+            raise UsageError(msg("cli.no_period", lang))
+        try:
+            period = api.parse_period(args.period)
+        except ValueError as error:
+            raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+        results = [
+            population.evaluate_population(program, tables.read_population(args.replay, program), period)
+            for program in (before, after)
+        ]
+        replayed = diff.replay(results[0], results[1])
+    if args.format == "json":
+        _print_json(diff.to_json(changes, replayed))
+    else:
+        _out(diff.to_text(changes, replayed, diff.level_codes([before, after])))
+    return EXIT_OK
 
 
 def run_template(args: argparse.Namespace) -> int:
