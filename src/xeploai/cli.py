@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from xeploai import __version__, api, explain
+from xeploai import __version__, api, explain, tables
 from xeploai.issues import EvidenceError, FrameworkError, Issue, did_you_mean, render_issues
 from xeploai.messages import DEFAULT_LANG, LANGS, msg
 
@@ -475,6 +475,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except (FrameworkError, EvidenceError) as error:
         _err(f"{error}\n")
+        return EXIT_INVALID
+    except tables.TableError as error:
+        _err(render_issues(error.issues, error.source) + "\n" if error.issues else f"{error}\n")
         return EXIT_INVALID
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (e.g. `| head`); nothing left to say to it
