@@ -89,7 +89,9 @@ def result_rows(population: PopulationResult, lang: str = "vi") -> list[dict[str
     units = {u.id: u for u in population.units}
     rows: list[dict[str, object]] = []
     subject_units = _subject_units(population)
-    for result in population.results:
+    # Sorted by unit and id, not by input order: the same population gives the same table however it was typed.
+    ordered = sorted(population.results, key=lambda r: (subject_units.get(r.subject_id, ""), r.subject_id))
+    for result in ordered:
         outcome = result.outcome
         level = outcome.level
         unit = subject_units.get(result.subject_id, "")
@@ -248,7 +250,7 @@ def summary_rows(
 
 def _own_level(results: Sequence[Result], program: ir.Program) -> str:
     shown = []
-    for result in results:
+    for result in sorted(results, key=lambda r: (r.subject_kind, r.subject_id)):
         outcome = result.outcome
         value = program.level_code(outcome.level) if outcome.level else outcome.status.value
         shown.append(f"{result.subject_kind}: {value}")
