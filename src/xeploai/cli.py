@@ -314,7 +314,7 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.traces:
         traces_path = out / "giai-thich.jsonl"
         with traces_path.open("w", encoding="utf-8") as handle:
-            for subject in result.results:
+            for subject in sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)):
                 handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
         written.append(traces_path)
     _out(_batch_summary(result, summary, lang))
