@@ -318,9 +318,18 @@ def run_batch(args: argparse.Namespace) -> int:
                 handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
         written.append(traces_path)
     _out(_batch_summary(result, summary, lang))
+    notes = [r for r in result.rejections if r.row is None]
+    for note in notes[:10]:
+        where = f"{note.source}" + (f" [{note.column}]" if note.column else "")
+        _err(f"{msg('cli.batch.note', lang)}: {where}: {note.reason}\n")
+    if len(notes) > 10:
+        _err(f"{msg('cli.batch.more_notes', lang, count=len(notes) - 10)}\n")
     for path in written:
         _out(msg("cli.batch.written", lang, path=path) + "\n")
     _out(msg("cli.batch.time", lang, seconds=time.perf_counter() - started) + "\n")
+    if result.rows_read == 0:
+        _err(msg("cli.batch.no_rows", lang, path=args.data) + "\n")
+        return EXIT_INVALID
     return EXIT_OK
 
 

@@ -172,6 +172,14 @@ MESSAGES: dict[str, Text] = {
         "HTXS quota: {groups} groups, {ranked} over and ranked, {flagged} left for the committee,"
         " {decided} decided by the committee",
     ),
+    "cli.batch.note": Text("Ghi chú", "Note"),
+    "cli.batch.more_notes": Text(
+        "… và {count} ghi chú khác trong tệp bị loại", "… and {count} more notes in the rejections file"
+    ),
+    "cli.batch.no_rows": Text(
+        "không có dòng đối tượng nào trong {path}: không có gì để xếp loại",
+        "no subject rows in {path}: nothing to classify",
+    ),
     "cli.template.written": Text("Đã tạo mẫu: {path}", "Template written: {path}"),
     "cli.internal_error": Text(
         "xeploai gặp lỗi nội bộ: {error}\n"

@@ -1,0 +1,209 @@
+"""Hostile inputs: each ends in a clear answer with a position, in bounded time and memory, never a traceback.
+
+The corpus is listed in docs/hostile-inputs.md; large cases are generated here rather than checked in.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from paths import FIXTURES, ROOT
+
+GOOD = (FIXTURES / "good" / "2019-10-18.yaml").read_text(encoding="utf-8")
+POPULATION = FIXTURES / "population" / "2019-10-18.yaml"
+MEMORY_LIMIT = 2 * 1024**3
+TIME_LIMIT = 30
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    command: str  # check | evaluate | batch
+    write: Callable[[Path], Path]  # writes the hostile input into a folder, returns the path to pass
+    expect_code: str | None  # the issue code in the output; None when the input is accepted
+    expect_exit: int
+
+
+def framework(text: str | bytes, name: str = "2019-10-18.yaml") -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / "party" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def evidence(body: str) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / "an.yaml"
+        head = "subject: {id: A, name: Nguyễn Văn An, kind: member}\nperiod: 2020\nevidence:\n"
+        path.write_text(head + body, encoding="utf-8")
+        return path
+
+    return write
+
+
+def tables(units: str, subjects: str) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        data = folder / "data"
+        data.mkdir()
+        (data / "units.csv").write_text(units, encoding="utf-8")
+        (data / "subjects.csv").write_text(subjects, encoding="utf-8")
+        return data
+
+    return write
+
+
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(9)
+)
+UNITS = "id,parent,kind,name,head\nD,,district,Huyện ủy,\nC1,D,grassroots_cell,Chi bộ,\n"
+HEADER = "id,unit,kind,name,targets_assigned,targets_met,task_results\n"
+
+CASES = [
+    Case("alias bomb", "check", framework(LAUGHS), "alias-limit", 1),
+    Case("deep nesting", "check", framework("a: " + "[" * 5000 + "]" * 5000 + "\n"), "nesting-limit", 1),
+    Case(
+        "python object tag",
+        "check",
+        framework(GOOD + "x: !!python/object/apply:os.system ['echo hi']\n"),
+        "forbidden-tag",
+        1,
+    ),
+    Case(
+        "duplicate keys",
+        "check",
+        framework(GOOD.replace("  version: HD21", "  version: HD21\n  version: HD22")),
+        "duplicate-key",
+        1,
+    ),
+    Case(
+        "not UTF-8",
+        "check",
+        framework(GOOD.replace("Thử", "Th?").encode("utf-8").replace(b"Th?", b"Th\xff")),
+        "not-utf8",
+        1,
+    ),
+    Case("byte-order mark", "check", framework(b"\xef\xbb\xbf" + GOOD.encode("utf-8")), None, 0),
+    Case("Vietnamese in NFD", "check", framework(GOOD.replace("Thử", "Thu\u0309")), "non-nfc-text", 1),
+    Case("very long string", "check", framework(GOOD.replace('"Thử"', '"' + "x" * 1_100_000 + '"')), "too-large", 1),
+    Case(
+        "code in a condition",
+        "check",
+        framework(GOOD.replace("when: exempted,", "when: \"__import__('os').system('id')\",")),
+        "unknown-reference",
+        1,
+    ),
+    Case(
+        "condition nested 10,000 deep",
+        "check",
+        framework(GOOD.replace("when: exempted,", 'when: "' + "(" * 10000 + "exempted" + ")" * 10000 + '",')),
+        "unsupported-syntax",
+        1,
+    ),
+    Case(
+        "path traversal in extends",
+        "check",
+        framework(
+            GOOD.replace(
+                "  effective_from: 2019-10-18", "  effective_from: 2019-10-18\n  extends: ../../../../../etc/passwd"
+            )
+        ),
+        "extends-path",
+        1,
+    ),
+    Case("huge number", "evaluate", evidence("  sick_leave_months: 1.0e+400\n"), "not-finite", 3),
+    Case("huge integer", "evaluate", evidence("  targets_assigned: " + "9" * 5000 + "\n"), "yaml-syntax", 3),
+    Case("NaN", "evaluate", evidence("  sick_leave_months: .nan\n"), "not-finite", 3),
+    Case("negative count", "evaluate", evidence("  targets_assigned: -3\n"), "out-of-range", 3),
+    Case("met above assigned", "evaluate", evidence("  targets_assigned: 3\n  targets_met: 4\n"), "exceeds-field", 3),
+    Case("null for a boolean", "evaluate", evidence("  exempted: null\n"), "null-value", 3),
+    Case("text for a number", "evaluate", evidence("  targets_assigned: mười\n"), "wrong-type", 3),
+    Case("empty subjects table", "batch", tables(UNITS, ""), None, 3),
+    Case("header-only subjects table", "batch", tables(UNITS, HEADER), None, 3),
+    Case(
+        "formula in a cell",
+        "batch",
+        tables(UNITS, HEADER + '=HYPERLINK("http://x"),C1,member,@SUM(A1),10,9,Tốt\n'),
+        None,
+        0,
+    ),
+]
+
+
+def _limit() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_hostile_input_gets_a_clear_answer(case: Case, tmp_path: Path) -> None:
+    target = case.write(tmp_path)
+    if case.command == "check":
+        argv = ["check", str(target), "--lang", "en"]
+    elif case.command == "evaluate":
+        argv = ["evaluate", str(FIXTURES / "good" / "2019-10-18.yaml"), str(target), "--lang", "en"]
+    else:
+        argv = ["batch", str(POPULATION), str(target), "--period", "2020", "--out", str(tmp_path / "out"), "--quiet"]
+    done = subprocess.run(
+        [sys.executable, "-m", "xeploai", *argv],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIME_LIMIT,
+        preexec_fn=_limit,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output
+    assert done.returncode == case.expect_exit, output[-2000:]
+    if case.expect_code is not None:
+        assert f"[{case.expect_code}]" in output, output[-2000:]
+        assert " at " in output or ":" in output  # a position or a file:row is named
+
+
+def test_formula_cells_are_neutralised_in_the_exports(tmp_path: Path) -> None:
+    data = tables(UNITS, HEADER + '=HYPERLINK("http://x"),C1,member,@SUM(A1),10,9,Tốt\n')(tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xeploai",
+            "batch",
+            str(POPULATION),
+            str(data),
+            "--period",
+            "2020",
+            "--out",
+            str(tmp_path / "out"),
+            "--quiet",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=60,
+    )
+    results = (tmp_path / "out" / "ket-qua.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in results and "'@SUM(A1)" in results
+    assert "\n=" not in results and ",=" not in results and ",@" not in results
+
+
+def test_the_corpus_is_documented() -> None:
+    doc = (ROOT / "docs" / "hostile-inputs.md").read_text(encoding="utf-8")
+    for case in CASES:
+        assert f"| {case.name} |" in doc, f"docs/hostile-inputs.md lacks the case '{case.name}'"
