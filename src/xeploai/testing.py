@@ -151,6 +151,7 @@ def compare(result: Result, expect: Mapping[str, object]) -> list[str]:
         ("reasons", set(outcome.reasons)),
         ("missing", set(outcome.missing)),
         ("possible", set(outcome.possible)),
+        ("flags", set(outcome.flags)),
     )
     for key, actual in checks:
         if key in expect and _as_set(expect[key]) != actual:

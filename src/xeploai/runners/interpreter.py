@@ -62,6 +62,7 @@ class _Context:
     period: ir.Period
     rules: dict[str, TraceNode] = field(default_factory=dict)
     active: set[str] = field(default_factory=set)
+    within: list[str] = field(default_factory=list)  # the records field being iterated, for naming what is missing
 
     # --- labels for display --------------------------------------------------------------------------------
 
@@ -108,6 +109,8 @@ class _Context:
                 return value
             case ir.RecordFieldRef(name=name):
                 if record is None or name not in record.values:
+                    if record is not None and self.within:
+                        reads.append(Read(f"{self.within[-1]}[{record.index}].{name}", None, "missing"))
                     return UNKNOWN
                 return record.values[name]
             case ir.PeriodRef():
@@ -188,7 +191,9 @@ class _Context:
             return records
         if where is None:
             return Fraction(len(records))
+        self.within.append(source.name)
         truths = [self.truth(where, r).truth for r in records]
+        self.within.pop()
         ids = [r.values.get("id") for r in records]
         if ids and all(isinstance(i, str) for i in ids):
             # Related subjects: name who did and did not satisfy the condition.
@@ -262,7 +267,9 @@ class _Context:
                 records = self.records(source, reads, record)
                 if isinstance(records, _Unknown):
                     return TraceNode(NodeKind.EXISTS, Truth.UNKNOWN, text=text, span=span, reads=tuple(reads))
+                self.within.append(source.name)
                 children = tuple(self.truth(where, r) for r in records)
+                self.within.pop()
                 matching = [i for i, c in enumerate(children) if c.truth is Truth.MET]
                 return TraceNode(
                     NodeKind.EXISTS,
