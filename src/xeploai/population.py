@@ -250,8 +250,9 @@ def evaluate_population(
                 done += 1
                 if progress is not None:
                     progress(done, total)
-        for quota_id in stratum.quotas:
-            quota = next(q for q in program.quotas if q.id == quota_id)
+        # Quotas that demote run before quotas that only flag, so that a flag counts the levels that stand.
+        quotas = [q for q_id in stratum.quotas for q in program.quotas if q.id == q_id]
+        for quota in sorted(quotas, key=lambda q: (q.policy is not ir.QuotaPolicy.RANK, q.id)):
             groups.extend(_apply_quota(program, quota, index, population.decisions))
     results = tuple(s.result for s in subjects.values() if s.result is not None)
     return PopulationResult(
