@@ -360,6 +360,8 @@ def select_framework(family_dir: str | os.PathLike[str], period: Period) -> Sele
         )
     path, program = max(in_force, key=lambda item: item[1].info.effective_from)
     others = [Path(f).name for f, _ in in_force if f != path]
+    if program.info.supersedes and not others:
+        others = [program.info.supersedes]
     info = program.info
     reason = (
         f"{path.name} ({info.version}) is in force on {day.isoformat()}, the last day of the period {period}: "

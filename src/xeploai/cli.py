@@ -1,4 +1,4 @@
-"""The command line: ``xeploai check | evaluate | schema | test | batch | diff | template``.
+"""The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -16,8 +16,10 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from xeploai import __version__, api, explain, tables
+from xeploai.ir import Period, Program
 from xeploai.issues import EvidenceError, FrameworkError, Issue, did_you_mean, render_issues
 from xeploai.messages import DEFAULT_LANG, LANGS, msg
+from xeploai.trace import Result, Status
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1  # issues with severity error, failed framework tests
@@ -94,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluation period: 2020, 2020-Q3 or 2020-01-01..2020-06-30 (default: period of the evidence file)",
     )
     evaluate.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    evaluate.add_argument("--receipt", metavar="FILE", help="also write a receipt that `xeploai verify` can replay")
     evaluate.set_defaults(handler=run_evaluate)
 
     schema = commands.add_parser(
@@ -151,6 +154,80 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--period", help="evaluation period for --replay: 2020, 2020-Q3 or START..END")
     diff.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
     diff.set_defaults(handler=run_diff)
+
+    explain_cmd = commands.add_parser(
+        "explain",
+        parents=[common],
+        help="render a dispute packet: text, JSON, Markdown or a printable HTML page",
+        description="Explain one subject's outcome for a dispute: the facts, the path that decided it, why not each"
+        " higher level with actual and required values and clauses, the smallest changes that would reach each"
+        " higher level, caps, quotas with the arithmetic and the other members involved, confidence marks, and a"
+        " signature block. The subject comes from an evidence file, or from a population (--population, --subject)"
+        " when collectives or quotas decided it.",
+    )
+    explain_cmd.add_argument("framework", metavar="FRAMEWORK", help="framework file, or a family folder")
+    explain_cmd.add_argument("evidence", metavar="EVIDENCE", nargs="?", help="evidence file (.yaml or .json)")
+    explain_cmd.add_argument("--population", metavar="DATA", help="a population (folder, .xlsx, .yaml/.json)")
+    explain_cmd.add_argument("--subject", metavar="ID", help="the subject to explain, with --population")
+    explain_cmd.add_argument("--kind", metavar="K", help="subject kind (default: from the evidence file)")
+    explain_cmd.add_argument("--period", help="evaluation period: 2020, 2020-Q3 or START..END")
+    explain_cmd.add_argument(
+        "--format", choices=("text", "json", "md", "html"), default="html", help="output format (html)"
+    )
+    explain_cmd.add_argument("-o", "--output", help="write to this file instead of standard output")
+    explain_cmd.add_argument("--prepared-on", metavar="DATE", help="the date printed in the signature block")
+    explain_cmd.add_argument(
+        "--redact",
+        action="store_true",
+        help="the complainant's copy: other members' names and ids become stable pseudonyms"
+        " (the key is read from the environment variable XEPLOAI_REDACT_SALT)",
+    )
+    explain_cmd.add_argument("--keep", action="append", default=[], metavar="ID", help="an id that stays named")
+    explain_cmd.set_defaults(handler=run_explain)
+
+    verify_cmd = commands.add_parser(
+        "verify",
+        parents=[common],
+        help="replay a receipt and confirm its outcome, or show what differs",
+        description="Re-hash the framework files of a receipt, replay its evidence and compare the engine version,"
+        " the hashes, the outcome and the trace digest. Exit 0 when everything matches, 1 when something differs,"
+        " 3 when the receipt cannot be read.",
+    )
+    verify_cmd.add_argument("receipt", metavar="RECEIPT", help="receipt file (.json)")
+    verify_cmd.add_argument("--root", help="folder to resolve the receipt's framework paths against")
+    verify_cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    verify_cmd.set_defaults(handler=run_verify)
+
+    appeal = commands.add_parser(
+        "appeal",
+        parents=[common],
+        help="keep a dispute's case history: open, correct evidence and re-evaluate, decide, show",
+        description="An append-only, hash-chained case history (JSON Lines) of one dispute.",
+    )
+    appeal_commands = appeal.add_subparsers(dest="appeal_command", metavar="ACTION", required=True)
+    for action, text in (
+        ("open", "start a case from a verified receipt and record the complaint"),
+        ("correct", "record corrected or added evidence, re-evaluate, and record the new result"),
+        ("decide", "record the competent committee's decision"),
+        ("show", "print the history and check its chain"),
+    ):
+        sub = appeal_commands.add_parser(action, parents=[common], help=text, description=text)
+        sub.add_argument("case", metavar="CASE", help="the case history file (.jsonl)")
+        if action != "show":
+            sub.add_argument("--actor", required=True, help="who records this entry")
+            sub.add_argument("--time", required=True, help="when, as an ISO date or date-time")
+        if action in ("open", "correct"):
+            sub.add_argument("--receipt", required=True, help="the receipt of the result under dispute")
+        if action == "correct":
+            sub.add_argument("--corrections", required=True, help="YAML/JSON mapping field: value (null removes)")
+            sub.add_argument("--new-receipt", help="write the receipt of the new result here")
+        if action in ("open", "decide"):
+            sub.add_argument("--text", required=True, help="the complaint, or the decision")
+        if action == "decide":
+            sub.add_argument("--level", help="the level decided (id or code)")
+        if action == "show":
+            sub.add_argument("--head", help="the hash of the last entry, kept elsewhere, to detect truncation")
+        sub.set_defaults(handler=run_appeal)
 
     template = commands.add_parser(
         "template",
@@ -234,6 +311,23 @@ def run_evaluate(args: argparse.Namespace) -> int:
     )
     if selection is not None:
         result.extras.update(selection_vi=selection.reason_vi, selection_en=selection.reason)
+    if args.receipt:
+        from pathlib import Path
+
+        from xeploai import receipt
+
+        try:
+            sealed = receipt.make_receipt(
+                result,
+                program,
+                evidence.evidence,
+                evidence_source=evidence.source,
+                relative_to=Path(args.receipt).resolve().parent,
+            )
+        except receipt.ReceiptError as error:
+            _err(f"xeploai evaluate: {error}\n")
+            return EXIT_INVALID
+        Path(args.receipt).write_text(sealed.to_json(), encoding="utf-8")
     if args.format == "json":
         _print_json(explain.to_json(result, program, lang))
     else:
@@ -413,6 +507,184 @@ def run_diff(args: argparse.Namespace) -> int:
         _print_json(diff.to_json(changes, replayed))
     else:
         _out(diff.to_text(changes, replayed, diff.level_codes([before, after])))
+    return EXIT_OK
+
+
+def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
+    """The result to explain: from an evidence file, or one subject of a population."""
+    lang: str = args.lang
+    period = None
+    if args.period is not None:
+        try:
+            period = api.parse_period(args.period)
+        except ValueError as error:
+            raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+    if args.population:
+        from xeploai import population
+
+        if not args.subject or period is None:
+            raise UsageError(msg("cli.explain.population_args", lang))
+        program = _program_for(args.framework, period, lang)
+        classified = population.evaluate_population(program, tables.read_population(args.population, program), period)
+        try:
+            return classified.result(args.subject), program
+        except KeyError:
+            raise UsageError(msg("cli.explain.no_subject", lang, subject=args.subject)) from None
+    if not args.evidence:
+        raise UsageError(msg("cli.explain.no_evidence", lang))
+    evidence = api.load_evidence_file(args.evidence)
+    kind = args.kind or evidence.kind
+    if not kind:
+        raise UsageError(msg("cli.no_kind", lang))
+    period = period or evidence.period
+    if period is None:
+        raise UsageError(msg("cli.no_period", lang))
+    program = _program_for(args.framework, period, lang)
+    result = api.evaluate(
+        program,
+        kind,
+        evidence.evidence,
+        period=period,
+        subject_id=evidence.subject_id,
+        subject_name=evidence.name,
+        source=evidence.source,
+        spans=evidence.spans,
+    )
+    result.extras["raw_evidence"] = dict(evidence.evidence)
+    return result, program
+
+
+def _program_for(framework: str, period: Period, lang: str) -> Program:
+    if not os.path.isdir(framework):
+        return api.load_framework(framework)
+    try:
+        return api.select_framework(framework, period).program
+    except api.NoFrameworkError as error:
+        raise UsageError(str(error)) from None
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from xeploai import packet, redact
+
+    lang: str = args.lang
+    result, program = _subject_result(args)
+    if args.redact:
+        salt = os.environ.get("XEPLOAI_REDACT_SALT", "")
+        if not salt:
+            raise UsageError(msg("cli.explain.no_salt", lang))
+        result = redact.redact_result(result, redact.Redaction(set(args.keep), salt), lang)
+    prepared_on = None
+    if args.prepared_on:
+        try:
+            prepared_on = date.fromisoformat(args.prepared_on)
+        except ValueError:
+            raise UsageError(msg("cli.bad_date", lang, value=args.prepared_on)) from None
+    extra = _smallest_change_section(result, program, lang)
+    if args.format == "json":
+        text = json.dumps(explain.to_json(result, program, lang), ensure_ascii=False, indent=2) + "\n"
+    elif args.format == "text":
+        text = explain.to_text(result, program, lang)
+    elif args.format == "md":
+        text = packet.to_markdown(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
+    else:
+        text = packet.to_html(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(text, encoding="utf-8")
+        _out(msg("cli.batch.written", lang, path=args.output) + "\n")
+    else:
+        _out(text)
+    return EXIT_OK
+
+
+def _smallest_change_section(result: Result, program: Program, lang: str) -> list[tuple[str, list[str]]]:
+    """The smallest evidence changes that reach each higher level, when the result came from one evidence file."""
+    raw = result.extras.get("raw_evidence")
+    if not isinstance(raw, dict) or result.outcome.status is not Status.CLASSIFIED:
+        return []
+    try:
+        from xeploai import counterfactual
+    except ImportError:  # pragma: no cover - the module is part of the package
+        return []
+    lines: list[str] = []
+    for level, change_sets in counterfactual.for_each_higher_level(
+        program, result.subject_kind, raw, result.period
+    ).items():
+        code = program.level_code(level)
+        for change_set in change_sets:
+            parts = [line.strip().removeprefix("- ") for line in counterfactual.to_text(change_set, lang).splitlines()]
+            lines.append(f"{code}: " + "; ".join(p for p in parts if p))
+    return [(msg("section.smallest_change", lang), lines)] if lines else []
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from xeploai import receipt
+
+    checked = receipt.verify(args.receipt, root=args.root)
+    if args.format == "json":
+        _print_json(checked.to_json())
+    else:
+        _out(checked.to_text(args.lang))
+    if checked.receipt is None:
+        return EXIT_INVALID
+    return EXIT_OK if checked.ok else EXIT_PROBLEMS
+
+
+def run_appeal(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from xeploai import history, loader, receipt
+
+    lang: str = args.lang
+    case = history.CaseHistory(args.case)
+    action: str = args.appeal_command
+    if action == "show":
+        for entry in case.entries():
+            _out(f"{entry.seq}. {entry.time} {entry.kind} — {entry.actor}: {entry.text}\n")
+        problems = case.verify(args.head)
+        for problem in problems:
+            _err(f"{problem}\n")
+        _out(msg("cli.appeal.head", lang, head=case.head() or "-") + "\n")
+        return EXIT_PROBLEMS if problems else EXIT_OK
+    if action == "decide":
+        data: dict[str, object] = {"level": args.level}
+        entry = case.append("decision", args.actor, args.text, data, args.time)
+        _out(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
+        return EXIT_OK
+    checked = receipt.verify(args.receipt)
+    if not checked.ok or checked.receipt is None or checked.program is None or checked.replayed is None:
+        _out(checked.to_text(lang))
+        return EXIT_PROBLEMS
+    if action == "open":
+        if not case.entries():
+            headline = explain.headline(checked.replayed, checked.program, lang)
+            case.append("original", args.actor, headline, {"receipt": checked.receipt.to_data()}, args.time)
+        entry = case.append("appeal", args.actor, args.text, {}, args.time)
+        _out(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
+        return EXIT_OK
+    corrections = loader.load_file(args.corrections).data
+    if not isinstance(corrections, dict):
+        raise UsageError(msg("cli.appeal.bad_corrections", lang, path=args.corrections))
+    evidence = receipt.read_evidence_json(checked.receipt.evidence_json)
+    new, diff = history.reevaluate(checked.program, checked.replayed, evidence, corrections)
+    case.append("evidence_added", args.actor, args.corrections, {"corrections": corrections}, args.time)
+    data = {"diff": diff.to_json()}
+    if args.new_receipt:
+        sealed = receipt.make_receipt(
+            new,
+            checked.program,
+            history.apply_corrections(evidence, corrections),
+            evidence_source=args.corrections,
+            relative_to=Path(args.new_receipt).resolve().parent,
+        )
+        Path(args.new_receipt).write_text(sealed.to_json(), encoding="utf-8")
+        data["receipt"] = sealed.to_data()
+    entry = case.append("re_evaluated", args.actor, diff.to_text(lang), data, args.time)
+    _out(diff.to_text(lang) + "\n")
+    _out(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
     return EXIT_OK
 
 

@@ -180,6 +180,30 @@ MESSAGES: dict[str, Text] = {
         "không có dòng đối tượng nào trong {path}: không có gì để xếp loại",
         "no subject rows in {path}: nothing to classify",
     ),
+    "cli.explain.population_args": Text(
+        "với --population cần --subject ID và --period", "--population needs --subject ID and --period"
+    ),
+    "cli.explain.no_subject": Text(
+        "không có đối tượng '{subject}' trong tập dữ liệu", "no subject '{subject}' in the population"
+    ),
+    "cli.explain.no_evidence": Text(
+        "cần một tệp căn cứ, hoặc --population và --subject", "give an evidence file, or --population and --subject"
+    ),
+    "cli.explain.no_salt": Text(
+        "đặt khóa bí mật cho bí danh trong biến môi trường XEPLOAI_REDACT_SALT",
+        "set the secret key of the pseudonyms in the environment variable XEPLOAI_REDACT_SALT",
+    ),
+    "cli.bad_date": Text("ngày không hợp lệ '{value}' (YYYY-MM-DD)", "invalid date '{value}' (YYYY-MM-DD)"),
+    "cli.appeal.head": Text(
+        "Mã băm của mục cuối (lưu ở nơi khác để phát hiện việc cắt bớt): {head}",
+        "Hash of the last entry (keep it elsewhere to detect truncation): {head}",
+    ),
+    "cli.appeal.bad_corrections": Text(
+        "{path} phải là một ánh xạ trường: giá trị", "{path} must be a mapping of field: value"
+    ),
+    "section.smallest_change": Text(
+        "Thay đổi nhỏ nhất để đạt mức cao hơn", "The smallest changes that would reach a higher level"
+    ),
     "cli.template.written": Text("Đã tạo mẫu: {path}", "Template written: {path}"),
     "cli.internal_error": Text(
         "xeploai gặp lỗi nội bộ: {error}\n"

@@ -1,0 +1,237 @@
+"""End-to-end command-line workflows: batch, explain, receipts and verify, an appeal, diff, version choice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from paths import FIXTURES, ROOT
+from xeploai import api, cli
+
+PARTY = ROOT / "frameworks" / "party"
+HD21 = PARTY / "2019-10-18.yaml"
+AN = ROOT / "examples" / "members" / "nguyen-van-an.yaml"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_the_same_member_for_2019_2023_and_2025_picks_three_files_and_says_why(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    chosen = {}
+    for year, evidence in (
+        ("2019", AN),
+        ("2023", AN.with_name("nguyen-van-an-2023.yaml")),
+        ("2025", AN.with_name("nguyen-van-an-2025.yaml")),
+    ):
+        code, out, err = run(
+            capsys, "evaluate", str(PARTY), str(evidence), "--period", year, "--lang", "en", "--format", "json"
+        )
+        assert code == 0, err
+        explanation = json.loads(out)
+        chosen[year] = (Path(explanation["framework"]["source"]).name, explanation["framework"]["selection"]["en"])
+        assert explanation["outcome"]["level"] == "good"
+    assert [name for name, _ in chosen.values()] == ["2019-10-18.yaml", "2023-10-04.yaml", "2025-08-30.yaml"]
+    assert "in force on 2023-12-31, the last day of the period" in chosen["2023"][1]
+    assert "supersedes party/2019-10-18" in chosen["2023"][1]
+
+
+def test_a_period_no_version_covers_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "evaluate", str(PARTY), str(AN), "--period", "2016")
+    assert code == 2 and "no version of party is in force on 2016-12-31" in err
+
+
+@pytest.mark.parametrize(
+    ("last_day", "expected"),
+    [
+        ("2019-10-17", "2018-09-24.yaml"),
+        ("2019-10-18", "2019-10-18.yaml"),
+        ("2023-10-03", "2019-10-18.yaml"),
+        ("2023-10-04", "2023-10-04.yaml"),
+        ("2025-08-29", "2023-10-04.yaml"),
+        ("2025-08-30", "2025-08-30.yaml"),
+    ],
+)
+def test_switch_overs_at_their_boundaries(last_day: str, expected: str) -> None:
+    period = api.parse_period(f"{last_day[:4]}-01-01..{last_day}")
+    assert api.select_framework(PARTY, period).path.name == expected
+
+
+@pytest.mark.parametrize(
+    ("year", "expected"), [("2020", "2020-08-20.yaml"), ("2023", "2023-09-15.yaml"), ("2026", "2026-01-01.yaml")]
+)
+def test_state_side_versions(year: str, expected: str) -> None:
+    assert api.select_framework(ROOT / "frameworks" / "civil-service", api.parse_period(year)).path.name == expected
+
+
+def test_batch_on_the_example_district_prints_the_order_and_reconciles(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "batch",
+        str(HD21),
+        str(ROOT / "examples" / "district"),
+        "--period",
+        "2020",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--lang",
+        "en",
+    )
+    assert code == 0
+    assert "3110 input rows = " in out and "+ 0 rejected" in out
+    assert "party_cell — after" in out or "party_cell" in out
+    assert (tmp_path / "ket-qua.csv").exists() and (tmp_path / "tong-hop.csv").exists()
+
+
+def test_explain_renders_a_printable_page_and_markdown(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    page = tmp_path / "an.html"
+    code, _, _ = run(capsys, "explain", str(HD21), str(AN), "--output", str(page))
+    html = page.read_text(encoding="utf-8")
+    assert code == 0 and html.startswith("<!DOCTYPE html>") and "Hoàn thành tốt nhiệm vụ" in html
+    code, out, _ = run(capsys, "explain", str(HD21), str(AN), "--format", "md", "--lang", "en")
+    assert code == 0 and "Completed tasks well" in out
+    assert "The smallest changes that would reach a higher level" in out
+
+
+def test_explain_a_member_demoted_by_a_quota_from_a_population_with_redaction(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XEPLOAI_REDACT_SALT", "test-salt")
+    code, out, _ = run(
+        capsys,
+        "explain",
+        str(HD21),
+        "--population",
+        str(ROOT / "examples" / "district"),
+        "--subject",
+        "DV0498",
+        "--period",
+        "2020",
+        "--format",
+        "md",
+        "--redact",
+    )
+    assert code == 0 and "DV0498" in out
+    assert "DV0487" not in out  # another member of the quota group is pseudonymised
+
+
+def test_receipt_verifies_and_tampering_is_detected(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    receipt = tmp_path / "an.receipt.json"
+    code, _, _ = run(capsys, "evaluate", str(HD21), str(AN), "--receipt", str(receipt))
+    assert code == 0
+    code, out, _ = run(capsys, "verify", str(receipt), "--lang", "en")
+    assert code == 0, out
+    data = json.loads(receipt.read_text(encoding="utf-8"))
+    data["outcome"]["level"] = "excellent"
+    receipt.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    code, out, _ = run(capsys, "verify", str(receipt), "--lang", "en")
+    assert code == 1
+
+
+def test_an_appeal_with_corrected_evidence_is_recorded_in_a_verified_chain(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    receipt, case = tmp_path / "an.receipt.json", tmp_path / "case.jsonl"
+    assert run(capsys, "evaluate", str(HD21), str(AN), "--receipt", str(receipt))[0] == 0
+    code, _, _ = run(
+        capsys,
+        "appeal",
+        "open",
+        str(case),
+        "--receipt",
+        str(receipt),
+        "--actor",
+        "Nguyễn Văn An",
+        "--time",
+        "2021-01-05",
+        "--text",
+        "Đề nghị xem xét lại",
+    )
+    assert code == 0
+    corrections = tmp_path / "fix.yaml"
+    corrections.write_text("exemplary_with_products: true\ncivil_service_level: HTXS\n", encoding="utf-8")
+    code, out, _ = run(
+        capsys,
+        "appeal",
+        "correct",
+        str(case),
+        "--receipt",
+        str(receipt),
+        "--corrections",
+        str(corrections),
+        "--actor",
+        "Ban Tổ chức",
+        "--time",
+        "2021-01-10",
+        "--lang",
+        "en",
+        "--new-receipt",
+        str(tmp_path / "new.json"),
+    )
+    assert code == 0 and "HTXS" in out
+    assert run(capsys, "verify", str(tmp_path / "new.json"))[0] == 0
+    code, _, _ = run(
+        capsys,
+        "appeal",
+        "decide",
+        str(case),
+        "--actor",
+        "Đảng ủy",
+        "--time",
+        "2021-01-20",
+        "--text",
+        "Công nhận HTXS",
+        "--level",
+        "excellent",
+    )
+    assert code == 0
+    code, out, _ = run(capsys, "appeal", "show", str(case))
+    assert code == 0 and out.count("\n") >= 5
+    lines = case.read_text(encoding="utf-8").splitlines()
+    case.write_text("\n".join([lines[0], lines[2], lines[1], *lines[3:]]) + "\n", encoding="utf-8")
+    assert run(capsys, "appeal", "show", str(case))[0] == 1
+
+
+def test_diff_hd21_to_124_on_the_example_district(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "diff",
+        str(HD21),
+        str(PARTY / "2023-10-04.yaml"),
+        "--replay",
+        str(ROOT / "examples" / "district"),
+        "--period",
+        "2020",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    member = next(k for k in data["kinds"] if k["kind"] == "party_member")
+    changed = {c["id"]: c["status"] for c in member["changes"]}
+    assert changed.get("disciplined_unless_self_remedied") == "added"
+    assert changed.get("disciplined_in_year") == "removed"
+    moved = {m["id"]: m for m in data["replay"]["moved"]}
+    assert moved, "some members change level between HD21 and 124"
+    assert sum(sum(row.values()) for row in data["replay"]["matrix"].values()) == 3110 - len(
+        data["replay"]["only_before"]
+    )
+
+
+def test_local_extension_diff_names_the_override(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "diff",
+        str(FIXTURES / "extension" / "party" / "2019-10-18.yaml"),
+        str(FIXTURES / "extension" / "party-local" / "2020-01-01.yaml"),
+    )
+    assert code == 0 and "~ rule under_half" in out
