@@ -48,7 +48,11 @@ def test_hand_check_cell_thanh_cong_school(classified: population.PopulationResu
     row = _row(classified, "U-CB0605")
     assert (row["HTXS"], row["HTT"], row["HT"], row["KHT"], row["not_classified"]) == (3, 9, 1, 0, 0)
     assert {i: classified.result(i).outcome.level for i in ("DV1105", "DV1109", "DV1111", "DV1110", "DV1106")} == {
-        "DV1105": "excellent", "DV1109": "excellent", "DV1111": "excellent", "DV1110": "completed", "DV1106": "good"
+        "DV1105": "excellent",
+        "DV1109": "excellent",
+        "DV1111": "excellent",
+        "DV1110": "completed",
+        "DV1106": "good",
     }
 
 

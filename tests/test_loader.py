@@ -420,7 +420,7 @@ def test_alias_bomb_fails_fast_with_alias_limit() -> None:
     elapsed = time.perf_counter() - start
     assert issue.code == "alias-limit"
     assert issue.span is not None and issue.span.line > 1
-    assert elapsed < 0.8
+    assert elapsed < 10  # bounded, not a benchmark: an unbounded expansion would run for hours
 
 
 def test_alias_expansion_below_the_limit_is_fine() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from fractions import Fraction
 from pathlib import PurePath
 
 from xeploai import ir, schema
@@ -25,8 +26,10 @@ from xeploai.compiler import (
     declarations,
     merged_subjects,
     parse_at_most,
+    period_condition,
     ratio,
     subject_scope,
+    with_period_fields,
 )
 from xeploai.conditions import parse_condition, reads
 from xeploai.issues import Issue, did_you_mean
@@ -90,6 +93,8 @@ def check(
     issues.extend(_check_kind_cycles(doc, subjects, span_of))
     issues.extend(_check_quotas(doc, subjects, decl, span_of))
     issues.extend(_check_extension(doc, subjects, decl, span_of))
+    if doc.process is not None:
+        issues.extend(_check_process(doc, doc.process, subjects, decl, span_of, style_of))
     issues.sort(key=lambda i: (i.span.line if i.span else 0, i.span.col if i.span else 0))
     return issues
 
@@ -621,3 +626,325 @@ def _check_extension(
                     span_of(entry.path),
                     "to replace it, put it under overrides:",
                 )
+
+
+# --- the review process ----------------------------------------------------------------------------------------
+
+_READING_VALUES: Mapping[str, tuple[str, ...]] = {
+    "quota_denominator": ("of_level", "of_level_and_above"),
+    "quota_rounding": ("floor", "half_up", "ceil"),
+    "score_rounding": ("none", "each", "total"),
+}
+
+
+def _strip_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", " ".join(text.casefold().split())).replace("đ", "d")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _check_process(
+    doc: schema.FrameworkDoc,
+    process: schema.ProcessDoc,
+    subjects: Mapping[str, MergedSubject],
+    decl: Declarations,
+    span_of: SpanOf,
+    style_of: StyleOf,
+) -> Iterator[Issue]:
+    root: Path = ("process",)
+    yield from _check_aliases(process, decl, span_of)
+    kinds = _kinds(doc, decl)
+    ballots = [*(decl.base.process.ballots if decl.base and decl.base.process else ()), *process.ballots]
+    laddered: dict[str, str] = {}
+    for ladder_id, ladder in process.ladders.items():
+        path: Path = (*root, "ladders", ladder_id)
+        if ladder.label is None:
+            yield _missing_label(path, span_of, f"ladder '{ladder_id}'")
+        for index, kind in enumerate(ladder.kinds):
+            yield from _known_kind(kind, (*path, "kinds", index), kinds, span_of)
+            if kind in laddered:
+                yield Issue(
+                    "invalid-value",
+                    f"'{kind}' already climbs the ladder '{laddered[kind]}'; a kind has one ladder",
+                    dotted((*path, "kinds", index)),
+                    span_of((*path, "kinds", index)),
+                )
+            laddered.setdefault(kind, ladder_id)
+        rung_ids: list[str] = []
+        for index, rung in enumerate(ladder.rungs):
+            rung_path: Path = (*path, "rungs", index)
+            if rung.id in rung_ids:
+                yield Issue(
+                    "invalid-value", f"the rung '{rung.id}' appears twice", dotted(rung_path), span_of(rung_path)
+                )
+            rung_ids.append(rung.id)
+            yield from _check_cited(doc, decl, Entry(rung, rung_path), span_of, f"rung '{rung.id}'")
+            if rung.ballot is not None and rung.ballot not in ballots:
+                yield Issue(
+                    "unknown-declaration",
+                    f"'{rung.ballot}' is not a ballot of process.ballots",
+                    dotted((*rung_path, "ballot")),
+                    span_of((*rung_path, "ballot")),
+                    did_you_mean(rung.ballot, ballots),
+                )
+        for index, name in enumerate(ladder.criteria):
+            for kind in ladder.kinds:
+                if kind in subjects and name not in subjects[kind].evidence:
+                    yield Issue(
+                        "unknown-reference",
+                        f"'{name}' is not an evidence field of '{kind}'",
+                        dotted((*path, "criteria", index)),
+                        span_of((*path, "criteria", index)),
+                        did_you_mean(name, subjects[kind].evidence),
+                    )
+                elif kind in subjects and subjects[kind].evidence[name].doc.type not in ("count", "number", "scale"):
+                    yield Issue(
+                        "type-error",
+                        f"a criterion is a score or a grade; '{name}' is {subjects[kind].evidence[name].doc.type}",
+                        dotted((*path, "criteria", index)),
+                        span_of((*path, "criteria", index)),
+                    )
+        for gap_id, gap in ladder.gaps.items():
+            gap_path: Path = (*path, "gaps", gap_id)
+            yield from _check_cited(doc, decl, Entry(gap, gap_path), span_of, f"gap '{gap_id}'")
+            for index, rung_id in enumerate(gap.between):
+                if rung_id not in rung_ids:
+                    yield Issue(
+                        "unknown-reference",
+                        f"'{rung_id}' is not a rung of the ladder '{ladder_id}'",
+                        dotted((*gap_path, "between", index)),
+                        span_of((*gap_path, "between", index)),
+                        did_you_mean(rung_id, rung_ids),
+                    )
+            first, second = gap.between
+            if first in rung_ids and second in rung_ids and rung_ids.index(first) >= rung_ids.index(second):
+                yield Issue(
+                    "invalid-value",
+                    f"between lists the earlier rung first: '{first}' does not come before '{second}'",
+                    dotted((*gap_path, "between")),
+                    span_of((*gap_path, "between")),
+                )
+            if gap.points is None and gap.levels is None:
+                yield Issue(
+                    "invalid-value",
+                    "a gap needs points, levels or both",
+                    dotted(gap_path),
+                    span_of(gap_path),
+                    "for example points: 5 (a total-score difference) or levels: 1 (a different level)",
+                )
+    for ballot_id, ballot in process.ballots.items():
+        path = (*root, "ballots", ballot_id)
+        yield from _check_cited(doc, decl, Entry(ballot, path), span_of, f"ballot '{ballot_id}'")
+        for key, value, upper in (("more_than", ballot.more_than, False), ("quorum", ballot.quorum, True)):
+            share = None if value is None else ratio(value)
+            if value is not None and (share is None or not 0 < share <= 1 or (share == 1 and not upper)):
+                yield Issue(
+                    "invalid-value",
+                    f"{key} {value!r} is not a share between 0 and 1 (write 50%, 0.5 or 2/3)",
+                    dotted((*path, key)),
+                    span_of((*path, key)),
+                )
+    yield from _check_readings(doc, process, subjects, decl, span_of)
+    if process.periods is not None:
+        yield from _check_periods(doc, process.periods, subjects, decl, span_of, style_of)
+
+
+def _known_kind(kind: str, path: Path, kinds: list[str], span_of: SpanOf) -> Iterator[Issue]:
+    if kind not in kinds:
+        yield Issue(
+            "unknown-declaration",
+            f"'{kind}' is not a subject kind of this framework",
+            dotted(path),
+            span_of(path),
+            did_you_mean(kind, kinds),
+        )
+
+
+def _check_aliases(process: schema.ProcessDoc, decl: Declarations, span_of: SpanOf) -> Iterator[Issue]:
+    level_ids = [v.id for v in decl.levels.values]
+    owner: dict[str, str] = {}
+    for value in decl.levels.values:
+        for spelling in (value.id, value.code, value.label.vi, value.label.en):
+            owner.setdefault(_strip_marks(spelling), value.id)
+    for level, spellings in process.level_aliases.items():
+        path: Path = ("process", "level_aliases", level)
+        if level not in level_ids:
+            yield Issue(
+                "level-mismatch",
+                f"'{level}' is not a level of this framework",
+                dotted(path),
+                span_of(path),
+                did_you_mean(level, level_ids),
+            )
+            continue
+        for index, spelling in enumerate(spellings):
+            key = _strip_marks(spelling)
+            other = owner.get(key)
+            if other is not None and other != level:
+                yield Issue(
+                    "alias-conflict",
+                    f"'{spelling}' would spell both '{other}' and '{level}'",
+                    dotted((*path, index)),
+                    span_of((*path, index)),
+                    "a spelling (compared without case, spaces or diacritics) names one level",
+                )
+            owner.setdefault(key, level)
+
+
+def _check_readings(
+    doc: schema.FrameworkDoc,
+    process: schema.ProcessDoc,
+    subjects: Mapping[str, MergedSubject],
+    decl: Declarations,
+    span_of: SpanOf,
+) -> Iterator[Issue]:
+    quotas: dict[str, tuple[str, Fraction | None, str]] = {}  # id → (rounding, ratio, of_level)
+    for q in decl.base.quotas if decl.base else ():
+        quotas[q.id] = (q.rounding.value, q.ratio, q.of_level)
+    for quota_id, q_doc in doc.quotas.items():
+        quotas[quota_id] = (q_doc.limit.rounding, ratio(q_doc.limit.ratio), q_doc.limit.of_level)
+    for reading_id, reading in process.readings.items():
+        path: Path = ("process", "readings", reading_id)
+        if reading.label is None:
+            yield _missing_label(path, span_of, f"reading '{reading_id}'")
+        for option_id, option in reading.options.items():
+            option_path: Path = (*path, "options", option_id)
+            yield from _check_cited(doc, decl, Entry(option, option_path), span_of, f"reading option '{option_id}'")
+            allowed = _READING_VALUES.get(reading.parameter)
+            value = str(option.value).strip() if isinstance(option.value, str) else option.value
+            if allowed is not None and value not in allowed:
+                yield Issue(
+                    "invalid-value",
+                    f"{option.value!r} is not a value of {reading.parameter}; expected one of: {', '.join(allowed)}",
+                    dotted((*option_path, "value")),
+                    span_of((*option_path, "value")),
+                )
+            elif allowed is None:
+                share = ratio(option.value)
+                if share is None or not 0 < share <= 1:
+                    yield Issue(
+                        "invalid-value",
+                        f"{option.value!r} is not a share between 0 and 1 (write 0.25 or '25%')",
+                        dotted((*option_path, "value")),
+                        span_of((*option_path, "value")),
+                    )
+        if reading.default not in reading.options:
+            yield Issue(
+                "reading-default",
+                f"the default '{reading.default}' is not one of the options",
+                dotted((*path, "default")),
+                span_of((*path, "default")),
+                did_you_mean(reading.default, reading.options),
+            )
+        concerned = reading.quotas if reading.quotas is not None else list(quotas)
+        if reading.parameter.startswith("quota_"):
+            for index, quota_id in enumerate(reading.quotas or ()):
+                if quota_id not in quotas:
+                    yield Issue(
+                        "unknown-declaration",
+                        f"'{quota_id}' is not a quota of this framework",
+                        dotted((*path, "quotas", index)),
+                        span_of((*path, "quotas", index)),
+                        did_you_mean(quota_id, quotas),
+                    )
+            default = reading.options.get(reading.default)
+            for quota_id in concerned:
+                if default is None or quota_id not in quotas:
+                    continue
+                rounding, share, _ = quotas[quota_id]
+                native = {
+                    "quota_rounding": rounding,
+                    "quota_denominator": "of_level",
+                    "quota_ratio": share,
+                }[reading.parameter]
+                given: object = default.value
+                if reading.parameter == "quota_ratio":
+                    given = ratio(default.value)
+                elif isinstance(given, str):
+                    given = given.strip()
+                if given != native:
+                    shown = native if not isinstance(native, Fraction) else f"{float(native) * 100:g}%"
+                    yield Issue(
+                        "reading-default",
+                        f"the default '{reading.default}' reads the quota '{quota_id}' as {default.value!r}, but the"
+                        f" quota itself says {shown!r}",
+                        dotted((*path, "default")),
+                        span_of((*path, "default")),
+                        "the default reading is what the quota declares; name the other readings as options",
+                    )
+        elif reading.quotas is not None:
+            yield Issue(
+                "invalid-value", "quotas is for quota readings", dotted((*path, "quotas")), span_of((*path, "quotas"))
+            )
+        if reading.parameter == "score_rounding":
+            if not reading.fields:
+                yield Issue(
+                    "missing-key",
+                    "a score reading names the score fields it sums",
+                    dotted(path),
+                    span_of(path),
+                    "add fields: [general_criteria_score, task_results_score]",
+                )
+            for index, name in enumerate(reading.fields):
+                owners = [k for k, s in subjects.items() if name in s.evidence]
+                if not owners:
+                    yield Issue(
+                        "unknown-reference",
+                        f"'{name}' is not an evidence field of any subject kind",
+                        dotted((*path, "fields", index)),
+                        span_of((*path, "fields", index)),
+                    )
+
+
+def _check_periods(
+    doc: schema.FrameworkDoc,
+    periods: schema.PeriodsDoc,
+    subjects: Mapping[str, MergedSubject],
+    decl: Declarations,
+    span_of: SpanOf,
+    style_of: StyleOf,
+) -> Iterator[Issue]:
+    root: Path = ("process", "periods")
+    kinds = _kinds(doc, decl)
+    derived = {f.id for f in ir.PERIOD_FIELDS}
+    entries: list[tuple[str, str, Path, schema.PeriodRuleDoc | schema.PeriodCapDoc]] = [
+        *(("not_classified", i, (*root, "not_classified", i), r) for i, r in periods.not_classified.items()),
+        *(("cap", i, (*root, "caps", i), c) for i, c in periods.caps.items()),
+        *(("flag", i, (*root, "flags", i), f) for i, f in periods.flags.items()),
+    ]
+    for what, item_id, path, entry in entries:
+        yield from _check_cited(doc, decl, Entry(entry, path), span_of, f"{what} '{item_id}'")
+    reported: set[tuple[str, str, str]] = set()  # a condition's problem is reported once, not once per kind
+    for index, kind in enumerate(periods.kinds):
+        yield from _known_kind(kind, (*root, "kinds", index), kinds, span_of)
+        subject = subjects.get(kind)
+        if subject is None:
+            continue
+        for name in sorted(derived & set(subject.evidence)):
+            if name == ir.QUARTERS_FIELD or subject.evidence[name].path[1] == kind:
+                yield Issue(
+                    "invalid-value",
+                    f"'{kind}' declares the field '{name}', which quarterly results and dates fill in",
+                    dotted(subject.evidence[name].path),
+                    span_of(subject.evidence[name].path),
+                    "rename the field; see docs/reference/process.md for the fields periods yield",
+                )
+        taken = {*_all_rules(subject, decl), *subject.caps, *subject.notes}
+        scope = with_period_fields(subject_scope(subject, decl, span_of, subjects))
+        for _what, item_id, path, entry in entries:
+            if item_id in taken:
+                yield Issue(
+                    "invalid-value",
+                    f"'{item_id}' is already a rule, cap or note of '{kind}'",
+                    dotted(path),
+                    span_of(path),
+                    "give the period rule an id of its own",
+                )
+            _, found = period_condition(entry.when, (*path, "when"), scope, span_of, style_of)
+            if isinstance(entry, schema.PeriodCapDoc):
+                _, more = parse_at_most(entry.at_most, (*path, "at_most"), scope, span_of, style_of)
+                found = [*found, *more]
+            for issue in found:
+                key = (issue.code, issue.path, issue.message)
+                if key not in reported:
+                    reported.add(key)
+                    yield issue

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
 from xeploai import ir, schema
-from xeploai.conditions import Scope, match_choice, parse_condition
+from xeploai.conditions import Scope, match_choice, parse_condition, reads
 from xeploai.issues import FrameworkError, Issue
 
 Path = tuple[str | int, ...]
@@ -520,6 +520,18 @@ def compile_program(
     quotas.update(
         {quota_id: compile_quota(quota_id, q, span_of(("quotas", quota_id))) for quota_id, q in doc.quotas.items()}
     )
+    records: dict[str, ir.RecordDef] = {
+        **(base.records if base else {}),
+        **decl.records,
+        **relation_records(merged, decl),
+    }
+    process = base.process if base else None
+    if doc.process is not None:
+        process, subjects, records, found = compile_process(
+            doc.process, process, subjects, records, tuple(quotas), decl, span_of, style_of
+        )
+        if found:
+            raise FrameworkError(source, found)
     return ir.Program(
         info=ir.FrameworkInfo(
             family=info.family,
@@ -536,7 +548,258 @@ def compile_program(
         levels=decl.levels,
         scales=decl.scales,
         enums=decl.enums,
-        records={**(base.records if base else {}), **decl.records, **relation_records(merged, decl)},
+        records=records,
         subjects=subjects,
         quotas=tuple(quotas.values()),
+        process=process,
     )
+
+
+# --- the review process ----------------------------------------------------------------------------------------
+
+
+def program_scope(
+    subject: ir.SubjectProgram, decl: Declarations, records: Mapping[str, ir.RecordDef], period_fields: bool = False
+) -> Scope:
+    """The names a condition of a compiled kind may use; with ``period_fields``, also what quarters and dates yield."""
+    fields = {f.id: f for f in subject.fields}
+    for relation in subject.relations:
+        fields.setdefault(relation.id, ir.FieldDef(relation.id, ir.RecordsType(relation.record), relation.label))
+    scope = Scope(fields=fields, rules=frozenset(subject.rules), scales=decl.scales, enums=decl.enums, records=records)
+    return with_period_fields(scope) if period_fields else scope
+
+
+QUARTER_RECORD_DEF = ir.RecordDef(ir.QUARTER_RECORD, ir.Text("Kết quả quý", "Quarterly result"), ir.QUARTER_FIELDS)
+
+
+def with_period_fields(scope: Scope) -> Scope:
+    """``scope`` plus the fields that quarterly results and dates yield (declared fields of the kind win)."""
+    fields = dict(scope.fields)
+    for f in ir.PERIOD_FIELDS:
+        fields.setdefault(f.id, f)
+    records = {**scope.records, ir.QUARTER_RECORD: QUARTER_RECORD_DEF}
+    return Scope(fields=fields, rules=scope.rules, scales=scope.scales, enums=scope.enums, records=records)
+
+
+def period_condition(
+    text: str, path: Path, scope: Scope, span_of: SpanOf, style_of: StyleOf
+) -> tuple[ir.Expr | None, list[Issue]]:
+    """A condition of ``process.periods``, guarded so that it holds only when the data it reads was supplied.
+
+    Without quarterly results or dates the fields they yield are unknown; a period rule reading them then does not
+    hold (``known(...) and ...``) instead of leaving the outcome open.
+    """
+    expr, issues = parse_condition(text, condition_origin(path, span_of, style_of), _dotted(path), scope)
+    if expr is None:
+        return None, issues
+    derived = {f.id: f for f in ir.PERIOD_FIELDS}
+    guards: tuple[ir.Expr, ...] = tuple(
+        ir.Known(ir.FieldRef(name, derived[name].type, expr.span), f"known({name})", expr.span)
+        for name in sorted(reads(expr)[0])
+        if name in derived
+    )
+    if not guards:
+        return expr, issues
+    return ir.And((*guards, expr), text, expr.span), issues
+
+
+def _fraction_or_ratio(value: float | str | None) -> Fraction | None:
+    return None if value is None else ratio(value)
+
+
+def _reading_value(value: float | str) -> str:
+    return str(value).strip() if isinstance(value, str) else str(Fraction(str(value)))
+
+
+def compile_process(
+    doc: schema.ProcessDoc,
+    base: ir.Process | None,
+    subjects: dict[str, ir.SubjectProgram],
+    records: dict[str, ir.RecordDef],
+    quota_ids: tuple[str, ...],
+    decl: Declarations,
+    span_of: SpanOf,
+    style_of: StyleOf,
+) -> tuple[ir.Process, dict[str, ir.SubjectProgram], dict[str, ir.RecordDef], list[Issue]]:
+    """The ``process:`` section: ladders, ballots, readings and aliases as data; period rules into their kinds.
+
+    What this document declares replaces what the extended framework declared under the same id.
+    """
+    issues: list[Issue] = []
+    ladders = {ladder.id: ladder for ladder in base.ladders} if base else {}
+    for ladder_id, ladder_doc in doc.ladders.items():
+        path: Path = ("process", "ladders", ladder_id)
+        rungs = tuple(
+            ir.Rung(
+                id=r.id,
+                role=ir.RungRole(r.role),
+                label=text(r.label),
+                cite=citation(r.cite),
+                confidence=ir.Confidence(r.confidence),
+                required=r.required,
+                outside_unit=r.outside_unit,
+                ballot=r.ballot,
+                from_evidence=r.from_evidence,
+                span=span_of((*path, "rungs", index)),
+            )
+            for index, r in enumerate(ladder_doc.rungs)
+        )
+        gaps = tuple(
+            ir.Gap(
+                id=gap_id,
+                between=(g.between[0], g.between[1]),
+                points=None if g.points is None else Fraction(str(g.points)),
+                levels=g.levels,
+                label=text(g.label),
+                cite=citation(g.cite),
+                confidence=ir.Confidence(g.confidence),
+                span=span_of((*path, "gaps", gap_id)),
+            )
+            for gap_id, g in ladder_doc.gaps.items()
+        )
+        ladders[ladder_id] = ir.Ladder(
+            ladder_id,
+            tuple(ladder_doc.kinds),
+            text(ladder_doc.label),
+            rungs,
+            tuple(ladder_doc.criteria),
+            gaps,
+            span_of(path),
+        )
+    ballots = dict(base.ballots) if base else {}
+    for ballot_id, b in doc.ballots.items():
+        more_than = ratio(b.more_than)
+        assert more_than is not None, "the checker reports a share it cannot read"
+        ballots[ballot_id] = ir.BallotRule(
+            id=ballot_id,
+            label=text(b.label),
+            majority_of=ir.MajorityOf(b.majority_of),
+            more_than=more_than,
+            quorum=_fraction_or_ratio(b.quorum),
+            no_majority=ir.NoMajority(b.no_majority),
+            cite=citation(b.cite),
+            confidence=ir.Confidence(b.confidence),
+            span=span_of(("process", "ballots", ballot_id)),
+        )
+    readings = {r.id: r for r in base.readings} if base else {}
+    for reading_id, r in doc.readings.items():
+        readings[reading_id] = ir.Reading(
+            id=reading_id,
+            label=text(r.label),
+            parameter=ir.ReadingParameter(r.parameter),
+            options=tuple(
+                ir.ReadingOption(
+                    option_id, _reading_value(o.value), text(o.label), citation(o.cite), ir.Confidence(o.confidence)
+                )
+                for option_id, o in r.options.items()
+            ),
+            default=r.default,
+            quotas=tuple(r.quotas) if r.quotas is not None else quota_ids,
+            fields=tuple(r.fields),
+            decimals=r.decimals,
+            span=span_of(("process", "readings", reading_id)),
+        )
+    aliases = dict(base.level_aliases) if base else {}
+    aliases.update({level: tuple(spellings) for level, spellings in doc.level_aliases.items()})
+    periods = base.periods if base else None
+    if doc.periods is not None:
+        periods, subjects, records, found = _compile_periods(
+            doc.periods, periods, subjects, records, decl, span_of, style_of
+        )
+        issues.extend(found)
+    process = ir.Process(
+        ladders=tuple(ladders.values()),
+        ballots=ballots,
+        readings=tuple(readings.values()),
+        level_aliases=aliases,
+        periods=periods,
+    )
+    return process, subjects, records, issues
+
+
+def _compile_periods(
+    doc: schema.PeriodsDoc,
+    base: ir.PeriodRules | None,
+    subjects: dict[str, ir.SubjectProgram],
+    records: dict[str, ir.RecordDef],
+    decl: Declarations,
+    span_of: SpanOf,
+    style_of: StyleOf,
+) -> tuple[ir.PeriodRules, dict[str, ir.SubjectProgram], dict[str, ir.RecordDef], list[Issue]]:
+    issues: list[Issue] = []
+    out = dict(subjects)
+    records = {**records, ir.QUARTER_RECORD: QUARTER_RECORD_DEF}
+    root: Path = ("process", "periods")
+    for kind in doc.kinds:
+        subject = out.get(kind)
+        if subject is None:
+            continue  # the checker reports the unknown kind
+        scope = program_scope(subject, decl, records, period_fields=True)
+        rules = dict(subject.rules)
+        not_classified = list(subject.not_classified)
+        caps = list(subject.caps)
+        notes = list(subject.notes)
+
+        def condition(path: Path, when: str, scope: Scope = scope) -> ir.Expr:
+            expr, found = period_condition(when, path, scope, span_of, style_of)
+            issues.extend(found)
+            return expr if expr is not None else ir.Const(False, ir.BoolType())
+
+        for rule_id, r in doc.not_classified.items():
+            path = (*root, "not_classified", rule_id)
+            rules[rule_id] = ir.Rule(
+                id=rule_id,
+                expr=condition((*path, "when"), r.when),
+                text=r.when,
+                label=text(r.label),
+                cite=citation(r.cite),
+                confidence=ir.Confidence(r.confidence),
+                span=span_of(path),
+            )
+            not_classified.append(rule_id)
+        for cap_id, c in doc.caps.items():
+            path = (*root, "caps", cap_id)
+            at_most, found = parse_at_most(c.at_most, (*path, "at_most"), scope, span_of, style_of)
+            issues.extend(found)
+            caps.append(
+                ir.Cap(
+                    id=cap_id,
+                    when=condition((*path, "when"), c.when),
+                    at_most=at_most if at_most is not None else ir.Const(False, ir.BoolType()),
+                    text=c.when,
+                    label=text(c.label),
+                    cite=citation(c.cite),
+                    confidence=ir.Confidence(c.confidence),
+                    span=span_of(path),
+                )
+            )
+        for flag_id, f in doc.flags.items():
+            path = (*root, "flags", flag_id)
+            notes.append(
+                ir.Note(
+                    id=flag_id,
+                    when=condition((*path, "when"), f.when),
+                    text=f.when,
+                    label=text(f.label),
+                    cite=citation(f.cite),
+                    confidence=ir.Confidence(f.confidence),
+                    span=span_of(path),
+                )
+            )
+        own = {f.id for f in subject.fields}
+        out[kind] = replace(
+            subject,
+            fields=(*subject.fields, *(f for f in ir.PERIOD_FIELDS if f.id not in own)),
+            rules=rules,
+            not_classified=tuple(not_classified),
+            caps=tuple(caps),
+            notes=tuple(notes),
+        )
+    kinds = tuple(dict.fromkeys((*(base.kinds if base else ()), *doc.kinds)))
+    periods = ir.PeriodRules(
+        kinds=kinds,
+        not_classified=(*(base.not_classified if base else ()), *doc.not_classified),
+        caps=(*(base.caps if base else ()), *doc.caps),
+        flags=(*(base.flags if base else ()), *doc.flags),
+    )
+    return periods, out, records, issues

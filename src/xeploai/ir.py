@@ -601,6 +601,7 @@ class Program:
     records: Mapping[str, RecordDef]
     subjects: Mapping[str, SubjectProgram]
     quotas: tuple[Quota, ...] = ()
+    process: Process | None = None  # the review process, when the framework declares one
 
     @property
     def lowest_level(self) -> str:
@@ -617,3 +618,217 @@ class Program:
             if v.id == level_id:
                 return v.code
         raise KeyError(level_id)
+
+
+# --- the review process (optional ``process:`` section) ----------------------------------------------------
+
+
+class RungRole(enum.StrEnum):
+    """Who proposes at a rung of the ladder."""
+
+    SELF = "self"  # the subject's own assessment
+    CELL = "cell"  # the party cell (or the collective where the subject reviews)
+    COLLECTIVE = "collective"  # the leadership collective
+    APPRAISAL = "appraisal"  # the advisory body's appraisal (organisation or personnel body)
+    DECISION = "decision"  # the competent committee's decision
+    OTHER = "other"  # anything else, for example the residence-place cell
+
+
+@dataclass(frozen=True, slots=True)
+class Rung:
+    """One rung of a proposal ladder: who proposes a level (and scores) for the subject."""
+
+    id: str
+    role: RungRole
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    required: bool = True
+    outside_unit: bool = False  # the proposing body is outside the subject's unit
+    ballot: str | None = None  # the ballot rule turning a tally into this rung's level
+    from_evidence: bool = False  # the rung's criteria values are the subject's evidence (the appraised values)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A difference between two rungs that requires a written explanation."""
+
+    id: str
+    between: tuple[str, str]  # rung ids; the later rung's row carries the explanation
+    points: Fraction | None  # a total-score difference of at least this many points
+    levels: int | None  # a level difference of at least this many levels
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Ladder:
+    id: str
+    kinds: tuple[str, ...]
+    label: Text
+    rungs: tuple[Rung, ...]  # in the order of the process
+    criteria: tuple[str, ...]  # evidence fields each rung may assess (scores or grades), compared rung by rung
+    gaps: tuple[Gap, ...]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+class MajorityOf(enum.StrEnum):
+    VALID = "valid"  # of the valid ballots
+    PRESENT = "present"  # of those present
+    ENTITLED = "entitled"  # of everyone entitled to vote
+
+
+class NoMajority(enum.StrEnum):
+    CUMULATIVE = "cumulative"  # votes for a level count for every lower level: the best level a majority supports
+    BELOW_PLURALITY = "below_plurality"  # the level just below the one with the most votes
+    REFER = "refer"  # no level: the competent committee decides
+
+
+@dataclass(frozen=True, slots=True)
+class BallotRule:
+    """How a tally of a secret ballot becomes a level."""
+
+    id: str
+    label: Text
+    majority_of: MajorityOf
+    more_than: Fraction  # a level needs strictly more than this share of the denominator
+    quorum: Fraction | None  # the share of those entitled who must be present
+    no_majority: NoMajority
+    cite: Citation
+    confidence: Confidence
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+class ReadingParameter(enum.StrEnum):
+    QUOTA_DENOMINATOR = "quota_denominator"  # of_level | of_level_and_above
+    QUOTA_ROUNDING = "quota_rounding"  # floor | half_up | ceil
+    QUOTA_RATIO = "quota_ratio"  # a share such as 25%
+    SCORE_ROUNDING = "score_rounding"  # none | each | total
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingOption:
+    id: str
+    value: str
+    label: Text
+    cite: Citation
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An ambiguous clause with its named readings; ``default`` is the one the framework applies."""
+
+    id: str
+    label: Text
+    parameter: ReadingParameter
+    options: tuple[ReadingOption, ...]
+    default: str
+    quotas: tuple[str, ...] = ()  # quota readings: the quotas concerned
+    fields: tuple[str, ...] = ()  # score readings: the score fields that are summed
+    decimals: int = 0  # score readings: rounded to this many decimals (half up)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+    def option(self, option_id: str) -> ReadingOption:
+        for option in self.options:
+            if option.id == option_id:
+                return option
+        raise KeyError(option_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRules:
+    """Quarterly results and dates feeding a period's outcome: the kinds concerned and the rules compiled into them.
+
+    The rules themselves are ordinary rules, caps and notes of those kinds (so traces cite them); this records
+    their ids so that process reports can name them.
+    """
+
+    kinds: tuple[str, ...]
+    not_classified: tuple[str, ...]
+    caps: tuple[str, ...]
+    flags: tuple[str, ...]  # compiled as notes: a flag never changes the level
+
+
+@dataclass(frozen=True, slots=True)
+class Process:
+    ladders: tuple[Ladder, ...] = ()
+    ballots: Mapping[str, BallotRule] = field(default_factory=dict)
+    readings: tuple[Reading, ...] = ()
+    level_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # level id → extra spellings
+    periods: PeriodRules | None = None
+
+    def ladder_for(self, kind: str) -> Ladder | None:
+        for ladder in self.ladders:
+            if kind in ladder.kinds:
+                return ladder
+        return None
+
+
+# The evidence that quarterly results and dates yield (``periods``); the compiler adds these fields to the kinds
+# of ``process.periods``. None is required: without quarterly results or dates the rules reading them do not hold.
+QUARTER_RECORD = "process.quarter"
+QUARTERS_FIELD = "quarters"
+PERIOD_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef(
+        QUARTERS_FIELD,
+        RecordsType(QUARTER_RECORD),
+        Text("Kết quả đánh giá, xếp loại các quý trong kỳ", "Quarterly results within the period"),
+        required=False,
+    ),
+    FieldDef(
+        "quarterly_period",
+        BoolType(),
+        Text("Kỳ đánh giá là một quý", "The period evaluated is a quarter"),
+        required=False,
+    ),
+    FieldDef(
+        "longest_leave_in_a_quarter",
+        NumberType(),
+        Text(
+            "Thời gian đi học, nghỉ ốm, nghỉ thai sản dài nhất trong một quý của kỳ (tháng)",
+            "The most training, sick or maternity leave within one quarter of the period (months)",
+        ),
+        required=False,
+        unit="tháng",
+        minimum=Fraction(0),
+    ),
+    FieldDef(
+        "transferred_in_period",
+        BoolType(),
+        Text("Được điều động, chuyển công tác trong kỳ", "Transferred to the current unit during the period"),
+        required=False,
+    ),
+    FieldDef(
+        "months_at_unit",
+        NumberType(),
+        Text("Số tháng công tác tại đơn vị hiện tại trong kỳ", "Months at the current unit within the period"),
+        required=False,
+        unit="tháng",
+        minimum=Fraction(0),
+    ),
+)
+QUARTER_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("id", TextType(), Text("Quý", "Quarter"), required=False),
+    FieldDef("quarter", NumberType(integer=True), Text("Quý số", "Quarter number"), required=False),
+    FieldDef("level", OrdinalType(LEVEL_SCALE), Text("Mức xếp loại của quý", "Level of the quarter"), required=False),
+    FieldDef(
+        "previous_level",
+        OrdinalType(LEVEL_SCALE),
+        Text("Mức xếp loại của quý liền trước", "Level of the previous quarter"),
+        required=False,
+    ),
+    FieldDef("classified", BoolType(), Text("Được xếp loại trong quý", "Classified in the quarter"), required=False),
+    FieldDef(
+        "streak",
+        NumberType(integer=True),
+        Text(
+            "Số quý liên tiếp đến quý này có cùng mức xếp loại (0 nếu không xếp loại)",
+            "Consecutive quarters up to this one at the same level (0 when not classified)",
+        ),
+        required=False,
+    ),
+)

@@ -51,6 +51,8 @@ CODES: dict[str, str] = {
     "unknown-override": "an override names a rule that the extended framework does not have",
     "duplicate-rule": "a new rule has the id of a rule of the extended framework (use overrides)",
     "extends-path": "the framework to extend cannot be found, or lies outside the frameworks folder",
+    "alias-conflict": "a level spelling (alias) that would name two levels",
+    "reading-default": "a named reading whose default is not an option, or disagrees with what the quota declares",
     # evidence: raw evidence -> typed evidence
     "unknown-field": "evidence names a field the subject kind does not declare",
     "wrong-type": "an evidence value of the wrong type",
@@ -63,6 +65,16 @@ CODES: dict[str, str] = {
     # framework tests
     "test-failed": "a framework test case whose outcome differs from the expectation",
     "invalid-test": "a framework test file that cannot be read",
+    # whole-framework analysis (xeploai.analysis): warnings, each with evidence documents
+    "level-never-reached": "no evidence the analysis tried reaches the level",
+    "level-gap": "evidence that meets no level's rules and no trigger falls to the lowest level by default",
+    "rule-never-holds": "a rule, cap or note whose condition holds for no evidence the analysis tried",
+    "rule-always-holds": "a rule, cap or note whose condition fails for no evidence the analysis tried",
+    "shadowed-rule": "an entry of a list that another entry of the same list implies, so it never decides",
+    "non-monotone": "better evidence (one value moved in its better direction) gives a worse level",
+    "unused-field": "an evidence or record field that no rule, cap, note or quota reads",
+    "untested-rule": "a rule or cap that no framework test exercises",
+    "analysis-truncated": "the analysis stopped at its time limit before its evaluation budget was spent",
 }
 
 

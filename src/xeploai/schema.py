@@ -176,6 +176,106 @@ class QuotaDoc(_Model):
     confidence: Confidence
 
 
+# --- the review process (optional) ---------------------------------------------------------------------------
+
+
+class RungDoc(_Model):
+    id: Id
+    role: Literal["self", "cell", "collective", "appraisal", "decision", "other"] = Field(
+        description="Who proposes: the subject, the cell, the leadership collective, the advisory body, the"
+        " competent committee, or another body"
+    )
+    label: Text | None = None
+    required: bool = Field(default=True, description="A proposal at this rung is expected for every subject")
+    outside_unit: bool = Field(default=False, description="The proposing body is outside the subject's unit")
+    ballot: Id | None = Field(default=None, description="A key of process.ballots: a tally decides this rung")
+    from_evidence: bool = Field(
+        default=False, description="The rung's criteria values are the subject's evidence (the appraised values)"
+    )
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class GapDoc(_Model):
+    between: list[Id] = Field(min_length=2, max_length=2, description="Two rung ids, the earlier first")
+    points: float | None = Field(default=None, description="A total-score difference of at least this many points")
+    levels: int | None = Field(default=None, ge=1, description="A difference of at least this many levels")
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class LadderDoc(_Model):
+    kinds: list[Id] = Field(min_length=1)
+    label: Text | None = None
+    rungs: list[RungDoc] = Field(min_length=1, description="In the order of the process")
+    criteria: list[Id] = Field(
+        default_factory=list, description="Evidence fields (scores or grades) each rung may assess"
+    )
+    gaps: dict[Id, GapDoc] = Field(default_factory=dict, description="Differences that require an explanation")
+
+
+class BallotDoc(_Model):
+    label: Text | None = None
+    majority_of: Literal["valid", "present", "entitled"]
+    more_than: float | NonEmpty = Field(default="50%", description="A level needs strictly more than this share")
+    quorum: float | NonEmpty | None = Field(default=None, description="The share of those entitled who must attend")
+    no_majority: Literal["cumulative", "below_plurality", "refer"]
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class ReadingOptionDoc(_Model):
+    value: float | NonEmpty
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class ReadingDoc(_Model):
+    label: Text | None = None
+    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding"]
+    quotas: list[Id] | None = Field(default=None, description="Quota readings: the quotas concerned (default all)")
+    fields: list[Id] = Field(default_factory=list, description="Score readings: the score fields that are summed")
+    decimals: int = Field(default=0, ge=0, le=4, description="Score readings: decimals kept (rounded half up)")
+    default: Id = Field(description="The option the framework applies")
+    options: dict[Id, ReadingOptionDoc] = Field(min_length=2)
+
+
+class PeriodRuleDoc(_Model):
+    when: NonEmpty
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class PeriodCapDoc(_Model):
+    when: NonEmpty
+    at_most: NonEmpty
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
+class PeriodsDoc(_Model):
+    kinds: list[Id] = Field(min_length=1, description="The subject kinds that take quarterly results and dates")
+    not_classified: dict[Id, PeriodRuleDoc] = Field(default_factory=dict)
+    caps: dict[Id, PeriodCapDoc] = Field(default_factory=dict)
+    flags: dict[Id, PeriodRuleDoc] = Field(default_factory=dict, description="Raised for the competent committee")
+
+
+class ProcessDoc(_Model):
+    """The review process: proposal ladders, ballots, named readings, level spellings, quarterly periods."""
+
+    level_aliases: dict[Id, list[NonEmpty]] = Field(
+        default_factory=dict, description="Level id → further spellings accepted in imports"
+    )
+    ladders: dict[Id, LadderDoc] = Field(default_factory=dict)
+    ballots: dict[Id, BallotDoc] = Field(default_factory=dict)
+    readings: dict[Id, ReadingDoc] = Field(default_factory=dict)
+    periods: PeriodsDoc | None = None
+
+
 class FrameworkDoc(_Model):
     """A framework file: one version of one family of rules."""
 
@@ -191,6 +291,7 @@ class FrameworkDoc(_Model):
     records: dict[Id, RecordDoc] = Field(default_factory=dict)
     subjects: dict[Id, SubjectDoc]
     quotas: dict[Id, QuotaDoc] = Field(default_factory=dict)
+    process: ProcessDoc | None = Field(default=None, description="The review process (optional)")
 
 
 def json_schema() -> dict[str, Any]:
@@ -263,6 +364,16 @@ def _known_keys() -> set[str]:
         QuotaLimit,
         RankKey,
         QuotaDoc,
+        RungDoc,
+        GapDoc,
+        LadderDoc,
+        BallotDoc,
+        ReadingOptionDoc,
+        ReadingDoc,
+        PeriodRuleDoc,
+        PeriodCapDoc,
+        PeriodsDoc,
+        ProcessDoc,
     ):
         keys |= {info.alias or name for name, info in model.model_fields.items()}
     return keys

@@ -1,0 +1,33 @@
+"""The process test population (tests/fixtures/process): read, apply quarters and dates, evaluate, climb the ladder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paths import ROOT
+from xeploai import aliases, api, ir, periods, process
+from xeploai.population import PopulationInput, PopulationResult, evaluate_population
+
+PROCESS = ROOT / "tests" / "fixtures" / "process"
+FRAMEWORK = PROCESS / "party" / "2025-08-30.yaml"
+POPULATION = PROCESS / "population" / "population.yaml"
+INPUTS = PROCESS / "inputs"
+
+
+@dataclass(frozen=True)
+class Run:
+    program: ir.Program
+    population: PopulationInput
+    inputs: process.ProcessInput
+    result: PopulationResult
+    ladder: process.ProcessResult
+
+
+def run(period: str = "2025") -> Run:
+    program = api.load_framework(FRAMEWORK)
+    when = api.parse_period(period)
+    population = aliases.read_population(POPULATION, program)
+    inputs = process.read_process(INPUTS, program, [s.id for s in population.subjects])
+    population, facts = periods.apply_periods(program, population, when, inputs.quarters, inputs.events)
+    result = evaluate_population(program, population, when)
+    return Run(program, population, inputs, result, process.evaluate_process(result, population, inputs, facts))
