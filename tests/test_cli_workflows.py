@@ -235,3 +235,49 @@ def test_local_extension_diff_names_the_override(capsys: pytest.CaptureFixture[s
         str(FIXTURES / "extension" / "party-local" / "2020-01-01.yaml"),
     )
     assert code == 0 and "~ rule under_half" in out
+
+
+PROCESS = FIXTURES / "process"
+
+
+def test_batch_with_the_review_process_writes_the_official_tables_and_explains_the_ladder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "batch",
+        str(PROCESS / "party" / "2025-08-30.yaml"),
+        str(PROCESS / "population" / "population.yaml"),
+        "--period",
+        "2025",
+        "--process",
+        str(PROCESS / "inputs"),
+        "--tables",
+        "--out",
+        str(tmp_path),
+        "--quiet",
+        "--lang",
+        "en",
+    )
+    assert code == 0
+    assert "above what the rules allow" in out and "members_excellent" in out
+    assert (tmp_path / "bieu-mau" / "kiem_soat_ty_le.csv").exists()
+    assert (tmp_path / "bi-loai-quy-trinh.csv").exists()
+
+
+def test_readings_lists_who_depends_on_the_rounding(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(
+        capsys,
+        "readings",
+        str(PROCESS / "party" / "2025-08-30.yaml"),
+        str(PROCESS / "population" / "population.yaml"),
+        "--period",
+        "2025",
+        "--process",
+        str(PROCESS / "inputs"),
+        "--out",
+        str(tmp_path / "readings.csv"),
+    )
+    assert code == 0
+    assert "quota_rounding = half_up: 1" in out and "c2 Ngô Văn Mười (C1): HTT → HTXS" in out
+    assert (tmp_path / "readings.csv").exists()

@@ -14,8 +14,14 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from xeploai import __version__, api, explain, tables
+from xeploai import population as population_model
+
+if TYPE_CHECKING:
+    from xeploai.periods import PeriodFacts
+    from xeploai.process import ProcessInput
 from xeploai.ir import Period, Program
 from xeploai.issues import EvidenceError, FrameworkError, Issue, did_you_mean, render_issues
 from xeploai.messages import DEFAULT_LANG, LANGS, msg
@@ -138,7 +144,28 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--format", choices=("csv", "xlsx"), default="csv", help="table format (csv)")
     batch.add_argument("--traces", action="store_true", help="also write every full explanation as JSON lines")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.add_argument(
+        "--process",
+        metavar="DIR",
+        help="review-process inputs: the proposal ladder, ballots, quarterly results and dates (folder, .xlsx, .yaml)",
+    )
+    batch.add_argument("--tables", action="store_true", help="also write the official tables (bieu-mau)")
     batch.set_defaults(handler=run_batch)
+
+    readings_cmd = commands.add_parser(
+        "readings",
+        parents=[common],
+        help="list the subjects whose result depends on how an ambiguous clause is read",
+        description="Classify the population under every reading the framework declares for an ambiguous clause"
+        " (the quota's denominator, rounding, …) and list every subject whose result differs from the default.",
+    )
+    readings_cmd.add_argument("framework", metavar="FRAMEWORK", help="framework file")
+    readings_cmd.add_argument("data", metavar="DATA", help="a population (folder, .xlsx, .yaml/.json)")
+    readings_cmd.add_argument("--period", required=True, help="evaluation period")
+    readings_cmd.add_argument("--process", metavar="DIR", help="review-process inputs, as for batch")
+    readings_cmd.add_argument("--only", nargs="+", metavar="ID", help="only these readings")
+    readings_cmd.add_argument("--out", metavar="FILE", help="also write the differences (.csv or .xlsx)")
+    readings_cmd.set_defaults(handler=run_readings)
 
     diff = commands.add_parser(
         "diff",
@@ -387,7 +414,7 @@ def run_batch(args: argparse.Namespace) -> int:
     program = api.load_framework(args.framework)
     if not args.quiet:
         _err(msg("cli.batch.reading", lang, path=args.data) + "\n")
-    data = tables.read_population(args.data, program)
+    data, inputs, facts = _population_input(args, program, period)
     bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
     result = population.evaluate_population(program, data, period, progress=bar.update)
     bar.close()
@@ -411,6 +438,23 @@ def run_batch(args: argparse.Namespace) -> int:
             for subject in sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)):
                 handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
         written.append(traces_path)
+    ladder = None
+    if inputs is not None:
+        from xeploai import process
+
+        ladder = process.evaluate_process(result, data, inputs, facts, lang)
+        process_rejections = out / f"bi-loai-quy-trinh.{ext}"
+        tables.write_rejections(ladder.rejections, process_rejections)
+        written.append(process_rejections)
+        for row in ladder.rows:
+            if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
+                _out("\n".join(process.explain_ladder(row, program, lang)) + "\n")
+    if args.tables:
+        from xeploai import official_tables
+
+        written.extend(
+            official_tables.write_official(official_tables.official_tables(result, ladder, data), out / "bieu-mau", ext)
+        )
     _out(_batch_summary(result, summary, lang))
     notes = [r for r in result.rejections if r.row is None]
     for note in notes[:10]:
@@ -424,6 +468,48 @@ def run_batch(args: argparse.Namespace) -> int:
     if result.rows_read == 0:
         _err(msg("cli.batch.no_rows", lang, path=args.data) + "\n")
         return EXIT_INVALID
+    return EXIT_OK
+
+
+def _population_input(
+    args: argparse.Namespace, program: Program, period: Period
+) -> tuple[population_model.PopulationInput, ProcessInput | None, dict[str, PeriodFacts] | None]:
+    """The population, with level spellings resolved and, with --process, its quarters, dates and readings."""
+    from xeploai import aliases, periods, readings
+
+    data = (
+        aliases.read_population(args.data, program)
+        if program.process is not None
+        else tables.read_population(args.data, program)
+    )
+    if not getattr(args, "process", None):
+        return readings.prepare(program, data), None, None
+    from xeploai import process
+
+    inputs = process.read_process(args.process, program, [s.id for s in data.subjects])
+    data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events)
+    return readings.prepare(program, data), inputs, dict(facts)
+
+
+def run_readings(args: argparse.Namespace) -> int:
+    from xeploai import readings
+
+    lang: str = args.lang
+    try:
+        period = api.parse_period(args.period)
+    except ValueError as error:
+        raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+    program = api.load_framework(args.framework)
+    data, _, _ = _population_input(args, program, period)
+    _, runs = readings.evaluate_readings(program, data, period, args.only)
+    rows = readings.readings_rows(runs, lang)
+    for run in runs:
+        _out(f"{run.reading.id} = {run.option.id}: {len(run.differences)}\n")
+        for d in run.differences:
+            _out(f"  {d.subject} {d.name} ({d.unit}): {d.default} → {d.other}\n")
+    if args.out:
+        tables.write_table(rows, readings.READINGS_COLUMNS, args.out)
+        _out(msg("cli.batch.written", lang, path=args.out) + "\n")
     return EXIT_OK
 
 
