@@ -155,3 +155,10 @@ def test_readme_names_the_two_fresh_machine_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "bash .ci/run" in readme
     assert "xeploai batch frameworks/party/2019-10-18.yaml examples/district --period 2020" in readme
+
+
+def test_every_issue_code_has_a_vietnamese_summary() -> None:
+    from xeploai.issues import CODES, CODES_VI
+
+    assert set(CODES_VI) == set(CODES)
+    assert all(text and unicodedata.normalize("NFC", text) == text for text in CODES_VI.values())

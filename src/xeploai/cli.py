@@ -295,7 +295,7 @@ def run_check(args: argparse.Namespace) -> int:
     else:
         for file, issues in results.items():
             if issues:
-                _out(render_issues(issues, file) + "\n\n")
+                _out(render_issues(issues, file, args.lang) + "\n\n")
         counts = _counted(files=len(results), errors=errors, warnings=warnings)
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"
         _out(msg(key, args.lang, **counts) + "\n")
@@ -841,10 +841,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"xeploai {args.command}: {error}\n")
         return EXIT_USAGE
     except (FrameworkError, EvidenceError) as error:
-        _err(f"{error}\n")
+        _err(render_issues(error.issues, error.source, lang) + "\n")
         return EXIT_INVALID
     except tables.TableError as error:
-        _err(render_issues(error.issues, error.source) + "\n" if error.issues else f"{error}\n")
+        _err(render_issues(error.issues, error.source, lang) + "\n" if error.issues else f"{error}\n")
         return EXIT_INVALID
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (e.g. `| head`); nothing left to say to it

@@ -78,6 +78,65 @@ CODES: dict[str, str] = {
 }
 
 
+# The same, in Vietnamese: what a user reading `--lang vi` sees before the detailed message.
+CODES_VI: dict[str, str] = {
+    "not-utf8": "tệp không phải UTF-8 hợp lệ",
+    "too-large": "tệp hoặc một giá trị vượt giới hạn kích thước",
+    "yaml-syntax": "không đọc được cú pháp YAML",
+    "empty-document": "tệp không có nội dung",
+    "multiple-documents": "tệp có nhiều hơn một tài liệu YAML",
+    "duplicate-key": "một khóa bị lặp lại",
+    "forbidden-tag": "thẻ YAML không được phép",
+    "merge-key": "khóa gộp YAML (<<) không được hỗ trợ",
+    "non-scalar-key": "khóa không phải giá trị đơn",
+    "alias-limit": "bí danh YAML mở rộng quá giới hạn",
+    "nesting-limit": "lồng nhau quá sâu",
+    "format-version": "thiếu hoặc sai khóa `format`",
+    "unknown-key": "khóa không có trong định dạng",
+    "missing-key": "thiếu khóa bắt buộc",
+    "invalid-value": "giá trị sai kiểu hoặc sai dạng",
+    "unsupported-syntax": "cú pháp điều kiện không được hỗ trợ",
+    "unknown-reference": "tên không xác định",
+    "type-error": "sai kiểu trong điều kiện",
+    "unknown-literal": "giá trị không thuộc thang, danh mục hoặc kiểu được so sánh",
+    "reference-cycle": "các quy tắc phụ thuộc nhau thành vòng",
+    "unreachable-level": "mức không bao giờ đạt được do thứ tự các mức",
+    "missing-citation": "thiếu căn cứ pháp lý",
+    "missing-label": "thiếu nhãn tiếng Việt hoặc tiếng Anh",
+    "unknown-document": "căn cứ dẫn văn bản không có trong danh mục văn bản",
+    "effective-date-mismatch": "ngày hiệu lực không khớp tên tệp",
+    "non-nfc-text": "văn bản không ở dạng Unicode NFC",
+    "not-a-rule": "mục trong danh sách không phải mã quy tắc",
+    "level-mismatch": "các mức không khớp thang mức xếp loại",
+    "unknown-declaration": "tham chiếu tới thang, danh mục, loại bản ghi hoặc loại đối tượng chưa khai báo",
+    "invalid-default": "giá trị mặc định không hợp với trường",
+    "unknown-override": "thay thế một quy tắc không có trong khung được mở rộng",
+    "duplicate-rule": "quy tắc mới trùng mã quy tắc của khung được mở rộng",
+    "extends-path": "không tìm thấy khung được mở rộng hoặc đường dẫn nằm ngoài thư mục khung",
+    "alias-conflict": "cách viết mức xếp loại trùng nhau",
+    "reading-default": "cách hiểu mặc định không hợp lệ",
+    "unknown-field": "căn cứ có trường không được khai báo",
+    "wrong-type": "giá trị sai kiểu",
+    "null-value": "giá trị rỗng (null); bỏ trường đi nếu chưa biết",
+    "not-finite": "NaN hoặc vô cực ở chỗ cần một số",
+    "out-of-range": "số nằm ngoài giới hạn",
+    "exceeds-field": "giá trị lớn hơn trường giới hạn nó",
+    "unknown-choice": "giá trị không thuộc các lựa chọn đã khai báo",
+    "unknown-subject-kind": "loại đối tượng không có trong khung",
+    "test-failed": "ca kiểm thử cho kết quả khác mong đợi",
+    "invalid-test": "tệp kiểm thử không đọc được",
+    "level-never-reached": "mức không bao giờ là kết quả",
+    "level-gap": "có bộ căn cứ không dẫn tới mức nào",
+    "rule-never-holds": "quy tắc không bao giờ thỏa",
+    "rule-always-holds": "quy tắc luôn thỏa",
+    "shadowed-rule": "quy tắc bị che bởi quy tắc khác trong cùng danh sách",
+    "non-monotone": "căn cứ tốt hơn lại cho mức thấp hơn",
+    "unused-field": "trường căn cứ không được quy tắc nào đọc",
+    "untested-rule": "quy tắc chưa có ca kiểm thử nào",
+    "analysis-truncated": "phân tích dừng vì hết thời gian cho phép",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Issue:
     """One problem: a stable kebab-case code, a one-line message, where it is, and an optional hint."""
@@ -89,15 +148,17 @@ class Issue:
     hint: str | None = None
     severity: str = "error"  # error | warning
 
-    def render(self) -> str:
+    def render(self, lang: str = "en") -> str:
+        vi = lang == "vi"
         lines = []
         if self.path:
             lines.append(self.path)
-        lines.append(f"  {self.message} [{self.code}]")
+        summary = CODES_VI.get(self.code, "") if vi else ""
+        lines.append(f"  {summary}: {self.message} [{self.code}]" if summary else f"  {self.message} [{self.code}]")
         if self.span is not None:
-            lines.append(f"  at {self.span}")
+            lines.append(f"  {'tại' if vi else 'at'} {self.span}")
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  {'gợi ý' if vi else 'hint'}: {self.hint}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -123,13 +184,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{matches[0]}'?" if matches else None
 
 
-def render_issues(issues: Sequence[Issue], source: str) -> str:
+def render_issues(issues: Sequence[Issue], source: str, lang: str = "en") -> str:
+    """Every issue of a file, with a count first; ``lang="vi"`` adds the Vietnamese summary of each code."""
     errors = [i for i in issues if i.severity == "error"]
-    noun = "problem" if len(issues) == 1 else "problems"
-    head = f"{len(issues)} {noun} in {source}"
-    if len(errors) != len(issues):
-        head += f" ({len(errors)} errors, {len(issues) - len(errors)} warnings)"
-    return "\n".join([head, *(i.render() for i in issues)])
+    if lang == "vi":
+        head = f"{len(issues)} vấn đề trong {source}"
+        if len(errors) != len(issues):
+            head += f" ({len(errors)} lỗi, {len(issues) - len(errors)} cảnh báo)"
+    else:
+        noun = "problem" if len(issues) == 1 else "problems"
+        head = f"{len(issues)} {noun} in {source}"
+        if len(errors) != len(issues):
+            head += f" ({len(errors)} errors, {len(issues) - len(errors)} warnings)"
+    return "\n".join([head, *(i.render(lang) for i in issues)])
 
 
 class FrameworkError(Exception):
