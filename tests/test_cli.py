@@ -218,7 +218,8 @@ def test_invalid_input_exits_3_with_the_rendered_issues(
     assert expected in err
     assert "Traceback" not in err
     code, _, err = run("evaluate", "fw.yaml", "an.yaml")  # Vietnamese by default
-    assert code == cli.EXIT_INVALID and err.startswith("1 vấn đề trong ") and expected.split(" [")[0].removeprefix("at ") in err
+    assert code == cli.EXIT_INVALID and err.startswith("1 vấn đề trong ")
+    assert expected.split(" [")[0].removeprefix("at ") in err
 
 
 def test_a_missing_file_exits_3_naming_it(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
