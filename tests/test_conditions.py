@@ -203,3 +203,11 @@ def test_positions_are_excluded_from_equality() -> None:
     a, _ = parse_condition("targets_met >= 1", ir.Span("a.yaml", 1, 1), "p", SCOPE)
     b, _ = parse_condition("targets_met >= 1", ir.Span("b.yaml", 90, 7), "p", SCOPE)
     assert a == b
+
+
+def test_percent_and_positions_after_vietnamese_text() -> None:
+    # ast counts columns in UTF-8 bytes; literals and positions must be counted in characters.
+    expr = parse('side == "trái" or targets_met >= 50% * targets_assigned')
+    assert isinstance(expr, ir.Or)
+    _, issues = parse_condition('side == "trái" or targets_mett > 1', AT, "p", SCOPE)
+    assert [(i.code, i.span.col if i.span else 0) for i in issues] == [("unknown-reference", 20 + 18)]

@@ -103,7 +103,7 @@ class _Parser:
 
     def span(self, node: ast.AST) -> ir.Span:
         line = getattr(node, "lineno", 1)
-        col = getattr(node, "col_offset", 0)
+        col = _char_col(self.source, line, getattr(node, "col_offset", 0))
         if line == 1:
             return ir.Span(self.origin.file, self.origin.line, self.origin.col + col)
         return ir.Span(self.origin.file, self.origin.line + line - 1, col + 1)
@@ -162,10 +162,10 @@ class _Parser:
         if isinstance(node.value, complex):
             if offset not in self.percent_at:
                 return self.problem("unsupported-syntax", "complex numbers are not part of the language", node)
-            digits = self.source[offset : node.end_col_offset].rstrip("j ") if node.end_col_offset else ""
+            digits = (ast.get_source_segment(self.source, node) or "").rstrip("j ")
             value = Fraction(digits) / 100
             return ir.Const(value, ir.NumberType(), self.text(node), self.span(node)), ir.NumberType()
-        literal = self.source[offset : node.end_col_offset] if node.end_col_offset else str(node.value)
+        literal = ast.get_source_segment(self.source, node) or str(node.value)
         try:
             value = Fraction(literal.replace("_", ""))
         except ValueError:
@@ -475,10 +475,17 @@ class _Parser:
         return ir.Extremum(fn, tuple(exprs), self.text(node), self.span(node)), result_type
 
 
+def _char_col(source: str, line: int, byte_col: int) -> int:
+    """``ast`` counts columns in UTF-8 bytes; Vietnamese text needs them in characters."""
+    lines = source.split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(text.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
 def _offset(source: str, node: ast.AST) -> int:
     """The character offset of a node in a single- or multi-line source."""
     line = getattr(node, "lineno", 1)
-    col = getattr(node, "col_offset", 0)
+    col = _char_col(source, line, getattr(node, "col_offset", 0))
     lines = source.split("\n")
     return sum(len(lines[i]) + 1 for i in range(line - 1)) + col
 
