@@ -358,6 +358,8 @@ def _check_cited(
 
 def _check_lists(subject: MergedSubject, decl: Declarations, span_of: SpanOf) -> Iterator[Issue]:
     level_ids = [v.id for v in decl.levels.values]
+    if not level_ids:  # no level scale at all: reported once as a missing key
+        return
     inherited = base_subject(decl, subject.kind)
     known_rules = _all_rules(subject, decl)
     upper = level_ids[:-1]

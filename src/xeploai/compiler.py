@@ -164,7 +164,7 @@ def field_def(
     return ir.FieldDef(
         id=name,
         type=value_type,
-        label=text(f.label),
+        label=text(f.label) if f.label is not None else ir.Text(name, name),  # missing-label is the checker's
         required=f.required,
         judgement=f.judgement,
         unit=f.unit,
