@@ -281,3 +281,9 @@ def test_readings_lists_who_depends_on_the_rounding(capsys: pytest.CaptureFixtur
     assert code == 0
     assert "quota_rounding = half_up: 1" in out and "c2 Ngô Văn Mười (C1): HTT → HTXS" in out
     assert (tmp_path / "readings.csv").exists()
+
+
+def test_check_deep_prints_findings_with_counterexamples(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--deep", "--budget", "2", str(HD21), "--lang", "en")
+    assert code == 0  # findings are warnings
+    assert "[shadowed-rule]" in out and "evidence:" in out

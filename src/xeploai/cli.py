@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="framework file or directory")
     check.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    check.add_argument(
+        "--deep",
+        action="store_true",
+        help="also analyse each clean framework as a whole: unreachable levels, rules that never or always hold,"
+        " shadowed rules, unused fields, untested rules, non-monotone outcomes — each with a counterexample",
+    )
+    check.add_argument("--budget", type=float, default=10, help="analysis budget per framework, in seconds (10)")
     check.set_defaults(handler=run_check)
 
     evaluate = commands.add_parser(
@@ -296,10 +303,42 @@ def run_check(args: argparse.Namespace) -> int:
         for file, issues in results.items():
             if issues:
                 _out(render_issues(issues, file, args.lang) + "\n\n")
+        if args.deep:
+            warnings += _deep_check(results, args)
         counts = _counted(files=len(results), errors=errors, warnings=warnings)
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"
         _out(msg(key, args.lang, **counts) + "\n")
     return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def _deep_check(results: dict[str, list[Issue]], args: argparse.Namespace) -> int:
+    """The whole-framework analysis of every file the ordinary check passed; returns the number of findings."""
+    import yaml
+
+    from xeploai import analysis
+
+    found = 0
+    for file, issues in results.items():
+        if any(i.severity == "error" for i in issues):
+            continue
+        program = api.load_framework(file)
+        findings = [
+            f
+            for f in analysis.analyse(program, analysis.find_tests(program), budget_seconds=args.budget)
+            if not f.declared
+        ]
+        if not findings:
+            continue
+        found += len(findings)
+        _out(render_issues([f.to_issue(args.lang) for f in findings], file, args.lang) + "\n")
+        for finding in findings:
+            for example in finding.counterexamples:
+                kind = finding.kinds[0] if finding.kinds else finding.kind
+                document = yaml.safe_dump(example.to_document(kind), allow_unicode=True, sort_keys=False)
+                _out(f"  {finding.code} — {example.role} ({example.outcome}):\n")
+                _out("".join(f"    {line}\n" for line in document.splitlines()))
+        _out("\n")
+    return found
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
