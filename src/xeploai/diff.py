@@ -331,7 +331,7 @@ def _replay_lines(replayed: Replay, codes: Mapping[str, str]) -> list[str]:
     used = [
         o for o in replayed.outcomes if any(replayed.matrix[o].values()) or any(r[o] for r in replayed.matrix.values())
     ]
-    width = max(8, *(len(short(o)) + 2 for o in used)) if used else 8
+    width = max(11, *(len(short(o)) + 2 for o in used)) if used else 11
     lines += ["", "from \\ to".ljust(width) + "".join(_pad(short(o), width) for o in used)]
     for row in used:
         lines.append(_pad(short(row), width) + "".join(_pad(str(replayed.matrix[row][col]), width) for col in used))
