@@ -1655,13 +1655,30 @@ class _Search:
         return tuple(out)
 
     def monotone_anchors(self) -> None:
+        """From a document of each level reached: every value of each directed field in turn (a sweep), and
+        the one-step moves of records. A level that drops between two neighbouring values is a violation."""
         anchors = [self.reached[lv] for lv in self.levels if lv in self.reached]
         for anchor in anchors:
             for path, sign in self.moves:
+                if self.exhausted():
+                    return
+                f = self.field_at(path)
+                if len(path) == 1 and f is not None and not isinstance(f.type, ir.RecordsType):
+                    self.sweep(anchor, path, sign, f)
+                    continue
                 for candidate in self.improvements(anchor.assignment, path, sign, every=True)[:6]:
-                    if self.exhausted():
-                        return
                     self.check_move(anchor, candidate, path, sign)
+
+    def sweep(self, anchor: _Sample, path: tuple[str, ...], sign: int, f: ir.FieldDef) -> None:
+        ordered: list[tuple[Fraction, _Sample]] = []
+        for value in self.domain("", f):
+            rank = self.order(f, value)
+            sample = self.evaluate({**anchor.assignment, path[0]: value}) if rank is not None else None
+            if rank is not None and sample is not None and sample.level is not None:
+                ordered.append((rank, sample))
+        ordered.sort(key=lambda item: item[0] * sign)  # worse values first
+        for (_, worse), (_, better) in itertools.pairwise(ordered):
+            self.check_move(worse, better.assignment, path, sign)
 
     def monotone_step(self) -> None:
         classified = [p for p in self.pool if p.level is not None]

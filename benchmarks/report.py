@@ -1,0 +1,313 @@
+"""The results of ``run.py`` as Markdown: throughput, ratios, memory, agreement, and each target of issue 6."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ORDER = [
+    "floor",
+    "columnar",
+    "python_hand",
+    "zen",
+    "durable_hand",
+    "validate",
+    "zen_trace",
+    "interpreter",
+    "durable_adapter",
+]
+LABELS = {
+    "floor": "numpy floor, hand-written",
+    "columnar": "xeploai columnar runner",
+    "python_hand": "Python function, hand-written",
+    "zen": "zen-engine, no trace",
+    "durable_hand": "durable-rules, hand-written",
+    "validate": "xeploai evidence validation",
+    "zen_trace": "zen-engine, with trace",
+    "interpreter": "xeploai interpreter, full trace",
+    "durable_adapter": "xeploai durable adapter",
+}
+SEMANTICS = {
+    "floor": "3-valued, int8 condition matrix, outcome by table lookup",
+    "columnar": "3-valued, a truth column per rule, cap, note, level",
+    "python_hand": "2-valued",
+    "zen": "3-valued, generated from the IR",
+    "durable_hand": "2-valued",
+    "validate": "raw → typed evidence only",
+    "zen_trace": "3-valued, generated from the IR, zen's trace",
+    "interpreter": "3-valued, full trace tree",
+    "durable_adapter": "validation + durable_rules routing + interpreter",
+}
+
+
+def _n(x: float) -> str:
+    if x >= 100:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:g} M" if n >= 1_000_000 else f"{n / 1e3:g} k"
+
+
+def _runs(results: dict[str, Any]) -> dict[tuple[str, int], dict[str, Any]]:
+    return {(r["engine"], r["size"]): r for r in results["runs"]}
+
+
+def _rate(run: dict[str, Any] | None) -> float | None:
+    if not run or "error" in run or not run.get("rate"):
+        return None
+    return float(run["rate"])
+
+
+def _cell(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "–"
+    if "error" in run:
+        return "failed"
+    mark = "" if run["rows"] == run["size"] else " †"
+    return _n(run["rate"]) + mark
+
+
+def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) for each target of the issue."""
+    runs = _runs(results)
+    size = max(results["sizes"])
+    at = f"at {_size(size)}" + ("" if size >= 1_000_000 else " (the target is stated at 1 M)")
+
+    def rate(engine: str) -> float | None:
+        return _rate(runs.get((engine, size)))
+
+    def extrapolated(*engines: str) -> str:
+        marks = [e for e in engines if (r := runs.get((e, size))) and "error" not in r and r["rows"] != r["size"]]
+        return f"; {', '.join(marks)} measured on a sample, extrapolated" if marks else ""
+
+    out: list[tuple[str, str, str]] = []
+    floor, col, zt, dh, it = (
+        rate("floor"),
+        rate("columnar"),
+        rate("zen_trace"),
+        rate("durable_hand"),
+        rate("interpreter"),
+    )
+    if floor and col:
+        ratio = floor / col
+        out.append(
+            (
+                "Columnar runner with condition columns ≤ 2× the numpy floor",
+                f"{_n(ratio)}× the floor's time {at} ({_n(col)} vs {_n(floor)} members/s)",
+                "met" if ratio <= 2 else "not met",
+            )
+        )
+    else:
+        out.append(
+            ("Columnar runner with condition columns ≤ 2× the numpy floor", "columnar not measured", "not measured")
+        )
+    for name, other in (("zen-engine with trace", zt), ("durable-rules (hand-written)", dh)):
+        if col and other:
+            ratio = col / other
+            out.append(
+                (
+                    f"Columnar runner ≥ 300× {name}",
+                    f"{_n(ratio)}× {at}{extrapolated('columnar', 'zen_trace' if other is zt else 'durable_hand')}",
+                    "met" if ratio >= 300 else "not met",
+                )
+            )
+        else:
+            out.append((f"Columnar runner ≥ 300× {name}", "not measured", "not measured"))
+    if it and zt:
+        ratio = it / zt
+        out.append(
+            (
+                "Interpreter with its full trace ≥ 3× zen-engine with trace",
+                f"{_n(ratio)}× {at} ({_n(it)} vs {_n(zt)} members/s){extrapolated('interpreter', 'zen_trace')}",
+                "met" if ratio >= 3 else "not met",
+            )
+        )
+    nation = results.get("nation")
+    if nation:
+        best = nation.get("verdict", {})
+        out.append(
+            (
+                "Synthetic nation (5.3 M members, 55 k grassroots organisations) from Parquet ≤ 60 s, ≤ 8 GiB",
+                best.get("measured", "see the nation section"),
+                best.get("verdict", "not measured"),
+            )
+        )
+    else:
+        out.append(
+            (
+                "Synthetic nation (5.3 M members, 55 k grassroots organisations) from Parquet ≤ 60 s, ≤ 8 GiB",
+                "not run (add --nation)",
+                "not measured",
+            )
+        )
+    rebuild = runs.get(("columnar", size)) or runs.get(("interpreter", size))
+    if rebuild and "rebuild_ms_max" in rebuild:
+        worst = rebuild["rebuild_ms_max"]
+        source = "a columnar result" if rebuild["engine"] == "columnar" else "an interpreter batch"
+        out.append(
+            (
+                "One member's full explanation rebuilt from a batch result ≤ 50 ms",
+                f"median {_n(rebuild['rebuild_ms_median'])} ms, worst {_n(worst)} ms of 20 members, from {source} "
+                f"{at} (trace rebuilt, then `explain.to_text`)",
+                "met" if worst <= 50 else "not met",
+            )
+        )
+    return out
+
+
+def markdown(results: dict[str, Any]) -> str:
+    runs = _runs(results)
+    sizes = results["sizes"]
+    largest = max(sizes)
+    m = results["machine"]
+    lines = [
+        f"Generated by `{results['command']}` on {results['date']} in {results['total_s'] / 60:.1f} min.",
+        "",
+        f"Machine: {m['cores']} cores ({m['cpu'] or 'unknown CPU'}), {m['ram_gib']} GiB, Python {m['python']}; "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f". Load average at start {tuple(round(x, 2) for x in m['load_average_at_start'])}, at end "
+        f"{tuple(round(x, 2) for x in m['load_average_at_end'])} (other sessions share this machine; times are "
+        "CPU seconds of the measuring process).",
+        "",
+        f"Population: HD21 `party_member`, seed {results['seed']}, {results['missing']:.1%} of members with one "
+        f"grading blank; budget {results['budget_s']:g} s per engine and size.",
+        "",
+    ]
+    check = results.get("self_check", {})
+    if check and "error" not in check:
+        n = check["members"]
+        parts = [f"{k.replace('_', ' ')}: {v}/{n}" for k, v in check.items() if isinstance(v, int) and k != "members"]
+        parts += [f"{k}: {v}" for k, v in check.items() if isinstance(v, str)]
+        lines += [f"Self-check on {n:,} members with {check['missing']:.0%} missing values: " + "; ".join(parts), ""]
+    elif check:
+        lines += [f"Self-check failed: {check['error']}", ""]
+    if results["skipped"]:
+        lines += ["Not available: " + "; ".join(f"{k} ({v})" for k, v in results["skipped"].items()), ""]
+
+    lines += ["### Targets", "", "| target | measured | verdict |", "| --- | --- | --- |"]
+    lines += [f"| {t} | {measured} | **{verdict}** |" for t, measured, verdict in targets(results)]
+    lines += [""]
+
+    head = " | ".join(f"{_size(s)} members/s" for s in sizes)
+    lines += [
+        "### Throughput",
+        "",
+        f"| engine | semantics | {head} | time ÷ floor's at {_size(largest)} | peak RSS at {_size(largest)} "
+        f"| agrees with the interpreter at {_size(largest)} |",
+        "| --- | --- | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | --- |",
+    ]
+    floor = _rate(runs.get(("floor", largest)))
+    for engine in ORDER:
+        if not any((engine, s) in runs for s in sizes):
+            continue
+        big = runs.get((engine, largest))
+        rate = _rate(big)
+        ratio = _n(floor / rate) + "×" if floor and rate else "–"
+        peak = f"{big['peak_mib']:,.0f} MiB" if big and "peak_mib" in big else "–"
+        agree = "–"
+        if big and big.get("agreement"):
+            a = big["agreement"]
+            agree = f"{a['equal']:,}/{a['compared']:,}"
+            if a["equal"] != a["compared"]:
+                agree += f" (complete evidence: {a['equal_complete']:,}/{a['complete']:,})"
+        elif engine == "interpreter":
+            agree = "reference"
+        cells = " | ".join(_cell(runs.get((engine, s))) for s in sizes)
+        lines.append(f"| {LABELS[engine]} | {SEMANTICS[engine]} | {cells} | {ratio} | {peak} | {agree} |")
+    lines += [
+        "",
+        "† measured on the first members of the population (the tables' `rows`), rate extrapolated to the size.",
+        "",
+    ]
+
+    present = [e for e in ORDER if _rate(runs.get((e, largest)))]
+    if len(present) > 1:
+        lines += [
+            f"### Speed ratios at {_size(largest)} (row engine's members/s ÷ column engine's)",
+            "",
+            "| | " + " | ".join(LABELS[e] for e in present) + " |",
+            "| --- | " + " | ".join("---:" for _ in present) + " |",
+        ]
+        for row in present:
+            r = _rate(runs[(row, largest)])
+            assert r is not None
+            cells = []
+            for col in present:
+                c = _rate(runs[(col, largest)])
+                assert c is not None
+                cells.append(_n(r / c))
+            lines.append(f"| {LABELS[row]} | " + " | ".join(cells) + " |")
+        lines.append("")
+
+    lines += [
+        "### Memory and details",
+        "",
+        "| engine | size | members measured | CPU s | wall s | RSS before (MiB) | peak RSS (MiB) | notes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for engine in ORDER:
+        for size in sizes:
+            run = runs.get((engine, size))
+            if run is None:
+                continue
+            if "error" in run:
+                lines.append(f"| {LABELS[engine]} | {size:,} | – | – | – | – | – | failed: {run['error']} |")
+                continue
+            notes = []
+            for key in ("trace_bytes_per_member", "table_rows", "table_build_s", "rebuild_ms_median", "note"):
+                if key in run:
+                    value = run[key]
+                    notes.append(f"{key.replace('_', ' ')} {_n(value) if isinstance(value, float) else value}")
+            lines.append(
+                f"| {LABELS[engine]} | {size:,} | {run['rows']:,} | {run['cpu_s']:.4g} | {run['wall_s']:.4g} | "
+                f"{run['rss_before_mib']:,.0f} | {run['peak_mib']:,.0f} | {'; '.join(notes)} |"
+            )
+    lines.append("")
+    nation = results.get("nation")
+    if nation:
+        lines += nation_markdown(nation)
+    return "\n".join(lines)
+
+
+def nation_markdown(nation: dict[str, Any]) -> list[str]:
+    lines = [
+        "### The synthetic nation, end to end from Parquet",
+        "",
+        f"{nation['members']:,} members in {nation['grassroots']:,} grassroots organisations and {nation['cells']:,} "
+        f"cells; Parquet written in {nation['write_s']:.1f} s ({nation['parquet_mib']:,.0f} MiB on disk).",
+        "",
+        "| pipeline | members | wall s | peak RSS (MiB) | levels | how |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for p in nation["pipelines"]:
+        if "error" in p:
+            lines.append(f"| {p['name']} | – | – | – | – | failed: {p['error']} |")
+            continue
+        levels = ", ".join(f"{k} {v:,}" for k, v in p.get("summary", {}).items())
+        how = p["how"]
+        if "read_s" in p:
+            how += (
+                f" (reading Parquet {p['read_s']:.1f} s, classifying {p['classify_s']:.1f} s; quota: "
+                f"{p['groups_over_quota']:,} organisations over it, {p['demoted']:,} members lowered)"
+            )
+        lines.append(
+            f"| {p['name']} | {p['members']:,} | {p['wall_s']:.1f} | {p['peak_mib']:,.0f} | {levels} | {how} |"
+        )
+    lines.append("")
+    for note in nation.get("notes", []):
+        lines += [note, ""]
+    return lines
+
+
+def write(path: Path, text: str, begin: str, end: str) -> None:
+    """Replace the generated section of ``path`` (between the markers), keeping everything else."""
+    old = path.read_text(encoding="utf-8") if path.exists() else f"{begin}\n{end}\n"
+    if begin not in old or end not in old:
+        old = old.rstrip() + f"\n\n{begin}\n{end}\n"
+    head, rest = old.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{begin}\n\n{text}\n\n{end}{tail}", encoding="utf-8")
