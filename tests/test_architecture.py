@@ -38,7 +38,7 @@ STAGES = [
 ABOVE_STAGES = {"xeploai.api", "xeploai.cli"}
 
 # Installed only with extras; the core must import without them.
-OPTIONAL = {"jsonschema", "hypothesis", "openpyxl", "numpy"}
+OPTIONAL = {"jsonschema", "hypothesis", "openpyxl", "numpy", "pyarrow", "durable", "durable_rules_engine", "zen"}
 CORE = ["xeploai", "xeploai.api"]
 
 
