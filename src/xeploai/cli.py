@@ -280,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
 # --- commands -----------------------------------------------------------------------------------------------
 
 
+def _period(spec: str, lang: str) -> Period:
+    """The period given on the command line, or a usage error saying how to write one."""
+    try:
+        return api.parse_period(spec)
+    except ValueError as error:
+        raise UsageError(msg("cli.bad_period", lang, spec=spec, reason=error)) from None
+
+
 def run_check(args: argparse.Namespace) -> int:
     results = api.check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
@@ -345,10 +353,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     lang: str = args.lang
     period = None
     if args.period is not None:
-        try:
-            period = api.parse_period(args.period)
-        except ValueError as error:
-            raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+        period = _period(args.period, lang)
     program = None if os.path.isdir(args.framework) else api.load_framework(args.framework)
     evidence = api.load_evidence_file(args.evidence)
     kind = args.kind or evidence.kind
@@ -445,10 +450,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from xeploai import population, report, tables
 
     lang: str = args.lang
-    try:
-        period = api.parse_period(args.period)
-    except ValueError as error:
-        raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+    period = _period(args.period, lang)
     started = time.perf_counter()
     program = api.load_framework(args.framework)
     if not args.quiet:
@@ -534,10 +536,7 @@ def run_readings(args: argparse.Namespace) -> int:
     from xeploai import readings
 
     lang: str = args.lang
-    try:
-        period = api.parse_period(args.period)
-    except ValueError as error:
-        raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+    period = _period(args.period, lang)
     program = api.load_framework(args.framework)
     data, _, _ = _population_input(args, program, period)
     _, runs = readings.evaluate_readings(program, data, period, args.only)
@@ -619,10 +618,7 @@ def run_diff(args: argparse.Namespace) -> int:
     if args.replay:
         if not args.period:
             raise UsageError(msg("cli.no_period", lang))
-        try:
-            period = api.parse_period(args.period)
-        except ValueError as error:
-            raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+        period = _period(args.period, lang)
         results = [
             population.evaluate_population(program, tables.read_population(args.replay, program), period)
             for program in (before, after)
@@ -640,10 +636,7 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
     lang: str = args.lang
     period = None
     if args.period is not None:
-        try:
-            period = api.parse_period(args.period)
-        except ValueError as error:
-            raise UsageError(msg("cli.bad_period", lang, spec=args.period, reason=error)) from None
+        period = _period(args.period, lang)
     if args.population:
         from xeploai import population
 
