@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Any, Literal, assert_never
+from typing import Literal, assert_never
 
 from xeploai import ir
 from xeploai.evidence import validate_evidence
@@ -892,24 +892,8 @@ def _integer_floor(domain: _Num) -> int | None:
 def _holds(op: ir.CompareOp, left: ir.Value | None, right: ir.Value | None) -> bool | None:
     if left is None or right is None:
         return None
-    a: Any = left.rank if isinstance(left, ir.Ordinal | ir.EnumValue) else left
-    b: Any = right.rank if isinstance(right, ir.Ordinal | ir.EnumValue) else right
     try:
-        match op:
-            case ir.CompareOp.EQ:
-                return bool(a == b)
-            case ir.CompareOp.NE:
-                return bool(a != b)
-            case ir.CompareOp.LT:
-                return bool(a < b)
-            case ir.CompareOp.LE:
-                return bool(a <= b)
-            case ir.CompareOp.GT:
-                return bool(a > b)
-            case ir.CompareOp.GE:
-                return bool(a >= b)
-            case _:
-                assert_never(op)
+        return interpreter.compare_values(op, left, right)
     except TypeError:  # values of different types never compare: the condition cannot be solved this way
         return None
 

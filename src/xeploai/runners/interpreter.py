@@ -312,7 +312,7 @@ class _Context:
             if isinstance(left, _Unknown) or isinstance(right, _Unknown):
                 truths.append(Truth.UNKNOWN)
             else:
-                truths.append(Truth.of(_compare(op, left, right)))
+                truths.append(Truth.of(compare_values(op, left, right)))
         return TraceNode(
             NodeKind.COMPARE,
             kleene_and(truths),
@@ -397,7 +397,8 @@ def _arith(op: ir.ArithOp, left: _Val, right: _Val) -> _Val:
             assert_never(op)
 
 
-def _compare(op: ir.CompareOp, left: ir.Value, right: ir.Value) -> bool:
+def compare_values(op: ir.CompareOp, left: ir.Value, right: ir.Value) -> bool:
+    """One comparison of two known values; scale and enum values compare by rank."""
     a: Any = left.rank if isinstance(left, ir.Ordinal | ir.EnumValue) else left
     b: Any = right.rank if isinstance(right, ir.Ordinal | ir.EnumValue) else right
     match op:
