@@ -20,6 +20,7 @@ from xeploai import __version__, api, explain, tables
 from xeploai import population as population_model
 
 if TYPE_CHECKING:
+    from xeploai.counterfactual import SelfAssessment
     from xeploai.periods import PeriodFacts
     from xeploai.process import ProcessInput
 from xeploai.ir import Period, Program
@@ -217,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         " (the key is read from the environment variable XEPLOAI_REDACT_SALT)",
     )
     explain_cmd.add_argument("--keep", action="append", default=[], metavar="ID", help="an id that stays named")
+    explain_cmd.add_argument(
+        "--self-assessment",
+        metavar="LEVEL",
+        help="the level the subject proposed for themself (id, code or label): the packet compares it with the"
+        " computed level and gives the reasons for a difference",
+    )
     explain_cmd.set_defaults(handler=run_explain)
 
     verify_cmd = commands.add_parser(
@@ -699,11 +706,17 @@ def run_explain(args: argparse.Namespace) -> int:
             prepared_on = date.fromisoformat(args.prepared_on)
         except ValueError:
             raise UsageError(msg("cli.bad_date", lang, value=args.prepared_on)) from None
-    extra = _smallest_change_section(result, program, lang)
+    assessment = _self_assessment(result, program, args.self_assessment, lang)
+    extra = _self_assessment_section(assessment, lang) + _smallest_change_section(result, program, lang)
     if args.format == "json":
-        text = json.dumps(explain.to_json(result, program, lang), ensure_ascii=False, indent=2) + "\n"
+        document = explain.to_json(result, program, lang)
+        if assessment is not None:
+            document["self_assessment"] = assessment.to_json()
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "text":
         text = explain.to_text(result, program, lang)
+        for title, lines in _self_assessment_section(assessment, lang):
+            text += f"\n{title}\n" + "".join(f"  {line}\n" for line in lines)
     elif args.format == "md":
         text = packet.to_markdown(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
     else:
@@ -716,6 +729,26 @@ def run_explain(args: argparse.Namespace) -> int:
     else:
         _out(text)
     return EXIT_OK
+
+
+def _self_assessment(result: Result, program: Program, proposed: str | None, lang: str) -> SelfAssessment | None:
+    """The comparison with the level the subject proposed, when ``--self-assessment`` names one."""
+    if proposed is None:
+        return None
+    from xeploai import counterfactual
+
+    try:
+        return counterfactual.compare_self_assessment(result, program, proposed)
+    except ValueError:
+        known = ", ".join(f"{v.id} ({v.code})" for v in program.levels.values)
+        raise UsageError(msg("cli.explain.unknown_level", lang, value=proposed, known=known)) from None
+
+
+def _self_assessment_section(assessment: SelfAssessment | None, lang: str) -> list[tuple[str, list[str]]]:
+    if assessment is None:
+        return []
+    lines = [assessment.text.get(lang)] + [f"- {reason.text.get(lang)}" for reason in assessment.reasons]
+    return [(msg("section.self_assessment", lang), lines)]
 
 
 def _smallest_change_section(result: Result, program: Program, lang: str) -> list[tuple[str, list[str]]]:

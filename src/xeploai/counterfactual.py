@@ -1565,6 +1565,16 @@ class SelfAssessment:
     reasons: tuple[Reason, ...]
     text: ir.Text
 
+    def to_json(self) -> dict[str, object]:
+        """The comparison as plain data, both languages kept."""
+        return {
+            "proposed": self.proposed,
+            "computed": self.computed,
+            "comparison": self.comparison,
+            "text": {"vi": self.text.vi, "en": self.text.en},
+            "reasons": [{"kind": r.kind, "id": r.id, "text": {"vi": r.text.vi, "en": r.text.en}} for r in self.reasons],
+        }
+
 
 def compare_self_assessment(result: Result, program: ir.Program, proposed_level: str) -> SelfAssessment:
     """Compare the level the subject proposed (an id, code or label) with the computed one.

@@ -201,6 +201,11 @@ MESSAGES: dict[str, Text] = {
     "cli.appeal.bad_corrections": Text(
         "{path} phải là một ánh xạ trường: giá trị", "{path} must be a mapping of field: value"
     ),
+    "section.self_assessment": Text("So sánh với mức tự đánh giá", "Compared with the self-assessed level"),
+    "cli.explain.unknown_level": Text(
+        "Không có mức xếp loại {value!r}; các mức của khung tiêu chí: {known}",
+        "Unknown level {value!r}; the framework's levels are: {known}",
+    ),
     "section.smallest_change": Text(
         "Thay đổi nhỏ nhất để đạt mức cao hơn", "The smallest changes that would reach a higher level"
     ),
