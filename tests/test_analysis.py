@@ -184,3 +184,101 @@ def test_findings_on_a_real_framework_re_evaluate_as_claimed() -> None:
             result = api.evaluate(program, kind, example.evidence, period=api.parse_period(example.period))
             outcome = result.outcome
             assert example.outcome == (outcome.level if outcome.level else outcome.status.value), finding.path
+
+
+# --- what the framework declares: exceptions and better directions -----------------------------------------------
+
+DECLARED = FIXTURES / "analysis" / "declared" / "2020-01-01.yaml"
+
+
+@pytest.fixture(scope="module")
+def declared() -> list[Finding]:
+    return run(DECLARED)
+
+
+def test_the_framework_declares_its_findings_and_an_extending_kind_inherits_the_declarations(
+    declared: list[Finding],
+) -> None:
+    assert {(f.code, f.path) for f in declared if f.declared} == {
+        ("level-gap", "subjects.member.levels.completed"),
+        ("shadowed-rule", "subjects.member.not_completed[2]"),
+        ("non-monotone", "subjects.member.rules.missed_a_target"),
+        ("unused-field", "subjects.member.evidence.years_of_service"),
+        ("untested-rule", "subjects.member.rules.disciplined"),
+        ("unused-field", "records.decision.fields.form"),  # declared as discipline[].form
+    }
+    gap = next(f for f in declared if f.code == "level-gap")
+    assert gap.kinds == ("member", "leader")  # found in both kinds; the leader inherits the declaration
+
+
+def test_a_finding_shared_by_two_kinds_stays_undeclared_unless_both_declare_it(declared: list[Finding]) -> None:
+    never = next(f for f in declared if f.code == "rule-never-holds")
+    assert never.kinds == ("member", "leader") and not never.declared and never.exception is None
+
+
+def test_a_declared_finding_carries_its_reason_and_clause(declared: list[Finding]) -> None:
+    gap = next(f for f in declared if f.code == "level-gap")
+    assert gap.exception is not None and gap.exception.reason.en == "Poor results reach no level and so are KHT"
+    document = gap.to_json()
+    assert document["declared"] is True
+    assert document["exception"] == {
+        "code": "level-gap",
+        "id": "completed",
+        "reason": {
+            "vi": "Kết quả ở mức Kém không đạt mức nào nên là KHT",
+            "en": "Poor results reach no level and so are KHT",
+        },
+        "cite": {"doc": "hd", "at": "Mục 2", "sources": []},
+        "confidence": "secondary",
+        "file": gap.exception.span.file,
+        "line": gap.exception.span.line,
+        "col": gap.exception.span.col,
+    }
+    hint = gap.to_issue("en").hint
+    assert hint is not None and hint.startswith("declared as an exception of the framework: Poor results")
+    assert gap.exception.span.file.endswith("declared/2020-01-01.yaml")
+    assert f"{gap.exception.span}" in hint
+    assert (gap.to_issue("vi").hint or "").startswith("đã được khai báo là ngoại lệ của khung tiêu chí: Kết quả")
+
+
+def test_the_caller_may_still_declare_more(declared: list[Finding]) -> None:
+    findings = run(DECLARED, exceptions=["rule-never-holds:over_assigned"])
+    never = next(f for f in findings if f.code == "rule-never-holds")
+    assert never.declared and never.exception is None
+
+
+def test_a_better_direction_declared_in_the_framework_overrides_the_derived_one(tmp_path: Path) -> None:
+    for name in ("2020-01-01.yaml", "2020-01-01.tests.yaml"):
+        text = (CLEAN.parent / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(
+            text.replace("      sick_leave_months:\n", "      sick_leave_months:\n        better: higher\n"),
+            encoding="utf-8",
+        )
+    program = api.load_framework(tmp_path / "2020-01-01.yaml")
+    assert field_directions(program, "member")["sick_leave_months"][0] == "higher"
+    findings = analyse(program, find_tests(program), budget_seconds=BUDGET)
+    assert found(findings) == {("non-monotone", "subjects.member.caps.sick_leave")}
+    # The caller's direction still wins over the framework's.
+    assert analyse(program, find_tests(program), budget_seconds=BUDGET, better={"sick_leave_months": "lower"}) == []
+
+
+def test_the_fields_of_records_nothing_reads_are_not_reported_again(tmp_path: Path) -> None:
+    text = CLEAN.read_text(encoding="utf-8")
+    text = text.replace(
+        "subjects:\n",
+        "records:\n  decision:\n    label: {vi: Quyết định, en: Decision}\n    fields:\n"
+        "      decided_on: {type: date, label: {vi: Ngày, en: Date}}\n"
+        "      form: {type: text, label: {vi: Hình thức, en: Form}}\n\nsubjects:\n",
+        1,
+    ).replace(
+        "    rules:\n",
+        "      discipline: {type: records, of: decision, default: [], label: {vi: Kỷ luật, en: Discipline}}\n"
+        "    rules:\n",
+        1,
+    )
+    (tmp_path / "2020-01-01.yaml").write_text(text, encoding="utf-8")
+    program = api.load_framework(tmp_path / "2020-01-01.yaml")
+    # Only the records field itself: its record type's fields are unread because it is.
+    assert found(analyse(program, None, budget_seconds=BUDGET)) == {
+        ("unused-field", "subjects.member.evidence.discipline")
+    }

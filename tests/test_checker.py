@@ -105,3 +105,92 @@ def test_yaml_problems_surface_as_issues_not_tracebacks(write_framework) -> None
     path = write_framework("format: xeploai/1\nframework: {family: party\n")
     issues = api.check_file(path)
     assert issues and issues[0].code == "yaml-syntax"
+
+
+# --- declared exceptions and better directions (format keys for the whole-framework analysis) ---------------------
+
+
+def _exception(code: str, ident: str, doc: str = "HD21") -> str:
+    return (
+        f"      - {{code: {code}, id: '{ident}', reason: {{vi: Lý do, en: Reason}}, cite: {{doc: {doc}, at: x}},"
+        " confidence: assumed}\n"
+    )
+
+
+def test_exceptions_name_a_finding_code_something_of_the_kind_and_a_document(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        good_text
+        + "    exceptions:\n"
+        + "".join(
+            [
+                _exception("level-gap", "completed"),  # a level
+                _exception("unused-field", "discipline[].form"),  # a record field through its records field
+                _exception("non-monotone", "sick"),  # a cap
+                _exception("level-gapp", "completed"),
+                _exception("unused-field", "sick_leave_month"),
+                _exception("unused-field", "discipline[].kind"),
+                _exception("shadowed-rule", "under_half", doc="HD12"),
+                _exception("analysis-truncated", "member"),
+            ]
+        )
+    )
+    path = write_framework(text)
+    issues = api.check_file(path)
+    lines = text.splitlines()
+    at = [lines[i.span.line - 1][i.span.col - 1 :][:20] if i.span else "" for i in issues]
+    assert [(i.code, i.path) for i in issues] == [
+        ("unknown-finding-code", "subjects.member.exceptions[3].code"),
+        ("unknown-exception-id", "subjects.member.exceptions[4].id"),
+        ("unknown-exception-id", "subjects.member.exceptions[5].id"),
+        ("unknown-document", "subjects.member.exceptions[6].cite.doc"),
+        ("unknown-finding-code", "subjects.member.exceptions[7].code"),
+        ("unknown-exception-id", "subjects.member.exceptions[7].id"),
+    ]
+    assert at == [
+        "level-gapp, id: 'com",
+        "'sick_leave_month', ",
+        "'discipline[].kind',",
+        "HD12, at: x}, confid",
+        "analysis-truncated, ",
+        "'member', reason: {v",
+    ]
+    hints = [i.hint for i in issues]
+    assert hints[:4] == [
+        "did you mean 'level-gap'?",
+        "did you mean 'sick_leave_months'?",
+        "did you mean 'discipline[].form'?",
+        "did you mean 'HD21'?",
+    ]
+    with pytest.raises(FrameworkError):
+        api.load_framework(path)
+
+
+def test_an_exception_is_checked_where_it_is_written_not_again_in_each_kind_inheriting_it(
+    good_text: str,
+    write_framework,  # type: ignore[no-untyped-def]
+) -> None:
+    text = good_text + "    exceptions:\n" + _exception("unused-field", "sick_leave_month")
+    text += '  leader:\n    extends: member\n    label: {vi: "Lãnh đạo", en: Leader}\n'
+    assert [(i.code, i.path) for i in api.check_file(write_framework(text))] == [
+        ("unknown-exception-id", "subjects.member.exceptions[0].id")
+    ]
+
+
+def test_an_exception_declared_twice_in_a_kind_is_reported(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = good_text + "    exceptions:\n" + _exception("level-gap", "completed") * 2
+    assert [(i.code, i.path) for i in api.check_file(write_framework(text))] == [
+        ("invalid-value", "subjects.member.exceptions[1]")
+    ]
+
+
+def test_better_needs_a_field_whose_values_have_an_order(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    text = good_text.replace(
+        '      decided_on: {type: date, label: {vi: "Ngày", en: Date}}',
+        '      decided_on: {type: date, better: lower, label: {vi: "Ngày", en: Date}}',
+    ).replace(
+        '      sick_leave_months: {type: number, default: 0, label: {vi: "Nghỉ ốm", en: Sick leave}}',
+        '      sick_leave_months: {type: number, default: 0, better: lower, label: {vi: "Nghỉ ốm", en: Sick leave}}',
+    )
+    issues = api.check_file(write_framework(text))
+    assert [(i.code, i.path) for i in issues] == [("invalid-value", "records.decision.fields.decided_on.better")]
+    assert "date" in issues[0].message

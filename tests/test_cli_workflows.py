@@ -283,7 +283,52 @@ def test_readings_lists_who_depends_on_the_rounding(capsys: pytest.CaptureFixtur
     assert (tmp_path / "readings.csv").exists()
 
 
+PLANTED = FIXTURES / "analysis" / "planted" / "2020-01-01.yaml"
+DECLARED = FIXTURES / "analysis" / "declared" / "2020-01-01.yaml"
+
+
 def test_check_deep_prints_findings_with_counterexamples(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "--deep", "--budget", "2", str(HD21), "--lang", "en")
+    code, out, _ = run(capsys, "check", "--deep", "--budget", "1", str(PLANTED), "--lang", "en")
     assert code == 0  # findings are warnings
     assert "[shadowed-rule]" in out and "evidence:" in out
+    assert out.rstrip().endswith("1 file: 0 errors, 7 warnings")
+
+
+def test_check_deep_strict_exits_1_while_a_finding_is_not_declared(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--deep", "--strict", "--budget", "1", str(DECLARED), "--lang", "en")
+    assert code == 1
+    assert "[rule-never-holds]" in out and "[level-gap]" not in out  # declared findings are counted, not shown
+    assert "6 findings the framework declares as exceptions" in out
+    assert out.rstrip().endswith("1 file: 0 errors, 2 warnings")
+
+
+def test_check_deep_strict_passes_when_every_finding_is_declared(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "--deep", "--strict", "--budget", "1", str(PARTY / "2018-09-24.yaml"))
+    assert code == 0, out
+    assert "phát hiện được khung tiêu chí khai báo là ngoại lệ" in out
+
+
+def test_check_deep_json_lists_findings_with_counterexamples_and_declarations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ("check", "--deep", "--format", "json", "--budget", "1", "--seed", "3", str(DECLARED))
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    data = json.loads(out)
+    assert data["findings"] == {"undeclared": 2, "declared": 6}
+    (entry,) = data["files"]
+    findings = {f["code"] + " " + f["path"]: f for f in entry["findings"]}
+    gap = findings["level-gap subjects.member.levels.completed"]
+    assert gap["declared"] is True and gap["exception"]["cite"] == {"doc": "hd", "at": "Mục 2", "sources": []}
+    assert gap["counterexamples"][0]["outcome"] == "not_completed"
+    never = findings["rule-never-holds subjects.member.rules.over_assigned"]
+    assert never["declared"] is False and never["exception"] is None and never["exhaustive"] is True
+    # The seed changes the search, not what a complete enumeration proves.
+    again = json.loads(run(capsys, *argv[:-3], "--seed", "0", str(DECLARED))[1])
+    assert {f["path"] for f in again["files"][0]["findings"]} == {f["path"] for f in entry["findings"]}
+
+
+@pytest.mark.parametrize("option", ["--strict", "--seed=2"])
+def test_strict_and_seed_need_deep(capsys: pytest.CaptureFixture[str], option: str) -> None:
+    code, _, err = run(capsys, "check", option, str(PLANTED), "--lang", "en")
+    assert code == cli.EXIT_USAGE and "--deep" in err

@@ -70,3 +70,70 @@ def test_subject_kind_inherits_with_extends(good_text: str, write_framework) -> 
     assert leader.levels == member.levels and leader.caps == member.caps
     assert leader.not_completed == ("under_half", "disciplined", "unit_not_completed")
     assert leader.field_def("unit_failed") is not None and member.field_def("unit_failed") is None
+
+
+def _exception(code: str, ident: str, reason: str, doc: str = "HD21") -> str:
+    return (
+        f"      - {{code: {code}, id: {ident}, reason: {{vi: {reason}, en: {reason}}}, cite: {{doc: {doc}, at: x}},"
+        " confidence: assumed}\n"
+    )
+
+
+def test_declared_exceptions_and_better_directions_are_compiled_and_inherited(
+    good_text: str,
+    write_framework,  # type: ignore[no-untyped-def]
+) -> None:
+    text = good_text.replace(
+        '      sick_leave_months: {type: number, default: 0, label: {vi: "Nghỉ ốm", en: Sick leave}}',
+        '      sick_leave_months: {type: number, default: 0, better: lower, label: {vi: "Nghỉ ốm", en: Sick leave}}',
+    )
+    text += (
+        "    exceptions:\n"
+        + _exception("level-gap", "completed", "parent")
+        + _exception("unused-field", "exempted", "x")
+    )
+    text += (
+        '  leader:\n    extends: member\n    label: {vi: "Lãnh đạo", en: Leader}\n    exceptions:\n'
+        + _exception("level-gap", "completed", "own")
+        + _exception("non-monotone", "sick", "own")
+    )
+    program = api.load_framework(write_framework(text))
+    member, leader = program.subjects["member"], program.subjects["leader"]
+    assert [(e.code, e.id, e.reason.en) for e in member.exceptions] == [
+        ("level-gap", "completed", "parent"),
+        ("unused-field", "exempted", "x"),
+    ]
+    # The kind's own exception with the code and id of an inherited one replaces it; the others are inherited.
+    assert [(e.code, e.id, e.reason.en) for e in leader.exceptions] == [
+        ("level-gap", "completed", "own"),
+        ("unused-field", "exempted", "x"),
+        ("non-monotone", "sick", "own"),
+    ]
+    exception = member.exceptions[0]
+    assert exception.cite == ir.Citation("HD21", "x") and exception.confidence is ir.Confidence.ASSUMED
+    assert exception.span.line > 0
+    sick = leader.field_def("sick_leave_months")
+    assert sick is not None and sick.better == "lower"
+
+
+def test_an_extending_framework_inherits_the_central_exceptions_and_adds_its_own(tmp_path: Path) -> None:
+    central = (Path(__file__).parent / "fixtures" / "extension" / "party" / "2019-10-18.yaml").read_text(
+        encoding="utf-8"
+    )
+    central += "    exceptions:\n" + _exception("level-gap", "completed", "central")
+    local = (Path(__file__).parent / "fixtures" / "extension" / "party-local" / "2020-01-01.yaml").read_text(
+        encoding="utf-8"
+    )
+    # An exception of the local layer may name a rule of the central one and cite a central document.
+    local += "    exceptions:\n" + _exception("untested-rule", "results_good", "local")
+    (tmp_path / "party").mkdir()
+    (tmp_path / "party-local").mkdir()
+    (tmp_path / "party" / "2019-10-18.yaml").write_text(central, encoding="utf-8")
+    path = tmp_path / "party-local" / "2020-01-01.yaml"
+    path.write_text(local, encoding="utf-8")
+    assert api.check_file(path) == []
+    member = api.load_framework(path).subjects["member"]
+    assert [(e.code, e.id, e.reason.en) for e in member.exceptions] == [
+        ("level-gap", "completed", "central"),
+        ("untested-rule", "results_good", "local"),
+    ]

@@ -26,7 +26,7 @@ from typing import assert_never
 
 from xeploai import api, ir, loader, population
 from xeploai.evidence import Evidence, validate_evidence
-from xeploai.issues import EvidenceError, FrameworkError, Issue
+from xeploai.issues import ANALYSIS_CODES, EvidenceError, FrameworkError, Issue
 from xeploai.runners import interpreter
 from xeploai.trace import Decision, NodeKind, Outcome, Status, TraceNode, Truth
 
@@ -40,17 +40,7 @@ __all__ = [
 ]
 
 # The codes of this module, in the order findings are sorted. Each has a section in docs/reference/issue-codes.md.
-CODES = (
-    "level-never-reached",
-    "level-gap",
-    "rule-never-holds",
-    "rule-always-holds",
-    "shadowed-rule",
-    "non-monotone",
-    "unused-field",
-    "untested-rule",
-    "analysis-truncated",
-)
+CODES = ANALYSIS_CODES
 
 # How many full evaluations a second of budget buys, shared by the subject kinds. A fixed count, not a clock,
 # keeps the search deterministic; the clock only stops a search that runs far slower than expected.
@@ -118,13 +108,20 @@ class Finding:
     involves: tuple[str, ...] = ()  # ids of the rules, caps, notes, fields and levels concerned
     kinds: tuple[str, ...] = ()  # every subject kind it was found in
     exhaustive: bool = False  # for "never" findings: every boundary-value combination was tried
-    declared: bool = False  # the caller listed it among the framework's declared exceptions
+    declared: bool = False  # the framework (or the caller) declares it intended
     severity: str = "warning"
+    exception: ir.FindingException | None = None  # the framework's declaration, when it declares it
 
     def to_issue(self, lang: str = "en") -> Issue:
-        hint = "declared as an exception of the framework" if self.declared else None
-        if lang != "en" and self.declared:
-            hint = "đã được khai báo là ngoại lệ của khung tiêu chí"
+        hint = None
+        if self.declared:
+            en = lang == "en"
+            hint = (
+                "declared as an exception of the framework" if en else "đã được khai báo là ngoại lệ của khung tiêu chí"
+            )
+        if self.exception is not None:
+            e = self.exception
+            hint = f"{hint}: {e.reason.get(lang)} ({e.cite.doc}, {e.cite.at}; {e.confidence.value}; {e.span})"
         return Issue(self.code, self.message.get(lang), self.path, self.span, hint, self.severity)
 
     def to_json(self) -> dict[str, object]:
@@ -141,8 +138,25 @@ class Finding:
             "involves": list(self.involves),
             "exhaustive": self.exhaustive,
             "declared": self.declared,
+            "exception": _exception_json(self.exception),
             "counterexamples": [c.to_json() for c in self.counterexamples],
         }
+
+
+def _exception_json(e: ir.FindingException | None) -> dict[str, object] | None:
+    if e is None:
+        return None
+    known = e.span != ir.NO_SPAN
+    return {
+        "code": e.code,
+        "id": e.id,
+        "reason": {"vi": e.reason.vi, "en": e.reason.en},
+        "cite": {"doc": e.cite.doc, "at": e.cite.at, "sources": list(e.cite.sources)},
+        "confidence": e.confidence.value,
+        "file": e.span.file if known else None,
+        "line": e.span.line if known else None,
+        "col": e.span.col if known else None,
+    }
 
 
 def find_tests(program: ir.Program) -> Path | None:
@@ -165,10 +179,11 @@ def analyse(
     """Analyse every subject kind of ``program``; findings sorted by kind, code and path.
 
     ``tests_path``: the framework tests (``None``: no test coverage check, and no seeds from tests).
-    ``exceptions``: findings the framework declares, each ``[code:][kind.]id`` naming a rule, cap, note, field
-    or level the finding involves; matching findings are kept with ``declared=True``.
+    ``exceptions``: findings to declare beyond the framework's own ``exceptions:``, each ``[code:][kind.]id``
+    naming a rule, cap, note, field or level the finding involves; declared findings are kept with
+    ``declared=True`` (and, when the framework declares them, its declaration in ``exception``).
     ``better``: the better direction of evidence fields (``{"sick_leave_months": "lower"}``, record fields as
-    ``"discipline[].form"``), overriding the direction derived from the rules.
+    ``"discipline[].form"``), overriding the framework's ``better:`` and the direction derived from the rules.
     ``period``: the period evidence is evaluated for (default: the tests' period, else the year the framework
     takes effect).
     """
@@ -210,7 +225,7 @@ def analyse(
             )
         )
     merged = _merge(findings)
-    declared = [replace(f, declared=True) if _is_declared(f, exceptions) else f for f in merged]
+    declared = [_declare(program, f, exceptions) for f in merged]
     order = {kind: i for i, kind in enumerate(kinds)}
     return sorted(declared, key=lambda f: (order.get(f.kind, len(order)), CODES.index(f.code), f.path))
 
@@ -221,14 +236,19 @@ def field_directions(
     """The better direction of each evidence path a level depends on, with the rules voting each way.
 
     A path is a field (``sick_leave_months``), a records field's count (``discipline``) or a record field
-    (``discipline[].form``). The direction is ``higher``, ``lower`` or ``ambiguous`` (as many uses each way).
+    (``discipline[].form``). The direction is ``higher``, ``lower`` or ``ambiguous`` (as many uses each way);
+    the caller's ``better``, then the field's own ``better:``, take precedence over the votes.
     """
-    votes = _Polarity(program, program.subjects[kind]).votes()
+    subject = program.subjects[kind]
+    votes = _Polarity(program, subject).votes()
     out: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {}
     for path, (up, down) in votes.items():
         name = _path_text(path)
+        declared = _declared_better(program, subject, path)
         if better and name in better:
             out[name] = (better[name], up, down)
+        elif declared is not None:
+            out[name] = (declared, up, down)
         elif len(up) > len(down):
             out[name] = ("higher", up, down)
         elif len(down) > len(up):
@@ -239,6 +259,68 @@ def field_directions(
 
 
 # --- declared exceptions, merging --------------------------------------------------------------------------
+
+
+def _declare(program: ir.Program, finding: Finding, exceptions: Sequence[str]) -> Finding:
+    """The finding, declared when the framework's exceptions (or the caller's) name it."""
+    exception = _framework_exception(program, finding)
+    if exception is not None:
+        return replace(finding, declared=True, exception=exception)
+    if _is_declared(finding, exceptions):
+        return replace(finding, declared=True)
+    return finding
+
+
+def _framework_exception(program: ir.Program, finding: Finding) -> ir.FindingException | None:
+    """The framework's exception declaring a finding: one naming its code and an id it involves, in every kind it
+    was found in. A record type's field (found in no kind) is declared by any kind naming it through a records
+    field (``discipline[].form``)."""
+    kinds = finding.kinds or ((finding.kind,) if finding.kind else ())
+    if not kinds:
+        if len(finding.involves) < 2:
+            return None
+        name, record = finding.involves[0], finding.involves[1]
+        for subject in program.subjects.values():
+            for e in subject.exceptions:
+                if e.code == finding.code and _record_field(program, subject, e.id) == (record, name):
+                    return e
+        return None
+    first: ir.FindingException | None = None
+    for kind in kinds:
+        holder = program.subjects.get(kind)
+        own = holder.exceptions if holder is not None else ()
+        found = next((e for e in own if e.code == finding.code and e.id in finding.involves), None)
+        if found is None:
+            return None
+        first = first or found
+    return first
+
+
+def _record_field(program: ir.Program, subject: ir.SubjectProgram, ident: str) -> tuple[str, str] | None:
+    """``discipline[].form`` → (the record type of ``discipline``, ``form``)."""
+    holder, sep, name = ident.partition("[].")
+    f = _field_of(program, subject, (holder,)) if sep else None
+    if f is None or not isinstance(f.type, ir.RecordsType):
+        return None
+    return f.type.record, name
+
+
+def _field_of(program: ir.Program, subject: ir.SubjectProgram, path: tuple[str, ...]) -> ir.FieldDef | None:
+    """The declaration of an evidence path: a field or relation, or a field of their records."""
+    fdef = subject.field_def(path[0])
+    if fdef is None:
+        fdef = next((_relation_field(r) for r in subject.relations if r.id == path[0]), None)
+    for name in path[1:]:
+        if fdef is None or not isinstance(fdef.type, ir.RecordsType):
+            return None
+        record = program.records.get(fdef.type.record)
+        fdef = next((f for f in record.fields if f.id == name), None) if record else None
+    return fdef
+
+
+def _declared_better(program: ir.Program, subject: ir.SubjectProgram, path: tuple[str, ...]) -> str | None:
+    f = _field_of(program, subject, path)
+    return f.better if f is not None else None
 
 
 def _is_declared(finding: Finding, exceptions: Sequence[str]) -> bool:
@@ -847,8 +929,9 @@ class _Search:
         self.ambiguous: set[tuple[str, ...]] = set()
         for path, (up, down) in polarity.items():
             name = _path_text(path)
-            if name in better:
-                self.moves.append((path, 1 if better[name] == "higher" else -1))
+            way = better.get(name) or _declared_better(program, s, path)
+            if way is not None:
+                self.moves.append((path, 1 if way == "higher" else -1))
             elif len(up) > len(down):
                 self.moves.append((path, 1))
             elif len(down) > len(up):
@@ -2134,9 +2217,17 @@ def _unused_fields(program: ir.Program, searches: Mapping[str, _Search]) -> list
             )
         )
     relation_records = {r.record for s in program.subjects.values() for r in s.relations}
+    holders: dict[str, list[tuple[str, str]]] = {}
+    for kind, search in searches.items():
+        for f in search.fields.values():
+            if isinstance(f.type, ir.RecordsType):
+                holders.setdefault(f.type.record, []).append((kind, f.id))
     for record_id, record in program.records.items():
         if record_id in relation_records:
             continue
+        held = holders.get(record_id, [])
+        if held and not any(name in read.get(kind, set()) for kind, name in held):
+            continue  # every field holding these records is reported unused itself: its record's fields add nothing
         used = record_reads.get(record_id, set())
         for f in record.fields:
             if f.id in used:

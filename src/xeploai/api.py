@@ -11,14 +11,14 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from xeploai import checker, compiler, loader, schema
 from xeploai.evidence import Evidence, validate_evidence
 from xeploai.evidence import evidence_json_schema as _evidence_json_schema
-from xeploai.ir import Period, Program, Span
+from xeploai.ir import Period, Program, Span, Text
 from xeploai.issues import EvidenceError, FrameworkError, Issue
 from xeploai.runners import interpreter
 from xeploai.trace import Result
@@ -29,6 +29,7 @@ __all__ = [
     "FrameworkError",
     "Issue",
     "Period",
+    "PeriodError",
     "Program",
     "Result",
     "TestOutcome",
@@ -84,7 +85,7 @@ def _spans(document: loader.Document) -> tuple[compiler.SpanOf, compiler.StyleOf
 def _with_spans(issues: list[tuple[Issue, tuple[int | str, ...]]], span_of: compiler.SpanOf) -> list[Issue]:
     out = []
     for issue, path in issues:
-        out.append(Issue(issue.code, issue.message, issue.path, span_of(path), issue.hint, issue.severity))
+        out.append(replace(issue, span=span_of(path)))
     return out
 
 
@@ -108,35 +109,45 @@ def _front_end(path: str | os.PathLike[str], chain: tuple[Path, ...] = ()) -> _F
         here = ("framework", "extends")
         target, problem = _extension_target(Path(path), doc.framework.extends, chain)
         if problem is not None:
-            issue = Issue("extends-path", problem, "framework.extends", span_of(here))
+            issue = Issue.from_text("extends-path", problem, "framework.extends", span_of(here))
             return _FrontEnd(document, doc, [issue])
         assert target is not None
         try:
             base = _load(target, (*chain, Path(path).resolve()))
         except FrameworkError as error:
-            issue = Issue(
-                "extends-path",
-                f"the extended framework {doc.framework.extends} has {len(error.issues)} problem(s); check it first",
-                "framework.extends",
-                span_of(here),
+            count = len(error.issues)
+            message = Text(
+                f"khung tiêu chí được mở rộng {doc.framework.extends} có {count} vấn đề; hãy kiểm tra khung đó trước",
+                f"the extended framework {doc.framework.extends} has {count} problem(s); check it first",
             )
+            issue = Issue.from_text("extends-path", message, "framework.extends", span_of(here))
             return _FrontEnd(document, doc, [issue])
     issues = checker.check(doc, document.data, span_of, style_of, document.source, base)
     return _FrontEnd(document, doc, issues, base)
 
 
-def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, str | None]:
+def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:
     """The file an ``extends`` names, resolved from the extending file, kept inside the frameworks folder."""
     if Path(reference).is_absolute():
-        return None, f"extends must be a path relative to this file, not {reference!r}"
+        return None, Text(
+            f"extends phải là đường dẫn tương đối tính từ tệp này, không phải {reference!r}",
+            f"extends must be a path relative to this file, not {reference!r}",
+        )
     root = path.resolve().parent.parent  # frameworks/<family>/<file>: the frameworks folder
     target = (path.resolve().parent / reference).resolve()
     if root not in target.parents:
-        return None, f"{reference!r} points outside the frameworks folder {os.path.relpath(root)}"
+        folder = os.path.relpath(root)
+        return None, Text(
+            f"{reference!r} trỏ ra ngoài thư mục khung tiêu chí {folder}",
+            f"{reference!r} points outside the frameworks folder {folder}",
+        )
     if not target.is_file():
-        return None, f"{reference!r} does not exist"
+        return None, Text(f"{reference!r} không tồn tại", f"{reference!r} does not exist")
     if target == path.resolve() or target in chain:
-        return None, f"{reference!r} extends itself through a chain of extensions"
+        return None, Text(
+            f"{reference!r} tự mở rộng chính nó qua một chuỗi mở rộng",
+            f"{reference!r} extends itself through a chain of extensions",
+        )
     return target, None
 
 
@@ -190,8 +201,18 @@ def check_paths(paths: Sequence[str | os.PathLike[str]]) -> dict[str, list[Issue
 _QUARTER = re.compile(r"^(\d{4})-?Q([1-4])$", re.IGNORECASE)
 
 
+class PeriodError(ValueError):
+    """A period that cannot be read; ``text`` says why in Vietnamese and English (``str()`` is the English)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.en)
+        self.text = text
+
+
 def parse_period(spec: str | int | date | Mapping[str, object]) -> Period:
     """``2020`` → the calendar year 2020; ``2020-Q3`` → its third quarter; ``{start, end}`` → ad hoc.
+
+    Raises ``PeriodError`` (a ``ValueError``) for anything else.
 
     >>> str(parse_period("2021-Q2"))
     '2021-04-01..2021-06-30'
@@ -202,18 +223,28 @@ def parse_period(spec: str | int | date | Mapping[str, object]) -> Period:
             first = start if isinstance(start, date) else date.fromisoformat(str(start))
             last = end if isinstance(end, date) else date.fromisoformat(str(end))
         except ValueError as error:
-            raise ValueError(f"a period needs start and end dates (YYYY-MM-DD), not {dict(spec)!r}") from error
+            raise PeriodError(
+                Text(
+                    f"một kỳ đánh giá cần ngày bắt đầu và ngày kết thúc (YYYY-MM-DD), không phải {dict(spec)!r}",
+                    f"a period needs start and end dates (YYYY-MM-DD), not {dict(spec)!r}",
+                )
+            ) from error
         if last < first:
-            raise ValueError(f"the period ends ({last}) before it starts ({first})")
+            raise PeriodError(
+                Text(
+                    f"kỳ đánh giá kết thúc ({last}) trước khi bắt đầu ({first})",
+                    f"the period ends ({last}) before it starts ({first})",
+                )
+            )
         kind = str(spec.get("kind", "ad_hoc"))
         return Period(first, last, kind)
     text = str(spec).strip()
     if re.fullmatch(r"\d{4}", text):
-        year = int(text)
+        year = _year(text)
         return Period(date(year, 1, 1), date(year, 12, 31), "annual")
     quarter = _QUARTER.match(text)
     if quarter:
-        year, q = int(quarter.group(1)), int(quarter.group(2))
+        year, q = _year(quarter.group(1)), int(quarter.group(2))
         last_month = 3 * q
         return Period(
             date(year, last_month - 2, 1),
@@ -223,7 +254,19 @@ def parse_period(spec: str | int | date | Mapping[str, object]) -> Period:
     if ".." in text:
         start_text, _, end_text = text.partition("..")
         return parse_period({"start": start_text, "end": end_text})
-    raise ValueError(f"'{text}' is not a period: write a year (2020), a quarter (2020-Q3) or START..END")
+    raise PeriodError(
+        Text(
+            f"'{text}' không phải kỳ đánh giá: hãy viết năm (2020), quý (2020-Q3) hoặc BẮT_ĐẦU..KẾT_THÚC",
+            f"'{text}' is not a period: write a year (2020), a quarter (2020-Q3) or START..END",
+        )
+    )
+
+
+def _year(digits: str) -> int:
+    year = int(digits)
+    if year < 1:  # the year 0000 has no dates
+        raise PeriodError(Text(f"năm {year} nằm ngoài khoảng cho phép", f"year {year} is out of range"))
+    return year
 
 
 def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
@@ -232,27 +275,32 @@ def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
     data = document.data
     problems: list[Issue] = []
     if not isinstance(data, dict):
-        raise EvidenceError(
-            document.source, [Issue("wrong-type", "an evidence file is a mapping", "", document.span(()))]
-        )
+        message = Text("tệp minh chứng phải là một ánh xạ", "an evidence file is a mapping")
+        raise EvidenceError(document.source, [Issue.from_text("wrong-type", message, "", document.span(()))])
     for key in data:
         if key not in ("subject", "period", "evidence", "framework"):
             problems.append(
-                Issue(
+                Issue.from_text(
                     "unknown-field",
-                    f"unknown key '{key}'",
+                    Text(f"khóa '{key}' không có trong tệp minh chứng", f"unknown key '{key}'"),
                     str(key),
                     document.span((key,)),
-                    "an evidence file has subject, period and evidence",
+                    Text(
+                        "tệp minh chứng có các khóa subject, period và evidence",
+                        "an evidence file has subject, period and evidence",
+                    ),
                 )
             )
     subject = data.get("subject", {})
     evidence = data.get("evidence", {})
     if not isinstance(subject, dict) or not isinstance(subject.get("kind", ""), str):
         problems.append(
-            Issue(
+            Issue.from_text(
                 "wrong-type",
-                "subject must be a mapping with id, name and kind",
+                Text(
+                    "subject phải là một ánh xạ gồm id, name và kind",
+                    "subject must be a mapping with id, name and kind",
+                ),
                 "subject",
                 document.span(("subject",)),
             )
@@ -260,9 +308,9 @@ def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
         subject = {}
     if not isinstance(evidence, dict):
         problems.append(
-            Issue(
+            Issue.from_text(
                 "wrong-type",
-                "evidence must be a mapping of field: value",
+                Text("evidence phải là một ánh xạ trường: giá trị", "evidence must be a mapping of field: value"),
                 "evidence",
                 document.span(("evidence",)),
             )
@@ -273,8 +321,8 @@ def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
         try:
             raw_period = data["period"]
             period = parse_period(raw_period if isinstance(raw_period, str | int | date | dict) else str(raw_period))
-        except ValueError as error:
-            problems.append(Issue("wrong-type", str(error), "period", document.span(("period",))))
+        except PeriodError as error:
+            problems.append(Issue.from_text("wrong-type", error.text, "period", document.span(("period",))))
     if problems:
         raise EvidenceError(document.source, problems)
     spans = {tuple(p[1:]): s for p, s in document.spans.items() if p and p[0] == "evidence"}

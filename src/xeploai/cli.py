@@ -20,11 +20,12 @@ from xeploai import __version__, api, explain, tables
 from xeploai import population as population_model
 
 if TYPE_CHECKING:
+    from xeploai.analysis import Finding
     from xeploai.counterfactual import SelfAssessment
     from xeploai.periods import PeriodFacts
     from xeploai.process import ProcessInput
-from xeploai.ir import Period, Program
-from xeploai.issues import EvidenceError, FrameworkError, Issue, did_you_mean, render_issues
+from xeploai.ir import Period, Program, Text
+from xeploai.issues import EvidenceError, FrameworkError, Issue, render_issues, suggest
 from xeploai.messages import DEFAULT_LANG, LANGS, msg
 from xeploai.trace import Result, Status
 
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         " shadowed rules, unused fields, untested rules, non-monotone outcomes — each with a counterexample",
     )
     check.add_argument("--budget", type=float, default=10, help="analysis budget per framework, in seconds (10)")
+    check.add_argument("--seed", type=int, default=0, help="seed of the analysis' random choices (0)")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="with --deep: exit 1 when a finding remains that the framework does not declare as an exception",
+    )
     check.set_defaults(handler=run_check)
 
     evaluate = commands.add_parser(
@@ -291,69 +298,77 @@ def _period(spec: str, lang: str) -> Period:
     """The period given on the command line, or a usage error saying how to write one."""
     try:
         return api.parse_period(spec)
-    except ValueError as error:
-        raise UsageError(msg("cli.bad_period", lang, spec=spec, reason=error)) from None
+    except api.PeriodError as error:
+        raise UsageError(msg("cli.bad_period", lang, spec=spec, reason=error.text.get(lang))) from None
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if (args.strict or args.seed) and not args.deep:
+        raise UsageError(msg("cli.check.needs_deep", args.lang))
     results = api.check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
     warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
+    deep = _deep_findings(results, args) if args.deep else {}
+    undeclared = sum(1 for findings in deep.values() for f in findings if not f.declared)
     if args.format == "json":
-        _print_json(
-            {
-                "files": [
-                    {
-                        "file": file,
-                        "ok": not any(i.severity == "error" for i in issues),
-                        "issues": [i.to_json() for i in issues],
-                    }
-                    for file, issues in results.items()
-                ],
-                "errors": errors,
-                "warnings": warnings,
+        files: list[dict[str, object]] = []
+        for file, issues in results.items():
+            entry: dict[str, object] = {
+                "file": file,
+                "ok": not any(i.severity == "error" for i in issues),
+                "issues": [i.to_json() for i in issues],
             }
-        )
+            if file in deep:
+                entry["findings"] = [f.to_json() for f in deep[file]]
+            files.append(entry)
+        report: dict[str, object] = {"files": files, "errors": errors, "warnings": warnings}
+        if args.deep:
+            report["findings"] = {"undeclared": undeclared, "declared": sum(map(len, deep.values())) - undeclared}
+        _print_json(report)
     else:
         for file, issues in results.items():
             if issues:
                 _out(render_issues(issues, file, args.lang) + "\n\n")
-        if args.deep:
-            warnings += _deep_check(results, args)
+        for file, findings in deep.items():
+            _print_findings(file, findings, args.lang)
+        warnings += undeclared
         counts = _counted(files=len(results), errors=errors, warnings=warnings)
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"
         _out(msg(key, args.lang, **counts) + "\n")
-    return EXIT_PROBLEMS if errors else EXIT_OK
+    return EXIT_PROBLEMS if errors or (args.strict and undeclared) else EXIT_OK
 
 
-def _deep_check(results: dict[str, list[Issue]], args: argparse.Namespace) -> int:
-    """The whole-framework analysis of every file the ordinary check passed; returns the number of findings."""
-    import yaml
-
+def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) -> dict[str, list[Finding]]:
+    """The whole-framework analysis of every file the ordinary check passed, declared findings included."""
     from xeploai import analysis
 
-    found = 0
+    out: dict[str, list[Finding]] = {}
     for file, issues in results.items():
         if any(i.severity == "error" for i in issues):
             continue
         program = api.load_framework(file)
-        findings = [
-            f
-            for f in analysis.analyse(program, analysis.find_tests(program), budget_seconds=args.budget)
-            if not f.declared
-        ]
-        if not findings:
-            continue
-        found += len(findings)
-        _out(render_issues([f.to_issue(args.lang) for f in findings], file, args.lang) + "\n")
-        for finding in findings:
+        tests = analysis.find_tests(program)
+        out[file] = analysis.analyse(program, tests, budget_seconds=args.budget, seed=args.seed)
+    return out
+
+
+def _print_findings(file: str, findings: list[Finding], lang: str) -> None:
+    """The findings the framework does not declare, each with its evidence documents; a count of the others."""
+    import yaml
+
+    shown = [f for f in findings if not f.declared]
+    if shown:
+        _out(render_issues([f.to_issue(lang) for f in shown], file, lang) + "\n")
+        for finding in shown:
             for example in finding.counterexamples:
                 kind = finding.kinds[0] if finding.kinds else finding.kind
                 document = yaml.safe_dump(example.to_document(kind), allow_unicode=True, sort_keys=False)
                 _out(f"  {finding.code} — {example.role} ({example.outcome}):\n")
                 _out("".join(f"    {line}\n" for line in document.splitlines()))
         _out("\n")
-    return found
+    declared = len(findings) - len(shown)
+    if declared:
+        _out(msg("cli.check.declared", lang, file=file, **_counted(declared=declared)) + "\n")
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -419,10 +434,14 @@ def run_schema(args: argparse.Namespace) -> int:
         program = api.load_framework(framework)
         if kind not in program.subjects:
             # the same problem api.evidence_json_schema reports, in the user's language and with the file
-            issue = Issue(
+            kinds = ", ".join(program.subjects)
+            issue = Issue.from_text(
                 "unknown-subject-kind",
-                msg("cli.unknown_kind", args.lang, kind=kind, kinds=", ".join(program.subjects)),
-                hint=did_you_mean(kind, program.subjects),
+                Text(
+                    msg("cli.unknown_kind", "vi", kind=kind, kinds=kinds),
+                    msg("cli.unknown_kind", "en", kind=kind, kinds=kinds),
+                ),
+                hint=suggest(kind, program.subjects),
             )
             raise EvidenceError(program.info.source, [issue])
         _print_json(api.evidence_json_schema(program, kind))
@@ -845,10 +864,14 @@ def run_template(args: argparse.Namespace) -> int:
     program = api.load_framework(args.framework)
     unknown = [k for k in args.kinds if k not in program.subjects]
     if unknown:
-        issue = Issue(
+        kinds = ", ".join(program.subjects)
+        issue = Issue.from_text(
             "unknown-subject-kind",
-            msg("cli.unknown_kind", args.lang, kind=unknown[0], kinds=", ".join(program.subjects)),
-            hint=did_you_mean(unknown[0], program.subjects),
+            Text(
+                msg("cli.unknown_kind", "vi", kind=unknown[0], kinds=kinds),
+                msg("cli.unknown_kind", "en", kind=unknown[0], kinds=kinds),
+            ),
+            hint=suggest(unknown[0], program.subjects),
         )
         raise EvidenceError(program.info.source, [issue])
     tables.template(program, args.kinds, args.output)

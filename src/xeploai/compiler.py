@@ -61,6 +61,7 @@ class MergedSubject:
     not_classified: Entry | None  # a list of rule ids
     not_completed: Entry | None
     levels: Entry | None  # a mapping level id → list of rule ids
+    exceptions: tuple[Entry, ...] = ()  # the parent kind's, then this kind's (one per code and id)
 
 
 def scale_values(values: list[schema.ScaleValue]) -> tuple[ir.ScaleValue, ...]:
@@ -91,8 +92,11 @@ def field_type(f: schema.FieldDoc) -> ir.ValueType | None:
     return None
 
 
-def declarations(doc: schema.FrameworkDoc, base: ir.Program | None = None) -> Declarations:
-    """Levels, scales, enums and record types: the extended framework's, then this document's."""
+def declarations(
+    doc: schema.FrameworkDoc, base: ir.Program | None = None, span_of: SpanOf | None = None
+) -> Declarations:
+    """Levels, scales, enums and record types: the extended framework's, then this document's (with ``span_of``,
+    each record field keeps its position)."""
     if doc.levels is not None:
         levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), scale_values(doc.levels))
     elif base is not None:
@@ -113,7 +117,7 @@ def declarations(doc: schema.FrameworkDoc, base: ir.Program | None = None) -> De
     records: dict[str, ir.RecordDef] = {k: v for k, v in base.records.items() if "." not in k} if base else {}
     for record_id, record_doc in doc.records.items():
         fields = tuple(
-            field_def(name, f, enums, scales, None)
+            field_def(name, f, enums, scales, span_of(("records", record_id, "fields", name)) if span_of else None)
             for name, f in record_doc.fields.items()
             if field_is_resolvable(f, enums, scales, records_known=set())
         )
@@ -172,6 +176,7 @@ def field_def(
         maximum=maximum,
         at_most_field=f.at_most,
         default=default,
+        better=f.better,
         span=span or ir.NO_SPAN,
     )
 
@@ -251,6 +256,7 @@ def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
             not_classified=listed("not_classified"),
             not_completed=listed("not_completed"),
             levels=listed("levels"),
+            exceptions=exception_entries(parent.exceptions if parent else (), subject.exceptions, path),
         )
         merged[kind] = result
         return result
@@ -258,6 +264,14 @@ def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
     for kind in doc.subjects:
         build(kind, ())
     return merged
+
+
+def exception_entries(inherited: tuple[Entry, ...], own: list[schema.ExceptionDoc], path: Path) -> tuple[Entry, ...]:
+    """Inherited exceptions, then this kind's; an exception with the code and id of an inherited one replaces it."""
+    out = {(e.doc.code, e.doc.id): e for e in inherited}
+    for index, exception in enumerate(own):
+        out[(exception.code, exception.id)] = Entry(exception, (*path, "exceptions", index))
+    return tuple(out.values())
 
 
 def base_subject(decl: Declarations, kind: str) -> ir.SubjectProgram | None:
@@ -415,7 +429,7 @@ def compile_program(
     With ``base`` (the framework this one extends), the base's kinds, rules, caps, notes and quotas are kept
     unless this document overrides them; its own rules keep their spans, so traces show the layer of each rule.
     """
-    decl = declarations(doc, base)
+    decl = declarations(doc, base, span_of)
     issues: list[Issue] = []
     subjects: dict[str, ir.SubjectProgram] = dict(base.subjects) if base else {}
     merged = merged_subjects(doc)
@@ -492,6 +506,17 @@ def compile_program(
         def listed(entry: Entry | None, fallback: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(entry.doc) if entry is not None else fallback
 
+        exceptions = {(e.code, e.id): e for e in inherited.exceptions} if inherited else {}
+        for entry in subject.exceptions:
+            exceptions[(entry.doc.code, entry.doc.id)] = ir.FindingException(
+                code=entry.doc.code,
+                id=entry.doc.id,
+                reason=text(entry.doc.reason),
+                cite=citation(entry.doc.cite),
+                confidence=ir.Confidence(entry.doc.confidence),
+                span=span_of(entry.path),
+            )
+
         subjects[kind] = ir.SubjectProgram(
             kind=kind,
             label=text(subject.doc.label) if subject.doc.label or not inherited else inherited.label,
@@ -504,6 +529,7 @@ def compile_program(
             caps=tuple(caps.values()),
             notes=tuple(notes.values()),
             extends=subject.doc.extends,
+            exceptions=tuple(exceptions.values()),
             span=span_of(subject.path),
         )
     if issues:

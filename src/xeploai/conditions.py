@@ -16,7 +16,7 @@ from datetime import date
 from fractions import Fraction
 
 from xeploai import ir
-from xeploai.issues import Issue, did_you_mean
+from xeploai.issues import Issue, suggest
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ class _Parser:
         segment = ast.get_source_segment(self.original, node)
         return segment if segment is not None else ""
 
-    def problem(self, code: str, message: str, node: ast.AST, hint: str | None = None) -> _Typed:
-        self.issues.append(Issue(code, message, self.path, self.span(node), hint))
+    def problem(self, code: str, message: ir.Text, node: ast.AST, hint: ir.Text | None = None) -> _Typed:
+        self.issues.append(Issue.from_text(code, message, self.path, self.span(node), hint))
         return _Invalid(), None
 
     # --- the walker --------------------------------------------------------------------------------------
@@ -141,7 +141,11 @@ class _Parser:
                 if isinstance(inner, _Invalid):
                     return inner, None
                 if not isinstance(inner_type, ir.NumberType) or isinstance(inner, _Literal):
-                    return self.problem("type-error", f"'-' needs a number, not {_describe(inner_type)}", node)
+                    described = _describe(inner_type)
+                    message = ir.Text(
+                        f"'-' cần một số, không phải {described.vi}", f"'-' needs a number, not {described.en}"
+                    )
+                    return self.problem("type-error", message, node)
                 return ir.Neg(inner, self.text(node), self.span(node)), inner_type
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _ARITH_OPS:
                 return self.arith(_ARITH_OPS[type(op)], left, right, node)
@@ -150,18 +154,26 @@ class _Parser:
             case ast.Call():
                 return self.call(node)
             case _:
+                syntax = _syntax_name(node)
                 return self.problem(
                     "unsupported-syntax",
-                    f"'{self.text(node)}' is not part of the condition language ({_syntax_name(node)})",
+                    ir.Text(
+                        f"'{self.text(node)}' không thuộc ngôn ngữ điều kiện ({syntax.vi})",
+                        f"'{self.text(node)}' is not part of the condition language ({syntax.en})",
+                    ),
                     node,
-                    "see docs/reference/framework-format.md#conditions",
+                    ir.Text(
+                        "xem docs/reference/framework-format.md#conditions",
+                        "see docs/reference/framework-format.md#conditions",
+                    ),
                 )
 
     def number(self, node: ast.Constant) -> _Typed:
         offset = _offset(self.source, node)
         if isinstance(node.value, complex):
             if offset not in self.percent_at:
-                return self.problem("unsupported-syntax", "complex numbers are not part of the language", node)
+                message = ir.Text("ngôn ngữ điều kiện không có số phức", "complex numbers are not part of the language")
+                return self.problem("unsupported-syntax", message, node)
             digits = (ast.get_source_segment(self.source, node) or "").rstrip("j ")
             value = Fraction(digits) / 100
             return ir.Const(value, ir.NumberType(), self.text(node), self.span(node)), ir.NumberType()
@@ -187,10 +199,14 @@ class _Parser:
             return ir.FieldRef(name, f.type, span), f.type
         if name in self.scope.rules:
             return ir.RuleRef(name, span), ir.BoolType()
-        hint = did_you_mean(name, self.scope.names())
+        hint = suggest(name, self.scope.names())
         if hint is None and self._is_choice(name):
-            hint = f'a value of a scale or enum is written as a text literal: "{name}"'
-        return self.problem("unknown-reference", f"unknown name '{name}'", node, hint)
+            hint = ir.Text(
+                f'giá trị của thang hoặc danh mục phải viết trong dấu nháy: "{name}"',
+                f'a value of a scale or enum is written as a text literal: "{name}"',
+            )
+        message = ir.Text(f"tên '{name}' không xác định", f"unknown name '{name}'")
+        return self.problem("unknown-reference", message, node, hint)
 
     def _is_choice(self, name: str) -> bool:
         scales = [s.values for s in self.scope.scales.values()] + [e.values for e in self.scope.enums.values()]
@@ -200,7 +216,12 @@ class _Parser:
         if isinstance(expr, _Invalid):
             return False
         if isinstance(expr, _Literal) or not isinstance(expr_type, ir.BoolType):
-            self.problem("type-error", f"'{self.text(node)}' is {_describe(expr_type)}, not a condition", node)
+            described = _describe(expr_type)
+            message = ir.Text(
+                f"'{self.text(node)}' là {described.vi}, không phải một điều kiện",
+                f"'{self.text(node)}' is {described.en}, not a condition",
+            )
+            self.problem("type-error", message, node)
             return False
         return True
 
@@ -227,9 +248,13 @@ class _Parser:
             return _Invalid(), None
         for side, side_type, side_node in ((lhs, lhs_type, left), (rhs, rhs_type, right)):
             if isinstance(side, _Literal) or not isinstance(side_type, ir.NumberType):
+                described = _describe(side_type)
                 return self.problem(
                     "type-error",
-                    f"'{op}' needs numbers; '{self.text(side_node)}' is {_describe(side_type)}",
+                    ir.Text(
+                        f"'{op}' cần các số; '{self.text(side_node)}' là {described.vi}",
+                        f"'{op}' needs numbers; '{self.text(side_node)}' is {described.en}",
+                    ),
                     node,
                 )
         assert not isinstance(lhs, _Literal) and not isinstance(rhs, _Literal)
@@ -248,12 +273,19 @@ class _Parser:
     def compare(self, left: ast.expr, ops: list[ast.cmpop], comparators: list[ast.expr], node: ast.AST) -> _Typed:
         if any(isinstance(op, ast.In | ast.NotIn) for op in ops):
             if len(ops) != 1:
-                return self.problem("unsupported-syntax", "'in' cannot be chained with other comparisons", node)
+                message = ir.Text(
+                    "không được nối 'in' với các phép so sánh khác", "'in' cannot be chained with other comparisons"
+                )
+                return self.problem("unsupported-syntax", message, node)
             return self.membership(left, isinstance(ops[0], ast.NotIn), comparators[0], node)
         cmp_ops: list[ir.CompareOp] = []
         for op in ops:
             if type(op) not in _COMPARE_OPS:
-                return self.problem("unsupported-syntax", f"'{_syntax_name(op)}' comparisons are not supported", node)
+                syntax = _syntax_name(op)
+                message = ir.Text(
+                    f"không hỗ trợ phép so sánh '{syntax.vi}'", f"'{syntax.en}' comparisons are not supported"
+                )
+                return self.problem("unsupported-syntax", message, node)
             cmp_ops.append(_COMPARE_OPS[type(op)])
         raw = [self.expr(operand) for operand in [left, *comparators]]
         if any(isinstance(expr, _Invalid) for expr, _ in raw):
@@ -261,7 +293,11 @@ class _Parser:
         # The type of the comparison is set by the first typed operand; text literals follow it.
         typed = [t for e, t in raw if not isinstance(e, _Literal)]
         if not typed:
-            return self.problem("type-error", "a comparison needs at least one field, rule or number", node)
+            message = ir.Text(
+                "phép so sánh cần ít nhất một trường, quy tắc hoặc số",
+                "a comparison needs at least one field, rule or number",
+            )
+            return self.problem("type-error", message, node)
         common = typed[0]
         operands: list[ir.Expr] = []
         for (expr, expr_type), operand_node in zip(raw, [left, *comparators], strict=True):
@@ -273,9 +309,13 @@ class _Parser:
                 continue
             assert not isinstance(expr, _Invalid)
             if not _comparable(common, expr_type):
+                left_type, right_type, shown = _describe(common), _describe(expr_type), self.text(operand_node)
                 return self.problem(
                     "type-error",
-                    f"cannot compare {_describe(common)} with {_describe(expr_type)} ('{self.text(operand_node)}')",
+                    ir.Text(
+                        f"không thể so sánh {left_type.vi} với {right_type.vi} ('{shown}')",
+                        f"cannot compare {left_type.en} with {right_type.en} ('{shown}')",
+                    ),
                     node,
                 )
             operands.append(expr)
@@ -295,9 +335,12 @@ class _Parser:
                     accepted = [v.label.vi for v in scale.values] + [v.code for v in scale.values]
                     self.problem(
                         "unknown-literal",
-                        f"'{literal.text}' is not a value of the scale '{scale_id}'",
+                        ir.Text(
+                            f"'{literal.text}' không phải giá trị của thang '{scale_id}'",
+                            f"'{literal.text}' is not a value of the scale '{scale_id}'",
+                        ),
                         node,
-                        did_you_mean(literal.text, accepted) or "one of: " + ", ".join(accepted),
+                        suggest(literal.text, accepted) or _one_of(accepted),
                     )
                     return None
                 return ir.Const(scale.ordinal(value.id), target, literal.text, literal.span)
@@ -308,9 +351,12 @@ class _Parser:
                     accepted = [v.label.vi for v in enum.values] + [v.id for v in enum.values]
                     self.problem(
                         "unknown-literal",
-                        f"'{literal.text}' is not a value of '{enum_id}'",
+                        ir.Text(
+                            f"'{literal.text}' không phải giá trị của danh mục '{enum_id}'",
+                            f"'{literal.text}' is not a value of '{enum_id}'",
+                        ),
                         node,
-                        did_you_mean(literal.text, accepted) or "one of: " + ", ".join(accepted),
+                        suggest(literal.text, accepted) or _one_of(accepted),
                     )
                     return None
                 rank = [v.id for v in enum.values].index(value.id)
@@ -319,13 +365,22 @@ class _Parser:
                 try:
                     day = date.fromisoformat(literal.text)
                 except ValueError:
-                    self.problem("unknown-literal", f"'{literal.text}' is not a date (YYYY-MM-DD)", node)
+                    message = ir.Text(
+                        f"'{literal.text}' không phải một ngày (YYYY-MM-DD)",
+                        f"'{literal.text}' is not a date (YYYY-MM-DD)",
+                    )
+                    self.problem("unknown-literal", message, node)
                     return None
                 return ir.Const(day, target, literal.text, literal.span)
             case ir.TextType():
                 return ir.Const(literal.text, target, literal.text, literal.span)
             case _:
-                self.problem("type-error", f"cannot compare {_describe(target)} with the text '{literal.text}'", node)
+                described = _describe(target)
+                message = ir.Text(
+                    f"không thể so sánh {described.vi} với văn bản '{literal.text}'",
+                    f"cannot compare {described.en} with the text '{literal.text}'",
+                )
+                self.problem("type-error", message, node)
                 return None
 
     def membership(self, left: ast.expr, negated: bool, right: ast.expr, node: ast.AST) -> _Typed:
@@ -333,17 +388,29 @@ class _Parser:
         if isinstance(item, _Invalid):
             return _Invalid(), None
         if isinstance(item, _Literal):
-            return self.problem("type-error", "the left side of 'in' must be a field, not a literal", node)
+            message = ir.Text(
+                "vế trái của 'in' phải là một trường, không phải một giá trị viết trực tiếp",
+                "the left side of 'in' must be a field, not a literal",
+            )
+            return self.problem("type-error", message, node)
         if isinstance(right, ast.Name) and right.id == "period":
             if not isinstance(item_type, ir.DateType):
+                described = _describe(item_type)
                 return self.problem(
                     "type-error",
-                    f"'in period' needs a date; '{self.text(left)}' is {_describe(item_type)}",
+                    ir.Text(
+                        f"'in period' cần một ngày; '{self.text(left)}' là {described.vi}",
+                        f"'in period' needs a date; '{self.text(left)}' is {described.en}",
+                    ),
                     node,
                 )
             return ir.InPeriod(item, negated, self.text(node), self.span(node)), ir.BoolType()
         if not isinstance(right, ast.List | ast.Tuple):
-            return self.problem("unsupported-syntax", "'in' needs a list such as [\"a\", \"b\"] or 'period'", node)
+            message = ir.Text(
+                "'in' cần một danh sách như [\"a\", \"b\"] hoặc 'period'",
+                "'in' needs a list such as [\"a\", \"b\"] or 'period'",
+            )
+            return self.problem("unsupported-syntax", message, node)
         options: list[ir.Expr] = []
         for element in right.elts:
             option, option_type = self.expr(element)
@@ -355,9 +422,13 @@ class _Parser:
                     return _Invalid(), None
                 options.append(coerced)
             elif not _comparable(item_type, option_type):
+                item_text, option_text = _describe(item_type), _describe(option_type)
                 return self.problem(
                     "type-error",
-                    f"cannot compare {_describe(item_type)} with {_describe(option_type)}",
+                    ir.Text(
+                        f"không thể so sánh {item_text.vi} với {option_text.vi}",
+                        f"cannot compare {item_text.en} with {option_text.en}",
+                    ),
                     element,
                 )
             else:
@@ -371,12 +442,14 @@ class _Parser:
             name = self.text(node.func)
             return self.problem(
                 "unknown-reference",
-                f"unknown function '{name}'",
+                ir.Text(f"hàm '{name}' không xác định", f"unknown function '{name}'"),
                 node,
-                did_you_mean(name, _FUNCTIONS) or "functions: " + ", ".join(_FUNCTIONS),
+                suggest(name, _FUNCTIONS)
+                or ir.Text("các hàm: " + ", ".join(_FUNCTIONS), "functions: " + ", ".join(_FUNCTIONS)),
             )
         if node.keywords:
-            return self.problem("unsupported-syntax", "functions take no keyword arguments", node)
+            message = ir.Text("hàm không nhận đối số có tên", "functions take no keyword arguments")
+            return self.problem("unsupported-syntax", message, node)
         fn = node.func.id
         args = node.args
         if fn in ("count", "exists", "share"):
@@ -385,23 +458,31 @@ class _Parser:
             return self.level_of(args, node)
         if fn == "known":
             if len(args) != 1 or not isinstance(args[0], ast.Name) or args[0].id not in self.scope.fields:
-                return self.problem("type-error", "known(...) takes one evidence field", node)
+                message = ir.Text("known(...) nhận đúng một trường minh chứng", "known(...) takes one evidence field")
+                return self.problem("type-error", message, node)
             ref, _ = self.name(args[0].id, args[0])
             assert isinstance(ref, ir.FieldRef)
             return ir.Known(ref, self.text(node), self.span(node)), ir.BoolType()
         return self.extremum(fn, args, node)
 
     def records_call(self, fn: str, args: list[ast.expr], node: ast.Call) -> _Typed:
-        wanted = "1 or 2" if fn == "count" else "2"
+        wanted = ir.Text("1 hoặc 2", "1 or 2") if fn == "count" else ir.Text("2", "2")
         if not args or len(args) > 2 or (fn != "count" and len(args) != 2):
-            return self.problem("type-error", f"{fn}(...) takes {wanted} arguments: records and a condition", node)
+            message = ir.Text(
+                f"{fn}(...) nhận {wanted.vi} đối số: danh sách bản ghi và một điều kiện",
+                f"{fn}(...) takes {wanted.en} arguments: records and a condition",
+            )
+            return self.problem("type-error", message, node)
         source, source_type = self.expr(args[0])
         if isinstance(source, _Invalid):
             return _Invalid(), None
         if not isinstance(source, ir.FieldRef | ir.RecordFieldRef) or not isinstance(source_type, ir.RecordsType):
             return self.problem(
                 "type-error",
-                f"{fn}(...) needs a records field first; '{self.text(args[0])}' is not one",
+                ir.Text(
+                    f"đối số đầu tiên của {fn}(...) phải là một trường bản ghi; '{self.text(args[0])}' không phải",
+                    f"{fn}(...) needs a records field first; '{self.text(args[0])}' is not one",
+                ),
                 node,
             )
         where: ir.Expr | None = None
@@ -432,7 +513,8 @@ class _Parser:
 
     def level_of(self, args: list[ast.expr], node: ast.Call) -> _Typed:
         if len(args) != 1:
-            return self.problem("type-error", "level_of(...) takes one relation", node)
+            message = ir.Text("level_of(...) nhận đúng một quan hệ", "level_of(...) takes one relation")
+            return self.problem("type-error", message, node)
         source, source_type = self.expr(args[0])
         if isinstance(source, _Invalid):
             return _Invalid(), None
@@ -442,23 +524,31 @@ class _Parser:
             or not isinstance(source_type, ir.RecordsType)
             or not any(f.id == "level" and f.type == level_type for f in self.scope.records[source_type.record].fields)
         ):
-            return self.problem(
-                "type-error", f"level_of(...) needs a relation; '{self.text(args[0])}' is not one", node
+            message = ir.Text(
+                f"level_of(...) cần một quan hệ; '{self.text(args[0])}' không phải quan hệ",
+                f"level_of(...) needs a relation; '{self.text(args[0])}' is not one",
             )
+            return self.problem("type-error", message, node)
         return ir.LevelOf(source, self.text(node), self.span(node)), level_type
 
     def extremum(self, fn: str, args: list[ast.expr], node: ast.Call) -> _Typed:
         if len(args) < 2:
-            return self.problem("type-error", f"{fn}(...) takes two or more arguments", node)
+            message = ir.Text(f"{fn}(...) cần từ hai đối số trở lên", f"{fn}(...) takes two or more arguments")
+            return self.problem("type-error", message, node)
         parsed = [self.expr(arg) for arg in args]
         if any(isinstance(e, _Invalid) for e, _ in parsed):
             return _Invalid(), None
         typed = [t for e, t in parsed if not isinstance(e, _Literal)]
         if not typed:
-            return self.problem("type-error", f"{fn}(...) needs at least one field", node)
+            message = ir.Text(f"{fn}(...) cần ít nhất một trường", f"{fn}(...) needs at least one field")
+            return self.problem("type-error", message, node)
         common = typed[0]
         if not isinstance(common, ir.NumberType | ir.OrdinalType):
-            return self.problem("type-error", f"{fn}(...) takes numbers or values of one scale", node)
+            message = ir.Text(
+                f"{fn}(...) nhận các số hoặc các giá trị của cùng một thang",
+                f"{fn}(...) takes numbers or values of one scale",
+            )
+            return self.problem("type-error", message, node)
         exprs: list[ir.Expr] = []
         for (expr, expr_type), arg in zip(parsed, args, strict=True):
             if isinstance(expr, _Literal):
@@ -467,7 +557,10 @@ class _Parser:
                     return _Invalid(), None
                 exprs.append(coerced)
             elif not _comparable(common, expr_type):
-                return self.problem("type-error", f"{fn}(...) arguments must have one type", arg)
+                message = ir.Text(
+                    f"các đối số của {fn}(...) phải cùng một kiểu", f"{fn}(...) arguments must have one type"
+                )
+                return self.problem("type-error", message, arg)
             else:
                 assert not isinstance(expr, _Invalid)
                 exprs.append(expr)
@@ -490,29 +583,34 @@ def _offset(source: str, node: ast.AST) -> int:
     return sum(len(lines[i]) + 1 for i in range(line - 1)) + col
 
 
-def _describe(value_type: ir.ValueType | None) -> str:
+def _describe(value_type: ir.ValueType | None) -> ir.Text:
     if value_type is None:
-        return "a text literal"
+        return ir.Text("một chuỗi viết trong dấu nháy", "a text literal")
     match value_type:
         case ir.BoolType():
-            return "a condition (yes/no)"
+            return ir.Text("một điều kiện (có/không)", "a condition (yes/no)")
         case ir.NumberType(integer=True):
-            return "a count"
+            return ir.Text("một số đếm", "a count")
         case ir.NumberType():
-            return "a number"
+            return ir.Text("một số", "a number")
         case ir.OrdinalType(scale=scale):
-            return f"a value of the scale '{scale}'"
+            return ir.Text(f"một giá trị của thang '{scale}'", f"a value of the scale '{scale}'")
         case ir.EnumType(name=name):
-            return f"a value of '{name}'"
+            return ir.Text(f"một giá trị của danh mục '{name}'", f"a value of '{name}'")
         case ir.DateType():
-            return "a date"
+            return ir.Text("một ngày", "a date")
         case ir.PeriodType():
-            return "the period"
+            return ir.Text("kỳ đánh giá", "the period")
         case ir.RecordsType(record=record):
-            return f"a list of '{record}' records"
+            return ir.Text(f"một danh sách bản ghi '{record}'", f"a list of '{record}' records")
         case ir.TextType():
-            return "a text"
-    return str(value_type)
+            return ir.Text("một đoạn văn bản", "a text")
+    return ir.Text(str(value_type), str(value_type))
+
+
+def _one_of(accepted: Sequence[str]) -> ir.Text:
+    listed = ", ".join(accepted)
+    return ir.Text(f"một trong: {listed}", f"one of: {listed}")
 
 
 def _comparable(a: ir.ValueType | None, b: ir.ValueType | None) -> bool:
@@ -523,7 +621,7 @@ def _comparable(a: ir.ValueType | None, b: ir.ValueType | None) -> bool:
     return a == b and not isinstance(a, ir.RecordsType | ir.PeriodType)
 
 
-def _ordering_problem(op: ir.CompareOp, value_type: ir.ValueType | None) -> str | None:
+def _ordering_problem(op: ir.CompareOp, value_type: ir.ValueType | None) -> ir.Text | None:
     if op not in _ORDERING:
         return None
     match value_type:
@@ -532,28 +630,83 @@ def _ordering_problem(op: ir.CompareOp, value_type: ir.ValueType | None) -> str 
         case ir.EnumType(ordered=True):
             return None
         case ir.EnumType(name=name):
-            return f"'{op}' needs an ordered enum; '{name}' is not ordered"
+            return ir.Text(
+                f"'{op}' cần một danh mục có thứ tự; danh mục '{name}' không có thứ tự",
+                f"'{op}' needs an ordered enum; '{name}' is not ordered",
+            )
         case _:
-            return f"'{op}' cannot order {_describe(value_type)}"
+            described = _describe(value_type)
+            return ir.Text(
+                f"không dùng '{op}' để so sánh thứ tự {described.vi} được",
+                f"'{op}' cannot order {described.en}",
+            )
 
 
-def _syntax_name(node: ast.AST) -> str:
-    return {
-        "Attribute": "attribute access",
-        "Subscript": "indexing",
-        "Lambda": "lambda",
-        "IfExp": "if-else expression",
-        "BinOp": "this operator",
-        "ListComp": "comprehension",
-        "GeneratorExp": "generator",
-        "Dict": "mapping literal",
-        "List": "list outside 'in'",
-        "Tuple": "tuple outside 'in'",
-        "JoinedStr": "f-string",
-        "Starred": "star argument",
-        "NamedExpr": "assignment",
-        "Await": "await",
-    }.get(type(node).__name__, type(node).__name__)
+_SYNTAX_NAMES: dict[str, ir.Text] = {
+    "Attribute": ir.Text("truy cập thuộc tính", "attribute access"),
+    "Subscript": ir.Text("lấy phần tử theo chỉ số", "indexing"),
+    "Lambda": ir.Text("hàm lambda", "lambda"),
+    "IfExp": ir.Text("biểu thức if-else", "if-else expression"),
+    "BinOp": ir.Text("toán tử này", "this operator"),
+    "ListComp": ir.Text("biểu thức tạo danh sách (comprehension)", "comprehension"),
+    "GeneratorExp": ir.Text("biểu thức sinh (generator)", "generator"),
+    "Dict": ir.Text("ánh xạ viết trực tiếp", "mapping literal"),
+    "List": ir.Text("danh sách đặt ngoài phép 'in'", "list outside 'in'"),
+    "Tuple": ir.Text("bộ giá trị đặt ngoài phép 'in'", "tuple outside 'in'"),
+    "JoinedStr": ir.Text("chuỗi f-string", "f-string"),
+    "Starred": ir.Text("đối số có dấu *", "star argument"),
+    "NamedExpr": ir.Text("phép gán", "assignment"),
+    "Await": ir.Text("await", "await"),
+}
+
+
+def _syntax_name(node: ast.AST) -> ir.Text:
+    name = type(node).__name__
+    return _SYNTAX_NAMES.get(name, ir.Text(name, name))
+
+
+# What Python's parser says about a condition it cannot read, in Vietnamese; "{0}" stands for the group.
+_SYNTAX_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), vi)
+    for pattern, vi in (
+        (r"invalid syntax", "cú pháp không hợp lệ"),
+        (r"invalid syntax\. Perhaps you forgot a comma\?", "cú pháp không hợp lệ; có thể thiếu dấu phẩy?"),
+        (r"invalid syntax\. Maybe you meant '==' or ':=' instead of '='\?", "cú pháp không hợp lệ; có phải cần '=='?"),
+        (r"'(.)' was never closed", "dấu '{0}' chưa được đóng"),
+        (r"unmatched '(.)'", "dấu '{0}' không có dấu mở tương ứng"),
+        (
+            r"closing parenthesis '(.)' does not match opening parenthesis '(.)'.*",
+            "dấu đóng '{0}' không khớp với dấu mở '{1}'",
+        ),
+        (r"unterminated (?:triple-quoted )?string literal.*", "chuỗi chưa có dấu nháy đóng"),
+        (r"invalid \w+ literal", "số viết không hợp lệ"),
+        (r"invalid character '(.+)' \((U\+[0-9A-F]+)\)", "ký tự '{0}' ({1}) không hợp lệ"),
+        (r"invalid non-printable character (U\+[0-9A-F]+)", "ký tự không in được {0}"),
+        (r"leading zeros in decimal integer literals are not permitted.*", "số không được bắt đầu bằng chữ số 0"),
+        (r"unexpected character after line continuation character", "ký tự không hợp lệ sau dấu '\\'"),
+        (r"positional argument follows keyword argument", "đối số theo vị trí đứng sau đối số có tên"),
+        (r"expected 'else' after 'if' expression", "thiếu 'else' sau biểu thức 'if'"),
+        (r"unexpected indent|unindent does not match .*", "thụt lề không hợp lệ"),
+        (r"unexpected EOF while parsing", "điều kiện kết thúc khi chưa viết xong"),
+        (r"Generator expression must be parenthesized", "biểu thức sinh (generator) phải đặt trong ngoặc"),
+        (r"too many nested parentheses", "quá nhiều dấu ngoặc lồng nhau"),
+    )
+)
+
+
+def _syntax_error(message: str) -> ir.Text:
+    """Python's reason for a syntax error, with its Vietnamese translation.
+
+    >>> _syntax_error("'(' was never closed").vi
+    "dấu '(' chưa được đóng"
+    """
+    for pattern, vi in _SYNTAX_ERRORS:
+        found = pattern.fullmatch(message)
+        if found is not None:
+            for index, group in enumerate(found.groups()):
+                vi = vi.replace(f"{{{index}}}", group)
+            return ir.Text(vi, message)
+    return ir.Text(f"lỗi cú pháp ({message})", message)
 
 
 def _prepare(text: str) -> tuple[str, set[int]]:
@@ -583,23 +736,36 @@ def parse_condition(
         col = (error.offset or 1) - 1
         line = error.lineno or 1
         span = ir.Span(origin.file, origin.line + line - 1, (origin.col if line == 1 else 1) + col)
-        return None, [Issue("unsupported-syntax", f"cannot parse '{text}': {error.msg}", path, span)]
+        reason = _syntax_error(error.msg)
+        message = ir.Text(f"không đọc được '{text}': {reason.vi}", f"cannot parse '{text}': {reason.en}")
+        return None, [Issue.from_text("unsupported-syntax", message, path, span)]
     except (ValueError, RecursionError, MemoryError):
-        return None, [Issue("unsupported-syntax", "the condition is too deeply nested or malformed", path, origin)]
+        message = ir.Text(
+            "điều kiện lồng nhau quá sâu hoặc sai dạng", "the condition is too deeply nested or malformed"
+        )
+        return None, [Issue.from_text("unsupported-syntax", message, path, origin)]
     try:
         expr, expr_type = parser.expr(tree.body)
     except RecursionError:
-        return None, [Issue("unsupported-syntax", "the condition is too deeply nested", path, origin)]
+        message = ir.Text("điều kiện lồng nhau quá sâu", "the condition is too deeply nested")
+        return None, [Issue.from_text("unsupported-syntax", message, path, origin)]
     if isinstance(expr, _Invalid):
         return None, parser.issues
     if isinstance(expr, _Literal):
         if isinstance(expect, ir.OrdinalType):
             coerced = parser.coerce(expr, expect, tree.body)
             return coerced, parser.issues
-        parser.problem("type-error", f"'{text}' is a text literal, not {_describe(expect)}", tree.body)
+        described = _describe(expect)
+        message = ir.Text(
+            f"'{text}' là một chuỗi viết trong dấu nháy, không phải {described.vi}",
+            f"'{text}' is a text literal, not {described.en}",
+        )
+        parser.problem("type-error", message, tree.body)
         return None, parser.issues
     if not _comparable(expect, expr_type) or (isinstance(expect, ir.BoolType) and expr_type != expect):
-        parser.problem("type-error", f"'{text}' is {_describe(expr_type)}, not {_describe(expect)}", tree.body)
+        found, wanted = _describe(expr_type), _describe(expect)
+        message = ir.Text(f"'{text}' là {found.vi}, không phải {wanted.vi}", f"'{text}' is {found.en}, not {wanted.en}")
+        parser.problem("type-error", message, tree.body)
         return None, parser.issues
     return expr, parser.issues
 

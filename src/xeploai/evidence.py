@@ -41,7 +41,7 @@ from xeploai.ir import (
     Value,
     ValueType,
 )
-from xeploai.issues import EvidenceError, Issue, did_you_mean
+from xeploai.issues import EvidenceError, Issue, closest_text, suggest
 
 Path = tuple[str | int, ...]
 
@@ -74,8 +74,8 @@ class _Context:
     spans: Mapping[Path, Span]
     issues: list[Issue] = field(default_factory=list)
 
-    def report(self, code: str, path: Path, message: str, hint: str | None = None) -> None:
-        self.issues.append(Issue(code, message, _render_path(path), self._span(path), hint))
+    def report(self, code: str, path: Path, message: Text, hint: Text | None = None) -> None:
+        self.issues.append(Issue.from_text(code, message, _render_path(path), self._span(path), hint))
 
     def _span(self, path: Path) -> Span | None:
         # The nearest enclosing node that has a position: a value without its own span is still located.
@@ -102,13 +102,18 @@ def validate_evidence(
     if subject is None:
         raise _unknown_kind(ctx, kind, source)
     if not isinstance(raw, Mapping):
+        shown, raw_kind = _show(raw), _kind_of(raw)
         ctx.report(
             "wrong-type",
             (),
-            f"the evidence is {_show(raw)} ({_kind_of(raw)}); expected a mapping of field -> value",
+            Text(
+                f"minh chứng là {shown} ({raw_kind.vi}); cần một ánh xạ trường -> giá trị",
+                f"the evidence is {shown} ({raw_kind.en}); expected a mapping of field -> value",
+            ),
         )
         raise EvidenceError(source, ctx.issues)
-    values, origins = _validate_fields(ctx, subject.fields, raw, (), f"subject kind '{kind}'")
+    owner = Text(f"loại đối tượng '{kind}'", f"subject kind '{kind}'")
+    values, origins = _validate_fields(ctx, subject.fields, raw, (), owner)
     if ctx.issues:
         raise EvidenceError(source, ctx.issues)
     return Evidence(values, origins)
@@ -116,11 +121,15 @@ def validate_evidence(
 
 def _unknown_kind(ctx: _Context, kind: str, source: str) -> EvidenceError:
     subjects = ctx.program.subjects
+    declared = _join(subjects)
     ctx.report(
         "unknown-subject-kind",
         (),
-        f"unknown subject kind {_show(kind)}; the framework declares: {_join(subjects)}",
-        did_you_mean(str(kind), subjects),
+        Text(
+            f"loại đối tượng {_show(kind)} không có trong khung tiêu chí; khung tiêu chí khai báo: {declared.vi}",
+            f"unknown subject kind {_show(kind)}; the framework declares: {declared.en}",
+        ),
+        suggest(str(kind), subjects),
     )
     return EvidenceError(source, ctx.issues)
 
@@ -130,28 +139,38 @@ def _validate_fields(
     fields: Sequence[FieldDef],
     raw: Mapping[Any, object],
     prefix: Path,
-    owner: str,
+    owner: Text,
 ) -> tuple[dict[str, Value], dict[str, str]]:
     """Validate one mapping (the evidence, or one record) against its declared fields, defaults included."""
     declared = {f.id: f for f in fields}
+    expected = _join(declared)
     given: dict[str, Value] = {}
     keys: dict[str, str] = {}  # NFC field id -> the key as written, which is what ``spans`` knows
     for raw_key, raw_value in raw.items():
         if not isinstance(raw_key, str):
+            key_kind = _kind_of(raw_key)
             ctx.report(
                 "unknown-field",
                 (*prefix, str(raw_key)),
-                f"{_show(raw_key)} ({_kind_of(raw_key)}) is not a field name of {owner}; "
-                f"expected one of: {_join(declared)}",
+                Text(
+                    f"{_show(raw_key)} ({key_kind.vi}) không phải tên trường của {owner.vi}; "
+                    f"cần một trong: {expected.vi}",
+                    f"{_show(raw_key)} ({key_kind.en}) is not a field name of {owner.en}; "
+                    f"expected one of: {expected.en}",
+                ),
             )
             continue
         key, path = _nfc(raw_key), (*prefix, raw_key)
         where = _render_path((*prefix, key))
         if key in keys:
+            first, second = _show(keys[key]), _show(raw_key)
             ctx.report(
                 "duplicate-key",
                 path,
-                f"{where} is given twice: {_show(keys[key])} and {_show(raw_key)} are one name in Unicode NFC",
+                Text(
+                    f"{where} được ghi hai lần: {first} và {second} là cùng một tên ở dạng Unicode NFC",
+                    f"{where} is given twice: {first} and {second} are one name in Unicode NFC",
+                ),
             )
             continue
         keys[key] = raw_key
@@ -160,14 +179,21 @@ def _validate_fields(
             ctx.report(
                 "unknown-field",
                 path,
-                f"{where} is not a field of {owner}; expected one of: {_join(declared)}",
-                did_you_mean(key, declared),
+                Text(
+                    f"{where} không phải trường của {owner.vi}; cần một trong: {expected.vi}",
+                    f"{where} is not a field of {owner.en}; expected one of: {expected.en}",
+                ),
+                suggest(key, declared),
             )
         elif raw_value is None:
+            wanted = _expected(fdef.type)
             ctx.report(
                 "null-value",
                 path,
-                f"{where} is null; expected {_expected(fdef.type)}, or omit the key to leave the field unknown",
+                Text(
+                    f"{where} là null; cần {wanted.vi}, hoặc bỏ khóa này đi để trường được coi là chưa biết",
+                    f"{where} is null; expected {wanted.en}, or omit the key to leave the field unknown",
+                ),
             )
         else:
             value = _convert(ctx, fdef, raw_value, path, (*prefix, key))
@@ -190,11 +216,15 @@ def _validate_fields(
             continue
         mine, theirs = values[fdef.id], values[other]
         if _exceeds(mine, theirs):
+            left = f"{_render_path((*prefix, fdef.id))} = {_display(mine)}"
+            right = f"{_render_path((*prefix, other))} = {_display(theirs)}"
             ctx.report(
                 "exceeds-field",
                 (*prefix, keys.get(fdef.id, fdef.id)),
-                f"{_render_path((*prefix, fdef.id))} = {_display(mine)} exceeds "
-                f"{_render_path((*prefix, other))} = {_display(theirs)}; {fdef.id} can be at most {other}",
+                Text(
+                    f"{left} lớn hơn {right}; {fdef.id} không được vượt quá {other}",
+                    f"{left} exceeds {right}; {fdef.id} can be at most {other}",
+                ),
             )
     return values, origins
 
@@ -224,13 +254,14 @@ def _convert(ctx: _Context, fdef: FieldDef, raw: object, path: Path, shown: Path
             scale = _scale(ctx.program, scale_id)
             if isinstance(raw, Ordinal) and raw.scale == scale_id:
                 raw = raw.id  # matched again below, so a hand-made Ordinal cannot carry a wrong rank
-            found = _choice(ctx, path, where, raw, ftype, f"scale '{scale_id}'", scale.values)
+            what = Text(f"thang '{scale_id}'", f"scale '{scale_id}'")
+            found = _choice(ctx, path, where, raw, ftype, what, scale.values)
             return None if found is None else scale.ordinal(found.id)
         case EnumType(name=name):
             choices = _enum_values(ctx.program, ftype)
             if isinstance(raw, EnumValue) and raw.name == name:
                 raw = raw.id
-            found = _choice(ctx, path, where, raw, ftype, f"enum '{name}'", choices)
+            found = _choice(ctx, path, where, raw, ftype, Text(f"danh mục '{name}'", f"enum '{name}'"), choices)
             return None if found is None else EnumValue(found.id, choices.index(found), name)
         case DateType():
             parsed = _to_date(raw)
@@ -250,7 +281,15 @@ def _convert(ctx: _Context, fdef: FieldDef, raw: object, path: Path, shown: Path
 
 def _wrong_type(ctx: _Context, path: Path, where: str, raw: object, ftype: ValueType) -> Value | None:
     """Report a value of the wrong type, and give no value."""
-    ctx.report("wrong-type", path, f"{where} = {_show(raw)} ({_kind_of(raw)}); expected {_expected(ftype)}")
+    raw_kind, wanted = _kind_of(raw), _expected(ftype)
+    ctx.report(
+        "wrong-type",
+        path,
+        Text(
+            f"{where} = {_show(raw)} ({raw_kind.vi}); cần {wanted.vi}",
+            f"{where} = {_show(raw)} ({raw_kind.en}); expected {wanted.en}",
+        ),
+    )
     return None
 
 
@@ -262,7 +301,10 @@ def _convert_number(ctx: _Context, fdef: FieldDef, raw: object, path: Path, wher
         _wrong_type(ctx, path, where, raw, ftype)
         return None
     if isinstance(raw, float | Decimal) and not _finite(raw):
-        ctx.report("not-finite", path, f"{where} = {_show(raw)}; expected a finite number")
+        message = Text(
+            f"{where} = {_show(raw)}; cần một số hữu hạn", f"{where} = {_show(raw)}; expected a finite number"
+        )
+        ctx.report("not-finite", path, message)
         return None
     # str() first, so that the float 0.7 becomes 7/10 rather than its binary approximation.
     number = Fraction(str(raw)) if isinstance(raw, float) else Fraction(raw)
@@ -271,7 +313,9 @@ def _convert_number(ctx: _Context, fdef: FieldDef, raw: object, path: Path, wher
         return None
     low, high = _bounds(fdef)
     if (low is not None and number < low) or (high is not None and number > high):
-        ctx.report("out-of-range", path, f"{where} = {_show(raw)}; expected {_expected(ftype, fdef)}")
+        wanted = _expected(ftype, fdef)
+        message = Text(f"{where} = {_show(raw)}; cần {wanted.vi}", f"{where} = {_show(raw)}; expected {wanted.en}")
+        ctx.report("out-of-range", path, message)
         return None
     return number
 
@@ -283,19 +327,24 @@ def _convert_records(
         _wrong_type(ctx, path, _render_path(shown), raw, ftype)
         return None
     rdef = ctx.program.records[record_id]
+    field_names = _join(f.id for f in rdef.fields)
     before = len(ctx.issues)
     records: list[Record] = []
     for index, item in enumerate(raw):
         item_path, item_shown = (*path, index), (*shown, index)
         if not isinstance(item, Mapping):
+            given, item_kind = f"{_render_path(item_shown)} = {_show(item)}", _kind_of(item)
             ctx.report(
                 "wrong-type",
                 item_path,
-                f"{_render_path(item_shown)} = {_show(item)} ({_kind_of(item)}); "
-                f"expected a mapping with the fields of {record_id}: {_join(f.id for f in rdef.fields)}",
+                Text(
+                    f"{given} ({item_kind.vi}); cần một ánh xạ gồm các trường của {record_id}: {field_names.vi}",
+                    f"{given} ({item_kind.en}); expected a mapping with the fields of {record_id}: {field_names.en}",
+                ),
             )
             continue
-        values, _ = _validate_fields(ctx, rdef.fields, item, item_path, f"record type '{record_id}'")
+        owner = Text(f"loại bản ghi '{record_id}'", f"record type '{record_id}'")
+        values, _ = _validate_fields(ctx, rdef.fields, item, item_path, owner)
         records.append(Record(values, index))
     return tuple(records) if len(ctx.issues) == before else None
 
@@ -306,7 +355,7 @@ def _choice(
     where: str,
     raw: object,
     ftype: ValueType,
-    what: str,
+    what: Text,
     choices: Sequence[ScaleValue],
 ) -> ScaleValue | None:
     """The declared choice ``raw`` spells, or None after reporting what the accepted spellings are."""
@@ -319,7 +368,10 @@ def _choice(
         ctx.report(
             "unknown-choice",
             path,
-            f"{where} = {_show(raw)} is not a value of {what}; expected one of: {accepted}",
+            Text(
+                f"{where} = {_show(raw)} không phải giá trị của {what.vi}; cần một trong: {accepted}",
+                f"{where} = {_show(raw)} is not a value of {what.en}; expected one of: {accepted}",
+            ),
             _closest(raw, [s for c in choices for s in _spellings(c)]),
         )
     return found
@@ -401,33 +453,46 @@ def _finite(raw: float | Decimal) -> bool:
 # --- messages ----------------------------------------------------------------------------------------------
 
 
-def _expected(ftype: ValueType, fdef: FieldDef | None = None) -> str:
+_SPELLINGS = Text("mã định danh, ký hiệu, nhãn tiếng Việt hoặc tiếng Anh", "its id, code, Vietnamese or English label")
+
+
+def _expected(ftype: ValueType, fdef: FieldDef | None = None) -> Text:
     match ftype:
         case BoolType():
-            return "true or false"
+            return Text("true hoặc false", "true or false")
         case NumberType(integer=integer):
-            text = "a whole number ≥ 0 (count)" if integer else "a number"
+            vi, en = ("một số nguyên ≥ 0 (số đếm)", "a whole number ≥ 0 (count)") if integer else ("một số", "a number")
             if fdef is not None:
                 low, high = _bounds(fdef)
                 if low is not None and high is not None:
-                    text += f" from {_display(low)} to {_display(high)}"
+                    vi += f" từ {_display(low)} đến {_display(high)}"
+                    en += f" from {_display(low)} to {_display(high)}"
                 elif low is not None and not (integer and low == 0):
-                    text += f" ≥ {_display(low)}"
+                    vi += f" ≥ {_display(low)}"
+                    en += f" ≥ {_display(low)}"
                 elif high is not None:
-                    text += f" ≤ {_display(high)}"
-            return text
+                    vi += f" ≤ {_display(high)}"
+                    en += f" ≤ {_display(high)}"
+            return Text(vi, en)
         case OrdinalType(scale=scale_id):
-            return f"a value of scale '{scale_id}' (its id, code, Vietnamese or English label)"
+            return Text(
+                f"một giá trị của thang '{scale_id}' ({_SPELLINGS.vi})",
+                f"a value of scale '{scale_id}' ({_SPELLINGS.en})",
+            )
         case EnumType(name=name):
-            return f"a value of enum '{name}' (its id, code, Vietnamese or English label)"
+            return Text(
+                f"một giá trị của danh mục '{name}' ({_SPELLINGS.vi})", f"a value of enum '{name}' ({_SPELLINGS.en})"
+            )
         case DateType():
-            return "a date written YYYY-MM-DD"
+            return Text("một ngày viết dạng YYYY-MM-DD", "a date written YYYY-MM-DD")
         case PeriodType():
-            return "a period {start: YYYY-MM-DD, end: YYYY-MM-DD}"
+            return Text(
+                "một kỳ đánh giá {start: YYYY-MM-DD, end: YYYY-MM-DD}", "a period {start: YYYY-MM-DD, end: YYYY-MM-DD}"
+            )
         case TextType():
-            return "text"
+            return Text("văn bản", "text")
         case RecordsType(record=record_id):
-            return f"a list of {record_id} records"
+            return Text(f"một danh sách bản ghi {record_id}", f"a list of {record_id} records")
         case _:
             assert_never(ftype)
 
@@ -447,26 +512,26 @@ def _show(value: object) -> str:
     return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
 
 
-def _kind_of(value: object) -> str:
+def _kind_of(value: object) -> Text:
     match value:
         case bool():
-            return "true/false"
+            return Text("đúng/sai", "true/false")
         case int():
-            return "whole number"
+            return Text("số nguyên", "whole number")
         case float() | Fraction() | Decimal():
-            return "number"
+            return Text("số", "number")
         case str():
-            return "text"
+            return Text("văn bản", "text")
         case datetime():
-            return "date and time"
+            return Text("ngày giờ", "date and time")
         case date():
-            return "date"
+            return Text("ngày", "date")
         case Mapping():
-            return "mapping"
+            return Text("ánh xạ", "mapping")
         case list() | tuple():
-            return "list"
+            return Text("danh sách", "list")
         case _:
-            return type(value).__name__
+            return Text(type(value).__name__, type(value).__name__)
 
 
 def _display(value: Value) -> str:
@@ -486,9 +551,9 @@ def _display(value: Value) -> str:
             return str(value)
 
 
-def _join(names: Iterable[str]) -> str:
+def _join(names: Iterable[str]) -> Text:
     listed = list(names)
-    return ", ".join(listed) if listed else "(none)"
+    return Text(", ".join(listed), ", ".join(listed)) if listed else Text("(không có)", "(none)")
 
 
 def _nfc(text: str) -> str:
@@ -504,13 +569,13 @@ def _strip_marks(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def _closest(raw: str, spellings: Sequence[str]) -> str | None:
+def _closest(raw: str, spellings: Sequence[str]) -> Text | None:
     """A did-you-mean hint that forgives case and missing Vietnamese diacritics ("Trung binh")."""
     by_key: dict[str, str] = {}
     for s in spellings:
         by_key.setdefault(_strip_marks(s), s)
     matches = difflib.get_close_matches(_strip_marks(raw), list(by_key), n=1, cutoff=0.6)
-    return f"did you mean '{by_key[matches[0]]}'?" if matches else None
+    return closest_text(by_key[matches[0]]) if matches else None
 
 
 # --- JSON Schema -------------------------------------------------------------------------------------------

@@ -436,6 +436,7 @@ class FieldDef:
     maximum: Fraction | None = None
     at_most_field: str | None = None  # e.g. targets_met is at most targets_assigned
     default: Value | None = None
+    better: str | None = None  # "higher" | "lower": the declared better direction, for the analysis
     span: Span = field(default=NO_SPAN, compare=False)
 
 
@@ -483,6 +484,18 @@ class Note:
     when: Expr
     text: str
     label: Text
+    cite: Citation
+    confidence: Confidence
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FindingException:
+    """A finding of the whole-framework analysis declared as intended: its code, what it is about, why, and where."""
+
+    code: str
+    id: str  # a rule, cap, note, field or level id, or a record field as ``discipline[].form``
+    reason: Text
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
@@ -568,6 +581,7 @@ class SubjectProgram:
     notes: tuple[Note, ...]
     relations: tuple[Relation, ...] = ()
     extends: str | None = None
+    exceptions: tuple[FindingException, ...] = ()  # own and inherited, for the analysis only
     span: Span = field(default=NO_SPAN, compare=False)
 
     def field_def(self, name: str) -> FieldDef | None:

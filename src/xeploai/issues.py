@@ -7,10 +7,11 @@ with the count. Every code is documented in ``docs/reference/issue-codes.md`` (a
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from xeploai.ir import Span
+from xeploai.ir import Span, Text
 
 # Every issue code, with a one-line summary. docs/reference/issue-codes.md has a section per code.
 CODES: dict[str, str] = {
@@ -53,6 +54,8 @@ CODES: dict[str, str] = {
     "extends-path": "the framework to extend cannot be found, or lies outside the frameworks folder",
     "alias-conflict": "a level spelling (alias) that would name two levels",
     "reading-default": "a named reading whose default is not an option, or disagrees with what the quota declares",
+    "unknown-finding-code": "a declared exception names a code that is not a finding of the whole-framework analysis",
+    "unknown-exception-id": "a declared exception names an id that is no rule, cap, note, field or level of the kind",
     # evidence: raw evidence -> typed evidence
     "unknown-field": "evidence names a field the subject kind does not declare",
     "wrong-type": "an evidence value of the wrong type",
@@ -77,8 +80,24 @@ CODES: dict[str, str] = {
     "analysis-truncated": "the analysis stopped at its time limit before its evaluation budget was spent",
 }
 
+# The codes of the whole-framework analysis, in the order its findings are sorted; a framework may declare any of
+# them but the last as intended (``exceptions:`` of a subject kind).
+ANALYSIS_CODES: tuple[str, ...] = (
+    "level-never-reached",
+    "level-gap",
+    "rule-never-holds",
+    "rule-always-holds",
+    "shadowed-rule",
+    "non-monotone",
+    "unused-field",
+    "untested-rule",
+    "analysis-truncated",
+)
+DECLARABLE_CODES: tuple[str, ...] = ANALYSIS_CODES[:-1]
 
-# The same, in Vietnamese: what a user reading `--lang vi` sees before the detailed message.
+
+# The same, in Vietnamese: what a user reading `--lang vi` sees before an issue's message when it has no
+# Vietnamese one of its own.
 CODES_VI: dict[str, str] = {
     "not-utf8": "tệp không phải UTF-8 hợp lệ",
     "too-large": "tệp hoặc một giá trị vượt giới hạn kích thước",
@@ -115,6 +134,8 @@ CODES_VI: dict[str, str] = {
     "extends-path": "không tìm thấy khung được mở rộng hoặc đường dẫn nằm ngoài thư mục khung",
     "alias-conflict": "cách viết mức xếp loại trùng nhau",
     "reading-default": "cách hiểu mặc định không hợp lệ",
+    "unknown-finding-code": "ngoại lệ nêu một mã phát hiện không có trong phân tích toàn khung",
+    "unknown-exception-id": "ngoại lệ nêu một mã không phải quy tắc, giới hạn, ghi chú, trường hay mức của loại",
     "unknown-field": "căn cứ có trường không được khai báo",
     "wrong-type": "giá trị sai kiểu",
     "null-value": "giá trị rỗng (null); bỏ trường đi nếu chưa biết",
@@ -139,7 +160,11 @@ CODES_VI: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem: a stable kebab-case code, a one-line message, where it is, and an optional hint."""
+    """One problem: a stable kebab-case code, a one-line message, where it is, and an optional hint.
+
+    ``message`` and ``hint`` are English; ``message_vi`` and ``hint_vi`` say the same in Vietnamese (build both
+    with ``Issue.from_text``). An issue made without them shows its English text in either language.
+    """
 
     code: str
     message: str
@@ -147,18 +172,57 @@ class Issue:
     span: Span | None = None
     hint: str | None = None
     severity: str = "error"  # error | warning
+    message_vi: str = ""
+    hint_vi: str | None = None
+
+    @classmethod
+    def from_text(
+        cls,
+        code: str,
+        message: Text,
+        path: str = "",
+        span: Span | None = None,
+        hint: Text | None = None,
+        severity: str = "error",
+    ) -> Issue:
+        """An issue whose message and hint are given in Vietnamese and English.
+
+        >>> issue = Issue.from_text("unknown-reference", Text("tên 'x' không xác định", "unknown name 'x'"))
+        >>> issue.message, issue.message_in("vi")
+        ("unknown name 'x'", "tên 'x' không xác định")
+        """
+        return cls(
+            code,
+            message.en,
+            path,
+            span,
+            hint.en if hint is not None else None,
+            severity,
+            unicodedata.normalize("NFC", message.vi),
+            unicodedata.normalize("NFC", hint.vi) if hint is not None else None,
+        )
+
+    def message_in(self, lang: str) -> str:
+        """The message in ``lang`` (``vi`` unless ``en``), the English one when no Vietnamese was given."""
+        return self.message_vi if lang != "en" and self.message_vi else self.message
+
+    def hint_in(self, lang: str) -> str | None:
+        return self.hint_vi if lang != "en" and self.hint_vi else self.hint
 
     def render(self, lang: str = "en") -> str:
         vi = lang == "vi"
         lines = []
         if self.path:
             lines.append(self.path)
-        summary = CODES_VI.get(self.code, "") if vi else ""
-        lines.append(f"  {summary}: {self.message} [{self.code}]" if summary else f"  {self.message} [{self.code}]")
+        # Without a Vietnamese message, the Vietnamese summary of the code precedes the English one.
+        summary = CODES_VI.get(self.code, "") if vi and not self.message_vi else ""
+        message = self.message_in(lang)
+        lines.append(f"  {summary}: {message} [{self.code}]" if summary else f"  {message} [{self.code}]")
         if self.span is not None:
             lines.append(f"  {'tại' if vi else 'at'} {self.span}")
-        if self.hint:
-            lines.append(f"  {'gợi ý' if vi else 'hint'}: {self.hint}")
+        hint = self.hint_in(lang)
+        if hint:
+            lines.append(f"  {'gợi ý' if vi else 'hint'}: {hint}")
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, object]:
@@ -166,11 +230,13 @@ class Issue:
             "code": self.code,
             "severity": self.severity,
             "message": self.message,
+            "message_vi": self.message_in("vi"),
             "path": self.path,
             "file": self.span.file if self.span else None,
             "line": self.span.line if self.span else None,
             "col": self.span.col if self.span else None,
             "hint": self.hint,
+            "hint_vi": self.hint_in("vi"),
         }
 
 
@@ -180,12 +246,27 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     >>> did_you_mean("targets_met_al", ["targets_met_all", "exempted"])
     "did you mean 'targets_met_all'?"
     """
+    suggestion = suggest(name, candidates)
+    return suggestion.en if suggestion is not None else None
+
+
+def suggest(name: str, candidates: Iterable[str]) -> Text | None:
+    """``did_you_mean`` in Vietnamese and English.
+
+    >>> suggest("targets_met_al", ["targets_met_all", "exempted"])
+    Text(vi="có phải là 'targets_met_all'?", en="did you mean 'targets_met_all'?")
+    """
     matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean '{matches[0]}'?" if matches else None
+    return closest_text(matches[0]) if matches else None
+
+
+def closest_text(match: str) -> Text:
+    """The did-you-mean hint for a name already found to be the closest."""
+    return Text(f"có phải là '{match}'?", f"did you mean '{match}'?")
 
 
 def render_issues(issues: Sequence[Issue], source: str, lang: str = "en") -> str:
-    """Every issue of a file, with a count first; ``lang="vi"`` adds the Vietnamese summary of each code."""
+    """Every issue of a file, with a count first, in ``lang`` (``vi`` or ``en``)."""
     errors = [i for i in issues if i.severity == "error"]
     if lang == "vi":
         head = f"{len(issues)} vấn đề trong {source}"

@@ -19,7 +19,7 @@ from yaml.events import AliasEvent, Event, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
-from xeploai.ir import Span
+from xeploai.ir import Span, Text
 from xeploai.issues import FrameworkError, Issue
 
 __all__ = [
@@ -159,7 +159,8 @@ def _utf8_size(text: str) -> int:
 
 def _too_large_text(source: str) -> list[Issue]:
     limit = MAX_TEXT_BYTES // (1024 * 1024)
-    return [Issue("too-large", f"the file is larger than {limit} MiB", "", Span(source, 1, 1))]
+    message = Text(f"tệp lớn hơn {limit} MiB", f"the file is larger than {limit} MiB")
+    return [Issue.from_text("too-large", message, "", Span(source, 1, 1))]
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -172,9 +173,12 @@ def _decode(data: bytes, source: str) -> str:
         offset = skip + err.start
         line = data.count(b"\n", 0, offset) + 1
         col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
-        message = f"byte 0x{data[offset]:02x} at offset {offset} (line {line}) is not valid UTF-8"
-        issue = Issue("not-utf8", message, "", Span(source, line, col), hint="save the file as UTF-8")
-        _fail(source, [issue])
+        message = Text(
+            f"byte 0x{data[offset]:02x} ở vị trí {offset} (dòng {line}) không phải UTF-8 hợp lệ",
+            f"byte 0x{data[offset]:02x} at offset {offset} (line {line}) is not valid UTF-8",
+        )
+        hint = Text("lưu tệp với bảng mã UTF-8", "save the file as UTF-8")
+        _fail(source, [Issue.from_text("not-utf8", message, "", Span(source, line, col), hint=hint)])
 
 
 def _span(source: str, mark: _Mark | None) -> Span | None:
@@ -186,8 +190,12 @@ def _reader_issue(source: str, text: str, err: ReaderError) -> list[Issue]:
     line = text.count("\n", 0, position) + 1
     col = position - (text.rfind("\n", 0, position) + 1) + 1
     character = err.character if isinstance(err.character, int) else ord(err.character)
-    message = f"unacceptable character #x{character:04x}: {err.reason}"
-    return [Issue("yaml-syntax", message, "", Span(source, line, col))]
+    reason = _yaml_text(str(err.reason))
+    message = Text(
+        f"ký tự #x{character:04x} không được chấp nhận: {reason.vi}",
+        f"unacceptable character #x{character:04x}: {reason.en}",
+    )
+    return [Issue.from_text("yaml-syntax", message, "", Span(source, line, col))]
 
 
 _DUPLICATE_ANCHOR = re.compile(r"found duplicate anchor '(.*)'; first occurrence")
@@ -195,25 +203,119 @@ _DUPLICATE_ANCHOR = re.compile(r"found duplicate anchor '(.*)'; first occurrence
 
 def _syntax_issue(source: str, err: yaml.YAMLError) -> list[Issue]:
     if not isinstance(err, MarkedYAMLError):
-        return [Issue("yaml-syntax", str(err), "", None)]
+        return [Issue.from_text("yaml-syntax", _yaml_text(str(err)), "", None)]
     problem = err.problem or err.context or "the YAML cannot be parsed"
     mark = err.problem_mark or err.context_mark
     hint = None
     anchor = _DUPLICATE_ANCHOR.match(err.context or "")
     if anchor is not None and err.context_mark is not None:
-        first = err.context_mark
-        hint = f"the first occurrence is at line {first.line + 1}, column {first.column + 1}"
-        return [Issue("yaml-syntax", f"duplicate anchor &{anchor[1]}", "", _span(source, mark), hint=hint)]
+        line, col = err.context_mark.line + 1, err.context_mark.column + 1
+        hint = Text(
+            f"lần xuất hiện đầu tiên ở dòng {line}, cột {col}",
+            f"the first occurrence is at line {line}, column {col}",
+        )
+        message = Text(f"neo &{anchor[1]} bị trùng", f"duplicate anchor &{anchor[1]}")
+        return [Issue.from_text("yaml-syntax", message, "", _span(source, mark), hint=hint)]
     if err.problem and err.context:
-        hint = err.context
+        hint = _yaml_text(err.context)
         if err.context_mark is not None:
-            hint += f" that starts at line {err.context_mark.line + 1}, column {err.context_mark.column + 1}"
-    return [Issue("yaml-syntax", problem, "", _span(source, mark), hint=hint)]
+            line, col = err.context_mark.line + 1, err.context_mark.column + 1
+            hint = Text(
+                f"{hint.vi}, bắt đầu ở dòng {line}, cột {col}",
+                f"{hint.en} that starts at line {line}, column {col}",
+            )
+    return [Issue.from_text("yaml-syntax", _yaml_text(problem), "", _span(source, mark), hint=hint)]
+
+
+# What PyYAML says, in Vietnamese: its problems and contexts are a fixed set of phrases, some with a quoted value.
+_YAML_PHRASES: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(
+    (re.compile(pattern, re.DOTALL), vi)
+    for pattern, vi in (
+        (r"the YAML cannot be parsed", "không đọc được cú pháp YAML"),
+        (r"while scanning for the next token", "khi tìm thành phần tiếp theo"),
+        (r"while scanning a simple key", "khi đọc một khóa"),
+        (r"while scanning a plain scalar", "khi đọc một giá trị không có dấu nháy"),
+        (r"while scanning a quoted scalar", "khi đọc một chuỗi trong dấu nháy"),
+        (r"while scanning a double-quoted scalar", "khi đọc một chuỗi trong dấu nháy kép"),
+        (r"while scanning a block scalar", "khi đọc một khối văn bản (| hoặc >)"),
+        (r"while scanning a directive", "khi đọc một chỉ thị (%)"),
+        (r"while scanning an anchor", "khi đọc một neo (&)"),
+        (r"while scanning an alias", "khi đọc một bí danh (*)"),
+        (r"while (?:scanning|parsing) a tag(?: URI)?", "khi đọc một thẻ (!)"),
+        (r"while parsing a (?:block |flow )?node", "khi đọc một nút"),
+        (r"while parsing a flow sequence", "khi đọc một danh sách viết trong [ ]"),
+        (r"while parsing a flow mapping", "khi đọc một ánh xạ viết trong { }"),
+        (r"while parsing a block mapping", "khi đọc một ánh xạ viết theo thụt lề"),
+        (r"while parsing a block collection", "khi đọc một danh sách viết theo thụt lề"),
+        (r"while composing a mapping", "khi dựng một ánh xạ"),
+        (r"found character (.+) that cannot start any token", "ký tự {0} không thể mở đầu một thành phần nào"),
+        (r"could not find expected ':'", "không tìm thấy dấu ':' cần có"),
+        (r"mapping values are not allowed here", "không được đặt giá trị của ánh xạ (sau dấu ':') ở đây"),
+        (r"sequence entries are not allowed here", "không được đặt mục danh sách ('- ') ở đây"),
+        (r"mapping keys are not allowed here", "không được đặt khóa của ánh xạ ('? ') ở đây"),
+        (r"found unknown escape character (.+)", "ký tự thoát {0} không hợp lệ"),
+        (r"found unexpected end of stream", "tệp kết thúc khi chưa đóng chuỗi"),
+        (r"found unexpected document separator", "gặp dấu phân cách tài liệu ('---' hoặc '...') không đúng chỗ"),
+        (r"found undefined tag handle (.+)", "tiền tố thẻ {0} chưa được khai báo"),
+        (r"found undefined alias (.+)", "bí danh {0} chưa được định nghĩa: không có neo nào mang tên này"),
+        (r"found non-specific tag '!'", "thẻ '!' không chỉ rõ kiểu"),
+        (
+            r"found incompatible YAML document \(version 1\.\* is required\)",
+            "tài liệu YAML không tương thích (cần phiên bản 1.*)",
+        ),
+        (r"found duplicate YAML directive", "chỉ thị %YAML bị lặp lại"),
+        (r"duplicate tag handle (.+)", "tiền tố thẻ {0} bị khai báo lặp lại"),
+        (r"special characters are not allowed", "không được dùng ký tự điều khiển"),
+    )
+)
+_EXPECTED_BUT: Final = re.compile(r"expected (.+?), but (?:found|got) (.+)", re.DOTALL)
+
+_YAML_EXPECTED: Final[dict[str, str]] = {
+    "<block end>": "chỗ kết thúc khối (thụt lề chưa đúng?)",
+    "the node content": "nội dung của nút",
+    "a comment or a line break": "một chú thích hoặc một dấu xuống dòng",
+    "alphabetic or numeric character": "một chữ cái hoặc chữ số",
+    "' '": "một dấu cách",
+    "a digit": "một chữ số",
+    "a digit or '.'": "một chữ số hoặc '.'",
+    "a digit or ' '": "một chữ số hoặc dấu cách",
+    "URI": "một URI",
+    "chomping or indentation indicators": "chỉ báo cắt dòng hoặc thụt lề",
+    "indentation indicator in the range 1-9": "chỉ báo thụt lề từ 1 đến 9",
+    "URI escape sequence of 2 hexadecimal numbers": "chuỗi thoát URI gồm 2 chữ số thập lục phân",
+}
+
+
+def _yaml_text(phrase: str) -> Text:
+    """A PyYAML problem or context, with its Vietnamese translation.
+
+    >>> _yaml_text("expected ',' or ']', but got ':'").vi
+    "cần ',' hoặc ']', nhưng gặp ':'"
+    """
+    expected = _EXPECTED_BUT.fullmatch(phrase)
+    if expected is not None:
+        return Text(f"cần {_yaml_expected(expected[1])}, nhưng gặp {expected[2]}", phrase)
+    for pattern, vi in _YAML_PHRASES:
+        found = pattern.fullmatch(phrase)
+        if found is not None:
+            return Text(vi.replace("{0}", found[1]) if pattern.groups else vi, phrase)
+    return Text(f"lỗi cú pháp YAML: {phrase}", phrase)
+
+
+def _yaml_expected(what: str) -> str:
+    escape = re.fullmatch(r"escape sequence of (\d+) hexadecimal numbers", what)
+    if escape is not None:
+        return f"chuỗi thoát gồm {escape[1]} chữ số thập lục phân"
+    if what in _YAML_EXPECTED:
+        return _YAML_EXPECTED[what]
+    return " hoặc ".join(what.rsplit(" or ", 1))
 
 
 def _nesting_issue(source: str, path: str, span: Span | None) -> list[Issue]:
-    message = f"the document nests more than {MAX_DEPTH} collections deep"
-    return [Issue("nesting-limit", message, path, span)]
+    message = Text(
+        f"tài liệu lồng nhau sâu quá {MAX_DEPTH} cấp", f"the document nests more than {MAX_DEPTH} collections deep"
+    )
+    return [Issue.from_text("nesting-limit", message, path, span)]
 
 
 # --- composing ----------------------------------------------------------------------------------------------
@@ -227,17 +329,21 @@ def _compose(text: str, source: str) -> tuple[Node, _Builder]:
         loader = _Loader(text)  # it checks for unprintable characters at once
         root = loader.get_node() if loader.check_node() else None
         if root is None or _is_empty(root):
-            issue = Issue("empty-document", "the file holds no YAML document", "", Span(source, 1, 1))
+            message = Text("tệp không chứa tài liệu YAML nào", "the file holds no YAML document")
+            issue = Issue.from_text("empty-document", message, "", Span(source, 1, 1))
             _fail(source, [issue])
         # Only the first document is read; the start of a second one is enough to report it.
         try:
             if not loader.check_event(StreamEndEvent):
                 builder.add(
                     "multiple-documents",
-                    "a second YAML document starts here; a file holds exactly one",
+                    Text(
+                        "một tài liệu YAML thứ hai bắt đầu ở đây; mỗi tệp chỉ chứa đúng một tài liệu",
+                        "a second YAML document starts here; a file holds exactly one",
+                    ),
                     (),
                     loader.next_event().start_mark,
-                    hint="remove the '---' line or split the file",
+                    hint=Text("xóa dòng '---' hoặc tách thành hai tệp", "remove the '---' line or split the file"),
                 )
         except yaml.YAMLError as err:
             builder.issues.extend(_syntax_issue(source, err))
@@ -365,8 +471,8 @@ class _Builder:
         self.aliases: list[_Alias] = []  # aliases being expanded, outermost first
         self.building: set[int] = set()  # ids of collections being built, to spot an alias inside its anchor
 
-    def add(self, code: str, message: str, path: Path, mark: _Mark | None, hint: str | None = None) -> None:
-        self.issues.append(Issue(code, message, format_path(path), _span(self.source, mark), hint))
+    def add(self, code: str, message: Text, path: Path, mark: _Mark | None, hint: Text | None = None) -> None:
+        self.issues.append(Issue.from_text(code, message, format_path(path), _span(self.source, mark), hint))
 
     def build(self, node: Node, path: Path, depth: int) -> object:
         """The value of ``node`` at ``path``; ``depth`` counts the collections around it."""
@@ -376,7 +482,10 @@ class _Builder:
         if id(node.target) in self.building:
             self.add(
                 "alias-limit",
-                f"alias *{node.anchor} refers to a collection that contains it",
+                Text(
+                    f"bí danh *{node.anchor} trỏ tới chính tập hợp chứa nó",
+                    f"alias *{node.anchor} refers to a collection that contains it",
+                ),
                 path,
                 node.start_mark,
             )
@@ -393,8 +502,13 @@ class _Builder:
         self.expanded += 1
         if self.expanded > MAX_ALIAS_NODES:
             outer = self.aliases[0]
-            message = f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (from *{outer.anchor} here)"
-            self.add("alias-limit", message, (), outer.start_mark, hint="write the repeated values out")
+            limit = f"{MAX_ALIAS_NODES:,}"
+            message = Text(
+                f"các bí danh mở rộng thành hơn {limit.replace(',', '.')} nút (bắt đầu từ *{outer.anchor} ở đây)",
+                f"aliases expand to more than {limit} nodes (from *{outer.anchor} here)",
+            )
+            hint = Text("viết thẳng các giá trị lặp lại thay vì dùng bí danh", "write the repeated values out")
+            self.add("alias-limit", message, (), outer.start_mark, hint=hint)
             raise _StopError
 
     def _build(self, node: Node, path: Path, depth: int) -> object:
@@ -420,9 +534,9 @@ class _Builder:
             return
         tag = _show_tag(node.tag)
         if node.tag in _SCALARS or node.tag in (_SEQ, _MAP):
-            message = f"the tag {tag} cannot mark a {kind}"
+            message = Text(f"thẻ {tag} không dùng được cho {_KINDS_VI[kind]}", f"the tag {tag} cannot mark a {kind}")
         else:
-            message = f"the tag {tag} is not allowed"
+            message = Text(f"thẻ {tag} không được phép", f"the tag {tag} is not allowed")
         self.add("forbidden-tag", message, path, node.start_mark, hint=_TAG_HINT)
 
     def _sequence(self, node: SequenceNode, path: Path, depth: int) -> list[object]:
@@ -437,12 +551,16 @@ class _Builder:
             key_target = key_node.target if isinstance(key_node, _Alias) else key_node
             if not isinstance(key_target, ScalarNode):
                 kind = "sequence" if isinstance(key_target, SequenceNode) else "mapping"
-                message = f"a {kind} is used as a mapping key; keys must be scalars"
+                message = Text(
+                    f"{_KINDS_VI[kind]} được dùng làm khóa của ánh xạ; khóa phải là giá trị đơn",
+                    f"a {kind} is used as a mapping key; keys must be scalars",
+                )
                 self.add("non-scalar-key", message, path, key_node.start_mark)
                 continue
             if key_target.tag == _MERGE and _is_plain(key_target, "<<"):
-                message = "merge keys (<<) are not supported"
-                self.add("merge-key", message, path, key_node.start_mark, hint="write the merged entries out")
+                message = Text("không hỗ trợ khóa gộp (<<)", "merge keys (<<) are not supported")
+                hint = Text("viết thẳng các mục được gộp", "write the merged entries out")
+                self.add("merge-key", message, path, key_node.start_mark, hint=hint)
                 continue
             self._count()
             key = self._scalar(key_target, path)
@@ -450,13 +568,17 @@ class _Builder:
             entry = (*path, part)
             if key in first:
                 earlier = first[key]
-                where = f"line {earlier.line + 1}" if earlier is not None else "earlier"
+                where = (
+                    Text(f"dòng {earlier.line + 1}", f"line {earlier.line + 1}")
+                    if earlier is not None
+                    else Text("phía trên", "earlier")
+                )
                 self.add(
                     "duplicate-key",
-                    f"duplicate key {_short(str(part))}",
+                    Text(f"khóa {_short(str(part))} bị lặp lại", f"duplicate key {_short(str(part))}"),
                     entry,
                     key_node.start_mark,
-                    hint=f"the first occurrence is at {where}",
+                    hint=Text(f"lần xuất hiện đầu tiên ở {where.vi}", f"the first occurrence is at {where.en}"),
                 )
                 self.build(value_node, entry, depth)  # for the problems inside it; the first value stays
                 continue
@@ -469,7 +591,8 @@ class _Builder:
         value: str = node.value
         if _scalar_too_long(value):
             limit = MAX_SCALAR_BYTES // 1024
-            self.add("too-large", f"a scalar longer than {limit} KiB", path, node.start_mark)
+            message = Text(f"một giá trị đơn dài hơn {limit} KiB", f"a scalar longer than {limit} KiB")
+            self.add("too-large", message, path, node.start_mark)
             return value
         tag = node.tag
         if (tag == _MERGE and _is_plain(node, "<<")) or (tag == _VALUE and _is_plain(node, "=")):
@@ -477,18 +600,49 @@ class _Builder:
         construct = _SCALARS.get(tag)
         if construct is None:
             kind = "sequence" if tag == _SEQ else "mapping" if tag == _MAP else None
-            message = f"the tag {_show_tag(tag)} " + (
-                f"cannot mark a scalar (it is for a {kind})" if kind else "is not allowed"
-            )
+            shown = _show_tag(tag)
+            if kind:
+                message = Text(
+                    f"thẻ {shown} không dùng được cho một giá trị đơn (thẻ này dành cho {_KINDS_VI[kind]})",
+                    f"the tag {shown} cannot mark a scalar (it is for a {kind})",
+                )
+            else:
+                message = Text(f"thẻ {shown} không được phép", f"the tag {shown} is not allowed")
             self.add("forbidden-tag", message, path, node.start_mark, hint=_TAG_HINT)
             return value
         try:
             return construct(node)
         except Exception as err:  # a regex miss, int('x'), a day 31 in April...: each is just a bad value
-            reason = str(err) if isinstance(err, ValueError) and tag == _TIMESTAMP else ""
-            message = f"{_short(value)} is not a valid {_show_tag(tag)}" + (f" ({reason})" if reason else "")
-            self.add("yaml-syntax", message, path, node.start_mark, hint="quote it if it is meant as text")
+            reason = _date_reason(str(err)) if isinstance(err, ValueError) and tag == _TIMESTAMP else None
+            message = Text(
+                f"{_short(value)} không phải giá trị {_show_tag(tag)} hợp lệ" + (f" ({reason.vi})" if reason else ""),
+                f"{_short(value)} is not a valid {_show_tag(tag)}" + (f" ({reason.en})" if reason else ""),
+            )
+            hint = Text("đặt giá trị trong dấu nháy nếu đó là văn bản", "quote it if it is meant as text")
+            self.add("yaml-syntax", message, path, node.start_mark, hint=hint)
             return value
 
 
-_TAG_HINT = "only !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!seq and !!map are allowed"
+_TAG_HINT = Text(
+    "chỉ được dùng các thẻ !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!seq và !!map",
+    "only !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!seq and !!map are allowed",
+)
+_KINDS_VI: Final[dict[str, str]] = {"sequence": "một danh sách", "mapping": "một ánh xạ"}
+
+_DATE_REASONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    (re.compile(r"day is out of range for month"), "ngày vượt quá số ngày của tháng"),
+    (re.compile(r"month must be in 1\.\.12"), "tháng phải từ 1 đến 12"),
+    (re.compile(r"year (-?\d+) is out of range"), "năm {0} nằm ngoài khoảng cho phép"),
+    (re.compile(r"hour must be in 0\.\.23"), "giờ phải từ 0 đến 23"),
+    (re.compile(r"minute must be in 0\.\.59"), "phút phải từ 0 đến 59"),
+    (re.compile(r"second must be in 0\.\.59"), "giây phải từ 0 đến 59"),
+)
+
+
+def _date_reason(reason: str) -> Text:
+    """Why a date or time cannot exist (Python's words), with its Vietnamese translation."""
+    for pattern, vi in _DATE_REASONS:
+        found = pattern.fullmatch(reason)
+        if found is not None:
+            return Text(vi.format(*found.groups()), reason)
+    return Text(reason, reason)

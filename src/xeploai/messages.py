@@ -126,6 +126,14 @@ MESSAGES: dict[str, Text] = {
         "{files} tệp: {errors} lỗi, {warnings} cảnh báo",
         "{files} file{files_s}: {errors} error{errors_s}, {warnings} warning{warnings_s}",
     ),
+    "cli.check.declared": Text(
+        "{file}: {declared} phát hiện được khung tiêu chí khai báo là ngoại lệ (không hiện; --format json liệt kê)",
+        "{file}: {declared} finding{declared_s} the framework declares as exceptions (not shown; --format json lists"
+        " them)",
+    ),
+    "cli.check.needs_deep": Text(
+        "--strict và --seed chỉ dùng cùng --deep", "--strict and --seed apply to the analysis: add --deep"
+    ),
     "cli.test.fail": Text("KHÔNG ĐẠT", "FAIL"),
     "cli.test.summary": Text("{passed} đạt, {failed} không đạt", "{passed} passed, {failed} failed"),
     "cli.test.none": Text("không tìm thấy ca kiểm thử nào", "no test cases found"),
@@ -149,6 +157,12 @@ MESSAGES: dict[str, Text] = {
     ),
     "cli.interrupted": Text("đã dừng", "interrupted"),
     "cli.batch.progress": Text("Đang xếp loại", "Classifying"),
+    "cli.batch.checking": Text("Đang kiểm tra dữ liệu", "Checking rows"),
+    "cli.batch.writing": Text("Đang ghi kết quả", "Writing results"),
+    "cli.batch.needs_numpy": Text(
+        "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
+        "--engine columnar needs numpy: pip install 'xeploai[columnar]'",
+    ),
     "cli.batch.reading": Text("Đang đọc {path}…", "Reading {path}…"),
     "cli.batch.order": Text(
         "Thứ tự xếp loại (suy ra từ quy tắc):", "Order of classification (derived from the rules):"
@@ -210,6 +224,55 @@ MESSAGES: dict[str, Text] = {
         "Thay đổi nhỏ nhất để đạt mức cao hơn", "The smallest changes that would reach a higher level"
     ),
     "cli.template.written": Text("Đã tạo mẫu: {path}", "Template written: {path}"),
+    # xeploai diff --replay
+    "diff.replay.head": Text(
+        "Chạy lại trên dữ liệu: {moved} trong {compared} đối tượng đổi kết quả",
+        "Replay: {moved} of {compared} subjects change outcome",
+    ),
+    "diff.replay.causes": Text("do: {rules}", "because of: {rules}"),
+    "diff.replay.added": Text(
+        "lý do mới (quy tắc chỉ có ở B): {rules}", "new reasons (rules only in B): {rules}"
+    ),
+    "diff.replay.removed": Text(
+        "lý do không còn (quy tắc chỉ có ở A): {rules}", "reasons gone (rules only in A): {rules}"
+    ),
+    "diff.replay.changed": Text(
+        "quy tắc có ở cả hai khung, đổi kết quả: {rules}", "rules of both versions whose truth changed: {rules}"
+    ),
+    "diff.replay.matrix": Text("từ \\ sang", "from \\ to"),
+    "diff.replay.ranking": Text(
+        "Các quy tắc gây ra thay đổi, theo số đối tượng:", "The rules that made the changes, by number of subjects:"
+    ),
+    "diff.replay.legend": Text(
+        "(+ chỉ có ở B; - chỉ có ở A; ~ có ở cả hai, đổi kết quả; = có ở cả hai, cùng kết quả, nhưng chỉ một"
+        " khung đòi hỏi ở mức này)",
+        "(+ only in B; - only in A; ~ in both, result changed; = in both, same result, but only one version"
+        " requires it at this level)",
+    ),
+    "diff.replay.unmatched": Text(
+        "Đối tượng chỉ được đánh giá theo một khung ({count}):", "Subjects evaluated under one version only ({count}):"
+    ),
+    "diff.replay.rejected_by": Text(
+        "{subject} theo {side}; {other} loại dòng này:", "{subject} under {side}; {other} rejects its row:"
+    ),
+    "diff.replay.absent_from": Text(
+        "{subject} theo {side}; không có trong dữ liệu của {other}", "{subject} under {side}; not in {other}'s input"
+    ),
+    "diff.replay.reconcile": Text("Đối chiếu số dòng:", "Reconciliation:"),
+    "diff.replay.run": Text(
+        "{side} ({version}): {rows} dòng đối tượng = {evaluated} được đánh giá + {rejected} bị loại;"
+        " {notes} ghi chú về dữ liệu đầu vào (xeploai batch liệt kê)",
+        "{side} ({version}): {rows} subject rows = {evaluated} evaluated + {rejected} rejected;"
+        " {notes} notes on the input (xeploai batch lists them)",
+    ),
+    "diff.replay.compared": Text(
+        "so sánh được {compared} đối tượng (bảng trên); chỉ theo A: {only_a} ({a_rejected} bị B loại,"
+        " {a_absent} không có trong dữ liệu của B); chỉ theo B: {only_b} ({b_rejected} bị A loại,"
+        " {b_absent} không có trong dữ liệu của A)",
+        "compared: {compared} subjects (the table above); under A only: {only_a} ({a_rejected} rejected by B,"
+        " {a_absent} not in B's input); under B only: {only_b} ({b_rejected} rejected by A,"
+        " {b_absent} not in A's input)",
+    ),
     "cli.internal_error": Text(
         "xeploai gặp lỗi nội bộ: {error}\n"
         "Đây là lỗi của chương trình, không phải của dữ liệu đầu vào. Xin báo lỗi này kèm lệnh đã chạy và"

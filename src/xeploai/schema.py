@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from xeploai.issues import Issue, did_you_mean
+from xeploai import ir
+from xeploai.issues import DECLARABLE_CODES, Issue, suggest
 
 FORMAT_VERSION = "xeploai/1"
 
@@ -85,6 +86,11 @@ class FieldDoc(_Model):
     min: float | None = None
     max: float | None = None
     at_most: Id | None = Field(default=None, description="Another field this value can never exceed")
+    better: Literal["higher", "lower"] | None = Field(
+        default=None,
+        description="The direction in which a value is better for the subject (for a records field: more or fewer"
+        " records); the whole-framework analysis checks that moving it that way never gives a worse level",
+    )
 
 
 class RecordDoc(_Model):
@@ -125,6 +131,22 @@ class NoteDoc(_Model):
     confidence: Confidence
 
 
+class ExceptionDoc(_Model):
+    """A finding of the whole-framework analysis that the regulation makes intended, with the clause saying so."""
+
+    code: NonEmpty = Field(
+        description="The finding's code, e.g. level-gap, unused-field, non-monotone",
+        json_schema_extra={"enum": list(DECLARABLE_CODES)},
+    )
+    id: NonEmpty = Field(
+        description="What the finding is about: a rule, cap, note, evidence field or level id of this kind, or a"
+        " record field as <records field>[].<field> (discipline[].form)"
+    )
+    reason: Text = Field(description="Why the finding is what the regulation intends")
+    cite: Citation | None = None
+    confidence: Confidence
+
+
 class RelationDoc(_Model):
     kinds: list[Id] = Field(min_length=1, description="The subject kinds related")
     from_: Literal["unit", "child_units"] = Field(alias="from", description="Which subjects: same unit, or child units")
@@ -145,6 +167,10 @@ class SubjectDoc(_Model):
     levels: dict[Id, list[NonEmpty]] | None = None
     caps: dict[Id, CapDoc] = Field(default_factory=dict)
     notes: dict[Id, NoteDoc] = Field(default_factory=dict)
+    exceptions: list[ExceptionDoc] = Field(
+        default_factory=list,
+        description="Findings of the whole-framework analysis declared as intended (inherited by extending kinds)",
+    )
 
 
 class GroupBy(_Model):
@@ -357,6 +383,7 @@ def _known_keys() -> set[str]:
         RuleDoc,
         CapDoc,
         NoteDoc,
+        ExceptionDoc,
         SubjectDoc,
         Text,
         RelationDoc,
@@ -383,13 +410,65 @@ def _issue(code: str, err: Any, loc: tuple[int | str, ...]) -> Issue:
     path = _path_text(loc)
     name = str(loc[-1]) if loc else ""
     if code == "unknown-key":
-        return Issue(code, f"unknown key '{name}'", path, hint=did_you_mean(name, _known_keys()))
+        message = ir.Text(f"khóa '{name}' không có trong định dạng", f"unknown key '{name}'")
+        return Issue.from_text(code, message, path, hint=suggest(name, _known_keys()))
     if code == "missing-key":
-        message = f"missing key '{name}'"
+        message = ir.Text(f"thiếu khóa '{name}'", f"missing key '{name}'")
     elif code == "format-version":
-        message = f"the first key must be `format: {FORMAT_VERSION}`"
+        message = ir.Text(
+            f"khóa đầu tiên phải là `format: {FORMAT_VERSION}`", f"the first key must be `format: {FORMAT_VERSION}`"
+        )
     else:
         value = err.get("input")
         shown = repr(value) if not isinstance(value, dict | list) else type(value).__name__
-        message = f"{err['msg'].lower()}: {shown}"
-    return Issue(code, message, path)
+        shown_vi = repr(value) if not isinstance(value, dict | list) else _CONTAINERS_VI[type(value)]
+        message = ir.Text(f"{_reason_vi(err)}; giá trị đã ghi: {shown_vi}", f"{err['msg'].lower()}: {shown}")
+    return Issue.from_text(code, message, path)
+
+
+_CONTAINERS_VI: dict[type, str] = {dict: "một ánh xạ", list: "một danh sách"}
+
+
+def _reason_vi(err: Any) -> str:
+    """What pydantic's error ``err`` asks for, in Vietnamese (its own message is English only)."""
+    ctx: dict[str, Any] = err.get("ctx") or {}
+    kind: str = err["type"]
+    if kind == "literal_error":
+        head, _, last = str(ctx.get("expected", "")).rpartition(" or ")
+        return f"giá trị phải là {head} hoặc {last}" if head else f"giá trị phải là {last}"
+    if kind in ("too_short", "too_long"):
+        what = "ánh xạ" if ctx.get("field_type") == "Dictionary" else "danh sách"
+        bound = f"ít nhất {ctx.get('min_length')}" if kind == "too_short" else f"nhiều nhất {ctx.get('max_length')}"
+        return f"{what} phải có {bound} phần tử, hiện có {ctx.get('actual_length')}"
+    if kind == "string_too_short":
+        return f"chuỗi phải có ít nhất {ctx.get('min_length')} ký tự"
+    if kind == "string_too_long":
+        return f"chuỗi chỉ được có nhiều nhất {ctx.get('max_length')} ký tự"
+    if kind == "string_pattern_mismatch":
+        return f"chuỗi phải khớp mẫu '{ctx.get('pattern')}'"
+    for bound, words in (
+        ("ge", "lớn hơn hoặc bằng"),
+        ("gt", "lớn hơn"),
+        ("le", "nhỏ hơn hoặc bằng"),
+        ("lt", "nhỏ hơn"),
+    ):
+        if bound in ctx:
+            return f"giá trị phải {words} {ctx[bound]}"
+    for prefix, reason in _REASONS_VI:
+        if kind.startswith(prefix):
+            return reason
+    return "giá trị không hợp lệ"
+
+
+# By the prefix of pydantic's error type: what a value of the wrong type should have been.
+_REASONS_VI: tuple[tuple[str, str], ...] = (
+    ("model_", "cần một ánh xạ (các cặp khóa: giá trị)"),
+    ("dict_", "cần một ánh xạ (các cặp khóa: giá trị)"),
+    ("list_", "cần một danh sách"),
+    ("string_", "cần một chuỗi văn bản"),
+    ("bool_", "cần giá trị đúng/sai (true hoặc false)"),
+    ("int_", "cần một số nguyên"),
+    ("float_", "cần một số"),
+    ("finite_number", "cần một số hữu hạn"),
+    ("date", "cần một ngày hợp lệ dạng YYYY-MM-DD"),
+)
