@@ -156,7 +156,7 @@ def test_findings_are_issues_with_documented_codes(planted: list[Finding]) -> No
         issue = finding.to_issue("vi")
         assert issue.code in CODES and issue.severity == "warning"
         assert issue.span is not None and issue.span.file.endswith("2020-01-01.yaml")
-        assert issue.message == finding.message.vi and finding.message.en
+        assert issue.message_in("vi") == finding.message.vi and issue.message == finding.message.en
 
 
 def test_the_analysis_is_deterministic() -> None:
@@ -238,7 +238,7 @@ def test_a_declared_finding_carries_its_reason_and_clause(declared: list[Finding
     assert hint is not None and hint.startswith("declared as an exception of the framework: Poor results")
     assert gap.exception.span.file.endswith("declared/2020-01-01.yaml")
     assert f"{gap.exception.span}" in hint
-    assert (gap.to_issue("vi").hint or "").startswith("đã được khai báo là ngoại lệ của khung tiêu chí: Kết quả")
+    assert (gap.to_issue().hint_in("vi") or "").startswith("đã được khai báo là ngoại lệ của khung tiêu chí: Kết quả")
 
 
 def test_the_caller_may_still_declare_more(declared: list[Finding]) -> None:

@@ -113,16 +113,18 @@ class Finding:
     exception: ir.FindingException | None = None  # the framework's declaration, when it declares it
 
     def to_issue(self, lang: str = "en") -> Issue:
+        """The finding as an issue carrying both languages (the renderer picks one; ``lang`` is kept for callers)."""
+        del lang
         hint = None
         if self.declared:
-            en = lang == "en"
-            hint = (
-                "declared as an exception of the framework" if en else "đã được khai báo là ngoại lệ của khung tiêu chí"
+            hint = ir.Text(
+                "đã được khai báo là ngoại lệ của khung tiêu chí", "declared as an exception of the framework"
             )
-        if self.exception is not None:
+        if self.exception is not None and hint is not None:
             e = self.exception
-            hint = f"{hint}: {e.reason.get(lang)} ({e.cite.doc}, {e.cite.at}; {e.confidence.value}; {e.span})"
-        return Issue(self.code, self.message.get(lang), self.path, self.span, hint, self.severity)
+            where = f"({e.cite.doc}, {e.cite.at}; {e.confidence.value}; {e.span})"
+            hint = ir.Text(f"{hint.vi}: {e.reason.vi} {where}", f"{hint.en}: {e.reason.en} {where}")
+        return Issue.from_text(self.code, self.message, self.path, self.span, hint, self.severity)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -52,7 +52,7 @@ from typing import Any, assert_never
 
 from xeploai import ir
 from xeploai.evidence import Evidence, validate_evidence
-from xeploai.issues import EvidenceError, Issue, did_you_mean
+from xeploai.issues import EvidenceError, Issue, did_you_mean, suggest
 from xeploai.runners import interpreter
 from xeploai.trace import NodeKind, Outcome, TraceNode, Truth, walk
 
@@ -404,15 +404,23 @@ class DurableRunner:
         return staged, messages
 
     def _apply(self, event: Event, raw: dict[str, object], source: str) -> dict[str, object]:
-        def problem(code: str, message: str, hint: str | None = None) -> EvidenceError:
-            return EvidenceError(source, [Issue(code, message, event.field, None, hint)])
+        def problem(code: str, vi: str, en: str, hint: ir.Text | None = None) -> EvidenceError:
+            return EvidenceError(source, [Issue.from_text(code, ir.Text(vi, en), event.field, None, hint)])
 
         if not isinstance(event.subject, str) or not event.subject:
-            raise problem("wrong-type", f"an event needs a subject id, not {event.subject!r}")
+            raise problem(
+                "wrong-type",
+                f"một sự kiện cần mã đối tượng, không phải {event.subject!r}",
+                f"an event needs a subject id, not {event.subject!r}",
+            )
         match event.op:
             case Op.LOAD:
                 if not isinstance(event.value, Mapping):
-                    raise problem("wrong-type", "a load carries the whole evidence: a mapping of field -> value")
+                    raise problem(
+                        "wrong-type",
+                        "sự kiện nạp mang toàn bộ minh chứng: một ánh xạ trường -> giá trị",
+                        "a load carries the whole evidence: a mapping of field -> value",
+                    )
                 return dict(event.value)
             case Op.SET | Op.WITHDRAW | Op.ADD_RECORD:
                 pass
@@ -422,8 +430,9 @@ class DurableRunner:
         if fdef is None:
             raise problem(
                 "unknown-field",
+                f"'{event.field}' không phải trường của loại đối tượng '{self.kind}'",
                 f"'{event.field}' is not a field of subject kind '{self.kind}'",
-                did_you_mean(event.field, self._declared),
+                suggest(event.field, self._declared),
             )
         if event.op is Op.SET:
             raw[event.field] = event.value
@@ -431,10 +440,18 @@ class DurableRunner:
             raw.pop(event.field, None)
         else:
             if not isinstance(fdef.type, ir.RecordsType):
-                raise problem("wrong-type", f"'{event.field}' is a {fdef.type} field, not a records field")
+                raise problem(
+                    "wrong-type",
+                    f"'{event.field}' là trường kiểu {fdef.type}, không phải trường danh sách bản ghi",
+                    f"'{event.field}' is a {fdef.type} field, not a records field",
+                )
             before = raw.get(event.field, [])
             if not isinstance(before, list | tuple):
-                raise problem("wrong-type", f"'{event.field}' holds {before!r}, not a list of records")
+                raise problem(
+                    "wrong-type",
+                    f"'{event.field}' đang chứa {before!r}, không phải danh sách bản ghi",
+                    f"'{event.field}' holds {before!r}, not a list of records",
+                )
             raw[event.field] = [*before, event.value]
         return raw
 
