@@ -3,17 +3,22 @@
 Input: an ``ir.Program``, a subject kind, typed evidence (absent ≠ false) and the period. Output: a
 ``trace.TraceNode`` tree. Logic is three-valued (Kleene); an outcome that depends on missing evidence is
 "insufficient evidence", naming the fields, never a silent "not met".
+
+``_evaluate_reference`` builds every node of one subject; ``evaluate`` runs a plan compiled from the program once
+(``runners._compiled``) that builds each node through the same functions the first time and shares it with every
+later subject whose evidence gives an equal node.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Any, assert_never
 
 from xeploai import ir
+from xeploai.runners import _compiled
 from xeploai.trace import Decision, NodeKind, Outcome, Read, Status, TraceNode, Truth
 
 
@@ -446,72 +451,136 @@ def evaluate(
     origins: Mapping[str, str],
     period: ir.Period,
 ) -> TraceNode:
-    """Evaluate one subject; the returned root node carries the outcome."""
+    """Evaluate one subject; the returned root node carries the outcome.
+
+    The first call for a program and kind compiles it (``runners._compiled``); the trace is equal to what
+    ``_evaluate_reference`` builds, and may share nodes, all immutable, with other subjects' traces.
+    """
+    subject = program.subjects[kind]
+    plan = _PLANS.get((id(program), kind))
+    if plan is None or plan.program is not program or plan.subject is not subject:
+        plan = _PLANS.add(program, kind)
+    last, run = plan.last
+    try:
+        if period is last:
+            return run(values, origins)
+        return plan.select(period)(values, origins)
+    except TypeError:
+        if _compiled.hashable(values, origins, period):
+            raise  # the reference raises it too: the plan built the failing node through it
+        # An unhashable value or origin that slipped past validation: the reference says what happens to it.
+        return _evaluate_reference(program, kind, values, origins, period)
+
+
+def _evaluate_reference(
+    program: ir.Program,
+    kind: str,
+    values: Mapping[str, ir.Value],
+    origins: Mapping[str, str],
+    period: ir.Period,
+) -> TraceNode:
+    """Evaluate one subject node by node, sharing nothing with other subjects: what ``evaluate`` must equal."""
     subject = program.subjects[kind]
     ctx = _Context(program, subject, values, origins, period)
+    eligibility = [ctx.rule(r) for r in subject.not_classified]
+    triggers = [ctx.rule(r) for r in subject.not_completed]
+    level_nodes = [_level_node(req, tuple(ctx.rule(r) for r in req.rules)) for req in subject.levels]
+    caps = [_cap_node(ctx, cap) for cap in subject.caps]
+    cap_nodes = [node for node, _ in caps]
+    bounds = [(node.truth, bound) for node, bound in caps]
+    note_nodes = [node for node in (_note_node(ctx, note) for note in subject.notes) if node is not None]
+    outcome = _decide(program, eligibility, triggers, level_nodes, cap_nodes, bounds)
+    children = (
+        _stage_node(NodeKind.ELIGIBILITY, tuple(eligibility)),
+        _stage_node(NodeKind.TRIGGERS, tuple(triggers)),
+        *level_nodes,
+        _stage_node(NodeKind.CAPS, tuple(cap_nodes)),
+        _stage_node(NodeKind.NOTES, tuple(note_nodes)),
+    )
+    return _root(kind, outcome, children)
+
+
+def _level_node(requirement: ir.LevelRequirement, children: tuple[TraceNode, ...]) -> TraceNode:
+    return TraceNode(
+        NodeKind.LEVEL,
+        kleene_and(c.truth for c in children),
+        id=requirement.level,
+        level=requirement.level,
+        span=requirement.span,
+        children=children,
+    )
+
+
+def _stage_node(kind: NodeKind, children: tuple[TraceNode, ...]) -> TraceNode:
+    """The eligibility, triggers and caps nodes hold if any child holds; the notes node if it has a child."""
+    if kind is NodeKind.NOTES:
+        return TraceNode(kind, Truth.of(bool(children)), children=children)
+    return TraceNode(kind, kleene_or(c.truth for c in children), children=children)
+
+
+def _root(kind: str, outcome: Outcome, children: tuple[TraceNode, ...]) -> TraceNode:
+    root_truth = Truth.UNKNOWN if outcome.status is Status.INSUFFICIENT_EVIDENCE else Truth.MET
+    return TraceNode(NodeKind.OUTCOME, root_truth, id=kind, level=outcome.level, outcome=outcome, children=children)
+
+
+def _cap_node(ctx: _Context, cap: ir.Cap) -> tuple[TraceNode, ir.Ordinal | None]:
+    """A cap's node, and its bound when known."""
+    when = ctx.truth(cap.when)
+    bound_reads: list[Read] = []
+    bound = ctx.value(cap.at_most, None, bound_reads)
+    known_bound = bound if isinstance(bound, ir.Ordinal) else None
+    node = TraceNode(
+        NodeKind.CAP,
+        when.truth,
+        id=cap.id,
+        text=cap.text,
+        label=cap.label,
+        cite=cap.cite,
+        confidence=cap.confidence,
+        span=cap.span,
+        level=known_bound.id if known_bound else None,
+        reads=(*_unique_reads(when), *bound_reads),
+        children=(when,),
+    )
+    return node, known_bound
+
+
+def _note_node(ctx: _Context, note: ir.Note) -> TraceNode | None:
+    """A note's node when its condition holds; a note that does not hold leaves no node."""
+    when = ctx.truth(note.when)
+    if when.truth is not Truth.MET:
+        return None
+    return TraceNode(
+        NodeKind.NOTE,
+        when.truth,
+        id=note.id,
+        text=note.text,
+        label=note.label,
+        cite=note.cite,
+        confidence=note.confidence,
+        span=note.span,
+        reads=_unique_reads(when),
+        children=(when,),
+    )
+
+
+def _decide(
+    program: ir.Program,
+    eligibility: Sequence[TraceNode],
+    triggers: Sequence[TraceNode],
+    level_nodes: Sequence[TraceNode],
+    cap_nodes: Sequence[TraceNode],
+    bounds: Sequence[tuple[Truth, ir.Ordinal | None]],
+) -> Outcome:
+    """The outcome from the stages' nodes: every outcome still possible given the unknowns, stage by stage.
+
+    Decided outcomes depend on the nodes' truths, their ids and the caps' bounds only; an undetermined one also
+    names the missing evidence read under the unknown nodes.
+    """
     levels = program.levels
     lowest = program.lowest_level
-
-    eligibility = [ctx.rule(r) for r in subject.not_classified]
     e_truth = kleene_or(n.truth for n in eligibility)
-    triggers = [ctx.rule(r) for r in subject.not_completed]
     k_truth = kleene_or(n.truth for n in triggers)
-    level_nodes = []
-    for requirement in subject.levels:
-        children = tuple(ctx.rule(r) for r in requirement.rules)
-        level_nodes.append(
-            TraceNode(
-                NodeKind.LEVEL,
-                kleene_and(c.truth for c in children),
-                id=requirement.level,
-                level=requirement.level,
-                span=requirement.span,
-                children=children,
-            )
-        )
-    cap_nodes = []
-    bounds: list[tuple[Truth, ir.Ordinal | None]] = []
-    for cap in subject.caps:
-        when = ctx.truth(cap.when)
-        bound_reads: list[Read] = []
-        bound = ctx.value(cap.at_most, None, bound_reads)
-        known_bound = bound if isinstance(bound, ir.Ordinal) else None
-        bounds.append((when.truth, known_bound))
-        cap_nodes.append(
-            TraceNode(
-                NodeKind.CAP,
-                when.truth,
-                id=cap.id,
-                text=cap.text,
-                label=cap.label,
-                cite=cap.cite,
-                confidence=cap.confidence,
-                span=cap.span,
-                level=known_bound.id if known_bound else None,
-                reads=(*_unique_reads(when), *bound_reads),
-                children=(when,),
-            )
-        )
-    note_nodes = []
-    for note in subject.notes:
-        when = ctx.truth(note.when)
-        if when.truth is Truth.MET:
-            note_nodes.append(
-                TraceNode(
-                    NodeKind.NOTE,
-                    when.truth,
-                    id=note.id,
-                    text=note.text,
-                    label=note.label,
-                    cite=note.cite,
-                    confidence=note.confidence,
-                    span=note.span,
-                    reads=_unique_reads(when),
-                    children=(when,),
-                )
-            )
-
-    # Every outcome still possible given the unknowns, stage by stage.
     possible: list[str] = []
     consulted: list[TraceNode] = []
     if e_truth is not Truth.NOT_MET:
@@ -539,38 +608,27 @@ def evaluate(
         for final in _capped(levels, level, bounds):
             if final not in possible:
                 possible.append(final)
-    cap_unknown = [n for n, (t, b) in zip(cap_nodes, bounds, strict=True) if t is Truth.UNKNOWN or b is None]
 
     if len(possible) == 1:
-        final = possible[0]
-        outcome = _decided(
-            final, pre_cap, e_truth, eligibility, k_truth, triggers, level_nodes, cap_nodes, bounds, levels
+        return _decided(
+            possible[0], pre_cap, e_truth, eligibility, k_truth, triggers, level_nodes, cap_nodes, bounds, levels
         )
-    else:
-        consulted.extend(cap_unknown)
-        unknown_nodes = [n for n in consulted if n.truth is Truth.UNKNOWN or n.kind is NodeKind.CAP]
-        missing = _missing_fields(unknown_nodes)
-        reasons = _unknown_rules(unknown_nodes)
-        ranked = sorted(possible, key=lambda p: -1 if p == NOT_CLASSIFIED else levels.rank(p), reverse=True)
-        outcome = Outcome(
-            Status.INSUFFICIENT_EVIDENCE,
-            Decision.UNDETERMINED,
-            reasons=tuple(reasons),
-            missing=tuple(missing),
-            possible=tuple(ranked),
-        )
-    children = (
-        TraceNode(NodeKind.ELIGIBILITY, e_truth, children=tuple(eligibility)),
-        TraceNode(NodeKind.TRIGGERS, k_truth, children=tuple(triggers)),
-        *level_nodes,
-        TraceNode(NodeKind.CAPS, kleene_or(n.truth for n in cap_nodes), children=tuple(cap_nodes)),
-        TraceNode(NodeKind.NOTES, Truth.of(bool(note_nodes)), children=tuple(note_nodes)),
+    cap_unknown = [n for n, (t, b) in zip(cap_nodes, bounds, strict=True) if t is Truth.UNKNOWN or b is None]
+    consulted.extend(cap_unknown)
+    unknown_nodes = [n for n in consulted if n.truth is Truth.UNKNOWN or n.kind is NodeKind.CAP]
+    missing = _missing_fields(unknown_nodes)
+    reasons = _unknown_rules(unknown_nodes)
+    ranked = sorted(possible, key=lambda p: -1 if p == NOT_CLASSIFIED else levels.rank(p), reverse=True)
+    return Outcome(
+        Status.INSUFFICIENT_EVIDENCE,
+        Decision.UNDETERMINED,
+        reasons=tuple(reasons),
+        missing=tuple(missing),
+        possible=tuple(ranked),
     )
-    root_truth = Truth.UNKNOWN if outcome.status is Status.INSUFFICIENT_EVIDENCE else Truth.MET
-    return TraceNode(NodeKind.OUTCOME, root_truth, id=kind, level=outcome.level, outcome=outcome, children=children)
 
 
-def _capped(levels: ir.Scale, level: str, bounds: list[tuple[Truth, ir.Ordinal | None]]) -> list[str]:
+def _capped(levels: ir.Scale, level: str, bounds: Sequence[tuple[Truth, ir.Ordinal | None]]) -> list[str]:
     """The final levels possible for a pre-cap level, given each cap's truth and bound."""
     if level == levels.values[-1].id:
         return [level]
@@ -591,12 +649,12 @@ def _decided(
     final: str,
     pre_cap: list[str],
     e_truth: Truth,
-    eligibility: list[TraceNode],
+    eligibility: Sequence[TraceNode],
     k_truth: Truth,
-    triggers: list[TraceNode],
-    level_nodes: list[TraceNode],
-    cap_nodes: list[TraceNode],
-    bounds: list[tuple[Truth, ir.Ordinal | None]],
+    triggers: Sequence[TraceNode],
+    level_nodes: Sequence[TraceNode],
+    cap_nodes: Sequence[TraceNode],
+    bounds: Sequence[tuple[Truth, ir.Ordinal | None]],
     levels: ir.Scale,
 ) -> Outcome:
     if final == NOT_CLASSIFIED:
@@ -661,3 +719,18 @@ def _unknown_rules(nodes: list[TraceNode]) -> list[str]:
         elif node.kind is NodeKind.CAP and node.truth is Truth.UNKNOWN:
             found.append(node.id)
     return list(dict.fromkeys(found))
+
+
+# The compiled plans of the last few programs, by identity: a cache, not state (a plan's traces equal the
+# reference's), bounded in entries and in the nodes each plan keeps.
+_PLANS = _compiled.Plans(
+    _compiled.Hooks(
+        context=_Context,
+        cap_node=_cap_node,
+        note_node=_note_node,
+        level_node=_level_node,
+        stage_node=_stage_node,
+        decide=_decide,
+        reference=_evaluate_reference,
+    )
+)

@@ -1,0 +1,220 @@
+"""The interpreter's compiled plans (``runners/_compiled``) build the same traces as its reference evaluation, node by
+node, for every subject kind of every bundled framework, whatever evidence came before; and the nodes they share
+between subjects are shared only where the reference would build equal nodes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paths import HD21, ROOT
+from test_columnar import OPERATORS
+from xeploai import api, explain, ir
+from xeploai.evidence import validate_evidence
+from xeploai.runners import _compiled, interpreter
+from xeploai.trace import Result, TraceNode, walk
+
+FRAMEWORKS = sorted(p for p in (ROOT / "frameworks").glob("*/*.yaml") if not p.name.endswith(".tests.yaml"))
+PROGRAMS = {p: api.load_framework(p) for p in FRAMEWORKS}
+SUBJECTS = [(program, kind) for program in [*PROGRAMS.values(), OPERATORS] for kind in program.subjects]
+PERIODS = [api.parse_period(2020), api.parse_period("2021-Q2")]
+
+Evidence = tuple[dict[str, ir.Value], dict[str, str]]
+
+
+def run_both(
+    program: ir.Program, kind: str, values: Mapping[str, object], origins: Mapping[str, object], period: ir.Period
+) -> tuple[object, object]:
+    """The compiled and the reference evaluation's trace, or the class and text of the exception each raised."""
+    out = []
+    for evaluate in (interpreter.evaluate, interpreter._evaluate_reference):
+        try:
+            out.append(evaluate(program, kind, values, origins, period))  # type: ignore[arg-type]
+        except Exception as error:  # both must fail alike
+            out.append((type(error), str(error)))
+    return out[0], out[1]
+
+
+# --- typed evidence, drawn from small domains so that subjects often share values --------------------------------
+
+
+def typed_value(program: ir.Program, ftype: ir.ValueType, depth: int = 0) -> st.SearchStrategy[ir.Value]:
+    match ftype:
+        case ir.BoolType():
+            return st.booleans()
+        case ir.NumberType(integer=True):
+            return st.integers(0, 12).map(Fraction)
+        case ir.NumberType():
+            return st.sampled_from(
+                [Fraction(0), Fraction(1, 2), Fraction(3), Fraction(5), Fraction(7, 3), Fraction(12)]
+            )
+        case ir.OrdinalType(scale=scale):
+            return st.sampled_from([program.scales[scale].ordinal(v.id) for v in program.scales[scale].values])
+        case ir.EnumType(name=name):
+            values = program.enums[name].values
+            return st.sampled_from([ir.EnumValue(v.id, i, name) for i, v in enumerate(values)])
+        case ir.DateType():
+            return st.sampled_from([date(2019, 12, 31), date(2020, 1, 1), date(2020, 6, 30), date(2021, 5, 1)])
+        case ir.PeriodType():
+            return st.sampled_from(PERIODS)
+        case ir.TextType():
+            return st.sampled_from(["", "a", "ok", "x", "Tổ 1"])
+        case ir.RecordsType(record=record):
+            return records(program, program.records[record].fields, depth + 1)
+        case _:
+            raise AssertionError(ftype)
+
+
+def records(program: ir.Program, fields: tuple[ir.FieldDef, ...], depth: int) -> st.SearchStrategy[ir.Value]:
+    if depth > 2:
+        return st.just(())
+    one = st.fixed_dictionaries({}, optional={f.id: typed_value(program, f.type, depth) for f in fields})
+    return st.lists(one, max_size=3).map(lambda rows: tuple(ir.Record(r, i) for i, r in enumerate(rows)))
+
+
+@st.composite
+def evidences(draw: st.DrawFn, program: ir.Program, kind: str) -> Evidence:
+    subject = program.subjects[kind]
+    values: dict[str, ir.Value] = {}
+    origins: dict[str, str] = {}
+    for f in subject.fields:
+        if draw(st.integers(0, 4)) == 0:
+            continue
+        values[f.id] = draw(typed_value(program, f.type))
+        origins[f.id] = draw(st.sampled_from(["evidence", "evidence", "default"]))
+    for relation in subject.relations:
+        fields = program.records[relation.record].fields
+        related = draw(records(program, fields, 1))
+        assert isinstance(related, tuple)
+        named = tuple(ir.Record({**r.values, "id": f"S{r.index}", "kind": relation.kinds[0]}, r.index) for r in related)
+        values[relation.id] = named
+        origins[relation.id] = "relation"
+    return values, origins
+
+
+# --- the laws -----------------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_compiled_traces_equal_the_reference_ones_whatever_came_before(data: st.DataObject) -> None:
+    program, kind = data.draw(st.sampled_from(SUBJECTS))
+    for values, origins in data.draw(st.lists(evidences(program, kind), min_size=1, max_size=12)):
+        period = data.draw(st.sampled_from(PERIODS))
+        compiled, reference = run_both(program, kind, values, origins, period)
+        assert compiled == reference
+        if isinstance(compiled, TraceNode):
+            result = Result(compiled, "S", kind, None, period, "f", "v", "src")
+            expected = dataclasses.replace(result, trace=reference)
+            assert explain.to_json(result, program) == explain.to_json(expected, program)
+            assert explain.to_text(result, program, "en") == explain.to_text(expected, program, "en")
+
+
+def test_equal_evidence_of_two_subjects_shares_the_rule_nodes_but_not_the_root() -> None:
+    program = PROGRAMS[HD21]
+    raw = {"targets_assigned": 10, "targets_met": 9, "task_results": "Tốt", "months_since_admission": 30}
+    first = api.evaluate(program, "party_member", raw, period=PERIODS[0]).trace
+    second = api.evaluate(program, "party_member", dict(raw), period=PERIODS[0]).trace
+    assert first == second and first is not second
+    assert all(a is b for a, b in zip(first.children, second.children, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("field", "one", "other"),
+    [
+        ("exempted", True, Fraction(1)),  # equal in Python, shown and tested differently
+        ("months_since_admission", Fraction(3), 3),
+        ("task_results", ir.Ordinal(2, "grade", "good"), ir.Ordinal(2, "level", "good")),  # same rank, other scale
+        ("political_ideology", ir.Ordinal(3, "grade", "excellent"), ir.EnumValue("excellent", 3, "grade")),
+        ("sick_leave_months", 0.0, -0.0),  # floats are not evidence values: never shared
+        ("sick_leave_months", Decimal("3"), Fraction(3)),  # a class keys do not know: built every time
+    ],
+)
+def test_values_equal_in_python_but_not_to_the_reference_are_not_shared(field: str, one: object, other: object) -> None:
+    program = PROGRAMS[HD21]
+    for value in (one, other, one, other):
+        compiled, reference = run_both(program, "party_member", {field: value}, {}, PERIODS[0])
+        assert compiled == reference
+        if isinstance(compiled, TraceNode):
+            result = Result(compiled, "S", "party_member", None, PERIODS[0], "f", "v", "src")
+            expected = dataclasses.replace(result, trace=reference)
+            assert explain.to_json(result, program) == explain.to_json(expected, program)
+
+
+def test_an_origin_that_cannot_be_a_key_is_evaluated_by_the_reference() -> None:
+    program = PROGRAMS[HD21]
+    origins: dict[str, object] = {"exempted": ["evidence"]}
+    compiled, reference = run_both(program, "party_member", {"exempted": True}, origins, PERIODS[0])
+    assert compiled == reference
+
+
+def test_a_cycle_in_a_hand_built_program_is_left_to_the_reference() -> None:
+    program = PROGRAMS[HD21]
+    subject = program.subjects["party_member"]
+    first = subject.not_classified[0]
+    rules = dict(subject.rules)
+    rules[first] = dataclasses.replace(
+        rules[first], expr=ir.Or((ir.RuleRef(first), ir.FieldRef("exempted", ir.BoolType())))
+    )
+    cyclic = dataclasses.replace(
+        program, subjects={**program.subjects, "party_member": dataclasses.replace(subject, rules=rules)}
+    )
+    compiled, reference = run_both(cyclic, "party_member", {"exempted": False}, {}, PERIODS[0])
+    assert compiled == reference
+    assert isinstance(compiled, TraceNode)
+    assert "reference cycle" in {n.error for n in walk(compiled)}
+
+
+def test_full_tables_are_emptied_and_the_traces_stay_equal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_compiled, "LIMIT", 2)
+    program = api.load_framework(HD21)  # a program of its own, compiled with the small limit
+    plan = interpreter._PLANS.add(program, "party_member")
+    run = plan.select(PERIODS[0])
+    for months in range(20):
+        values: dict[str, ir.Value] = {"months_since_admission": Fraction(months), "exempted": months % 3 == 0}
+        compiled, reference = run_both(program, "party_member", values, {}, PERIODS[0])
+        assert compiled == reference
+    tables = [c.cell_contents for c in run.__closure__ or () if isinstance(c.cell_contents, dict)]
+    assert tables and all(len(t) <= 2 for t in tables)
+
+
+def test_an_error_is_raised_as_the_reference_raises_it() -> None:
+    program = PROGRAMS[HD21]
+    # Text compared with a number: the reference fails in the comparison; so does the plan, through it.
+    compiled, reference = run_both(program, "party_member", {"months_since_admission": "abc"}, {}, PERIODS[0])
+    assert compiled == reference
+    assert compiled[0] is TypeError  # type: ignore[index]
+
+
+def test_outcomes_are_shared_only_between_caps_of_the_same_bound() -> None:
+    # HD21's member cap, bounded by evidence instead of a constant: two subjects whose every truth is the same and
+    # whose bounds differ get different levels.
+    program = PROGRAMS[HD21]
+    subject = program.subjects["party_member"]
+    bound = ir.FieldRef("civil_service_level", ir.OrdinalType(ir.LEVEL_SCALE))
+    caps = tuple(dataclasses.replace(cap, at_most=bound) for cap in subject.caps)
+    bounded = dataclasses.replace(
+        program, subjects={**program.subjects, "party_member": dataclasses.replace(subject, caps=caps)}
+    )
+    grades = ["political_ideology", "ethics_lifestyle", "discipline_awareness", "working_style", "task_results"]
+    raw: dict[str, object] = {
+        **dict.fromkeys([*grades, "remedying_shortcomings"], "Tốt"),
+        **dict.fromkeys(["exempted", "suspended", "degradation_concluded", "is_civil_servant"], False),
+        **{"months_since_admission": 30, "targets_assigned": 10, "targets_met": 9, "discipline": []},
+        **{"sick_leave_months": 4, "exemplary_with_products": False},
+    }
+    levels = []
+    for level in ("HTT", "HT", "HTT"):
+        typed = validate_evidence(bounded, "party_member", {**raw, "civil_service_level": level})
+        compiled, reference = run_both(bounded, "party_member", typed.values, typed.origins, PERIODS[0])
+        assert compiled == reference
+        assert isinstance(compiled, TraceNode) and compiled.outcome is not None
+        levels.append(compiled.outcome.level)
+    assert levels == ["good", "completed", "good"]
