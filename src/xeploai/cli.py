@@ -188,12 +188,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="compare two framework versions rule by rule, optionally replayed on a population",
         description="List, per subject kind, the rules, caps, notes, lists and fields added, removed and changed"
         " between two framework files; with --replay, classify the same population under both and list every"
-        " subject whose outcome changes, with the rules that made the difference, and a from x to matrix.",
+        " subject whose outcome changes, with the rules that made the difference (new in B, gone from A, or of"
+        " both with another result), a from x to matrix, the rules ranked by the number of subjects they changed"
+        " with their confidence marks, and the subjects only one version could evaluate.",
     )
     diff.add_argument("before", metavar="A", help="the earlier framework file")
     diff.add_argument("after", metavar="B", help="the later framework file")
-    diff.add_argument("--replay", metavar="DATA", help="a population (folder of CSV files, .xlsx, .yaml/.json)")
-    diff.add_argument("--period", help="evaluation period for --replay: 2020, 2020-Q3 or START..END")
+    diff.add_argument(
+        "--replay", metavar="DATA", help="a population for both versions (folder of CSV files, .xlsx, .yaml/.json)"
+    )
+    diff.add_argument(
+        "--replay-before",
+        metavar="DATA_A",
+        help="the population as version A reads it (overrides --replay for A); subjects are matched by id",
+    )
+    diff.add_argument(
+        "--replay-after",
+        metavar="DATA_B",
+        help="the population as version B reads it (overrides --replay for B); subjects are matched by id",
+    )
+    diff.add_argument("--period", help="evaluation period of the replay: 2020, 2020-Q3 or START..END")
     diff.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
     diff.set_defaults(handler=run_diff)
 
@@ -637,23 +651,29 @@ def run_diff(args: argparse.Namespace) -> int:
     from xeploai import diff, population, tables
 
     lang: str = args.lang
+    data_a: str | None = args.replay_before or args.replay
+    data_b: str | None = args.replay_after or args.replay
+    if (data_a is None) != (data_b is None):
+        raise UsageError(msg("cli.diff.one_side", lang))
+    period = None
+    if data_a is not None:
+        if not args.period:
+            raise UsageError(msg("cli.no_period", lang))
+        period = _period(args.period, lang)
     before = api.load_framework(args.before)
     after = api.load_framework(args.after)
     changes = diff.diff_programs(before, after)
     replayed = None
-    if args.replay:
-        if not args.period:
-            raise UsageError(msg("cli.no_period", lang))
-        period = _period(args.period, lang)
+    if data_a is not None and data_b is not None and period is not None:
         results = [
-            population.evaluate_population(program, tables.read_population(args.replay, program), period)
-            for program in (before, after)
+            population.evaluate_population(program, tables.read_population(data, program), period)
+            for program, data in ((before, data_a), (after, data_b))
         ]
         replayed = diff.replay(results[0], results[1])
     if args.format == "json":
         _print_json(diff.to_json(changes, replayed))
     else:
-        _out(diff.to_text(changes, replayed, diff.level_codes([before, after])))
+        _out(diff.to_text(changes, replayed, diff.level_codes([before, after]), lang))
     return EXIT_OK
 
 

@@ -225,14 +225,16 @@ MESSAGES: dict[str, Text] = {
     ),
     "cli.template.written": Text("Đã tạo mẫu: {path}", "Template written: {path}"),
     # xeploai diff --replay
+    "cli.diff.one_side": Text(
+        "--replay-before và --replay-after phải đi cùng nhau (hoặc dùng --replay cho cả hai khung)",
+        "--replay-before and --replay-after go together (or give --replay for both versions)",
+    ),
     "diff.replay.head": Text(
         "Chạy lại trên dữ liệu: {moved} trong {compared} đối tượng đổi kết quả",
         "Replay: {moved} of {compared} subjects change outcome",
     ),
     "diff.replay.causes": Text("do: {rules}", "because of: {rules}"),
-    "diff.replay.added": Text(
-        "lý do mới (quy tắc chỉ có ở B): {rules}", "new reasons (rules only in B): {rules}"
-    ),
+    "diff.replay.added": Text("lý do mới (quy tắc chỉ có ở B): {rules}", "new reasons (rules only in B): {rules}"),
     "diff.replay.removed": Text(
         "lý do không còn (quy tắc chỉ có ở A): {rules}", "reasons gone (rules only in A): {rules}"
     ),
@@ -260,10 +262,12 @@ MESSAGES: dict[str, Text] = {
     ),
     "diff.replay.reconcile": Text("Đối chiếu số dòng:", "Reconciliation:"),
     "diff.replay.run": Text(
-        "{side} ({version}): {rows} dòng đối tượng = {evaluated} được đánh giá + {rejected} bị loại;"
-        " {notes} ghi chú về dữ liệu đầu vào (xeploai batch liệt kê)",
-        "{side} ({version}): {rows} subject rows = {evaluated} evaluated + {rejected} rejected;"
-        " {notes} notes on the input (xeploai batch lists them)",
+        "{side} ({version}): {rows} dòng đối tượng = {evaluated} được đánh giá + {rejected} bị loại",
+        "{side} ({version}): {rows} subject rows = {evaluated} evaluated + {rejected} rejected",
+    ),
+    "diff.replay.notes": Text(
+        "; {notes} ghi chú về dữ liệu đầu vào (cột bỏ qua, dòng quyết định bị loại…; xeploai batch liệt kê)",
+        "; {notes} notes on the input (ignored columns, rejected decision rows…; xeploai batch lists them)",
     ),
     "diff.replay.compared": Text(
         "so sánh được {compared} đối tượng (bảng trên); chỉ theo A: {only_a} ({a_rejected} bị B loại,"
