@@ -245,8 +245,10 @@ def main() -> None:
         "nation": nation,
         "total_s": time.perf_counter() - started,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # The checked-in results file goes with the page: a --no-doc run writes beside it, not over it.
+    target = RESULTS if not args.no_doc else RESULTS.with_name("scratch.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     import report as report_module
 
     text = report_module.markdown(results)
@@ -254,6 +256,8 @@ def main() -> None:
     if not args.no_doc:
         report_module.write(DOC, text, BEGIN, END)
         print(f"wrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+    else:
+        print(f"wrote {target.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
