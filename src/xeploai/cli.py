@@ -21,6 +21,7 @@ from xeploai import population as population_model
 
 if TYPE_CHECKING:
     from xeploai.analysis import Finding
+    from xeploai.bulk import BulkResult
     from xeploai.counterfactual import SelfAssessment
     from xeploai.periods import PeriodFacts
     from xeploai.process import ProcessInput
@@ -165,6 +166,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="review-process inputs: the proposal ladder, ballots, quarterly results and dates (folder, .xlsx, .yaml)",
     )
     batch.add_argument("--tables", action="store_true", help="also write the official tables (bieu-mau)")
+    batch.add_argument(
+        "--engine",
+        choices=("auto", "interpreter", "columnar"),
+        default="auto",
+        help="how to classify: row by row with full traces (interpreter) or column-wise (columnar, needs numpy);"
+        f" auto: columnar from {AUTO_COLUMNAR_ROWS:,} subject rows without --process (auto)",
+    )
     batch.set_defaults(handler=run_batch)
 
     readings_cmd = commands.add_parser(
@@ -496,17 +504,41 @@ def run_batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         _err(msg("cli.batch.reading", lang, path=args.data) + "\n")
     data, inputs, facts = _population_input(args, program, period)
-    bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
-    result = population.evaluate_population(program, data, period, progress=bar.update)
-    bar.close()
+    engine = _batch_engine(args, len(data.subjects), lang)
+    columns = None
+    if engine == "columnar":
+        from xeploai import bulk
+
+        bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
+        bulk_input = bulk.from_population_input(program, data, progress=bar.update)
+        bar.close()
+        bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
+        columns = bulk.classify(program, bulk_input, period, progress=bar.update)
+        bar.close()
+        # The ladder and the official tables read every trace: rebuilt here, row by row (slow but the same).
+        result: population.PopulationResult | BulkResult = (
+            columns.to_population() if inputs is not None or args.tables else columns
+        )
+    else:
+        bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
+        result = population.evaluate_population(program, data, period, progress=bar.update)
+        bar.close()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ext = args.format
     written = []
     results_path = out / f"ket-qua.{ext}"
-    tables.write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
+    if columns is not None:
+        bar = _ProgressBar(msg("cli.batch.writing", lang), enabled=not args.quiet)
+        rows = list(columns.result_rows(lang, progress=bar.update))
+        bar.close()
+        summary = columns.summary_rows()
+    else:
+        assert isinstance(result, population.PopulationResult)
+        rows = report.result_rows(result, lang)
+        summary = report.summary_rows(result)
+    tables.write_table(rows, report.RESULT_COLUMNS, results_path)
     written.append(results_path)
-    summary = report.summary_rows(result)
     summary_path = out / f"tong-hop.{ext}"
     tables.write_table(summary, report.summary_columns(program), summary_path)
     written.append(summary_path)
@@ -515,14 +547,20 @@ def run_batch(args: argparse.Namespace) -> int:
     written.append(rejections_path)
     if args.traces:
         traces_path = out / "giai-thich.jsonl"
+        if columns is not None:
+            traced = columns.results(by_unit=True)
+        else:
+            assert isinstance(result, population.PopulationResult)
+            traced = iter(sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)))
         with traces_path.open("w", encoding="utf-8") as handle:
-            for subject in sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)):
+            for subject in traced:
                 handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
         written.append(traces_path)
     ladder = None
     if inputs is not None:
         from xeploai import process
 
+        assert isinstance(result, population.PopulationResult)
         ladder = process.evaluate_process(result, data, inputs, facts, lang)
         process_rejections = out / f"bi-loai-quy-trinh.{ext}"
         tables.write_rejections(ladder.rejections, process_rejections)
@@ -533,6 +571,7 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.tables:
         from xeploai import official_tables
 
+        assert isinstance(result, population.PopulationResult)
         written.extend(
             official_tables.write_official(official_tables.official_tables(result, ladder, data), out / "bieu-mau", ext)
         )
@@ -550,6 +589,27 @@ def run_batch(args: argparse.Namespace) -> int:
         _err(msg("cli.batch.no_rows", lang, path=args.data) + "\n")
         return EXIT_INVALID
     return EXIT_OK
+
+
+# From this many subject rows, ``batch --engine auto`` classifies column-wise: below it the interpreter takes a few
+# seconds at most and its traces cost nothing extra; above it, checking the rows dominates either way and the
+# columnar engine saves the interpreter's time (about 0.4 ms a subject) and memory (every trace held at once).
+AUTO_COLUMNAR_ROWS = 5000
+
+
+def _batch_engine(args: argparse.Namespace, rows: int, lang: str) -> str:
+    """The engine ``batch`` uses: the one asked for, or by ``auto`` the columnar one for large inputs when numpy
+    is installed and no review process is given (the ladder reads every trace)."""
+    import importlib.util
+
+    numpy = importlib.util.find_spec("numpy") is not None
+    if args.engine == "columnar" and not numpy:
+        raise UsageError(msg("cli.batch.needs_numpy", lang))
+    if args.engine != "auto":
+        return str(args.engine)
+    if numpy and not getattr(args, "process", None) and rows >= AUTO_COLUMNAR_ROWS:
+        return "columnar"
+    return "interpreter"
 
 
 def _population_input(
@@ -591,10 +651,11 @@ def run_readings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _batch_summary(result: object, summary: list[dict[str, object]], lang: str) -> str:
-    from xeploai import population, report
+def _batch_summary(
+    result: population_model.PopulationResult | BulkResult, summary: list[dict[str, object]], lang: str
+) -> str:
+    from xeploai import report
 
-    assert isinstance(result, population.PopulationResult)
     program = result.program
     lines = [msg("cli.batch.order", lang)]
     for stratum in result.strata:
@@ -618,7 +679,9 @@ def _batch_summary(result: object, summary: list[dict[str, object]], lang: str) 
             f"{name:<44}{row['members']!s:>7}{counts}{row['not_classified']!s:>6}{row['insufficient']!s:>6}"
             f"{row['rejected']!s:>6}"
         )
-    totals = report.counts_text(result, lang)
+    totals = (
+        report.counts_text(result, lang) if isinstance(result, population_model.PopulationResult) else result.counts()
+    )
     lines.append("")
     groups = result.quota_groups
     lines.append(

@@ -8,7 +8,7 @@ decisions included), the rejected rows, and the strata the order was derived fro
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -200,27 +200,14 @@ def evaluate_population(
     rejections = list(population.rejections)
     subjects: dict[str, _Subject] = {}
     for row in population.subjects:
-        problem = _row_problem(program, row, units, subjects)
+        problem = row_problem(program, row, units, subjects)
         if problem is not None:
             rejections.append(problem)
             continue
         try:
             typed = validate_evidence(program, row.kind, row.evidence, row.source or "<population>")
         except EvidenceError as error:
-            for issue in error.issues:
-                column = row.columns.get(issue.path.split("[")[0].split(".")[0], issue.path)
-                rejections.append(
-                    Rejection(
-                        row.source,
-                        row.row,
-                        column,
-                        _value_at(row.evidence, issue.path),
-                        issue.message,
-                        row.id,
-                        row.unit,
-                        row.kind,
-                    )
-                )
+            rejections.extend(evidence_rejections(row, error))
             continue
         subjects[row.id] = _Subject(row, typed)
     index = _Index(units, subjects, rejections)
@@ -236,16 +223,9 @@ def evaluate_population(
                     values[relation.id] = index.related(subject, relation, program)
                     origins[relation.id] = "relation"
                 trace = interpreter.evaluate(program, kind, values, origins, period)
-                subject.result = Result(
-                    trace=trace,
-                    subject_id=subject.row.id,
-                    subject_kind=kind,
-                    subject_name=subject.row.name,
-                    period=period,
-                    framework_family=program.info.family,
-                    framework_version=program.info.version,
-                    framework_source=program.info.source,
-                    extras={"unit": subject.row.unit, "row": subject.row.row, "source": subject.row.source},
+                row = subject.row
+                subject.result = subject_result(
+                    program, period, trace, row.id, kind, row.name, row.unit, row.row, row.source
                 )
                 done += 1
                 if progress is not None:
@@ -267,9 +247,47 @@ def evaluate_population(
     )
 
 
-def _row_problem(
-    program: ir.Program, row: SubjectRow, units: Mapping[str, Unit], seen: Mapping[str, _Subject]
+def subject_result(
+    program: ir.Program,
+    period: ir.Period,
+    trace: TraceNode,
+    subject_id: str,
+    kind: str,
+    name: str | None,
+    unit: str,
+    row: int | None,
+    source: str,
+) -> Result:
+    """A subject's ``Result`` as populations give it: the trace and where the subject came from."""
+    return Result(
+        trace=trace,
+        subject_id=subject_id,
+        subject_kind=kind,
+        subject_name=name,
+        period=period,
+        framework_family=program.info.family,
+        framework_version=program.info.version,
+        framework_source=program.info.source,
+        extras={"unit": unit, "row": row, "source": source},
+    )
+
+
+def evidence_rejections(row: SubjectRow, error: EvidenceError) -> list[Rejection]:
+    """A row whose evidence did not validate: one rejection per issue, naming the column it was read from."""
+    out = []
+    for issue in error.issues:
+        column = row.columns.get(issue.path.split("[")[0].split(".")[0], issue.path)
+        value = _value_at(row.evidence, issue.path)
+        out.append(Rejection(row.source, row.row, column, value, issue.message, row.id, row.unit, row.kind))
+    return out
+
+
+def row_problem(
+    program: ir.Program, row: SubjectRow, units: Mapping[str, Unit], seen: Container[str]
 ) -> Rejection | None:
+    """What makes a row unusable before its evidence is read: no id, an id already accepted (``seen``), a kind the
+    program does not declare, a unit not in the units table."""
+
     def reject(column: str, value: object, reason: str) -> Rejection:
         return Rejection(row.source, row.row, column, value, reason, row.id or None, row.unit, row.kind)
 
@@ -291,6 +309,76 @@ def _value_at(evidence: Mapping[str, object], path: str) -> object:
     return evidence.get(path.split("[")[0].split(".")[0])
 
 
+@dataclass(frozen=True)
+class RelatedSubject:
+    """A subject as a collective's relation sees it: its final level (None when undetermined) and its evidence."""
+
+    id: str
+    kind: str
+    name: str | None
+    level: str | None
+    evidence: Mapping[str, ir.Value]
+
+
+def relation_records(
+    program: ir.Program, relation: ir.Relation, subject_id: str, related: Iterable[RelatedSubject | Rejection]
+) -> tuple[ir.Record, ...]:
+    """The records a collective's relation reads, sorted by id.
+
+    ``related``, unit by unit: the unit's subjects of the relation's kinds that are classified or undetermined, in
+    input order, then the unit's rejected rows (``rejected_by_unit``), whose record has only an id and a kind so
+    that whatever reads them is unknown. A record's index is its place in that order.
+    """
+    record_def = program.records[relation.record]
+    shared = [f.id for f in record_def.fields if f.id not in ir.RELATION_FIELDS]
+    records: list[ir.Record] = []
+    for other in related:
+        if isinstance(other, Rejection):
+            if other.kind in relation.kinds and other.subject_id != subject_id:
+                assert other.subject_id is not None
+                records.append(ir.Record({"id": other.subject_id, "kind": str(other.kind)}, len(records)))
+            continue
+        values: dict[str, ir.Value] = {"id": other.id, "kind": other.kind}
+        if other.name:
+            values["name"] = other.name
+        if other.level is not None:
+            values["level"] = program.levels.ordinal(other.level)
+        values.update({k: other.evidence[k] for k in shared if k in other.evidence})
+        records.append(ir.Record(values, len(records)))
+    return tuple(sorted(records, key=lambda r: str(r.values["id"])))
+
+
+def rejected_by_unit(rejections: Iterable[Rejection]) -> dict[str, list[Rejection]]:
+    """Rejected subject rows by unit, the first of each subject id: collectives reading them become unknown."""
+    out: dict[str, list[Rejection]] = {}
+    for r in rejections:
+        if r.unit is not None and r.subject_id is not None:
+            known = out.setdefault(r.unit, [])
+            if all(k.subject_id != r.subject_id for k in known):
+                known.append(r)
+    return out
+
+
+def unit_group(units: Mapping[str, Unit], unit_id: str, quota: ir.Quota) -> tuple[str, str]:
+    """A quota group by unit: the nearest unit of the quota's kinds at or above ``unit_id``, else the top unit."""
+    unit = units.get(unit_id)
+    top = unit
+    while unit is not None:
+        if unit.kind in quota.group_unit_kinds:
+            return unit.id, unit.name
+        top = unit
+        unit = units.get(unit.parent) if unit.parent else None
+    # No unit of the listed kinds above: the subject's whole tree is one group.
+    assert top is not None
+    return top.id, top.name
+
+
+def field_group(quota: ir.Quota, value: ir.Value | None) -> tuple[str, str]:
+    """A quota group by an evidence field: the value as traces show it (its id and its name)."""
+    shown = interpreter.display(value) if value is not None else "(chưa có / missing)"
+    return str(shown), f"{quota.group_field} = {shown}"
+
+
 class _Index:
     """Who is where: subjects by unit and kind, units by parent, and rejected rows that collectives must know of."""
 
@@ -304,12 +392,7 @@ class _Index:
         for u in units.values():
             if u.parent is not None:
                 self.children.setdefault(u.parent, []).append(u.id)
-        self.rejected_by_unit: dict[str, list[Rejection]] = {}
-        for r in rejections:
-            if r.unit is not None and r.subject_id is not None:
-                known = self.rejected_by_unit.setdefault(r.unit, [])
-                if all(k.subject_id != r.subject_id for k in known):
-                    known.append(r)
+        self.rejected_by_unit = rejected_by_unit(rejections)
 
     def of_kind(self, kind: str) -> list[_Subject]:
         return [s for s in self.subjects.values() if s.row.kind == kind]
@@ -319,47 +402,35 @@ class _Index:
             unit_ids = [subject.row.unit]
         else:
             unit_ids = self.children.get(subject.row.unit, [])
-        record_def = program.records[relation.record]
-        shared = [f.id for f in record_def.fields if f.id not in ir.RELATION_FIELDS]
-        records: list[ir.Record] = []
-        for unit_id in unit_ids:
-            for other in self.by_unit.get(unit_id, []):
-                if other is subject or other.row.kind not in relation.kinds or other.result is None:
-                    continue
-                outcome = other.result.outcome
-                if outcome.status is Status.NOT_CLASSIFIED:
-                    continue
-                values: dict[str, ir.Value] = {"id": other.row.id, "kind": other.row.kind}
-                if other.row.name:
-                    values["name"] = other.row.name
-                if outcome.level is not None:
-                    values["level"] = program.levels.ordinal(outcome.level)
-                values.update({k: other.evidence.values[k] for k in shared if k in other.evidence.values})
-                records.append(ir.Record(values, len(records)))
-            for rejected in self.rejected_by_unit.get(unit_id, []):
-                if rejected.kind in relation.kinds and rejected.subject_id != subject.row.id:
-                    assert rejected.subject_id is not None
-                    records.append(ir.Record({"id": rejected.subject_id, "kind": str(rejected.kind)}, len(records)))
-        return tuple(sorted(records, key=lambda r: str(r.values["id"])))
+
+        def related() -> Iterable[RelatedSubject | Rejection]:
+            for unit_id in unit_ids:
+                for other in self.by_unit.get(unit_id, []):
+                    if other is subject or other.row.kind not in relation.kinds or other.result is None:
+                        continue
+                    outcome = other.result.outcome
+                    if outcome.status is Status.NOT_CLASSIFIED:
+                        continue
+                    row = other.row
+                    yield RelatedSubject(row.id, row.kind, row.name, outcome.level, other.evidence.values)
+                yield from self.rejected_by_unit.get(unit_id, [])
+
+        return relation_records(program, relation, subject.row.id, related())
 
     def group_of(self, subject: _Subject, quota: ir.Quota) -> tuple[str, str]:
         if quota.group_field is not None:
-            value = subject.evidence.values.get(quota.group_field)
-            shown = interpreter.display(value) if value is not None else "(chưa có / missing)"
-            return str(shown), f"{quota.group_field} = {shown}"
-        unit = self.units.get(subject.row.unit)
-        top = unit
-        while unit is not None:
-            if unit.kind in quota.group_unit_kinds:
-                return unit.id, unit.name
-            top = unit
-            unit = self.units.get(unit.parent) if unit.parent else None
-        # No unit of the listed kinds above: the subject's whole tree is one group.
-        assert top is not None
-        return top.id, top.name
+            return field_group(quota, subject.evidence.values.get(quota.group_field))
+        return unit_group(self.units, subject.row.unit, quota)
 
 
-def _allowed(quota: ir.Quota, base: int) -> int:
+def allowance(quota: ir.Quota, base: int) -> int:
+    """How many of a group may have the quota's level: the ratio of the base, rounded as the quota says.
+
+    >>> q = ir.Quota("q", (), "a", (), None, Fraction(1, 5), "b", ir.Rounding.FLOOR, ir.QuotaPolicy.RANK, (), "b",
+    ...     ir.Text("", ""), ir.Citation("d", ""), ir.Confidence.ASSUMED)
+    >>> allowance(q, 14), allowance(q, 15)
+    (2, 3)
+    """
     exact = quota.ratio * base
     match quota.rounding:
         case ir.Rounding.FLOOR:
@@ -412,47 +483,71 @@ def _apply_quota(
         )
         if not candidates:
             continue
-        allowed = _allowed(quota, base)
-        decision = decided.get((quota.id, group))
-        ids = [s.row.id for s in candidates]
-        if decision is not None:
-            kept = [i for i in ids if i in decision.approved]
-            status = "decided"
-        elif len(candidates) <= allowed:
-            kept, status = ids, "within"
-        elif quota.policy is ir.QuotaPolicy.RANK:
-            kept, status = ids[:allowed], "ranked"
-        else:
-            kept, status = ids, "flagged"
-        demoted = [i for i in ids if i not in kept]
-        record = QuotaGroup(
-            quota.id,
-            group,
-            names[group],
-            base,
-            allowed,
-            tuple(ids),
-            tuple(kept),
-            tuple(demoted),
-            status,
-            decision.reference if decision else None,
-        )
+        record = quota_group(quota, group, names[group], base, [s.row.id for s in candidates], decided)
         out.append(record)
+        shown = {i: index.subjects[i].row.name or i for i in record.candidates}
         for rank, subject in enumerate(candidates, start=1):
             assert subject.result is not None
-            subject.result = _with_quota(program, subject.result, quota, record, rank, index)
+            subject.result = with_quota(program, subject.result, quota, record, rank, shown)
     return out
 
 
-def _with_quota(
-    program: ir.Program, result: Result, quota: ir.Quota, group: QuotaGroup, rank: int, index: _Index
+def quota_group(
+    quota: ir.Quota,
+    group: str,
+    group_name: str,
+    base: int,
+    candidates: Sequence[str],
+    decisions: Mapping[tuple[str, str], CommitteeDecision],
+    allowed: int | None = None,
+) -> QuotaGroup:
+    """What a quota does in one group, given its base and its candidates in rank order: who keeps the level.
+
+    A committee's recorded decision is honoured; otherwise a group within its allowance keeps everyone, and one
+    over it is ranked (the best keep the level) or flagged for the committee (everyone keeps it for now).
+    ``allowed`` is the allowance of ``base`` when the caller has it (``allowance(quota, base)``).
+    """
+    if allowed is None:
+        allowed = allowance(quota, base)
+    decision = decisions.get((quota.id, group))
+    ids = list(candidates)
+    if decision is not None:
+        kept = [i for i in ids if i in decision.approved]
+        status = "decided"
+    elif len(ids) <= allowed:
+        kept, status = ids, "within"
+    elif quota.policy is ir.QuotaPolicy.RANK:
+        kept, status = ids[:allowed], "ranked"
+    else:
+        kept, status = ids, "flagged"
+    demoted = [i for i in ids if i not in kept]
+    return QuotaGroup(
+        quota.id,
+        group,
+        group_name,
+        base,
+        allowed,
+        tuple(ids),
+        tuple(kept),
+        tuple(demoted),
+        status,
+        decision.reference if decision else None,
+    )
+
+
+def with_quota(
+    program: ir.Program, result: Result, quota: ir.Quota, group: QuotaGroup, rank: int, names: Mapping[str, str]
 ) -> Result:
+    """A candidate's result with the quota's check added to its trace: demoted, flagged, or kept.
+
+    ``names`` gives the name shown for each candidate of the group (its id when it has none).
+    """
     subject_id = result.subject_id
     demoted = subject_id in group.demoted
     flagged = group.status == "flagged"
     truth = Truth.UNKNOWN if flagged else (Truth.NOT_MET if demoted else Truth.MET)
     final = quota.demote_to if demoted else result.outcome.level
-    names = {i: index.subjects[i].row.name or i for i in group.candidates}
+    names = {i: names[i] for i in group.candidates}
     node = TraceNode(
         NodeKind.QUOTA,
         truth,

@@ -1,17 +1,18 @@
 """Population reports: a population result → rows of the results table and of the per-unit summary.
 
-Input: a ``population.PopulationResult``. Output: plain rows (mappings) that ``tables`` writes as CSV or XLSX.
-Every row is a view of the traces: the one-line reason is read from the outcome and its deciding nodes.
+Input: a ``population.PopulationResult`` (or, through ``result_row`` and ``summary_table``, the columns of a
+``bulk.BulkResult``). Output: plain rows (mappings) that ``tables`` writes as CSV or XLSX. Every row is a view of
+the traces: the one-line reason is read from the outcome and its deciding nodes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from xeploai import ir
-from xeploai.population import PopulationResult, QuotaGroup, Unit
-from xeploai.trace import Decision, NodeKind, Result, Status, TraceNode
+from xeploai.population import PopulationResult, QuotaGroup, Rejection, Unit
+from xeploai.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode
 
 
 def _t(vi: str, en: str, lang: str) -> str:
@@ -35,7 +36,37 @@ def _rule_label(result: Result, rule_id: str, lang: str) -> str:
 def one_line_reason(result: Result, program: ir.Program, lang: str = "vi") -> str:
     """The outcome's deciding reason in one line, for tables."""
     outcome = result.outcome
-    labels = [_rule_label(result, r, lang) for r in outcome.reasons]
+    lowered = None
+    if outcome.status is Status.CLASSIFIED and outcome.decision is Decision.QUOTA:
+        quota = next(n for n in result.trace.children if n.kind is NodeKind.QUOTA and n.truth.value == "not_met")
+        details = dict(quota.details)
+        label = quota.label.get(lang) if quota.label else quota.id
+        lowered = QuotaLowering(label, str(details["level"]), details["rank"], details["allowed"])
+    return reason_text(program, result.subject_kind, outcome, lambda r: _rule_label(result, r, lang), lowered, lang)
+
+
+@dataclass(frozen=True)
+class QuotaLowering:
+    """The quota check that lowered a level, as a one-line reason quotes it: its label, the level it lowered,
+    the subject's rank in the group and the number allowed."""
+
+    label: str
+    level: str
+    rank: object
+    allowed: object
+
+
+def reason_text(
+    program: ir.Program,
+    kind: str,
+    outcome: Outcome,
+    label: Callable[[str], str],
+    lowered: QuotaLowering | None,
+    lang: str = "vi",
+) -> str:
+    """The one-line reason of an outcome: ``label`` names a rule or cap by id (as the trace labels it), and
+    ``lowered`` is the quota check that lowered the level, when a quota did."""
+    labels = [label(r) for r in outcome.reasons]
     if outcome.status is Status.NOT_CLASSIFIED:
         return _t("Không xếp loại: ", "Not classified: ", lang) + "; ".join(labels)
     if outcome.status is Status.INSUFFICIENT_EVIDENCE:
@@ -46,25 +77,22 @@ def one_line_reason(result: Result, program: ir.Program, lang: str = "vi") -> st
     if outcome.decision is Decision.TRIGGER:
         return code(outcome.level) + ": " + "; ".join(labels)
     if outcome.decision is Decision.QUOTA:
-        quota = next(n for n in result.trace.children if n.kind is NodeKind.QUOTA and n.truth.value == "not_met")
-        details = dict(quota.details)
-        label = quota.label.get(lang) if quota.label else quota.id
+        assert lowered is not None
         return _t(
-            f"Hạ từ {code(str(details['level']))} do {label} (xếp thứ {details['rank']}, được {details['allowed']})",
-            f"Lowered from {code(str(details['level']))} by {label}"
-            f" (rank {details['rank']}, {details['allowed']} allowed)",
+            f"Hạ từ {code(lowered.level)} do {lowered.label} (xếp thứ {lowered.rank}, được {lowered.allowed})",
+            f"Lowered from {code(lowered.level)} by {lowered.label} (rank {lowered.rank}, {lowered.allowed} allowed)",
             lang,
         )
     if outcome.decision is Decision.BELOW_LOWEST:
         return _t("Không đạt mức HT: ", "Does not meet HT: ", lang) + "; ".join(labels[:3])
     levels = [v.id for v in program.levels.values]
     before = outcome.level_before_caps or outcome.level
-    caps = [r for r in outcome.reasons if any(c.id == r for c in program.subjects[result.subject_kind].caps)]
+    caps = [r for r in outcome.reasons if any(c.id == r for c in program.subjects[kind].caps)]
     parts = []
     if caps:
-        parts.append(_t("Giới hạn: ", "Capped: ", lang) + "; ".join(_rule_label(result, c, lang) for c in caps))
+        parts.append(_t("Giới hạn: ", "Capped: ", lang) + "; ".join(label(c) for c in caps))
     higher = levels[: levels.index(before)]
-    failed = [_rule_label(result, r, lang) for r in outcome.reasons if r not in caps]
+    failed = [label(r) for r in outcome.reasons if r not in caps]
     if higher and failed:
         parts.append(_t(f"Chưa đạt {code(higher[-1])}: ", f"Not {code(higher[-1])}: ", lang) + "; ".join(failed[:3]))
     return " · ".join(parts) or _t("Đạt mọi tiêu chuẩn của mức", "Meets every requirement of the level", lang)
@@ -93,23 +121,51 @@ def result_rows(population: PopulationResult, lang: str = "vi") -> list[dict[str
     ordered = sorted(population.results, key=lambda r: (subject_units.get(r.subject_id, ""), r.subject_id))
     for result in ordered:
         outcome = result.outcome
-        level = outcome.level
-        unit = subject_units.get(result.subject_id, "")
         rows.append(
-            {
-                "id": result.subject_id,
-                "name": result.subject_name or "",
-                "kind": result.subject_kind,
-                "unit": unit,
-                "unit_name": units[unit].name if unit in units else "",
-                "status": outcome.status.value,
-                "level": program.level_code(level) if level else "",
-                "level_label": program.level_label(level).get(lang) if level else "",
-                "reason": one_line_reason(result, program, lang),
-                "flags": " ".join(outcome.flags),
-            }
+            result_row(
+                program,
+                units,
+                subject_id=result.subject_id,
+                name=result.subject_name,
+                kind=result.subject_kind,
+                unit=subject_units.get(result.subject_id, ""),
+                status=outcome.status,
+                level=outcome.level,
+                reason=one_line_reason(result, program, lang),
+                flags=outcome.flags,
+                lang=lang,
+            )
         )
     return rows
+
+
+def result_row(
+    program: ir.Program,
+    units: Mapping[str, Unit],
+    *,
+    subject_id: str,
+    name: str | None,
+    kind: str,
+    unit: str,
+    status: Status,
+    level: str | None,
+    reason: str,
+    flags: Sequence[str],
+    lang: str,
+) -> dict[str, object]:
+    """One row of the results table."""
+    return {
+        "id": subject_id,
+        "name": name or "",
+        "kind": kind,
+        "unit": unit,
+        "unit_name": units[unit].name if unit in units else "",
+        "status": status.value,
+        "level": program.level_code(level) if level else "",
+        "level_label": program.level_label(level).get(lang) if level else "",
+        "reason": reason,
+        "flags": " ".join(flags),
+    }
 
 
 def _subject_units(population: PopulationResult) -> dict[str, str]:
@@ -122,7 +178,9 @@ def _subject_units(population: PopulationResult) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class _Counts:
+class UnitCounts:
+    """Individuals counted by outcome: by level (level id → count), not classified, insufficient, rejected rows."""
+
     by_level: dict[str, int]
     not_classified: int
     insufficient: int
@@ -163,61 +221,89 @@ def summary_rows(
     """
     program = population.program
     kinds = set(individual_kinds or [k for k, s in program.subjects.items() if not s.relations])
-    units = {u.id: u for u in population.units}
     subject_units = _subject_units(population)
-    children: dict[str | None, list[str]] = {}
-    for u in population.units:
-        children.setdefault(u.parent if u.parent in units else None, []).append(u.id)
-    direct: dict[str, list[Result]] = {}
-    own: dict[str, list[Result]] = {}
+    direct: dict[str, UnitCounts] = {}
+    own: dict[str, list[tuple[str, str, str]]] = {}
     for result in population.results:
         unit = subject_units.get(result.subject_id)
         if unit is None:
             continue
-        (direct if result.subject_kind in kinds else own).setdefault(unit, []).append(result)
+        outcome = result.outcome
+        if result.subject_kind not in kinds:
+            shown = program.level_code(outcome.level) if outcome.level else outcome.status.value
+            own.setdefault(unit, []).append((result.subject_kind, result.subject_id, shown))
+            continue
+        c = direct.get(unit) or UnitCounts({v.id: 0 for v in program.levels.values}, 0, 0, 0)
+        if outcome.status is Status.NOT_CLASSIFIED:
+            c = UnitCounts(c.by_level, c.not_classified + 1, c.insufficient, 0)
+        elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
+            c = UnitCounts(c.by_level, c.not_classified, c.insufficient + 1, 0)
+        elif outcome.level is not None:
+            c.by_level[outcome.level] += 1
+        direct[unit] = c
+    return summary_table(program, population.units, direct, own, population.rejections, population.quota_groups)
+
+
+def summary_table(
+    program: ir.Program,
+    unit_rows: Sequence[Unit],
+    direct: Mapping[str, UnitCounts],
+    own: Mapping[str, Sequence[tuple[str, str, str]]],
+    rejections: Sequence[Rejection],
+    quota_groups: Sequence[QuotaGroup],
+) -> list[dict[str, object]]:
+    """The summary rows from what each unit holds directly: its individuals' counts (``direct``), its collectives'
+    outcomes (``own``: kind, id and the level code or status shown), the rejected rows and the quota groups."""
+    units = {u.id: u for u in unit_rows}
+    children: dict[str | None, list[str]] = {}
+    for u in unit_rows:
+        children.setdefault(u.parent if u.parent in units else None, []).append(u.id)
     rejected_by_unit: dict[str, int] = {}
-    for r in population.rejections:
+    for r in rejections:
         if r.unit is not None and r.row is not None:
             rejected_by_unit[r.unit] = rejected_by_unit.get(r.unit, 0) + 1
     quotas_by_group: dict[str, list[QuotaGroup]] = {}
-    for g in population.quota_groups:
+    for g in quota_groups:
         quotas_by_group.setdefault(g.group, []).append(g)
 
-    def counts(unit_id: str) -> _Counts:
-        by_level = {v.id: 0 for v in program.levels.values}
-        not_classified = insufficient = 0
-        for result in direct.get(unit_id, []):
-            outcome = result.outcome
-            if outcome.status is Status.NOT_CLASSIFIED:
-                not_classified += 1
-            elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
-                insufficient += 1
-            elif outcome.level is not None:
-                by_level[outcome.level] += 1
-        total = _Counts(by_level, not_classified, insufficient, rejected_by_unit.get(unit_id, 0))
+    done: dict[str, UnitCounts] = {}
+
+    def counts(unit_id: str) -> UnitCounts:
+        # Each unit's subtree is counted once (units are shared by the rows and the total).
+        found = done.get(unit_id)
+        if found is None:
+            found = done[unit_id] = subtree(unit_id)
+        return found
+
+    def subtree(unit_id: str) -> UnitCounts:
+        mine = direct.get(unit_id)
+        by_level = {v.id: mine.by_level.get(v.id, 0) if mine else 0 for v in program.levels.values}
+        not_classified = mine.not_classified if mine else 0
+        insufficient = mine.insufficient if mine else 0
+        rejected = rejected_by_unit.get(unit_id, 0)
         for child in children.get(unit_id, []):
             sub = counts(child)
-            total = _Counts(
-                {k: total.by_level[k] + sub.by_level[k] for k in by_level},
-                total.not_classified + sub.not_classified,
-                total.insufficient + sub.insufficient,
-                total.rejected + sub.rejected,
-            )
-        return total
+            for key, n in sub.by_level.items():
+                by_level[key] += n
+            not_classified += sub.not_classified
+            insufficient += sub.insufficient
+            rejected += sub.rejected
+        return UnitCounts(by_level, not_classified, insufficient, rejected)
 
-    def row(unit: Unit | None, c: _Counts) -> dict[str, object]:
+    def row(unit: Unit | None, c: UnitCounts) -> dict[str, object]:
+        classified = c.classified
         out: dict[str, object] = {
             "unit": unit.id if unit else "",
             "unit_name": unit.name if unit else "Tổng cộng (total)",
             "unit_kind": unit.kind if unit else "",
-            "own_level": _own_level(own.get(unit.id, []) if unit else [], program),
-            "members": c.classified + c.not_classified + c.insufficient + c.rejected,
-            "classified": c.classified,
+            "own_level": _own_level(own.get(unit.id, []) if unit else []),
+            "members": classified + c.not_classified + c.insufficient + c.rejected,
+            "classified": classified,
         }
         for value in program.levels.values:
             n = c.by_level[value.id]
             out[value.code] = n
-            out[f"{value.code}_share"] = f"{100 * n / c.classified:.1f}" if c.classified else ""
+            out[f"{value.code}_share"] = f"{100 * n / classified:.1f}" if classified else ""
         out["not_classified"] = c.not_classified
         out["insufficient"] = c.insufficient
         out["rejected"] = c.rejected
@@ -238,7 +324,7 @@ def summary_rows(
     for unit_id in ordered:
         rows.append(row(units[unit_id], counts(unit_id)))
     grand = [counts(r) for r in roots]
-    total = _Counts(
+    total = UnitCounts(
         {v.id: sum(c.by_level[v.id] for c in grand) for v in program.levels.values},
         sum(c.not_classified for c in grand),
         sum(c.insufficient for c in grand),
@@ -248,13 +334,9 @@ def summary_rows(
     return rows
 
 
-def _own_level(results: Sequence[Result], program: ir.Program) -> str:
-    shown = []
-    for result in sorted(results, key=lambda r: (r.subject_kind, r.subject_id)):
-        outcome = result.outcome
-        value = program.level_code(outcome.level) if outcome.level else outcome.status.value
-        shown.append(f"{result.subject_kind}: {value}")
-    return "; ".join(shown)
+def _own_level(collectives: Sequence[tuple[str, str, str]]) -> str:
+    """``kind: level`` of each collective of a unit, by kind and id."""
+    return "; ".join(f"{kind}: {shown}" for kind, _, shown in sorted(collectives, key=lambda c: (c[0], c[1])))
 
 
 def _quota_text(group: QuotaGroup) -> str:

@@ -1,9 +1,10 @@
 """The columnar runner: program × a table of typed evidence for N subjects → level and condition columns.
 
-Input: an ``ir.Program``, an individual subject kind (one without relations), an ``EvidenceTable`` and the period.
-Output: a ``ColumnarResult``: status, level and decision codes per row, and one three-valued truth column
-(0 not met, 1 unknown, 2 met) per rule, cap, note and level; any row's full trace is rebuilt on demand by the
-interpreter from the row's evidence, so it is the interpreter's trace. numpy is imported here only.
+Input: an ``ir.Program``, a subject kind, an ``EvidenceTable``, the period and, for a collective kind, the records
+of its related subjects (one CSR ``RecordsColumn`` per relation, as ``xeploai.bulk`` builds them). Output: a
+``ColumnarResult``: status, level and decision codes per row, and one three-valued truth column (0 not met,
+1 unknown, 2 met) per rule, cap, note and level; any row of an individual kind has its full trace rebuilt on demand
+by the interpreter from the row's evidence, so it is the interpreter's trace. numpy is imported here only.
 """
 
 from __future__ import annotations
@@ -75,11 +76,15 @@ class Column:
 
 @dataclass(frozen=True, eq=False)
 class RecordsColumn:
-    """A records field as CSR: row i's records are ``offsets[i]:offsets[i + 1]`` of every column in ``fields``."""
+    """A records field as CSR: row i's records are ``offsets[i]:offsets[i + 1]`` of every column in ``fields``.
+
+    Evidence tables hold records of plain fields; the records of a relation (``evaluate_table``) may hold a
+    records field of the related subjects, itself a ``RecordsColumn`` over the relation's records.
+    """
 
     offsets: Array
     known: Array
-    fields: Mapping[str, Column]
+    fields: Mapping[str, Column | RecordsColumn]
     default: Array | None = None
 
 
@@ -102,7 +107,7 @@ class EvidenceTable:
         columns: Mapping[str, AnyColumn],
         rows: Sequence[Evidence] | None = None,
     ) -> None:
-        subject = _individual(program, kind)
+        subject = _subject(program, kind)
         self.program = program
         self.kind = kind
         self.subject = subject
@@ -126,6 +131,8 @@ class EvidenceTable:
                 self.parents[f.id] = np.repeat(np.arange(size, dtype=np.int64), lengths)
                 self.longest[f.id] = int(lengths.max()) if size else 0
                 for name, sub in col.fields.items():
+                    if isinstance(sub, RecordsColumn):
+                        raise NotImplementedError(f"records inside records ('{f.id}.{name}') are not columnar")
                     key = f"{f.id}.{name}"
                     self.complete[key] = bool(sub.known.all())
                     self.bounds[key] = _bound(sub)
@@ -138,7 +145,7 @@ class EvidenceTable:
     @classmethod
     def from_evidence(cls, program: ir.Program, kind: str, evidences: Sequence[Evidence]) -> EvidenceTable:
         """The table of validated evidence (see ``evidence.validate_evidence``), one row per subject."""
-        subject = _individual(program, kind)
+        subject = _subject(program, kind)
         columns: dict[str, AnyColumn] = {}
         for f in subject.fields:
             values = [ev.values.get(f.id) for ev in evidences]
@@ -163,7 +170,7 @@ class EvidenceTable:
         does for an omitted key. Values are trusted to be valid for their declaration (ranges, ``at_most``); only
         shapes, types and scale ranks are checked.
         """
-        subject = _individual(program, kind)
+        subject = _subject(program, kind)
         unknown = sorted(set(columns) - {f.id for f in subject.fields})
         if unknown:
             raise ValueError(f"columns {unknown} are not fields of '{kind}'")
@@ -180,6 +187,23 @@ class EvidenceTable:
             normalised[f.id] = col
         return cls(program, kind, size, normalised)
 
+    def take(self, rows: Array) -> EvidenceTable:
+        """The table of the given rows (row numbers, in that order)."""
+        rows = np.asarray(rows, np.int64)
+        columns = {name: _take(col, rows) for name, col in self.columns.items()}
+        kept = None if self.rows is None else [self.rows[int(i)] for i in rows]
+        return EvidenceTable(self.program, self.kind, len(rows), columns, rows=kept)
+
+    def value(self, name: str, i: int) -> ir.Value | None:
+        """Row i's value of one field, as validated evidence holds it; None when absent."""
+        if self.rows is not None:
+            return self.rows[i].values.get(name)
+        f = self.subject.field_def(name)
+        col = self.columns.get(name)
+        if f is None or col is None or not col.known[i]:
+            return None
+        return _python_value(self.program, f.type, col, i)
+
     def evidence(self, i: int) -> Evidence:
         """Row i's typed evidence, as ``validate_evidence`` would have given it."""
         if self.rows is not None:
@@ -195,16 +219,60 @@ class EvidenceTable:
         return Evidence(values, origins)
 
 
-def _individual(program: ir.Program, kind: str) -> ir.SubjectProgram:
+def _subject(program: ir.Program, kind: str) -> ir.SubjectProgram:
     subject = program.subjects.get(kind)
     if subject is None:
         raise KeyError(f"the program declares no subject kind '{kind}'")
-    if subject.relations:
-        raise NotImplementedError(
-            f"'{kind}' reads related subjects ({', '.join(r.id for r in subject.relations)}); the columnar runner "
-            "evaluates individual kinds only: evaluate collectives with the interpreter"
-        )
     return subject
+
+
+def _check_relations(
+    subject: ir.SubjectProgram, size: int, relations: Mapping[str, RecordsColumn] | None
+) -> dict[str, RecordsColumn]:
+    """The relations a collective kind reads, checked: every relation given, as CSR over the table's rows."""
+    given = dict(relations or {})
+    wanted = [r.id for r in subject.relations]
+    missing = [r for r in wanted if r not in given]
+    if missing:
+        raise NotImplementedError(
+            f"'{subject.kind}' reads related subjects ({', '.join(missing)}): give their records as "
+            "``relations`` (xeploai.bulk does), or evaluate collectives with the interpreter"
+        )
+    unknown = sorted(set(given) - set(wanted))
+    if unknown:
+        raise ValueError(f"{unknown} are not relations of '{subject.kind}'")
+    for name, col in given.items():
+        if len(col.offsets) != size + 1 or len(col.known) != size:
+            raise ValueError(f"the relation '{name}' must have {size + 1} offsets and {size} known flags")
+    return given
+
+
+def ranges(starts: Array, lengths: Array) -> Array:
+    """The concatenation of ``range(starts[i], starts[i] + lengths[i])`` for every i, as one int64 array.
+
+    >>> ranges(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    lengths = np.asarray(lengths, np.int64)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lengths)
+    shift = np.asarray(starts, np.int64) - (ends - lengths)
+    return np.repeat(shift, lengths) + np.arange(total, dtype=np.int64)
+
+
+def _take(col: AnyColumn, rows: Array) -> AnyColumn:
+    """A column's values at the given rows."""
+    default = None if col.default is None else col.default[rows]
+    if isinstance(col, Column):
+        return Column(col.values[rows], col.known[rows], col.denominator, default)
+    lengths = np.diff(col.offsets)[rows]
+    offsets = np.zeros(len(rows) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    picked = ranges(col.offsets[:-1][rows], lengths)
+    fields = {name: _take(sub, picked) for name, sub in col.fields.items()}
+    return RecordsColumn(offsets, col.known[rows], fields, default)
 
 
 def _bound(col: Column) -> int:
@@ -763,18 +831,28 @@ def _extremum(fn: str, values: list[_Val], n: int) -> _Val:
 
 @dataclass
 class _Frame:
-    """Where expressions are evaluated: the subjects, or the records of one records field."""
+    """Where expressions are evaluated: the subjects, or the records of a records field (of the subjects, or of
+    the records of an enclosing frame, as a related subject's disciplinary decisions)."""
 
     size: int
-    parent: Array | None = None  # the subject row of each record
+    parent: Array | None = None  # the row of the enclosing frame of each record
+    root: Array | None = None  # the subject row of each record
+    outer: int = 0  # the number of rows of the enclosing frame
     records: RecordsColumn | None = None
-    source: str = ""
+    source: str = ""  # the path of the records field: "discipline", "members.discipline"
     values: dict[ir.Expr, _Val] = field(default_factory=dict)
     truths: dict[ir.Expr, Vec] = field(default_factory=dict)
 
 
 class _Run:
-    def __init__(self, table: EvidenceTable, period: ir.Period, memo: bool = True) -> None:
+    def __init__(
+        self,
+        table: EvidenceTable,
+        period: ir.Period,
+        memo: bool = True,
+        relations: Mapping[str, RecordsColumn] | None = None,
+        record: bool = False,
+    ) -> None:
         self.table = table
         self.program = table.program
         self.subject = table.subject
@@ -784,15 +862,49 @@ class _Run:
         self.frames: dict[str, _Frame] = {}
         self.rules: dict[str, Vec] = {}
         self.active: set[str] = set()
+        self.relations = dict(relations or {})
+        self.columns: dict[str, AnyColumn] = {**table.columns, **self.relations}
+        # Facts about the data (see ``EvidenceTable``), for record fields of relations computed when first needed.
+        self.facts_complete: dict[str, bool] = dict(table.complete)
+        self.facts_bounds: dict[str, int] = dict(table.bounds)
+        self.facts_longest: dict[str, int] = dict(table.longest)
         # Sub-expressions that occur more than once are evaluated once; others are not kept, so that their memory is
         # reused at once. A reference cycle turns this off (see ``evaluate_table``).
         self.shared = _shared(self.subject) if memo else set()
         self.cycle = False
+        # With ``record``: the truth codes of every condition evaluated for the subjects, by node, and the rows where
+        # a condition over records, or a record field it read, was unknown (see ``condition_codes``).
+        self.recorded: dict[int, Vec] | None = {} if record else None
+        self.unclean: Array | None = np.zeros(self.n, bool) if record else None
+
+    # --- facts ---------------------------------------------------------------------------------------------------
+
+    def complete(self, key: str, col: AnyColumn) -> bool:
+        found = self.facts_complete.get(key)
+        if found is None:
+            found = self.facts_complete[key] = bool(np.asarray(col.known).all())
+        return found
+
+    def bound(self, key: str, col: Column) -> int:
+        found = self.facts_bounds.get(key)
+        if found is None:
+            found = self.facts_bounds[key] = _bound(col)
+        return found
+
+    def longest(self, key: str, col: RecordsColumn) -> int:
+        found = self.facts_longest.get(key)
+        if found is None:
+            lengths = np.diff(col.offsets)
+            found = self.facts_longest[key] = int(lengths.max()) if len(lengths) else 0
+        return found
 
     # --- evidence ----------------------------------------------------------------------------------------------
 
-    def column(self, col: Column, ftype: ir.ValueType, key: str) -> _Val:
-        known = None if self.table.complete[key] else col.known
+    def column(self, col: Column, ftype: ir.ValueType, key: str, frame: _Frame) -> _Val:
+        known = None if self.complete(key, col) else col.known
+        if known is not None and frame.root is not None and self.unclean is not None:
+            # A record field read where it is missing: the trace names the record, row by row.
+            self.unclean[frame.root[~known]] = True
         match ftype:
             case ir.BoolType():
                 codes = col.values.view(np.int8)
@@ -804,7 +916,7 @@ class _Run:
             case ir.NumberType():
                 if col.values.dtype == object:
                     return _Obj(col.values, known)
-                return _Rat(col.values, col.denominator, known, self.table.bounds[key], col.denominator)
+                return _Rat(col.values, col.denominator, known, self.bound(key, col), col.denominator)
             case ir.OrdinalType() | ir.EnumType() | ir.DateType():
                 return _Ord(col.values, known)
             case ir.TextType() | ir.PeriodType():
@@ -814,17 +926,30 @@ class _Run:
             case _:
                 assert_never(ftype)
 
-    def records(self, source: ir.FieldRef | ir.RecordFieldRef) -> tuple[RecordsColumn, _Frame]:
-        if isinstance(source, ir.RecordFieldRef):
-            raise NotImplementedError(f"records inside records ('{source.name}') are not columnar")
-        frame = self.frames.get(source.name)
-        col = self.table.columns[source.name]
+    def records(self, source: ir.FieldRef | ir.RecordFieldRef, frame: _Frame) -> tuple[RecordsColumn, _Frame] | None:
+        """The records a records call reads, and the frame of their rows; None when there is no record under
+        consideration (a record field named outside ``count``/``exists``: unknown, as in the interpreter)."""
+        col: AnyColumn
+        if isinstance(source, ir.FieldRef):
+            key = source.name
+            col = self.columns[key]
+            outer = self.top
+        else:
+            if frame.records is None:
+                return None
+            key = f"{frame.source}.{source.name}"
+            col = frame.records.fields[source.name]
+            outer = frame
         assert isinstance(col, RecordsColumn)
-        if frame is None:
-            parent = self.table.parents[source.name]
-            frame = _Frame(len(parent), parent, col, source.name)
-            self.frames[source.name] = frame
-        return col, frame
+        found = self.frames.get(key)
+        if found is None:
+            parent = self.table.parents.get(key) if outer is self.top else None
+            if parent is None:
+                parent = np.repeat(np.arange(outer.size, dtype=np.int64), np.diff(col.offsets))
+            root = parent if outer.root is None else outer.root[parent]
+            found = _Frame(len(parent), parent, root, outer.size, col, key)
+            self.frames[key] = found
+        return col, found
 
     # --- values ------------------------------------------------------------------------------------------------
 
@@ -845,15 +970,17 @@ class _Run:
             case ir.Const(value=constant):
                 return _const(constant)
             case ir.FieldRef(name=name, type=ftype):
-                if frame.parent is not None:
-                    return _gather(self.value(expr, self.top), frame.parent)
-                col = self.table.columns[name]
+                if frame.root is not None:
+                    return _gather(self.value(expr, self.top), frame.root)
+                col = self.columns[name]
                 assert isinstance(col, Column)
-                return self.column(col, ftype, name)
+                return self.column(col, ftype, name, frame)
             case ir.RecordFieldRef(name=name, type=ftype):
                 if frame.records is None:
                     return _Ord(UNKNOWN, np.zeros(n, bool))  # no record under consideration: unknown
-                return self.column(frame.records.fields[name], ftype, f"{frame.source}.{name}")
+                sub = frame.records.fields[name]
+                assert isinstance(sub, Column)
+                return self.column(sub, ftype, f"{frame.source}.{name}", frame)
             case ir.PeriodRef():
                 return _Obj(self.period, None)
             case ir.Arith(op=op, left=left, right=right):
@@ -868,21 +995,26 @@ class _Run:
                     case _:
                         return inner
             case ir.Count(source=source, where=where):
-                if frame.parent is not None:
-                    return _gather(self.value(expr, self.top), frame.parent)
-                return self.count(source, where)
+                if isinstance(source, ir.FieldRef) and frame.root is not None:
+                    return _gather(self.value(expr, self.top), frame.root)
+                return self.count(source, where, frame)
             case ir.Share(source=source, where=where):
-                if frame.parent is not None:
-                    return _gather(self.value(expr, self.top), frame.parent)
-                counted = self.count(source, where)
-                col, _ = self.records(source)
+                if isinstance(source, ir.FieldRef) and frame.root is not None:
+                    return _gather(self.value(expr, self.top), frame.root)
+                counted = self.count(source, where, frame)
+                found = self.records(source, frame)
+                if found is None:
+                    return counted  # unknown in every row
+                col, child = found
                 lengths = np.diff(col.offsets)
                 empty = lengths == 0
                 known = _both(counted.known, ~empty if empty.any() else None)
-                longest = max(self.table.longest[source.name], 1)
+                longest = max(self.longest(child.source, col), 1)
                 return _Rat(counted.num, np.maximum(lengths, 1), known, longest, longest)
-            case ir.LevelOf():
-                raise NotImplementedError("level_of reads related subjects: evaluate collectives with the interpreter")
+            case ir.LevelOf(source=source):
+                if frame.root is not None:
+                    return _gather(self.value(expr, self.top), frame.root)
+                return self.level_of(source)
             case ir.Extremum(fn=fn, args=args):
                 return _extremum(fn, [self.value(a, frame) for a in args], n)
             case (
@@ -904,34 +1036,58 @@ class _Run:
             case _:
                 assert_never(expr)
 
-    def count(self, source: ir.FieldRef | ir.RecordFieldRef, where: ir.Expr | None) -> _Rat:
-        col, frame = self.records(source)
-        known = None if self.table.complete[source.name] else col.known
-        longest = self.table.longest[source.name]
+    def count(self, source: ir.FieldRef | ir.RecordFieldRef, where: ir.Expr | None, frame: _Frame) -> _Rat:
+        found = self.records(source, frame)
+        if found is None:
+            return _Rat(0, 1, np.zeros(frame.size, bool), 0, 1)
+        col, child = found
+        known = None if self.complete(child.source, col) else col.known
+        longest = self.longest(child.source, col)
         if where is None:
             return _Rat(np.diff(col.offsets), 1, known, longest, 1)
-        codes = self.truth(where, frame)
-        met = self.segment_count(codes == MET, frame)
-        unknown = self.segment_any(codes == UNKNOWN, frame)
+        codes = self.truth(where, child)
+        met = self.segment_count(codes == MET, child)
+        unknown = self.segment_any(codes == UNKNOWN, child)
         if unknown is not None:
             known = _both(known, ~unknown)
         return _Rat(met, 1, known, longest, 1)
 
+    def level_of(self, source: ir.FieldRef) -> _Ord:
+        """The lowest level of the related records; unknown when there is none, or one is unknown."""
+        found = self.records(source, self.top)
+        assert found is not None
+        col, child = found
+        level = col.fields["level"]
+        assert isinstance(level, Column)
+        lengths = np.diff(col.offsets)
+        known = lengths > 0
+        if not self.complete(child.source, col):
+            known &= col.known
+        if not self.complete(f"{child.source}.level", level):
+            unknown = self.segment_any(~level.known, child)
+            if unknown is not None:
+                known &= ~unknown
+        out = np.zeros(self.n, level.values.dtype)
+        rows = np.flatnonzero(lengths > 0)
+        if len(rows):
+            out[rows] = np.minimum.reduceat(level.values, col.offsets[:-1][rows])
+        return _Ord(out, None if known.all() else known)
+
     def segment_count(self, mask: Vec, frame: _Frame) -> Array:
         assert frame.records is not None and frame.parent is not None
         if not _is_col(mask):
-            return np.diff(frame.records.offsets) if mask else np.zeros(self.n, np.int64)
-        return np.bincount(frame.parent[mask], minlength=self.n)
+            return np.diff(frame.records.offsets) if mask else np.zeros(frame.outer, np.int64)
+        return np.bincount(frame.parent[mask], minlength=frame.outer)
 
     def segment_any(self, mask: Vec, frame: _Frame) -> Array | None:
-        """Rows with a record where ``mask`` holds; None when there is none at all."""
+        """Rows of the enclosing frame with a record where ``mask`` holds; None when there is none at all."""
         assert frame.records is not None and frame.parent is not None
         if not _is_col(mask):
             return np.diff(frame.records.offsets) > 0 if mask else None
         hits = frame.parent[mask]
         if not len(hits):
             return None
-        out = np.zeros(self.n, bool)
+        out = np.zeros(frame.outer, bool)
         out[hits] = True
         return out
 
@@ -940,19 +1096,32 @@ class _Run:
     def truth(self, expr: ir.Expr, frame: _Frame) -> Vec:
         """The truth codes of a condition in a frame: an int8 column, or one code for every row."""
         if id(expr) not in self.shared:
-            return self._truth(expr, frame)
-        cached = frame.truths.get(expr)
-        if cached is None:
-            cached = self._truth(expr, frame)
-            frame.truths[expr] = cached
-        return cached
+            codes = self._truth(expr, frame)
+        else:
+            codes = frame.truths.get(expr)
+            if codes is None:
+                codes = self._truth(expr, frame)
+                frame.truths[expr] = codes
+        if self.recorded is not None:
+            self.note(expr, frame, codes)
+        return codes
+
+    def note(self, expr: ir.Expr, frame: _Frame, codes: Vec) -> None:
+        assert self.recorded is not None and self.unclean is not None
+        if frame.root is None:
+            if id(expr) not in self.recorded:
+                self.recorded[id(expr)] = codes.copy() if _is_col(codes) else codes
+        elif _is_col(codes):
+            self.unclean[frame.root[codes == UNKNOWN]] = True
+        elif codes == UNKNOWN:
+            self.unclean[frame.root] = True
 
     def _truth(self, expr: ir.Expr, frame: _Frame) -> Vec:
         n = frame.size
         match expr:
             case ir.RuleRef(name=name):
                 codes = self.rule(name)
-                return codes[frame.parent] if frame.parent is not None and _is_col(codes) else codes
+                return codes[frame.root] if frame.root is not None and _is_col(codes) else codes
             case ir.And(operands=operands):
                 return _kleene_all([self.truth(o, frame) for o in operands])
             case ir.Or(operands=operands):
@@ -979,29 +1148,33 @@ class _Run:
                 inside = (value.v >= start) & (value.v <= end)
                 return _codes(inside ^ negated if _is_col(inside) else bool(inside) != negated, value.known)
             case ir.Exists(source=source, where=where):
-                if frame.parent is not None:
+                if isinstance(source, ir.FieldRef) and frame.root is not None:
                     codes = self.truth(expr, self.top)
-                    return codes[frame.parent] if _is_col(codes) else codes
-                col, rframe = self.records(source)
-                codes = self.truth(where, rframe)
-                met = self.segment_any(codes == MET, rframe)
-                unknown = self.segment_any(codes == UNKNOWN, rframe)
-                out = np.zeros(self.n, np.int8)
+                    return codes[frame.root] if _is_col(codes) else codes
+                found = self.records(source, frame)
+                if found is None:
+                    return UNKNOWN
+                col, child = found
+                codes = self.truth(where, child)
+                met = self.segment_any(codes == MET, child)
+                unknown = self.segment_any(codes == UNKNOWN, child)
+                out = np.zeros(n, np.int8)
                 if met is not None:
                     out += met.view(np.int8)
                     out += met.view(np.int8)
                 if unknown is not None:
                     out += (unknown & ~met if met is not None else unknown).view(np.int8)
-                if not self.table.complete[source.name]:
+                if not self.complete(child.source, col):
                     out += (~col.known).view(np.int8)  # rows without the field have no records: 0 becomes 1
                 return out
             case ir.Known(ref=ref):
-                if frame.parent is not None:
+                if frame.root is not None:
                     codes = self.truth(expr, self.top)
-                    return codes[frame.parent] if _is_col(codes) else codes
-                if self.table.complete[ref.name]:
+                    return codes[frame.root] if _is_col(codes) else codes
+                field_col = self.columns[ref.name]
+                if self.complete(ref.name, field_col):
                     return MET
-                known = self.table.columns[ref.name].known.view(np.int8)
+                known = field_col.known.view(np.int8)
                 return known + known
             case ir.Const() | ir.FieldRef() | ir.RecordFieldRef():
                 value = self.value(expr, frame)
@@ -1049,6 +1222,11 @@ def _shared(subject: ir.SubjectProgram) -> set[int]:
     for note in subject.notes:
         visit(note.when)
     return {i for ids in seen.values() if len(ids) > 1 for i in ids}
+
+
+def subexpressions(expr: ir.Expr) -> tuple[ir.Expr, ...]:
+    """The direct sub-expressions of an expression (a records call's source and predicate included)."""
+    return _children(expr)
 
 
 def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
@@ -1136,6 +1314,7 @@ class ColumnarResult:
     cap_bounds: Mapping[str, Array]
     notes: Mapping[str, Array]
     rules: Mapping[str, Array]
+    relations: Mapping[str, RecordsColumn] = field(default_factory=dict)
 
     @property
     def program(self) -> ir.Program:
@@ -1163,7 +1342,13 @@ class ColumnarResult:
         return self.table.evidence(i)
 
     def trace(self, i: int) -> TraceNode:
-        """Row i's full trace: the interpreter's, evaluated again from the row's evidence."""
+        """Row i's full trace: the interpreter's, evaluated again from the row's evidence.
+
+        A collective's trace needs its related subjects as records: ``xeploai.bulk`` rebuilds it
+        (``BulkResult.result``).
+        """
+        if self.table.subject.relations:
+            raise NotImplementedError(f"rebuild the trace of a collective ('{self.kind}') with xeploai.bulk")
         ev = self.table.evidence(i)
         return interpreter.evaluate(self.program, self.kind, ev.values, ev.origins, self.period)
 
@@ -1195,14 +1380,47 @@ def _level_id(program: ir.Program, rank: int) -> str | None:
     return values[len(values) - 1 - rank].id
 
 
-def evaluate_table(table: EvidenceTable, period: ir.Period) -> ColumnarResult:
-    """Evaluate every row of a table: the interpreter's semantics, one column at a time."""
-    run = _Run(table, period)
+def evaluate_table(
+    table: EvidenceTable, period: ir.Period, relations: Mapping[str, RecordsColumn] | None = None
+) -> ColumnarResult:
+    """Evaluate every row of a table: the interpreter's semantics, one column at a time.
+
+    A collective kind reads its related subjects: ``relations`` gives, per relation of the kind, a
+    ``RecordsColumn`` over the table's rows whose fields are the relation's record fields (``level`` as a level
+    rank, ``id``, ``name``, ``kind`` and the shared evidence fields, a records field as a nested ``RecordsColumn``).
+    """
+    given = _check_relations(table.subject, len(table), relations)
+    run = _Run(table, period, relations=given)
     result = _evaluate(run)
     if run.cycle:
         # A value computed inside a cycle must not stand in for the same expression evaluated later.
-        result = _evaluate(_Run(table, period, memo=False))
+        result = _evaluate(_Run(table, period, memo=False, relations=given))
     return result
+
+
+def condition_codes(
+    table: EvidenceTable, period: ir.Period, relations: Mapping[str, RecordsColumn] | None = None
+) -> tuple[Array, Array, list[int]]:
+    """The truth code of every condition evaluated for the subjects, one column per condition node (an
+    ``(N, conditions)`` int8 array, in order of first evaluation), the rows where a condition over one of their
+    records, or a record field it read, was unknown, and the ``id`` of each column's expression node.
+
+    Two rows with the same codes and the same known fields have traces that differ only in their values: the same
+    nodes are unknown and the same fields missing (``xeploai.bulk`` computes one-line reasons from this). Records
+    are the exception, since the trace names the record (``discipline[2].form``): those rows are flagged.
+    """
+    given = _check_relations(table.subject, len(table), relations)
+    run = _Run(table, period, relations=given, record=True)
+    _evaluate(run)
+    if run.cycle:
+        run = _Run(table, period, memo=False, relations=given, record=True)
+        _evaluate(run)
+    assert run.recorded is not None and run.unclean is not None
+    n = len(table)
+    out = np.empty((n, len(run.recorded)), np.int8)
+    for j, codes in enumerate(run.recorded.values()):
+        out[:, j] = codes
+    return out, run.unclean, list(run.recorded)
 
 
 def _evaluate(run: _Run) -> ColumnarResult:
@@ -1257,6 +1475,7 @@ def _evaluate(run: _Run) -> ColumnarResult:
         cap_bounds=cap_bounds,
         notes=notes,
         rules=rules,
+        relations=run.relations,
     )
 
 
