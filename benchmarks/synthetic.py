@@ -391,3 +391,256 @@ def outcome_code(outcome: object) -> int:
     if status == "insufficient_evidence":
         return INSUFFICIENT
     return LEVEL_OUTCOME[str(getattr(outcome, "level", ""))]
+
+
+# --- the nation's organisations ------------------------------------------------------------------------------------
+#
+# FICTIONAL DATA as well. Around a ``Population`` of members: districts of about 78 grassroots organisations under
+# one root; each grassroots organisation is a grassroots committee (đảng bộ cơ sở) with the members' cells under it,
+# or (one in ten) a grassroots cell (chi bộ cơ sở) holding its members itself. As in examples/district: every cell
+# and committee is a collective subject (``party_cell``, ``grassroots_committee``); a committee's first cell (its
+# "Cơ quan" cell) holds the commune People's Committee leaders (a chair, who is the head of that body, and two
+# deputies: ``party_member_leader``) and their ``leadership_collective``; a grassroots cell has two deputies and a
+# collective; every grassroots organisation has a ``unit_head``, the head of its unit, evaluated after it.
+
+ORGS_PER_DISTRICT = 78
+GRASSROOTS_CELL_SHARE = 0.1
+DECISION_SHARE = 0.01  # grassroots committees whose committee decided the members' quota itself
+LEVEL_RANK = {"HTXS": 3, "HTT": 2, "HT": 1, "KHT": 0}
+CHAIR, DEPUTY = "Chủ tịch UBND xã, phường, thị trấn", "Phó Chủ tịch UBND xã, phường, thị trấn"
+AGENCY_DEPUTY = "Phó Thủ trưởng cơ quan, đơn vị cấp huyện"
+SECRETARY, CELL_SECRETARY = "Bí thư Đảng ủy xã, phường, thị trấn", "Bí thư chi bộ cơ sở kiêm thủ trưởng đơn vị"
+COMMUNE_COLLECTIVE, AGENCY_COLLECTIVE = "Tập thể lãnh đạo UBND xã, phường, thị trấn", "Ban lãnh đạo cơ quan cấp huyện"
+TITLES = [CHAIR, DEPUTY, AGENCY_DEPUTY, SECRETARY, CELL_SECRETARY]
+COLLECTIVE_GROUPS = [COMMUNE_COLLECTIVE, AGENCY_COLLECTIVE]
+
+
+@dataclass
+class Block:
+    """The subjects of one kind as columns: who they are, where they sit, their evidence.
+
+    ``fields`` maps an evidence field to its values and known mask (None: known everywhere). Grades and levels are
+    ranks (-1 where absent) written as their labels; text fields are indices into ``labels[field]``.
+    """
+
+    kind: str
+    ids: np.ndarray
+    units: np.ndarray
+    org: np.ndarray  # the grassroots organisation of each subject (slices keep whole organisations)
+    names: np.ndarray | None
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]]
+    labels: dict[str, list[str]]
+
+
+@dataclass
+class Nation:
+    """A population of members and everything around it: units, collective subjects, heads, decisions."""
+
+    members: Population
+    orgs: int
+    grassroots_cell: np.ndarray  # per organisation: it is a grassroots cell (no cells under it)
+    district: np.ndarray  # per organisation: its district
+    cell_org: np.ndarray  # per cell: its organisation (cells of grassroots cells are not units)
+    blocks: list[Block]
+    decisions: list[tuple[int, list[int]]]  # (organisation, members it approves as excellent)
+
+    def org_id(self, g: np.ndarray) -> np.ndarray:
+        return np.char.mod("G%06d", g)
+
+    def member_units(self) -> np.ndarray:
+        pop = self.members
+        cells = np.char.mod("C%07d", pop.cell)
+        return np.where(self.grassroots_cell[pop.grassroots], self.org_id(pop.grassroots), cells)
+
+
+def _between(rng: np.random.Generator, low: np.ndarray | int, high: np.ndarray | int, n: int) -> np.ndarray:
+    """Integers uniformly in [low, high], bounds per row."""
+    low_a, high_a = np.broadcast_to(low, n), np.broadcast_to(high, n)
+    return (low_a + np.floor(rng.random(n) * (high_a - low_a + 1))).astype(np.int64)
+
+
+def _pick(rng: np.random.Generator, choices: list[int], n: int) -> np.ndarray:
+    return np.array(choices, np.int64)[rng.integers(0, len(choices), n)]
+
+
+def _leader_fields(
+    rng: np.random.Generator, n: int, title: np.ndarray, excellent: np.ndarray, is_head: np.ndarray | None
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], dict[str, list[str]]]:
+    """Evidence of leaders (examples/district/generate.py's ``leader_evidence``), column-wise."""
+    assigned = _between(rng, 6, 12, n)
+    unit_assigned = _between(rng, 8, 16, n)
+    led_total = _between(rng, 2, 6, n)
+    half, most = np.ceil(unit_assigned * 0.5).astype(np.int64), np.ceil(unit_assigned * 0.8).astype(np.int64)
+    exceeded = np.where(excellent, _between(rng, 2, assigned, n), _between(rng, 0, 2, n))
+    unit_exceeded = np.where(excellent, _between(rng, half, unit_assigned, n), _between(rng, 1, half, n))
+    htt_low = np.where(excellent, np.ceil(led_total * 0.7), np.ceil(led_total * 0.5)).astype(np.int64)
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "exempted": (np.zeros(n, bool), None),
+        "suspended": (np.zeros(n, bool), None),
+        "months_since_admission": (_between(rng, 120, 420, n), None),
+        "is_civil_servant": (np.ones(n, bool), None),
+        "civil_service_level": (np.where(excellent, 3, 2), None),
+        "degradation_concluded": (np.zeros(n, bool), None),
+        "targets_assigned": (assigned, None),
+        "targets_met": (assigned, None),
+        "targets_exceeded": (np.minimum(exceeded, assigned), None),
+        "sick_leave_months": (np.zeros(n), None),
+        **{g: (np.full(n, 2, np.int64), None) for g in GRADES},
+        "task_results": (np.where(excellent, 3, 2), None),
+        "exemplary_with_products": (excellent.copy(), None),
+        "title_group": (title, None),
+        "led_unit_corruption_disciplined": (np.zeros(n, bool), None),
+        "unit_targets_assigned": (unit_assigned, None),
+        "unit_targets_met": (unit_assigned, None),
+        "unit_targets_exceeded": (unit_exceeded, None),
+        "unit_targets_on_time": (_between(rng, most, unit_assigned, n), None),
+        "led_units_total": (led_total, None),
+        "led_units_ht_or_better": (led_total, None),
+        "led_units_htt_or_better": (_between(rng, htt_low, led_total, n), None),
+    }
+    if is_head is not None:
+        fields["is_head"] = (is_head, None)
+        fields["led_unit_level"] = (_pick(rng, [3, 2, 2, 2], n), None)
+    return fields, {"title_group": TITLES}
+
+
+def _org_fields(
+    rng: np.random.Generator, n: int, same_level: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Evidence of cells and committees (``org_evidence``), column-wise, with a few special cases: newly set up
+    (not classified), disciplined as an organisation (some self-detected), a grading not yet recorded."""
+    r = rng.random(n)
+    quality = np.select([r < 0.3, r < 0.92], [2, 1], 0)  # 2 excellent, 1 good, 0 completed
+    assigned = _between(rng, 6, 15, n)
+    met = np.where(quality == 0, assigned - _between(rng, 1, 3, n), assigned)
+    established = np.where(rng.random(n) < 0.003, _between(rng, 1, 5, n), _between(rng, 36, 600, n))
+    disciplined = rng.random(n) < 0.002
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "established_months": (established, None),
+        "outstanding_achievements": (quality == 2, None),
+        "party_building_grade": (np.array([1, 2, 3])[quality], None),
+        "political_tasks_grade": (np.array([2, 2, 3])[quality], None),
+        "remedying_grade": (np.array([1, 2, 2])[quality], None),
+        "org_targets_assigned": (assigned, None),
+        "org_targets_met": (met, None),
+        "org_disciplined": (disciplined, None),
+        "self_detected_and_remedied": (disciplined & (rng.random(n) < 0.5), disciplined),
+        "has_same_level_orgs": (same_level, None),
+        "same_level_orgs_level": (np.where(same_level, _pick(rng, [3, 2, 2, 2, 2, 1], n), -1), None),
+    }
+    blank = rng.random(n) < 0.002
+    grade = fields["political_tasks_grade"][0]
+    fields["political_tasks_grade"] = (np.where(blank, -1, grade), None)
+    return fields
+
+
+def _collective_fields(
+    rng: np.random.Generator, n: int, group: np.ndarray
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray | None]], dict[str, list[str]]]:
+    """Evidence of leadership collectives (``collective_evidence``), column-wise."""
+    excellent = rng.random(n) < 0.35
+    assigned = _between(rng, 8, 15, n)
+    with_level = rng.random(n) < 0.7
+    fields: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "collective_group": (group, None),
+        "established_months": (_between(rng, 24, 60, n), None),
+        "united_innovative_with_products": (excellent, None),
+        "party_building_grade": (np.where(excellent, 3, 2), None),
+        "political_tasks_grade": (np.where(excellent, 3, 2), None),
+        "remedying_grade": (np.full(n, 2, np.int64), None),
+        "disunity_concluded": (np.zeros(n, bool), None),
+        "org_targets_assigned": (assigned, None),
+        "org_targets_met": (np.where(rng.random(n) < 0.8, assigned, assigned - 1), None),
+        "main_targets_all_met": (np.ones(n, bool), None),
+        "collective_disciplined": (np.zeros(n, bool), None),
+        "head_disciplined_warning_or_higher": (np.zeros(n, bool), None),
+        "head_degradation_concluded": (np.zeros(n, bool), None),
+        "organization_level": (np.where(with_level, _pick(rng, [3, 2, 2], n), -1), None),
+    }
+    return fields, {"collective_group": COLLECTIVE_GROUPS}
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
+    return np.char.mod(f"{prefix}%0{width}d", numbers)
+
+
+def nation(n: int, seed: int = 2020, missing: float = 0.003) -> Nation:
+    """The members of ``generate(n, seed, missing)`` and the organisations around them (a second fixed seed)."""
+    pop = generate(n, seed, missing)
+    rng = np.random.default_rng(seed + 1)
+    orgs = len(pop.cells_of)
+    gcell = rng.random(orgs) < GRASSROOTS_CELL_SHARE
+    district = np.arange(orgs) // ORGS_PER_DISTRICT
+    cell_org = np.repeat(np.arange(orgs), pop.cells_of)
+    first_cell = np.concatenate([[0], np.cumsum(pop.cells_of)[:-1]])
+    committees = np.flatnonzero(~gcell)
+    cells_g = np.flatnonzero(gcell)
+    blocks: list[Block] = []
+
+    members = Block(KIND, _ids("DV", np.arange(n), 8), np.empty(0, object), pop.grassroots, None, {}, {})
+    blocks.append(members)  # its evidence and units are written from the Population itself
+
+    # Leaders: a chair and two deputies in each committee's first cell; two deputies in each grassroots cell.
+    org_l = np.concatenate([np.repeat(committees, 3), np.repeat(cells_g, 2)])
+    role = np.concatenate([np.tile([0, 1, 1], len(committees)), np.full(2 * len(cells_g), 2)])
+    units_l = np.where(gcell[org_l], _ids("G", org_l, 6), _ids("C", first_cell[org_l], 7))
+    excellent = rng.random(len(org_l)) < np.where(role == 0, 0.3, 0.25)
+    fields, labels = _leader_fields(rng, len(org_l), role, excellent, role == 0)
+    order = np.argsort(org_l, kind="stable")
+    leaders = _sorted(Block("party_member_leader", np.empty(0), units_l, org_l, None, fields, labels), order)
+    leaders.ids = _ids("LD", np.arange(len(org_l)), 7)
+    blocks.append(leaders)
+
+    # Leadership collectives: one per grassroots organisation, beside its leaders.
+    all_orgs = np.arange(orgs)
+    units_c = np.where(gcell, _ids("G", all_orgs, 6), _ids("C", first_cell, 7))
+    fields, labels = _collective_fields(rng, orgs, gcell.astype(np.int64))
+    blocks.append(Block("leadership_collective", _ids("TT", all_orgs, 6), units_c, all_orgs, None, fields, labels))
+
+    # Cells: every cell of a committee (the first one is its "Cơ quan" cell), and every grassroots cell.
+    real = np.flatnonzero(~gcell[cell_org])
+    office = real == first_cell[cell_org[real]]
+    cell_ids = np.concatenate([_ids("CB", real, 7), _ids("CBCS", cells_g, 6)])
+    cell_units = np.concatenate([_ids("C", real, 7), _ids("G", cells_g, 6)])
+    cell_orgs = np.concatenate([cell_org[real], cells_g])
+    same_level = np.concatenate([~office, np.zeros(len(cells_g), bool)])
+    order = np.argsort(cell_orgs, kind="stable")
+    blocks.append(
+        _sorted(
+            Block("party_cell", cell_ids, cell_units, cell_orgs, None, _org_fields(rng, len(cell_ids), same_level), {}),
+            order,
+        )
+    )
+
+    # Grassroots committees, then the heads of every grassroots organisation.
+    blocks.append(
+        Block(
+            "grassroots_committee",
+            _ids("DB", committees, 6),
+            _ids("G", committees, 6),
+            committees,
+            None,
+            _org_fields(rng, len(committees), np.ones(len(committees), bool)),
+            {},
+        )
+    )
+    fields, labels = _leader_fields(rng, orgs, np.where(gcell, 4, 3), rng.random(orgs) < 0.6, None)
+    blocks.append(Block("unit_head", _ids("ND", all_orgs, 6), _ids("G", all_orgs, 6), all_orgs, None, fields, labels))
+
+    # Committees that decided the members' quota themselves: they keep half of their exemplary members.
+    decisions: list[tuple[int, list[int]]] = []
+    starts = np.searchsorted(pop.grassroots, np.arange(orgs + 1))
+    for g in np.flatnonzero(~gcell & (rng.random(orgs) < DECISION_SHARE)).tolist():
+        exemplary = np.flatnonzero(pop.exemplary[starts[g] : starts[g + 1]]) + starts[g]
+        if len(exemplary) >= 2:
+            kept = rng.choice(exemplary, len(exemplary) // 2, replace=False)
+            decisions.append((g, sorted(kept.tolist())))
+    return Nation(pop, orgs, gcell, district, cell_org, blocks, decisions)
+
+
+def _sorted(block: Block, order: np.ndarray) -> Block:
+    """The block's rows in ``order`` (by organisation); ids follow their rows when there are any."""
+    fields = {f: (v[order], None if k is None else k[order]) for f, (v, k) in block.fields.items()}
+    names = None if block.names is None else block.names[order]
+    ids = block.ids[order] if len(block.ids) == len(order) else block.ids
+    return Block(block.kind, ids, block.units[order], block.org[order], names, fields, block.labels)

@@ -12,7 +12,7 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -29,6 +29,7 @@ from xeploai.population import CommitteeDecision, PopulationInput, Rejection, Su
 __all__ = [
     "DECISION_COLUMNS",
     "GUIDE_SHEET",
+    "PARQUET_HINT",
     "RECORD_COLUMNS",
     "REJECTION_COLUMNS",
     "SUBJECT_COLUMNS",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 XLSX_HINT: Final = "pip install 'xeploai[xlsx]'"
+PARQUET_HINT: Final = "pip install 'xeploai[parquet]'"
 
 # The fixed columns of each table: key → the headers accepted for it (compared like field labels: NFC,
 # case-insensitive, surrounding spaces ignored).
@@ -85,6 +87,7 @@ _DMY_DATE = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
 _ID_SEPARATOR = re.compile(r"[\s;,]+")
 _EVIDENCE_PATH = re.compile(r"([a-z][a-z0-9_]*)(?:\[(\d+)\](?:\.([a-z][a-z0-9_]*))?)?")  # as evidence renders it
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_TABLE_SUFFIXES: Final = (".csv", ".parquet")
 _ILLEGAL_XLSX = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters an XLSX file cannot hold
 
 
@@ -211,6 +214,47 @@ def _excel_cell(value: object) -> object:
         return value.isoformat()
     text = getattr(value, "text", None)  # array and data-table formulas: keep their text
     return text if isinstance(text, str) else str(value)
+
+
+def _pyarrow_parquet(source: str) -> Any:
+    """``pyarrow.parquet``, or a ``TableError`` naming the extra that installs it."""
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    except ImportError as error:
+        raise TableError(source, f".parquet files need pyarrow: {PARQUET_HINT}") from error
+    return pq
+
+
+def _read_parquet_table(path: Path, source: str) -> Any:
+    """The whole file as a ``pyarrow.Table``; a file that is not Parquet is a ``TableError``."""
+    pq = _pyarrow_parquet(source)
+    try:
+        return pq.read_table(path)
+    except Exception as error:  # pyarrow raises several kinds for a file that is not Parquet
+        raise TableError(source, f"cannot be read as a Parquet file ({error})") from error
+
+
+def _parquet_cells(column: Any, source: str, name: str) -> list[object]:
+    """A Parquet column's cells as Python values: what a cell of the table holds (a typed value or text)."""
+    try:
+        cells: list[object] = column.to_pylist()
+    except Exception as error:  # a type without a Python value (nanosecond timestamps, extension types)
+        raise TableError(source, f"the column {name!r} cannot be read ({error})") from error
+    return cells
+
+
+def _read_parquet(path: Path, source: str) -> _Table:
+    """A Parquet file as a table: its column names are the header, and data row i (from 0) is row i + 2, the
+    number it has in the CSV file of the same table, so that messages point at the same rows either way."""
+    table = _read_parquet_table(path, source)
+    header = tuple(str(name) for name in table.column_names)
+    if not header:
+        return _Table(source, (), (), empty=True)
+    columns = [_parquet_cells(table.column(i), source, header[i]) for i in range(len(header))]
+    rows = tuple(
+        (number, cells) for number, cells in enumerate(zip(*columns, strict=True), 2) if not all(map(_blank, cells))
+    )
+    return _Table(source, header, rows)
 
 
 # --- reading: names and cells -------------------------------------------------------------------------------
@@ -596,7 +640,9 @@ class _Reader:
             self.out.extend(entry.problems)
         return kept
 
-    def units(self, kept: Mapping[str, _Entry], entries: Sequence[_Entry], subject_ids: set[str]) -> tuple[Unit, ...]:
+    def units(
+        self, kept: Mapping[str, _Entry], entries: Sequence[_Entry], subject_ids: Collection[str]
+    ) -> tuple[Unit, ...]:
         """The kept units in input order; a head that is no subject is reported and dropped."""
         units: list[Unit] = []
         for entry in entries:
@@ -622,37 +668,39 @@ class _Reader:
     ) -> list[str | None]:
         """Id, duplicate, unit and kind checks of every subject entry; the kind of each (None when unusable)."""
         first: dict[str, _Entry] = {}
-        all_units: dict[str, _Entry] = {}
-        for unit_entry in units:
-            unit_id = unit_entry.text("id")
-            if unit_id is not None:
-                all_units.setdefault(unit_id, unit_entry)
+        all_units = _all_units(units)
         kinds: list[str | None] = []
         for entry in entries:
-            subject_id = entry.text("id")
             if entry.malformed:
                 kinds.append(None)
                 continue
-            if subject_id is None:
-                entry.reject("id", "missing subject id")
-            elif subject_id in first:
-                entry.reject(
-                    "id", f"duplicate subject id {subject_id!r}; it is first used at {first[subject_id].where()}"
-                )
-            else:
-                first[subject_id] = entry
-            unit = entry.text("unit")
-            entry.unit_known = unit in kept
-            if unit is None:
-                entry.reject("unit", "missing unit")
-            elif unit in all_units and unit not in kept:
-                entry.reject("unit", f"the unit {unit!r} was rejected ({all_units[unit].where()})")
-            elif unit not in kept:
-                entry.reject(
-                    "unit", _hinted(f"the unit {unit!r} is not among the units", did_you_mean(unit, all_units))
-                )
-            kinds.append(self.kind_of(entry))
+            kinds.append(self.identity(entry, first, kept, all_units))
         return kinds
+
+    def identity(
+        self,
+        entry: _SubjectEntry,
+        first: dict[str, _Entry],
+        kept: Mapping[str, _Entry],
+        all_units: Mapping[str, _Entry],
+    ) -> str | None:
+        """One entry's id, unit and kind checks; ``first`` holds the entries of the ids seen before it."""
+        subject_id = entry.text("id")
+        if subject_id is None:
+            entry.reject("id", "missing subject id")
+        elif subject_id in first:
+            entry.reject("id", f"duplicate subject id {subject_id!r}; it is first used at {first[subject_id].where()}")
+        else:
+            first[subject_id] = entry
+        unit = entry.text("unit")
+        entry.unit_known = unit in kept
+        if unit is None:
+            entry.reject("unit", "missing unit")
+        elif unit in all_units and unit not in kept:
+            entry.reject("unit", f"the unit {unit!r} was rejected ({all_units[unit].where()})")
+        elif unit not in kept:
+            entry.reject("unit", _hinted(f"the unit {unit!r} is not among the units", did_you_mean(unit, all_units)))
+        return self.kind_of(entry)
 
     def kind_of(self, entry: _Entry) -> str | None:
         """The subject kind the entry names by id or by Vietnamese or English label; None after rejecting it."""
@@ -704,7 +752,7 @@ class _Reader:
 
     # --- decisions ------------------------------------------------------------------------------------------
 
-    def decisions(self, entries: Sequence[_Entry], subject_ids: set[str]) -> tuple[CommitteeDecision, ...]:
+    def decisions(self, entries: Sequence[_Entry], subject_ids: Collection[str]) -> tuple[CommitteeDecision, ...]:
         quotas = [q.id for q in self.program.quotas]
         decided: dict[tuple[str, str], _Entry] = {}
         out: list[CommitteeDecision] = []
@@ -737,6 +785,16 @@ class _Reader:
             decided[quota, group] = entry
             out.append(CommitteeDecision(quota, group, approved, reference, entry.row, entry.source))
         return tuple(out)
+
+
+def _all_units(units: Sequence[_Entry]) -> dict[str, _Entry]:
+    """Every unit id of the input → its first entry, kept or rejected."""
+    all_units: dict[str, _Entry] = {}
+    for unit_entry in units:
+        unit_id = unit_entry.text("id")
+        if unit_id is not None:
+            all_units.setdefault(unit_id, unit_entry)
+    return all_units
 
 
 def _cycle(parents: Mapping[str, str | None]) -> list[str]:
@@ -888,36 +946,56 @@ def _index_records(
         if subject_id is not None:
             kind_of.setdefault(subject_id, kind)
     for fid, table in records.items():
-        names = _Names()
-        for fdef in records_fields[fid]:
-            assert isinstance(fdef.type, ir.RecordsType)
-            for record_field in reader.program.records[fdef.type.record].fields:
-                names.add(record_field)
-        plan = _plan(table, RECORD_COLUMNS, names, reader.out)
-        no_rows = f": no subject has any {fid} record"
-        reader.out.extend(_check_table(table, fid, ("subject", *names.ids.values()), ("subject",), plan, no_rows))
-        column = table.header[plan.fixed["subject"]] if "subject" in plan.fixed else "subject"
+        plan = _records_plan(reader, fid, table, records_fields[fid])
         for number, cells in table.rows:
-            cell = _cell(cells, plan.fixed.get("subject"))
-            subject_id = _ident(cell)
-            if subject_id is None:
-                index.orphans.append(Rejection(table.source, number, column, cell, "missing subject id"))
-                continue
-            if subject_id not in kind_of:
-                reason = _hinted(f"no subject {subject_id!r} among the subjects", did_you_mean(subject_id, kind_of))
-                index.orphans.append(Rejection(table.source, number, column, cell, reason, subject_id))
-                continue
-            kind = kind_of[subject_id]
-            if kind is not None and reader.program.subjects[kind].field_def(fid) is None:
-                reason = f"the subject {subject_id!r} is of kind {kind!r}, which has no field {fid!r}"
-                index.orphans.append(Rejection(table.source, number, column, cell, reason, subject_id, kind=kind))
-                continue
-            shifted = _shifted(table, number, cells)
-            if shifted is not None:
-                index.problems.setdefault((fid, subject_id), []).append(shifted)
-            row_cells = {f: (table.header[i], _cell(cells, i)) for f, i in plan.fields.items()}
-            index.rows.setdefault((fid, subject_id), []).append(_RecordRow(table.source, number, row_cells))
+            _index_record(reader.program, index, kind_of, fid, table, plan, number, cells)
     return index
+
+
+def _records_plan(reader: _Reader, fid: str, table: _Table, declarations: Sequence[ir.FieldDef]) -> _Plan:
+    """The columns of the records table of ``fid``; its header problems go to the reader."""
+    names = _Names()
+    for fdef in declarations:
+        assert isinstance(fdef.type, ir.RecordsType)
+        for record_field in reader.program.records[fdef.type.record].fields:
+            names.add(record_field)
+    plan = _plan(table, RECORD_COLUMNS, names, reader.out)
+    no_rows = f": no subject has any {fid} record"
+    reader.out.extend(_check_table(table, fid, ("subject", *names.ids.values()), ("subject",), plan, no_rows))
+    return plan
+
+
+def _index_record(
+    program: ir.Program,
+    index: _RecordIndex,
+    kind_of: Mapping[str, str | None],
+    fid: str,
+    table: _Table,
+    plan: _Plan,
+    number: int,
+    cells: Sequence[object],
+) -> None:
+    """File one row of a records table under its subject, or reject it (``kind_of``: subject id → first kind)."""
+    column = table.header[plan.fixed["subject"]] if "subject" in plan.fixed else "subject"
+    cell = _cell(cells, plan.fixed.get("subject"))
+    subject_id = _ident(cell)
+    if subject_id is None:
+        index.orphans.append(Rejection(table.source, number, column, cell, "missing subject id"))
+        return
+    if subject_id not in kind_of:
+        reason = _hinted(f"no subject {subject_id!r} among the subjects", did_you_mean(subject_id, kind_of))
+        index.orphans.append(Rejection(table.source, number, column, cell, reason, subject_id))
+        return
+    kind = kind_of[subject_id]
+    if kind is not None and program.subjects[kind].field_def(fid) is None:
+        reason = f"the subject {subject_id!r} is of kind {kind!r}, which has no field {fid!r}"
+        index.orphans.append(Rejection(table.source, number, column, cell, reason, subject_id, kind=kind))
+        return
+    shifted = _shifted(table, number, cells)
+    if shifted is not None:
+        index.problems.setdefault((fid, subject_id), []).append(shifted)
+    row_cells = {f: (table.header[i], _cell(cells, i)) for f, i in plan.fields.items()}
+    index.rows.setdefault((fid, subject_id), []).append(_RecordRow(table.source, number, row_cells))
 
 
 def _table_evidence(
@@ -998,34 +1076,68 @@ def _table_evidence(
     entry.locate = locate
 
 
-def _read_directory(directory: Path, program: ir.Program) -> PopulationInput:
+@dataclass(frozen=True)
+class _Folder:
+    """The tables of a population directory: table name → its file, and a note on every other file.
+
+    A table is a CSV or a Parquet file (``units.csv`` or ``units.parquet``); tables of both formats may sit side by
+    side, but one table given in both formats is refused, since neither can be preferred silently.
+    """
+
+    display: str
+    files: Mapping[str, Path]  # "units", "subjects", "decisions" or a records field id → its file
+    notes: tuple[Rejection, ...]
+
+    def source(self, name: str) -> str:
+        return os.path.join(self.display, self.files[name].name)
+
+    def read(self, name: str) -> _Table:
+        path = self.files[name]
+        if path.suffix.casefold() == ".parquet":
+            return _read_parquet(path, self.source(name))
+        return _read_csv(path, self.source(name))
+
+
+def _folder(directory: Path, program: ir.Program) -> _Folder:
     display = os.fspath(directory)
-    records_fields = _Reader(program).records_fields()
-    files = {p.name.casefold(): p for p in sorted(directory.iterdir()) if p.is_file() and p.suffix.casefold() == ".csv"}
-    for required in ("units.csv", "subjects.csv"):
+    found = {
+        p.name.casefold(): p
+        for p in sorted(directory.iterdir())
+        if p.is_file() and p.suffix.casefold() in _TABLE_SUFFIXES
+    }
+    names = ["units", "subjects", "decisions", *_Reader(program).records_fields()]
+    files: dict[str, Path] = {}
+    for name in names:
+        both = [found[f"{name}{suffix}"] for suffix in _TABLE_SUFFIXES if f"{name}{suffix}" in found]
+        if len(both) > 1:
+            given = " and ".join(p.name for p in both)
+            raise TableError(display, f"both {given} are in the directory: keep one of them")
+        if both:
+            files[name] = both[0]
+    for required in ("units", "subjects"):
         if required not in files:
             message = (
-                f"no {required} in the directory; a population directory holds units.csv and subjects.csv, and "
-                "optionally decisions.csv and one CSV per records field"
+                f"no {required}.csv in the directory (nor {required}.parquet); a population directory holds "
+                "units.csv and subjects.csv, and optionally decisions.csv and one CSV per records field "
+                "(each table may be a .parquet file instead)"
             )
             raise TableError(display, message)
+    notes: list[Rejection] = []
+    for name, path in found.items():
+        suffix = path.suffix.casefold()
+        known = [f"{n}{suffix}" for n in names]
+        if name not in known:
+            reason = _hinted(f"not a table of the population ({', '.join(known)}); ignored", did_you_mean(name, known))
+            notes.append(_note(os.path.join(display, path.name), None, reason))
+    return _Folder(display, files, tuple(notes))
 
-    def read(name: str) -> _Table:
-        return _read_csv(files[name], os.path.join(display, files[name].name))
 
-    known = ["units.csv", "subjects.csv", "decisions.csv", *(f"{fid}.csv" for fid in records_fields)]
-    notes = [
-        _note(
-            os.path.join(display, path.name),
-            None,
-            _hinted(f"not a table of the population ({', '.join(known)}); ignored", did_you_mean(name, known)),
-        )
-        for name, path in files.items()
-        if name not in known
-    ]
-    records = {fid: read(f"{fid}.csv") for fid in records_fields if f"{fid}.csv" in files}
-    decisions = read("decisions.csv") if "decisions.csv" in files else None
-    return _read_tables(program, read("units.csv"), read("subjects.csv"), records, decisions, notes)
+def _read_directory(directory: Path, program: ir.Program) -> PopulationInput:
+    folder = _folder(directory, program)
+    records_fields = _Reader(program).records_fields()
+    records = {fid: folder.read(fid) for fid in records_fields if fid in folder.files}
+    decisions = folder.read("decisions") if "decisions" in folder.files else None
+    return _read_tables(program, folder.read("units"), folder.read("subjects"), records, decisions, folder.notes)
 
 
 def _read_xlsx(path: Path, program: ir.Program) -> PopulationInput:
@@ -1158,7 +1270,8 @@ def _lookup(raw: Mapping[str, object], path: str) -> object:
 
 
 def read_population(path: str | os.PathLike[str], program: ir.Program) -> PopulationInput:
-    """Read a population for ``program``: a directory of CSV files, an .xlsx workbook or a YAML/JSON document.
+    """Read a population for ``program``: a directory of CSV or Parquet files, an .xlsx workbook or a YAML/JSON
+    document.
 
     Every subject row ends either in ``subjects`` or, with each of its problems, in ``rejections``, so that
     ``rows_read`` is the number of subjects plus the number of rejected subject rows. Raises ``TableError`` only
@@ -1179,7 +1292,11 @@ def read_population(path: str | os.PathLike[str], program: ir.Program) -> Popula
         raise TableError(display, "the old .xls format cannot be read; save the workbook as .xlsx")
     if suffix == ".csv":
         raise TableError(display, "give the directory holding units.csv and subjects.csv, not one CSV file")
-    raise TableError(display, "expected a directory of CSV files, an .xlsx workbook, or a .yaml or .json document")
+    if suffix == ".parquet":
+        raise TableError(display, "give the directory holding units.parquet and subjects.parquet, not one Parquet file")
+    raise TableError(
+        display, "expected a directory of CSV or Parquet files, an .xlsx workbook, or a .yaml or .json document"
+    )
 
 
 # --- writing ------------------------------------------------------------------------------------------------
