@@ -333,10 +333,30 @@ def xeploai_pipeline(folder: Path, results: Path | None = None) -> dict[str, Any
     if results is not None:
         results.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        tables.write_table(list(result.result_rows("vi")), report.RESULT_COLUMNS, results / "ket-qua.csv")
+        tables.write_table(result.result_rows("vi"), report.RESULT_COLUMNS, results / "ket-qua.csv")
         out["write_results_s"] = time.perf_counter() - started
         out["peak_with_results_mib"] = engines.peak_mib()
     return out
+
+
+def cli_pipeline(folder: Path, out: Path) -> dict[str, Any]:
+    """``xeploai batch FRAMEWORK FOLDER --period 2020 --out OUT --quiet`` in this process: reading, checking,
+    classifying, the summary, and writing the three tables (the results table one row per subject)."""
+    import contextlib
+    import io
+
+    from xeploai import cli
+
+    started = time.perf_counter()
+    args = ["batch", str(engines.HD21), str(folder), "--period", "2020", "--out", str(out), "--quiet"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(args)
+    return {
+        "exit": code,
+        "wall_s": time.perf_counter() - started,
+        "peak_mib": engines.peak_mib(),
+        "results_mib": (out / "ket-qua.csv").stat().st_size / 2**20 if code == 0 else 0,
+    }
 
 
 def population_pipeline(folder: Path) -> dict[str, Any]:
@@ -514,6 +534,8 @@ def child_main() -> None:
         report = {k: v for k, v in out.items() if k != "codes"}
     elif task == "floor":
         report = floor_pipeline(folder / "all")
+    elif task == "cli":
+        report = cli_pipeline(folder / "all", folder / "cli-out")
     else:
         out = population_pipeline(folder / args["slice"])
         report = {k: v for k, v in out.items() if k != "codes"}
@@ -565,6 +587,16 @@ def run(members: int, seed: int, missing: float, out: Path) -> dict[str, Any]:
         )
     pipelines.append(main)
     print("xeploai", {k: v for k, v in main.items() if k != "how"})
+    command = child("nation.py", {**base, "task": "cli"}, 3600)
+    command["name"] = "xeploai batch"
+    if "error" not in command:
+        command["how"] = (
+            "the command end to end, in a process of its own: xeploai batch frameworks/party/2019-10-18.yaml "
+            "FOLDER --period 2020 --out OUT --quiet (parquet.read_spelled → bulk.classify → the summary, and the "
+            f"three tables written, the results table {command['results_mib']:,.0f} MiB); measured"
+        )
+    pipelines.append(command)
+    print("xeploai batch", command)
     floor_report = child("nation.py", {**base, "task": "floor"}, 1800)
     floor_report["name"] = "floor (members only)"
     if "error" not in floor_report:

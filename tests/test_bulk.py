@@ -63,6 +63,9 @@ def assert_agrees(
     expected = population.evaluate_population(program, data, period)
     got = bulk.classify(program, bulk.from_population_input(program, data), period)
     assert got.rejections == expected.rejections
+    # Equal rejections carry the same Vietnamese reasons; every one has its own.
+    assert [r.reason_vi for r in got.rejections] == [r.reason_vi for r in expected.rejections]
+    assert all(r.reason_vi for r in got.rejections)
     assert got.quota_groups == expected.quota_groups
     assert got.strata == expected.strata and got.rows_read == expected.rows_read
     assert _outcomes(got) == {
@@ -312,6 +315,8 @@ def test_identity_problems_in_columns_are_rejected_as_the_population_runner_reje
     expected = population.evaluate_population(program, data, PERIOD_2020)
     got = bulk.classify(program, _columns_without_checks(program, data), PERIOD_2020)
     assert got.rejections == expected.rejections and len(got.rejections) == 5
+    assert [r.reason_in("vi") for r in got.rejections] == [r.reason_in("vi") for r in expected.rejections]
+    assert all(r.reason_vi and r.reason_vi != r.reason for r in got.rejections)
     assert got.result("CB") == expected.result("CB")
     assert list(got.result_rows()) == report.result_rows(expected)
 

@@ -94,6 +94,15 @@ def test_both_frameworks_read_every_subject_row_of_the_replay_folder(
         assert not [r for r in result.rejections if r.subject_id is not None]
 
 
+def test_hd21_rejects_a_decision_row_of_the_replay_folder_and_the_rows_still_reconcile(
+    replayed: tuple[population.PopulationResult, population.PopulationResult],
+) -> None:
+    hd21 = replayed[0]
+    decisions = [r for r in hd21.rejections if r.source.endswith("decisions.csv")]
+    assert decisions and all(r.row is not None and not r.subject_row for r in decisions)
+    assert hd21.reconciles() and population.rejected_rows(hd21.rejections) == 0
+
+
 def test_the_replay_folder_gives_124_the_same_results(
     classified: population.PopulationResult,
     replayed: tuple[population.PopulationResult, population.PopulationResult],

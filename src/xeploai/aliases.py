@@ -49,6 +49,14 @@ class LevelSpellings:
     def reason(self, value: object, what: str = "level") -> str:
         return f"{value!r} is not a {what}; expected one of: {self.expected()} (case and diacritics are ignored)"
 
+    def reason_text(self, value: object) -> ir.Text:
+        """``reason`` for a level, in Vietnamese and English."""
+        expected = self.expected()
+        return ir.Text(
+            f"{value!r} không phải một mức xếp loại; cần một trong: {expected} (không phân biệt hoa thường và dấu)",
+            self.reason(value),
+        )
+
 
 def spellings(program: ir.Program) -> LevelSpellings:
     """The spellings of ``program``'s levels; a declared alias never takes a spelling of another level."""
@@ -153,9 +161,10 @@ def _level(
         return value
     level = known.resolve(value)
     if level is None:
-        problems.append(
-            Rejection(row.source, row.row, column, value, f"{name}: {known.reason(value)}", row.id, row.unit, row.kind)
-        )
+        why = known.reason_text(value)
+        reason = ir.Text(f"{name}: {why.vi}", f"{name}: {why.en}")
+        where = (row.source, row.row, column, value)
+        problems.append(Rejection.from_text(*where, reason, row.id, row.unit, row.kind, subject_row=True))
         return value
     return known.codes[level]
 

@@ -35,6 +35,7 @@ from xeploai.population import (
     field_group,
     quota_group,
     rejected_by_unit,
+    rejected_rows,
     relation_records,
     row_problem,
     strata,
@@ -69,6 +70,8 @@ _CLASSIFIED, _NOT_CLASSIFIED, _INSUFFICIENT = (STATUSES.index(s) for s in Status
 _D = {d: i for i, d in enumerate(DECISIONS)}
 # Below this many rows, sorting and grouping in Python is as fast as numpy and needs no string arrays.
 _SMALL = 50_000
+# Rows of the results table made at a time: big enough for numpy to pay, small enough to hold.
+_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,8 +233,7 @@ class BulkResult:
 
     def reconciles(self) -> bool:
         """Input rows = classified + not classified + insufficient + rejected."""
-        rejected = {(r.source, r.row) for r in self.rejections if r.row is not None}
-        return self.size + len(rejected) == self.rows_read
+        return self.size + rejected_rows(self.rejections) == self.rows_read
 
     def counts(self) -> dict[str, int]:
         """Closing counts for the batch command, as ``report.counts_text`` gives them for a population."""
@@ -241,7 +243,7 @@ class BulkResult:
             for code, status in enumerate(STATUSES):
                 key = "classified" if status is Status.CLASSIFIED else status.value
                 out[key] += int(found[code])
-        out["rejected"] = len({(r.source, r.row) for r in self.rejections if r.row is not None})
+        out["rejected"] = rejected_rows(self.rejections)
         out["rows_read"] = self.rows_read
         return out
 
@@ -385,38 +387,63 @@ class BulkResult:
 
     # --- tables --------------------------------------------------------------------------------------------------
 
-    def result_rows(self, lang: str = "vi", progress: Progress | None = None) -> Iterator[dict[str, object]]:
-        """The rows of the results table, identical to ``report.result_rows`` of the same population."""
+    def result_rows(
+        self, lang: str = "vi", progress: Progress | None = None, reasons_progress: Progress | None = None
+    ) -> Iterator[dict[str, object]]:
+        """The rows of the results table, identical to ``report.result_rows`` of the same population.
+
+        The one-line reasons are worked out first (``reasons_progress(done, total)`` counts their signatures). Rows
+        are then made a block at a time: each column of a block is gathered from the kinds' columns with lookup
+        tables (unit names by unit code, level codes and labels by rank, statuses, quota flags by bit set), and
+        ``progress(done, total)`` is called after each block.
+        """
         program = self.program
-        units = self.unit_index.by_id
-        order = self._by_unit_and_id()
-        reasons = {kind: self._reasons(kind, lang) for kind in self.kinds}
-        level_ids = [v.id for v in reversed(program.levels.values)]  # by rank
-        flags_text: dict[int, list[str]] = {}
-        total = len(order)
-        for done, (kind, i) in enumerate(order, start=1):
-            outcome = self.kinds[kind]
-            columns = outcome.columns
-            rank = int(outcome.level[i])
-            bits = int(outcome.flags[i])
-            flags = flags_text.get(bits)
-            if flags is None:
-                flags = flags_text[bits] = [run.quota.id for run in self.quotas if bits >> run.bit & 1]
-            yield report.result_row(
-                program,
-                units,
-                subject_id=str(columns.ids[i]),
-                name=None if columns.names is None else columns.names[i],
-                kind=kind,
-                unit=str(columns.units[i]),
-                status=STATUSES[int(outcome.status[i])],
-                level=level_ids[rank] if rank >= 0 else None,
-                reason=reasons[kind][i],
-                flags=flags,
-                lang=lang,
-            )
-            if progress is not None and (done % 10_000 == 0 or done == total):
-                progress(done, total)
+        reasons = self._all_reasons(lang, reasons_progress)
+        names, kinds, rows = self._sorted_by_unit_and_id()
+        level_ids = [v.id for v in reversed(program.levels.values)]  # by rank; rank -1 (none) is the last entry
+        level_codes = _objects([*(program.level_code(v) for v in level_ids), ""])
+        level_labels = _objects([*(program.level_label(v).get(lang) for v in level_ids), ""])
+        statuses = _objects([s.value for s in STATUSES])
+        unit_names = _objects([*(self.unit_index.by_id[u].name for u in self.unit_index.ids), ""])
+        flags_text: dict[int, str] = {}
+        keys = [key for key, _ in report.RESULT_COLUMNS]
+        total = len(rows)
+        for start in range(0, total, _BLOCK):
+            block_kinds, block_rows = kinds[start : start + _BLOCK], rows[start : start + _BLOCK]
+            m = len(block_rows)
+            cells = {key: np.empty(m, object) for key in keys}
+            for j, kind in enumerate(names):
+                at = np.flatnonzero(block_kinds == j)
+                if not len(at):
+                    continue
+                outcome = self.kinds[kind]
+                columns = outcome.columns
+                picked = block_rows[at]
+                cells["id"][at] = columns.ids[picked]
+                cells["name"][at] = None if columns.names is None else columns.names[picked]
+                cells["kind"][at] = kind
+                cells["unit"][at] = columns.units[picked]
+                cells["unit_name"][at] = unit_names[outcome.unit_codes[picked]]
+                cells["status"][at] = statuses[outcome.status[picked]]
+                cells["level"][at] = level_codes[outcome.level[picked]]
+                cells["level_label"][at] = level_labels[outcome.level[picked]]
+                cells["reason"][at] = reasons[kind][picked]
+                bits, inverse = np.unique(outcome.flags[picked], return_inverse=True)
+                texts = []
+                for b in bits.tolist():
+                    text = flags_text.get(b)
+                    if text is None:
+                        text = flags_text[b] = " ".join(run.quota.id for run in self.quotas if b >> run.bit & 1)
+                    texts.append(text)
+                cells["flags"][at] = _objects(texts)[inverse.ravel()]
+            listed = [cells[key].tolist() for key in keys]
+            listed[0] = list(map(str, listed[0]))  # id
+            listed[1] = [name or "" for name in listed[1]]  # name
+            listed[3] = list(map(str, listed[3]))  # unit
+            for values in zip(*listed, strict=True):
+                yield dict(zip(keys, values, strict=True))
+            if progress is not None:
+                progress(start + m, total)
 
     def summary_rows(self, individual_kinds: Sequence[str] | None = None) -> list[dict[str, object]]:
         """The per-unit summary, identical to ``report.summary_rows`` of the same population."""
@@ -457,6 +484,12 @@ class BulkResult:
 
     def _by_unit_and_id(self) -> list[tuple[str, int]]:
         """Every accepted row sorted by (unit, id), as the results table lists them."""
+        names, kinds, rows = self._sorted_by_unit_and_id()
+        return [(names[k], r) for k, r in zip(kinds.tolist(), rows.tolist(), strict=True)]
+
+    def _sorted_by_unit_and_id(self) -> tuple[list[str], Array, Array]:
+        """Every accepted row sorted by (unit, id): the kind names, then per row its kind (an index into them)
+        and its row."""
         parts = [(kind, np.flatnonzero(o.accepted)) for kind, o in self.kinds.items()]
         kind_names = [kind for kind, _ in parts]
         empty = np.zeros(0, np.int64)
@@ -466,18 +499,32 @@ class BulkResult:
         ids = np.concatenate([self.kinds[k].columns.ids[r] for k, r in parts] or [np.zeros(0, object)])
         n = len(rows)
         if n < _SMALL or not _plain_strings(ids) or not _plain_strings(units):
-            order = sorted(range(n), key=lambda j: (str(units[j]), str(ids[j])))
+            order: Array = np.array(sorted(range(n), key=lambda j: (str(units[j]), str(ids[j]))), np.int64)
         else:
-            order = np.lexsort((ids.astype(str), units.astype(str))).tolist()
-        return [(kind_names[int(kinds[j])], int(rows[j])) for j in order]
+            order = np.lexsort((ids.astype(str), units.astype(str)))
+        return kind_names, kinds[order], rows[order]
 
     # --- one-line reasons, once per signature ----------------------------------------------------------------------
 
-    def _reasons(self, kind: str, lang: str) -> Array:
+    def _all_reasons(self, lang: str, progress: Progress | None = None) -> dict[str, Array]:
+        """Every kind's one-line reasons; ``progress(done, total)`` counts the signatures worked out."""
+        total = sum(len(self._signatures(kind)[1]) for kind in self.kinds) if progress is not None else 0
+        out: dict[str, Array] = {}
+        done = 0
+        for kind in self.kinds:
+            step = None if progress is None else (lambda j, base=done: progress(base + j, total))
+            out[kind] = self._reasons(kind, lang, step)
+            done += len(self._signatures(kind)[1])
+        if progress is not None:
+            progress(total, total)
+        return out
+
+    def _reasons(self, kind: str, lang: str, progress: Callable[[int], None] | None = None) -> Array:
         """Row i's one-line reason (``report.one_line_reason``) for every accepted row of a kind.
 
         A reason is a function of a row's signature (see ``_signatures``): it is computed once per signature, from
         one row's rebuilt result; rows whose reason could name a record or a related subject are rebuilt one by one.
+        ``progress(j)`` is told how many signatures are done, every hundred.
         """
         key = f"reasons:{kind}:{lang}"
         found = self.cache.get(key)
@@ -487,12 +534,14 @@ class BulkResult:
         outcome = self.kinds[kind]
         direct = outcome.evaluated is not None and _static_labels(self.program, kind)
         texts = []
-        for row in representatives:
+        for j, row in enumerate(representatives, start=1):
             if direct and outcome.status[row] != _INSUFFICIENT:
                 texts.append(self._decided_reason(kind, row, lang))
             else:
                 result = self._representative(kind, row)
                 texts.append(report.one_line_reason(result, self.program, lang))
+            if progress is not None and j % 100 == 0:
+                progress(j)
         out = np.empty(len(signature), object)
         accepted = signature >= 0
         out[accepted] = np.array(texts, object)[signature[accepted]] if texts else None

@@ -500,18 +500,34 @@ def run_batch(args: argparse.Namespace) -> int:
     lang: str = args.lang
     period = _period(args.period, lang)
     started = time.perf_counter()
-    program = api.load_framework(args.framework)
+    program = _program_in_force(args.framework, period, lang)
     if not args.quiet:
         _err(msg("cli.batch.reading", lang, path=args.data) + "\n")
-    data, inputs, facts = _population_input(args, program, period)
-    engine = _batch_engine(args, len(data.subjects), lang)
+    bulk_input = None
+    if _reads_columns(args, program):
+        # A folder read column-wise: Parquet metadata or the CSV's line count decides the engine, no row is read.
+        from xeploai import parquet
+
+        engine = _batch_engine(args, parquet.subject_rows(args.data, program), lang)
+        if engine == "columnar":
+            read = parquet.read_spelled if program.process is not None else parquet.read_bulk
+            bulk_input = read(args.data, program)
+            bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
+            bar.update(bulk_input.rows_read, bulk_input.rows_read)
+            bar.close()
+    if bulk_input is None:
+        data, inputs, facts = _population_input(args, program, period)
+        engine = _batch_engine(args, len(data.subjects), lang)
+    else:
+        inputs = facts = None
     columns = None
     if engine == "columnar":
         from xeploai import bulk
 
-        bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
-        bulk_input = bulk.from_population_input(program, data, progress=bar.update)
-        bar.close()
+        if bulk_input is None:
+            bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
+            bulk_input = bulk.from_population_input(program, data, progress=bar.update)
+            bar.close()
         bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
         columns = bulk.classify(program, bulk_input, period, progress=bar.update)
         bar.close()
@@ -529,21 +545,30 @@ def run_batch(args: argparse.Namespace) -> int:
     written = []
     results_path = out / f"ket-qua.{ext}"
     if columns is not None:
-        bar = _ProgressBar(msg("cli.batch.writing", lang), enabled=not args.quiet)
-        rows = list(columns.result_rows(lang, progress=bar.update))
-        bar.close()
         summary = columns.summary_rows()
+        reasons = _ProgressBar(msg("cli.batch.reasons", lang), enabled=not args.quiet)
+        bar = _ProgressBar(msg("cli.batch.writing", lang), enabled=not args.quiet)
+
+        def reasoned(done: int, total: int) -> None:
+            reasons.update(done, total)
+            if done == total:
+                reasons.close()
+
+        # Streamed: each row is written as it is made, none is kept.
+        made = columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned)
+        tables.write_table(made, report.RESULT_COLUMNS, results_path)
+        reasons.close()
+        bar.close()
     else:
         assert isinstance(result, population.PopulationResult)
-        rows = report.result_rows(result, lang)
         summary = report.summary_rows(result)
-    tables.write_table(rows, report.RESULT_COLUMNS, results_path)
+        tables.write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
     written.append(results_path)
     summary_path = out / f"tong-hop.{ext}"
     tables.write_table(summary, report.summary_columns(program), summary_path)
     written.append(summary_path)
     rejections_path = out / f"bi-loai.{ext}"
-    tables.write_rejections(result.rejections, rejections_path)
+    tables.write_rejections(result.rejections, rejections_path, lang)
     written.append(rejections_path)
     if args.traces:
         traces_path = out / "giai-thich.jsonl"
@@ -563,7 +588,7 @@ def run_batch(args: argparse.Namespace) -> int:
         assert isinstance(result, population.PopulationResult)
         ladder = process.evaluate_process(result, data, inputs, facts, lang)
         process_rejections = out / f"bi-loai-quy-trinh.{ext}"
-        tables.write_rejections(ladder.rejections, process_rejections)
+        tables.write_rejections(ladder.rejections, process_rejections, lang)
         written.append(process_rejections)
         for row in ladder.rows:
             if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
@@ -579,7 +604,7 @@ def run_batch(args: argparse.Namespace) -> int:
     notes = [r for r in result.rejections if r.row is None]
     for note in notes[:10]:
         where = f"{note.source}" + (f" [{note.column}]" if note.column else "")
-        _err(f"{msg('cli.batch.note', lang)}: {where}: {note.reason}\n")
+        _err(f"{msg('cli.batch.note', lang)}: {where}: {note.reason_in(lang)}\n")
     if len(notes) > 10:
         _err(f"{msg('cli.batch.more_notes', lang, count=len(notes) - 10)}\n")
     for path in written:
@@ -612,6 +637,23 @@ def _batch_engine(args: argparse.Namespace, rows: int, lang: str) -> str:
     return "interpreter"
 
 
+def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
+    """Whether ``batch`` may read DATA column-wise (``parquet.read_bulk``): a folder, not for the interpreter, nor
+    for the review process or the official tables (they read the rows), nor when a reading rewrites scores."""
+    import importlib.util
+    from pathlib import Path
+
+    from xeploai import ir
+
+    if args.engine == "interpreter" or getattr(args, "process", None) or args.tables or not Path(args.data).is_dir():
+        return False
+    if program.process is not None and any(
+        r.parameter is ir.ReadingParameter.SCORE_ROUNDING for r in program.process.readings
+    ):
+        return False
+    return all(importlib.util.find_spec(m) is not None for m in ("numpy", "pyarrow"))
+
+
 def _population_input(
     args: argparse.Namespace, program: Program, period: Period
 ) -> tuple[population_model.PopulationInput, ProcessInput | None, dict[str, PeriodFacts] | None]:
@@ -637,7 +679,7 @@ def run_readings(args: argparse.Namespace) -> int:
 
     lang: str = args.lang
     period = _period(args.period, lang)
-    program = api.load_framework(args.framework)
+    program = _program_in_force(args.framework, period, lang)
     data, _, _ = _population_input(args, program, period)
     _, runs = readings.evaluate_readings(program, data, period, args.only)
     rows = readings.readings_rows(runs, lang)
@@ -779,6 +821,19 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
     )
     result.extras["raw_evidence"] = dict(evidence.evidence)
     return result, program
+
+
+def _program_in_force(framework: str, period: Period, lang: str) -> Program:
+    """The framework file given, or for a family folder the version in force for ``period``, saying why on stderr."""
+    if not os.path.isdir(framework):
+        return api.load_framework(framework)
+    try:
+        selection = api.select_framework(framework, period)
+    except api.NoFrameworkError as error:
+        raise UsageError(str(error)) from None
+    reason = selection.reason if lang == "en" else selection.reason_vi
+    _err(f"{msg('label.selection', lang)}: {reason}\n")
+    return selection.program
 
 
 def _program_for(framework: str, period: Period, lang: str) -> Program:
@@ -991,6 +1046,7 @@ class _ProgressBar:
     def close(self) -> None:
         if self.drawn:
             _err("\n")
+            self.drawn = False
 
 
 # --- entry point --------------------------------------------------------------------------------------------

@@ -273,6 +273,10 @@ class Unmatched:
     side: str  # before | after: the framework that evaluated it
     outcome: str
     problems: tuple[str, ...]  # the other framework's rejections of its row; empty when its input lacks the subject
+    problems_vi: tuple[str, ...] = ()  # the same in Vietnamese
+
+    def problems_in(self, lang: str) -> tuple[str, ...]:
+        return self.problems_vi if lang != "en" and self.problems_vi else self.problems
 
 
 @dataclass(frozen=True)
@@ -376,10 +380,10 @@ def _change(
     return "role"
 
 
-def _problem_text(rejection: Rejection) -> str:
+def _problem_text(rejection: Rejection, lang: str = "en") -> str:
     where = rejection.source + (f":{rejection.row}" if rejection.row is not None else "")
     column = f" [{rejection.column}]" if rejection.column else ""
-    return f"{where}{column} {rejection.reason}"
+    return f"{where}{column} {rejection.reason_in(lang)}"
 
 
 def _run(result: PopulationResult) -> Run:
@@ -470,9 +474,11 @@ def _unmatched(
     evaluated: Mapping[str, Result], other: Mapping[str, Result], other_run: PopulationResult, side: str
 ) -> list[Unmatched]:
     problems: dict[str, list[str]] = {}
+    problems_vi: dict[str, list[str]] = {}
     for rejection in other_run.rejections:
         if rejection.subject_id is not None:
             problems.setdefault(rejection.subject_id, []).append(_problem_text(rejection))
+            problems_vi.setdefault(rejection.subject_id, []).append(_problem_text(rejection, "vi"))
     return [
         Unmatched(
             subject_id,
@@ -481,6 +487,7 @@ def _unmatched(
             side,
             outcome_key(result),
             tuple(dict.fromkeys(problems.get(subject_id, []))),
+            tuple(dict.fromkeys(problems_vi.get(subject_id, []))),
         )
         for subject_id, result in sorted(evaluated.items())
         if subject_id not in other
@@ -651,7 +658,7 @@ def _reconciliation_lines(replayed: Replay, short: Callable[[str], str], lang: s
             key = "diff.replay.rejected_by" if u.problems else "diff.replay.absent_from"
             head = f"{u.subject_id} {u.name or ''} ({u.kind}): {short(u.outcome)}"
             lines.append("  " + msg(key, lang, subject=head, side=side, other=other))
-            lines.extend(f"      {p}" for p in u.problems)
+            lines.extend(f"      {p}" for p in u.problems_in(lang))
     if len(replayed.runs) == 2:
         lines += ["", msg("diff.replay.reconcile", lang)]
         for side, run in zip(("A", "B"), replayed.runs, strict=True):
@@ -775,6 +782,7 @@ def _replay_json(replayed: Replay) -> dict[str, object]:
                 "evaluated_under": u.side,
                 "outcome": u.outcome,
                 "problems": list(u.problems),
+                "problems_vi": list(u.problems_in("vi")),
             }
             for u in replayed.unmatched
         ],

@@ -159,6 +159,7 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.progress": Text("Đang xếp loại", "Classifying"),
     "cli.batch.checking": Text("Đang kiểm tra dữ liệu", "Checking rows"),
     "cli.batch.writing": Text("Đang ghi kết quả", "Writing results"),
+    "cli.batch.reasons": Text("Đang lập lý do", "Working out reasons"),
     "cli.batch.needs_numpy": Text(
         "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
         "--engine columnar needs numpy: pip install 'xeploai[columnar]'",

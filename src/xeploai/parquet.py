@@ -881,8 +881,7 @@ def read_bulk(
         if fid in files.files:
             columns = _read_columns(files, fid, plain)
             if columns.empty:
-                note = f"the {fid} table is empty (no header row); ignored"
-                reader.out.append(tables._note(columns.source, None, note))
+                reader.out.append(tables._note(columns.source, None, tables._empty_records_note(fid)))
             else:
                 record_columns[fid] = columns
     units_read = _read_units(files, reader)
@@ -893,10 +892,7 @@ def read_bulk(
     # The header, and who each row is.
     n = len(subjects)
     probe = subjects.header_probe()
-    skip = {
-        f: f"the records field {f!r} is read from its own table {f}, one row per record; ignored"
-        for f in records_fields
-    }
+    skip = tables._records_skipped(records_fields)
     plan = tables._plan(probe, tables.SUBJECT_COLUMNS, reader.evidence_names(), reader.out, skip)
     reader.out.extend(tables._check_table(probe, "subjects", tables.SUBJECT_COLUMNS, ("id", "unit", "kind"), plan))
     ids = subjects.texts(plan.fixed["id"]) if "id" in plan.fixed else pa.nulls(n, pa.string())
@@ -1083,3 +1079,104 @@ def _objects(np: Any, texts: Any) -> Array:
     """An Arrow string array as a numpy object array of ``str`` (None where null)."""
     out = texts.to_numpy(zero_copy_only=False)
     return out if out.dtype == object else out.astype(object)
+
+
+def read_spelled(
+    folder: str | os.PathLike[str], program: ir.Program, *, timings: MutableMapping[str, float] | None = None
+) -> BulkInput:
+    """``read_bulk`` with level columns in any spelling the framework declares: the counterpart of
+    ``aliases.read_population`` (what ``xeploai batch`` reads for a framework with a review process).
+
+    The folder is read with level fields as text (``aliases.text_levels``); each distinct text is resolved once. A
+    row with a spelling of no level is rejected as ``aliases.normalize_population`` rejects it, after the reader's
+    rejections and in input order, so the result equals
+    ``bulk.from_population_input(program, aliases.read_population(folder, program))``.
+    """
+    from xeploai import aliases
+    from xeploai.bulk import BulkInput, KindColumns
+    from xeploai.population import SubjectRow
+    from xeploai.runners.columnar import Column, EvidenceTable
+
+    _, _, np = _modules(os.fspath(folder))
+    textual = aliases.text_levels(program)
+    read = read_bulk(folder, textual, timings=timings)
+    clock = _Clock(timings)
+    known = aliases.spellings(program)
+    headers: dict[str, str] | None = None
+    problems: list[tuple[int, int, Rejection]] = []
+    kinds: dict[str, KindColumns] = {}
+    for kind, given in read.kinds.items():
+        subject = program.subjects[kind]
+        columns = dict(given.table.columns)
+        bad = np.zeros(len(given.ids), bool)
+        for fdef in subject.fields:
+            col = columns.get(fdef.id)
+            if not aliases._is_level(fdef.type) or not isinstance(col, Column):
+                continue
+            texts, codes = np.unique(np.where(col.known, col.values, ""), return_inverse=True)
+            resolved = [known.resolve(t) if t else None for t in texts.tolist()]
+            ranks = np.array([program.levels.rank(r) if r else 0 for r in resolved], np.int8)[codes]
+            unresolved = np.array([r is None and bool(t) for t, r in zip(texts.tolist(), resolved, strict=True)])
+            failing = np.flatnonzero(unresolved[codes] & col.known)
+            if len(failing):
+                if headers is None:
+                    headers = _subject_headers(folder, textual)
+                for i in failing.tolist():
+                    name = None if given.names is None else given.names[i]
+                    row = SubjectRow(
+                        str(given.ids[i]), str(given.units[i]), kind, name, {}, int(given.rows[i]), given.source_of(i)
+                    )
+                    found: list[Rejection] = []
+                    column = headers.get(fdef.id, fdef.id)
+                    aliases._level(known, col.values[i], row, column, fdef.id, found)
+                    problems.extend((int(given.rows[i]), subject.fields.index(fdef), r) for r in found)
+                bad[failing] = True
+            columns[fdef.id] = Column(np.where(col.known, ranks, 0).astype(np.int8), col.known, 1, col.default)
+        table = EvidenceTable.from_columns(program, kind, columns, size=len(given.ids), defaults=False)
+        keep = np.flatnonzero(~bad)
+        if len(keep) == len(bad):
+            kinds[kind] = KindColumns(
+                kind, given.ids, given.units, given.names, given.rows, table, given.source, given.order, given.sources
+            )
+        elif len(keep):
+            kinds[kind] = KindColumns(
+                kind,
+                given.ids[keep],
+                given.units[keep],
+                None if given.names is None else given.names[keep],
+                given.rows[keep],
+                table.take(keep),
+                given.source,
+                None if given.order is None else given.order[keep],
+                None if given.sources is None else given.sources[keep],
+            )
+    problems.sort(key=lambda p: (p[0], p[1]))
+    clock.lap("levels")
+    rejections = (*read.rejections, *(r for _, _, r in problems))
+    return BulkInput(read.units, kinds, read.decisions, rejections, read.rows_read)
+
+
+def _subject_headers(folder: str | os.PathLike[str], program: ir.Program) -> dict[str, str]:
+    """Each evidence field's column header in the subjects table, as the table reader maps it."""
+    files = tables._folder(Path(folder), program)
+    reader = tables._Reader(program, [])
+    plain = frozenset(tables._fold(alias) for alias in tables.SUBJECT_COLUMNS["id"])
+    subjects = _read_columns(files, "subjects", plain)
+    plan = tables._plan(subjects.header_probe(), tables.SUBJECT_COLUMNS, reader.evidence_names(), [])
+    return {fid: subjects.header[index] for fid, index in plan.fields.items()}
+
+
+def subject_rows(folder: str | os.PathLike[str], program: ir.Program) -> int:
+    """About how many subject rows a population folder holds, without reading them: a Parquet file's metadata, or
+    a CSV file's line breaks less the header (blank rows and line breaks inside quotes count too)."""
+    path = tables._folder(Path(folder), program).files["subjects"]
+    if path.suffix.casefold() == ".parquet":
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    breaks, last = 0, b"\n"
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            breaks += block.count(b"\n")
+            last = block[-1:]
+    return max(breaks + (last != b"\n") - 1, 0)

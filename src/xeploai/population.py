@@ -8,13 +8,14 @@ decisions included), the rejected rows, and the strata the order was derived fro
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from xeploai import ir
 from xeploai.evidence import Evidence, validate_evidence
-from xeploai.issues import EvidenceError, did_you_mean
+from xeploai.issues import EvidenceError, suggest
 from xeploai.runners import interpreter
 from xeploai.trace import Decision, NodeKind, Result, Status, TraceNode, Truth
 
@@ -66,10 +67,45 @@ class Rejection:
     row: int | None
     column: str | None
     value: object
-    reason: str
+    reason: str  # in English; ``reason_vi`` says the same in Vietnamese (``reason_in`` picks one)
     subject_id: str | None = None
     unit: str | None = None  # when known, collectives reading this subject become "insufficient evidence"
     kind: str | None = None
+    reason_vi: str | None = None
+    subject_row: bool = False  # the row is a subject row, one of ``rows_read`` (not a unit, record or decision)
+
+    @classmethod
+    def from_text(
+        cls,
+        source: str,
+        row: int | None,
+        column: str | None,
+        value: object,
+        reason: ir.Text,
+        subject_id: str | None = None,
+        unit: str | None = None,
+        kind: str | None = None,
+        subject_row: bool = False,
+    ) -> Rejection:
+        """A rejection whose reason is given in Vietnamese and English.
+
+        >>> r = Rejection.from_text("s.csv", 2, "id", "", ir.Text("thiếu mã", "missing id"))
+        >>> r.reason, r.reason_in("vi")
+        ('missing id', 'thiếu mã')
+        """
+        vi = unicodedata.normalize("NFC", reason.vi)
+        return cls(source, row, column, value, reason.en, subject_id, unit, kind, vi, subject_row)
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in ``lang`` (``vi`` unless ``en``), the English one when no Vietnamese was given."""
+        return self.reason_vi if lang != "en" and self.reason_vi else self.reason
+
+
+def rejected_rows(rejections: Iterable[Rejection]) -> int:
+    """The number of subject rows rejected (a row with several problems counts once): rejected units, records and
+    committee decisions are not subject rows, so they are not among the rows a population reconciles. A row
+    without a number (a population made in code) is told apart by its subject id."""
+    return len({(r.source, r.row if r.row is not None else r.subject_id) for r in rejections if r.subject_row})
 
 
 @dataclass(frozen=True)
@@ -172,8 +208,7 @@ class PopulationResult:
 
     def reconciles(self) -> bool:
         """Input rows = classified + not classified + insufficient + rejected."""
-        rejected = {(r.source, r.row) for r in self.rejections if r.row is not None}
-        return len(self.results) + len(rejected) == self.rows_read
+        return len(self.results) + rejected_rows(self.rejections) == self.rows_read
 
 
 # --- the runner ------------------------------------------------------------------------------------------------
@@ -278,7 +313,8 @@ def evidence_rejections(row: SubjectRow, error: EvidenceError) -> list[Rejection
     for issue in error.issues:
         column = row.columns.get(issue.path.split("[")[0].split(".")[0], issue.path)
         value = _value_at(row.evidence, issue.path)
-        out.append(Rejection(row.source, row.row, column, value, issue.message, row.id, row.unit, row.kind))
+        reason = ir.Text(issue.message_in("vi"), issue.message)
+        out.append(Rejection.from_text(row.source, row.row, column, value, reason, row.id, row.unit, row.kind, True))
     return out
 
 
@@ -288,20 +324,38 @@ def row_problem(
     """What makes a row unusable before its evidence is read: no id, an id already accepted (``seen``), a kind the
     program does not declare, a unit not in the units table."""
 
-    def reject(column: str, value: object, reason: str) -> Rejection:
-        return Rejection(row.source, row.row, column, value, reason, row.id or None, row.unit, row.kind)
+    def reject(column: str, value: object, reason: ir.Text) -> Rejection:
+        return Rejection.from_text(row.source, row.row, column, value, reason, row.id or None, row.unit, row.kind, True)
 
     if not row.id:
-        return reject("id", row.id, "a subject needs an id")
+        return reject("id", row.id, ir.Text("đối tượng phải có mã", "a subject needs an id"))
     if row.id in seen:
-        return reject("id", row.id, f"the id '{row.id}' appears twice; the first row is kept")
-    if row.kind not in program.subjects:
-        hint = did_you_mean(row.kind, program.subjects)
         return reject(
-            "kind", row.kind, f"'{row.kind}' is not a subject kind of the framework" + (f"; {hint}" if hint else "")
+            "id",
+            row.id,
+            ir.Text(
+                f"mã '{row.id}' xuất hiện hai lần; giữ dòng đầu tiên",
+                f"the id '{row.id}' appears twice; the first row is kept",
+            ),
+        )
+    if row.kind not in program.subjects:
+        hint = suggest(row.kind, program.subjects)
+        return reject(
+            "kind",
+            row.kind,
+            ir.Text(
+                f"'{row.kind}' không phải loại đối tượng của khung" + (f"; {hint.vi}" if hint else ""),
+                f"'{row.kind}' is not a subject kind of the framework" + (f"; {hint.en}" if hint else ""),
+            ),
         )
     if row.unit not in units:
-        return reject("unit", row.unit, f"the unit '{row.unit}' is not in the units table")
+        return reject(
+            "unit",
+            row.unit,
+            ir.Text(
+                f"đơn vị '{row.unit}' không có trong bảng đơn vị", f"the unit '{row.unit}' is not in the units table"
+            ),
+        )
     return None
 
 
@@ -595,14 +649,18 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
     def rows(key: str) -> list[tuple[int, Mapping[str, object]]]:
         raw = data.get(key, [])
         if not isinstance(raw, list):
-            rejections.append(Rejection(source, None, key, type(raw).__name__, f"'{key}' must be a list"))
+            reason = ir.Text(f"'{key}' phải là một danh sách", f"'{key}' must be a list")
+            rejections.append(Rejection.from_text(source, None, key, type(raw).__name__, reason))
             return []
         out = []
         for number, row in enumerate(raw, start=1):
             if isinstance(row, Mapping):
                 out.append((number, row))
             else:
-                rejections.append(Rejection(source, number, key, row, f"each of '{key}' must be a mapping"))
+                reason = ir.Text(
+                    f"mỗi mục của '{key}' phải là một ánh xạ (mapping)", f"each of '{key}' must be a mapping"
+                )
+                rejections.append(Rejection.from_text(source, number, key, row, reason, subject_row=key == "subjects"))
         return out
 
     def text(value: object) -> str | None:
@@ -624,8 +682,9 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
     for number, r in rows("subjects"):
         evidence = r.get("evidence", {})
         if not isinstance(evidence, Mapping):
+            reason = ir.Text("căn cứ phải là một ánh xạ (mapping)", "evidence must be a mapping")
             rejections.append(
-                Rejection(source, number, "evidence", evidence, "evidence must be a mapping", text(r.get("id")))
+                Rejection.from_text(source, number, "evidence", evidence, reason, text(r.get("id")), subject_row=True)
             )
             continue
         subjects.append(

@@ -26,6 +26,7 @@ from typing import Any
 
 from xeploai import explain, ir, loader
 from xeploai.aliases import LevelSpellings, fold, spellings
+from xeploai.ir import Text
 from xeploai.periods import EVENTS, DateEvent, PeriodFacts, QuarterResult
 from xeploai.population import PopulationInput, PopulationResult, Rejection
 from xeploai.report import one_line_reason
@@ -262,17 +263,18 @@ class _Reader:
                 out[key] = (header, cell)
         return out
 
-    def reject(self, row: _Row, column: str | None, value: object, reason: str, subject: str | None = None) -> None:
-        self.rejections.append(Rejection(row.source, row.row, column, value, reason, subject))
+    def reject(self, row: _Row, column: str | None, value: object, reason: Text, subject: str | None = None) -> None:
+        self.rejections.append(Rejection.from_text(row.source, row.row, column, value, reason, subject))
 
     def subject(self, row: _Row, cols: Mapping[str, tuple[str, object]]) -> str | None:
         header, cell = cols.get("subject", ("subject", None))
         text = _text(cell)
         if text is None:
-            self.reject(row, header, cell, "missing subject id")
+            self.reject(row, header, cell, Text("thiếu mã đối tượng", "missing subject id"))
             return None
         if self.subjects is not None and text not in self.subjects:
-            self.reject(row, header, cell, f"no subject {text!r} in the population", text)
+            reason = Text(f"không có đối tượng {text!r} trong tập dữ liệu", f"no subject {text!r} in the population")
+            self.reject(row, header, cell, reason, text)
             return None
         return text
 
@@ -283,7 +285,7 @@ class _Reader:
             return True, None
         level = self.known.resolve(text)
         if level is None:
-            self.reject(row, header, cell, self.known.reason(text), subject)
+            self.reject(row, header, cell, self.known.reason_text(text), subject)
             return False, None
         return True, level
 
@@ -363,25 +365,33 @@ def _parse(tables: Mapping[str, list[_Row]], program: ir.Program, subjects: set[
         header, cell = cols.get("rung", ("rung", None))
         rung = _text(cell)
         if rung is None or rung not in rung_ids:
+            have = ", ".join(sorted(rung_ids))
             reason = (
-                "missing rung"
+                Text("thiếu bước", "missing rung")
                 if rung is None
-                else f"unknown rung {rung!r}; the ladders have: {', '.join(sorted(rung_ids))}"
+                else Text(
+                    f"bước {rung!r} không xác định; các quy trình có: {have}",
+                    f"unknown rung {rung!r}; the ladders have: {have}",
+                )
             )
             reader.reject(row, header, cell, reason, subject)
             continue
         if subject is None:
             continue
         if (subject, rung) in seen:
-            reader.reject(
-                row, header, cell, f"{subject} already has a {rung} proposal (row {seen[subject, rung].row})", subject
+            first = seen[subject, rung].row
+            reason = Text(
+                f"{subject} đã có đề xuất ở bước {rung} (dòng {first})",
+                f"{subject} already has a {rung} proposal (row {first})",
             )
+            reader.reject(row, header, cell, reason, subject)
             continue
         ok, level = reader.level(row, *cols.get("level", ("level", None)), subject)
         try:
             score = _number(cols.get("score", ("score", None))[1])
         except ValueError:
-            reader.reject(row, cols["score"][0], cols["score"][1], "the score is not a number", subject)
+            reason = Text("điểm không phải là số", "the score is not a number")
+            reader.reject(row, cols["score"][0], cols["score"][1], reason, subject)
             continue
         if not ok:
             continue
@@ -409,7 +419,12 @@ def _parse(tables: Mapping[str, list[_Row]], program: ir.Program, subjects: set[
         header, cell = cols.get("rung", ("rung", None))
         rung = _text(cell)
         if rung is None or rung not in rung_ids:
-            reader.reject(row, header, cell, "missing rung" if rung is None else f"unknown rung {rung!r}", subject)
+            reason = (
+                Text("thiếu bước", "missing rung")
+                if rung is None
+                else Text(f"bước {rung!r} không xác định", f"unknown rung {rung!r}")
+            )
+            reader.reject(row, header, cell, reason, subject)
             continue
         if subject is None:
             continue
@@ -417,12 +432,15 @@ def _parse(tables: Mapping[str, list[_Row]], program: ir.Program, subjects: set[
             votes = {level: _count(row.cells[h]) or 0 for h, level in level_headers.items()}
             counts = {k: _count(cols[k][1]) if k in cols else None for k in ("entitled", "present", "valid")}
         except ValueError as error:
-            reader.reject(row, None, error.args[0], "a count of ballots is not a whole number", subject)
+            reason = Text("số phiếu không phải số nguyên", "a count of ballots is not a whole number")
+            reader.reject(row, None, error.args[0], reason, subject)
             continue
         if not level_headers:
-            reader.reject(
-                row, None, None, "no column of votes: head one column per level (HTXS, HTT, HT, KHT)", subject
+            reason = Text(
+                "không có cột số phiếu: mỗi mức một cột, tiêu đề là mức (HTXS, HTT, HT, KHT)",
+                "no column of votes: head one column per level (HTXS, HTT, HT, KHT)",
             )
+            reader.reject(row, None, None, reason, subject)
             continue
         tallies.append(
             Tally(
@@ -444,7 +462,11 @@ def _parse(tables: Mapping[str, list[_Row]], program: ir.Program, subjects: set[
         header, cell = cols.get("quarter", ("quarter", None))
         when = _quarter(cell)
         if when is None:
-            reader.reject(row, header, cell, "not a quarter; write 2025-Q2, Q2/2025 or Quý II/2025", subject)
+            reason = Text(
+                "không phải một quý; hãy viết 2025-Q2, Q2/2025 hoặc Quý II/2025",
+                "not a quarter; write 2025-Q2, Q2/2025 or Quý II/2025",
+            )
+            reader.reject(row, header, cell, reason, subject)
             continue
         ok, level = reader.level(row, *cols.get("level", ("level", None)), subject)
         if subject is None or not ok:
@@ -463,19 +485,25 @@ def _parse(tables: Mapping[str, list[_Row]], program: ir.Program, subjects: set[
         header, cell = cols.get("event", ("event", None))
         event = kinds.get(fold(str(cell))) if cell is not None else None
         if event is None:
-            reader.reject(row, header, cell, f"unknown event; expected one of: {', '.join(EVENTS)}", subject)
+            names = ", ".join(EVENTS)
+            reason = Text(f"sự kiện không xác định; cần một trong: {names}", f"unknown event; expected one of: {names}")
+            reader.reject(row, header, cell, reason, subject)
             continue
         try:
             start = _date(cols.get("start", ("start", None))[1])
             end = _date(cols.get("end", ("end", None))[1])
         except ValueError as error:
-            reader.reject(row, None, error.args[0], "not a date; write YYYY-MM-DD or dd/mm/yyyy", subject)
+            reason = Text(
+                "không phải ngày; hãy viết YYYY-MM-DD hoặc dd/mm/yyyy", "not a date; write YYYY-MM-DD or dd/mm/yyyy"
+            )
+            reader.reject(row, None, error.args[0], reason, subject)
             continue
         if start is None:
-            reader.reject(row, cols.get("start", ("start", None))[0], None, "missing date", subject)
+            reader.reject(row, cols.get("start", ("start", None))[0], None, Text("thiếu ngày", "missing date"), subject)
             continue
         if end is not None and end < start:
-            reader.reject(row, cols["end"][0], end, f"ends before it starts ({start})", subject)
+            reason = Text(f"ngày kết thúc trước ngày bắt đầu ({start})", f"ends before it starts ({start})")
+            reader.reject(row, cols["end"][0], end, reason, subject)
             continue
         if subject is None:
             continue

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from xeploai import ir
-from xeploai.population import PopulationResult, QuotaGroup, Rejection, Unit
+from xeploai.population import PopulationResult, QuotaGroup, Rejection, Unit, rejected_rows
 from xeploai.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode
 
 
@@ -258,10 +258,11 @@ def summary_table(
     children: dict[str | None, list[str]] = {}
     for u in unit_rows:
         children.setdefault(u.parent if u.parent in units else None, []).append(u.id)
-    rejected_by_unit: dict[str, int] = {}
+    by_unit: dict[str, list[Rejection]] = {}
     for r in rejections:
-        if r.unit is not None and r.row is not None:
-            rejected_by_unit[r.unit] = rejected_by_unit.get(r.unit, 0) + 1
+        if r.unit is not None:
+            by_unit.setdefault(r.unit, []).append(r)
+    rejected_by_unit = {unit: rejected_rows(found) for unit, found in by_unit.items()}
     quotas_by_group: dict[str, list[QuotaGroup]] = {}
     for g in quota_groups:
         quotas_by_group.setdefault(g.group, []).append(g)
@@ -356,7 +357,6 @@ def counts_text(population: PopulationResult, lang: str = "vi") -> Mapping[str, 
     out = {"classified": 0, "not_classified": 0, "insufficient_evidence": 0}
     for result in population.results:
         out[result.outcome.status.value if result.outcome.status is not Status.CLASSIFIED else "classified"] += 1
-    rejected_rows = {(r.source, r.row) for r in population.rejections if r.row is not None}
-    out["rejected"] = len(rejected_rows)
+    out["rejected"] = rejected_rows(population.rejections)
     out["rows_read"] = population.rows_read
     return out

@@ -23,7 +23,7 @@ from typing import Any, Final, assert_never
 
 from xeploai import ir, loader
 from xeploai.evidence import validate_evidence
-from xeploai.issues import EvidenceError, FrameworkError, Issue, did_you_mean
+from xeploai.issues import EvidenceError, FrameworkError, Issue, suggest
 from xeploai.population import CommitteeDecision, PopulationInput, Rejection, SubjectRow, Unit
 
 __all__ = [
@@ -104,13 +104,36 @@ class TableError(Exception):
         super().__init__(f"{source}: {message}")
 
 
-def _hinted(reason: str, hint: str | None) -> str:
-    return f"{reason}; {hint}" if hint else reason
+def _hinted(reason: ir.Text, hint: ir.Text | None) -> ir.Text:
+    return ir.Text(f"{reason.vi}; {hint.vi}", f"{reason.en}; {hint.en}") if hint else reason
 
 
-def _note(source: str, column: str | None, reason: str) -> Rejection:
+def _issue_text(issue: Issue) -> ir.Text:
+    """An evidence issue's message and hint, in both languages, as a rejection's reason."""
+    hint = ir.Text(issue.hint_in("vi") or issue.hint, issue.hint) if issue.hint else None
+    return _hinted(ir.Text(issue.message_in("vi"), issue.message), hint)
+
+
+def _note(source: str, column: str | None, reason: ir.Text) -> Rejection:
     """A problem of a whole table or column (row None): reported once, rejecting no row by itself."""
-    return Rejection(source, None, column, None, reason)
+    return Rejection.from_text(source, None, column, None, reason)
+
+
+def _empty_records_note(fid: str) -> ir.Text:
+    return ir.Text(
+        f"bảng {fid} trống (không có dòng tiêu đề); bỏ qua", f"the {fid} table is empty (no header row); ignored"
+    )
+
+
+def _records_skipped(records_fields: Iterable[str]) -> dict[str, ir.Text]:
+    """Why the subjects table's column of each records field is ignored."""
+    return {
+        f: ir.Text(
+            f"trường bản ghi {f!r} được đọc từ bảng riêng {f}, mỗi bản ghi một dòng; bỏ qua",
+            f"the records field {f!r} is read from its own table {f}, one row per record; ignored",
+        )
+        for f in records_fields
+    }
 
 
 # --- reading: raw tables ------------------------------------------------------------------------------------
@@ -302,7 +325,11 @@ _ABSENT: Final = _Absent()
 
 
 class _CellError(Exception):
-    """A cell whose text cannot be read as its field's type."""
+    """A cell whose text cannot be read as its field's type; ``text`` says why in both languages."""
+
+    def __init__(self, vi: str, en: str, formula: str = "") -> None:
+        self.text = ir.Text(vi + _formula_hint(formula).vi, en + _formula_hint(formula).en)
+        super().__init__(self.text.en)
 
 
 def _coerce(fdef: ir.FieldDef, cell: object) -> object:
@@ -333,8 +360,12 @@ def _coerce(fdef: ir.FieldDef, cell: object) -> object:
             assert_never(ftype)
 
 
-def _formula_hint(text: str) -> str:
-    return " (formulas are not evaluated: type the value itself)" if text.startswith("=") else ""
+def _formula_hint(text: str) -> ir.Text:
+    if not text.startswith("="):
+        return ir.Text("", "")
+    return ir.Text(
+        " (công thức không được tính: hãy nhập chính giá trị)", " (formulas are not evaluated: type the value itself)"
+    )
 
 
 def _to_bool(cell: object) -> object:
@@ -348,8 +379,9 @@ def _to_bool(cell: object) -> object:
     if word in _FALSE:
         return False
     raise _CellError(
-        f"{cell!r} is not yes or no; write có or không (also accepted: x, true/false, 1/0, yes/no, đúng/sai)"
-        + _formula_hint(cell.strip())
+        f"{cell!r} không phải có hoặc không; hãy ghi có hoặc không (cũng nhận: x, true/false, 1/0, yes/no, đúng/sai)",
+        f"{cell!r} is not yes or no; write có or không (also accepted: x, true/false, 1/0, yes/no, đúng/sai)",
+        cell.strip(),
     )
 
 
@@ -362,11 +394,18 @@ def _to_count(cell: object) -> object:
     if _COUNT.fullmatch(text):
         whole, _, zeros = text.replace(",", ".").partition(".")
         if len(zeros) == 3:  # "1.000" is one thousand in Vietnamese writing, and 1 in English
-            raise _CellError(f"{cell!r} is ambiguous (a thousands separator?); write whole numbers without separators")
+            raise _CellError(
+                f"{cell!r} không rõ nghĩa (dấu phân cách hàng nghìn?); hãy viết số nguyên không có dấu phân cách",
+                f"{cell!r} is ambiguous (a thousands separator?); write whole numbers without separators",
+            )
         return int(whole)
     if _NUMBER.fullmatch(text):
         return _number_value(Decimal(text.replace(",", ".")))  # not whole: the evidence stage says so
-    raise _CellError(f"{cell!r} is not a whole number; expected a count such as 3" + _formula_hint(text))
+    raise _CellError(
+        f"{cell!r} không phải số nguyên; cần một số đếm, ví dụ 3",
+        f"{cell!r} is not a whole number; expected a count such as 3",
+        text,
+    )
 
 
 def _to_number(cell: object, ratio: bool) -> object:
@@ -377,9 +416,15 @@ def _to_number(cell: object, ratio: bool) -> object:
     digits = text.removesuffix("%").strip()
     if not _NUMBER.fullmatch(digits):
         expected = "a number such as 0.75, 0,75 or 75%" if ratio else "a number such as 1.5 or 1,5"
-        raise _CellError(f"{cell!r} is not a number; expected {expected}" + _formula_hint(text))
+        expected_vi = "một số, ví dụ 0.75, 0,75 hoặc 75%" if ratio else "một số, ví dụ 1.5 hoặc 1,5"
+        raise _CellError(
+            f"{cell!r} không phải là số; cần {expected_vi}", f"{cell!r} is not a number; expected {expected}", text
+        )
     if percent and not ratio:
-        raise _CellError(f"{cell!r} is a percentage, which only a ratio field (0 to 1) accepts")
+        raise _CellError(
+            f"{cell!r} là tỷ lệ phần trăm, chỉ trường tỷ lệ (từ 0 đến 1) mới nhận",
+            f"{cell!r} is a percentage, which only a ratio field (0 to 1) accepts",
+        )
     value = Decimal(digits.replace(",", "."))
     return _number_value(value / 100 if percent else value)
 
@@ -401,12 +446,18 @@ def _is_ratio(fdef: ir.FieldDef) -> bool:
 def _to_date(cell: object) -> object:
     if isinstance(cell, datetime):
         if cell.time() != time(0, 0):
-            raise _CellError(f"{cell.isoformat(sep=' ')!r} is a date and time; expected a date")
+            shown = cell.isoformat(sep=" ")
+            raise _CellError(
+                f"{shown!r} có cả ngày và giờ; cần một ngày", f"{shown!r} is a date and time; expected a date"
+            )
         return cell.date()
     if isinstance(cell, date):
         return cell
     if isinstance(cell, int | float) and not isinstance(cell, bool):
-        raise _CellError(f"{cell!r} is a number; format the cell as a date or write YYYY-MM-DD")
+        raise _CellError(
+            f"{cell!r} là một số; hãy định dạng ô là ngày hoặc viết YYYY-MM-DD",
+            f"{cell!r} is a number; format the cell as a date or write YYYY-MM-DD",
+        )
     if not isinstance(cell, str):
         return cell
     text = cell.strip()
@@ -417,8 +468,14 @@ def _to_date(cell: object) -> object:
         if dmy:
             return date(int(dmy[3]), int(dmy[2]), int(dmy[1]))
     except ValueError as error:
-        raise _CellError(f"{cell!r} is not a valid date ({error})") from error
-    raise _CellError(f"{cell!r} is not a date; expected YYYY-MM-DD or dd/mm/yyyy" + _formula_hint(text))
+        raise _CellError(
+            f"{cell!r} không phải ngày hợp lệ (không có ngày này trong lịch)", f"{cell!r} is not a valid date ({error})"
+        ) from error
+    raise _CellError(
+        f"{cell!r} không phải ngày; cần dạng YYYY-MM-DD hoặc dd/mm/yyyy",
+        f"{cell!r} is not a date; expected YYYY-MM-DD or dd/mm/yyyy",
+        text,
+    )
 
 
 def _to_text(cell: object) -> object:
@@ -460,7 +517,7 @@ def _plan(
     fixed: Mapping[str, Sequence[str]],
     names: _Names,
     out: list[Rejection],
-    skip: Mapping[str, str] | None = None,
+    skip: Mapping[str, ir.Text] | None = None,
 ) -> _Plan:
     """Map the header of ``table``; report unknown, ambiguous and repeated columns once each.
 
@@ -473,26 +530,39 @@ def _plan(
         folded = _fold(header)
         if not folded:
             if any(len(cells) > index and not _blank(cells[index]) for _, cells in table.rows):
-                out.append(_note(table.source, f"column {index + 1}", "a column without a header has values; ignored"))
+                reason = ir.Text(
+                    "cột không có tiêu đề nhưng có giá trị; bỏ qua", "a column without a header has values; ignored"
+                )
+                out.append(_note(table.source, f"column {index + 1}", reason))
             continue
         key = aliases.get(folded)
         is_fixed = key is not None
         owners = {names.ids[folded]} if folded in names.ids else names.labels.get(folded, set())
         if key is None and len(owners) > 1:
             fields = ", ".join(sorted(owners))
-            out.append(_note(table.source, header, f"the label of several fields ({fields}): use a field id; ignored"))
+            reason = ir.Text(
+                f"nhãn của nhiều trường ({fields}): hãy dùng mã trường; bỏ qua",
+                f"the label of several fields ({fields}): use a field id; ignored",
+            )
+            out.append(_note(table.source, header, reason))
             continue
         key = key or next(iter(owners), None)
         if key is None:
             spellings = [*aliases, *names.ids, *names.labels]
-            reason = (
+            reason = ir.Text(
+                f"cột không xác định, bỏ qua: không phải một trong {', '.join(fixed)}, cũng không phải trường căn cứ "
+                "(theo mã, nhãn tiếng Việt hoặc tiếng Anh)",
                 f"unknown column, ignored: neither one of {', '.join(fixed)} nor an evidence field "
-                "(by id, Vietnamese or English label)"
+                "(by id, Vietnamese or English label)",
             )
-            out.append(_note(table.source, header, _hinted(reason, did_you_mean(folded, spellings))))
+            out.append(_note(table.source, header, _hinted(reason, suggest(folded, spellings))))
             continue
         if key in taken:
-            out.append(_note(table.source, header, f"names {key!r} like the column {taken[key]!r}; ignored"))
+            reason = ir.Text(
+                f"cũng chỉ {key!r} như cột {taken[key]!r} đã có; bỏ qua",
+                f"names {key!r} like the column {taken[key]!r}; ignored",
+            )
+            out.append(_note(table.source, header, reason))
             continue
         taken[key] = header
         if not is_fixed and skip is not None and key in skip:
@@ -503,16 +573,35 @@ def _plan(
 
 
 def _check_table(
-    table: _Table, what: str, columns: Iterable[str], required: Iterable[str], plan: _Plan, no_rows: str = ""
+    table: _Table,
+    what: str,
+    columns: Iterable[str],
+    required: Iterable[str],
+    plan: _Plan,
+    no_rows: ir.Text | None = None,
 ) -> list[Rejection]:
     """Table-level problems: no header at all, a header without rows, a required column missing."""
     if table.empty:
         expected = ", ".join(columns)
-        return [_note(table.source, None, f"the {what} table is empty; expected a header row ({expected}) and rows")]
-    found = [] if table.rows else [_note(table.source, None, f"the {what} table has a header but no rows{no_rows}")]
+        reason = ir.Text(
+            f"bảng {what} trống; cần một dòng tiêu đề ({expected}) và các dòng dữ liệu",
+            f"the {what} table is empty; expected a header row ({expected}) and rows",
+        )
+        return [_note(table.source, None, reason)]
+    found = []
+    if not table.rows:
+        reason = ir.Text(
+            f"bảng {what} có tiêu đề nhưng không có dòng nào{no_rows.vi if no_rows else ''}",
+            f"the {what} table has a header but no rows{no_rows.en if no_rows else ''}",
+        )
+        found.append(_note(table.source, None, reason))
     for key in required:
         if key not in plan.fixed:
-            found.append(_note(table.source, key, f"the {what} table has no {key!r} column; every row needs one"))
+            reason = ir.Text(
+                f"bảng {what} không có cột {key!r}; dòng nào cũng cần cột này",
+                f"the {what} table has no {key!r} column; every row needs one",
+            )
+            found.append(_note(table.source, key, reason))
     return found
 
 
@@ -525,11 +614,13 @@ def _shifted(table: _Table, number: int, cells: Sequence[object]) -> Rejection |
     extra = next((c for c in cells[len(table.header) :] if not _blank(c)), None)
     if extra is None:
         return None
-    reason = (
+    reason = ir.Text(
+        f"dòng có {len(cells)} ô nhưng tiêu đề có {len(table.header)} cột nên các giá trị có thể bị lệch; hãy đặt "
+        "các giá trị chứa dấu phân cách trong dấu ngoặc kép",
         f"the row has {len(cells)} cells but the header has {len(table.header)} columns, so its values may be "
-        "shifted; quote values that contain the delimiter"
+        "shifted; quote values that contain the delimiter",
     )
-    return Rejection(table.source, number, None, extra, reason)
+    return Rejection.from_text(table.source, number, None, extra, reason)
 
 
 # --- reading: entries ---------------------------------------------------------------------------------------
@@ -551,13 +642,15 @@ class _Entry:
     def text(self, key: str) -> str | None:
         return _ident(self.values.get(key))
 
-    def reject(self, key: str | None, reason: str) -> None:
+    def reject(self, key: str | None, reason: ir.Text) -> None:
         column = self.columns.get(key, key) if key is not None else None
         value = self.values.get(key) if key is not None else None
-        self.problems.append(Rejection(self.source, self.row, column, value, reason))
+        self.problems.append(Rejection.from_text(self.source, self.row, column, value, reason))
 
-    def where(self) -> str:
-        return f"{self.source} row {self.row}" if self.row is not None else self.source
+    def where(self) -> ir.Text:
+        if self.row is None:
+            return ir.Text(self.source, self.source)
+        return ir.Text(f"{self.source} dòng {self.row}", f"{self.source} row {self.row}")
 
 
 @dataclass
@@ -611,13 +704,23 @@ class _Reader:
             if entry.malformed:
                 continue
             if unit_id is None:
-                entry.reject("id", "missing unit id")
+                entry.reject("id", ir.Text("thiếu mã đơn vị", "missing unit id"))
             elif unit_id in first:
-                entry.reject("id", f"duplicate unit id {unit_id!r}; it is first used at {first[unit_id].where()}")
+                at = first[unit_id].where()
+                reason = ir.Text(
+                    f"mã đơn vị {unit_id!r} bị trùng; đã dùng lần đầu tại {at.vi}",
+                    f"duplicate unit id {unit_id!r}; it is first used at {at.en}",
+                )
+                entry.reject("id", reason)
             else:
                 first[unit_id] = entry
             if entry.text("kind") is None:
-                entry.reject("kind", "missing unit kind (for example grassroots_cell)")
+                entry.reject(
+                    "kind",
+                    ir.Text(
+                        "thiếu loại đơn vị (ví dụ grassroots_cell)", "missing unit kind (for example grassroots_cell)"
+                    ),
+                )
             if unit_id is not None and first.get(unit_id) is entry and not entry.problems:
                 kept[unit_id] = entry
         while True:
@@ -625,9 +728,17 @@ class _Reader:
             for unit_id, entry, parent in orphans:
                 del kept[unit_id]
                 if parent in first:
-                    reason = f"the parent unit {parent!r} was rejected ({first[parent].where()})"
+                    at = first[parent].where()
+                    reason = ir.Text(
+                        f"đơn vị cấp trên {parent!r} đã bị loại ({at.vi})",
+                        f"the parent unit {parent!r} was rejected ({at.en})",
+                    )
                 else:
-                    reason = _hinted(f"the parent unit {parent!r} is not among the units", did_you_mean(parent, first))
+                    missing = ir.Text(
+                        f"đơn vị cấp trên {parent!r} không có trong danh sách đơn vị",
+                        f"the parent unit {parent!r} is not among the units",
+                    )
+                    reason = _hinted(missing, suggest(parent, first))
                 entry.reject("parent", reason)
             if orphans:
                 continue
@@ -635,7 +746,11 @@ class _Reader:
             if not cycle:
                 break
             for unit_id in cycle:
-                kept.pop(unit_id).reject("parent", "the parent units form a cycle: " + " → ".join([*cycle, cycle[0]]))
+                chain = " → ".join([*cycle, cycle[0]])
+                reason = ir.Text(
+                    f"các đơn vị cấp trên tạo thành vòng: {chain}", f"the parent units form a cycle: {chain}"
+                )
+                kept.pop(unit_id).reject("parent", reason)
         for entry in entries:
             self.out.extend(entry.problems)
         return kept
@@ -651,10 +766,14 @@ class _Reader:
                 continue
             head = entry.text("head")
             if head is not None and head not in subject_ids:
-                reason = f"the head {head!r} is not a subject of the population; the unit is read without a head"
+                reason = ir.Text(
+                    f"người đứng đầu {head!r} không có trong danh sách đối tượng; đơn vị được đọc mà không có "
+                    "người đứng đầu",
+                    f"the head {head!r} is not a subject of the population; the unit is read without a head",
+                )
                 column = entry.columns.get("head", "head")
-                hinted = _hinted(reason, did_you_mean(head, subject_ids))
-                self.out.append(Rejection(entry.source, entry.row, column, entry.values.get("head"), hinted))
+                hinted = _hinted(reason, suggest(head, subject_ids))
+                self.out.append(Rejection.from_text(entry.source, entry.row, column, entry.values.get("head"), hinted))
                 head = None
             name = _name(entry.values.get("name")) or ""
             kind = entry.text("kind") or ""
@@ -687,19 +806,30 @@ class _Reader:
         """One entry's id, unit and kind checks; ``first`` holds the entries of the ids seen before it."""
         subject_id = entry.text("id")
         if subject_id is None:
-            entry.reject("id", "missing subject id")
+            entry.reject("id", ir.Text("thiếu mã đối tượng", "missing subject id"))
         elif subject_id in first:
-            entry.reject("id", f"duplicate subject id {subject_id!r}; it is first used at {first[subject_id].where()}")
+            at = first[subject_id].where()
+            reason = ir.Text(
+                f"mã đối tượng {subject_id!r} bị trùng; đã dùng lần đầu tại {at.vi}",
+                f"duplicate subject id {subject_id!r}; it is first used at {at.en}",
+            )
+            entry.reject("id", reason)
         else:
             first[subject_id] = entry
         unit = entry.text("unit")
         entry.unit_known = unit in kept
         if unit is None:
-            entry.reject("unit", "missing unit")
+            entry.reject("unit", ir.Text("thiếu đơn vị", "missing unit"))
         elif unit in all_units and unit not in kept:
-            entry.reject("unit", f"the unit {unit!r} was rejected ({all_units[unit].where()})")
+            at = all_units[unit].where()
+            entry.reject(
+                "unit", ir.Text(f"đơn vị {unit!r} đã bị loại ({at.vi})", f"the unit {unit!r} was rejected ({at.en})")
+            )
         elif unit not in kept:
-            entry.reject("unit", _hinted(f"the unit {unit!r} is not among the units", did_you_mean(unit, all_units)))
+            missing = ir.Text(
+                f"đơn vị {unit!r} không có trong danh sách đơn vị", f"the unit {unit!r} is not among the units"
+            )
+            entry.reject("unit", _hinted(missing, suggest(unit, all_units)))
         return self.kind_of(entry)
 
     def kind_of(self, entry: _Entry) -> str | None:
@@ -707,13 +837,22 @@ class _Reader:
         text = entry.text("kind")
         declared = ", ".join(self.program.subjects)
         if text is None:
-            entry.reject("kind", f"missing subject kind; expected one of: {declared}")
+            entry.reject(
+                "kind",
+                ir.Text(
+                    f"thiếu loại đối tượng; cần một trong: {declared}",
+                    f"missing subject kind; expected one of: {declared}",
+                ),
+            )
             return None
         for kind, subject in self.program.subjects.items():
             if _fold(text) in (_fold(kind), _fold(subject.label.vi), _fold(subject.label.en)):
                 return kind
-        reason = f"unknown subject kind {text!r}; the framework declares: {declared}"
-        entry.reject("kind", _hinted(reason, did_you_mean(text, self.program.subjects)))
+        reason = ir.Text(
+            f"loại đối tượng {text!r} không xác định; khung khai báo: {declared}",
+            f"unknown subject kind {text!r}; the framework declares: {declared}",
+        )
+        entry.reject("kind", _hinted(reason, suggest(text, self.program.subjects)))
         return None
 
     def finish(self, entry: _SubjectEntry, kind: str | None) -> SubjectRow | None:
@@ -725,17 +864,22 @@ class _Reader:
             except EvidenceError as error:
                 for issue in error.issues:
                     where = entry.locate(issue) if entry.locate else (entry.source, entry.row, None, None)
-                    reason = _hinted(issue.message, issue.hint)
-                    rejection = Rejection(*where, reason)
+                    rejection = Rejection.from_text(*where, _issue_text(issue))
                     here = where[:2] == (entry.source, entry.row)
                     (entry.problems if here else entry.elsewhere).append(rejection)
         if entry.elsewhere and not entry.problems:
             places = ", ".join(dict.fromkeys(f"{r.source} row {r.row}" for r in entry.elsewhere))
-            reason = f"the subject is rejected because of problems in its records: {places}"
-            entry.problems.append(Rejection(entry.source, entry.row, None, subject_id, reason))
+            places_vi = ", ".join(dict.fromkeys(f"{r.source} dòng {r.row}" for r in entry.elsewhere))
+            reason = ir.Text(
+                f"đối tượng bị loại vì các bản ghi của đối tượng có lỗi: {places_vi}",
+                f"the subject is rejected because of problems in its records: {places}",
+            )
+            entry.problems.append(Rejection.from_text(entry.source, entry.row, None, subject_id, reason))
         # Whatever is known of a rejected subject travels with it: collectives reading it cannot be complete.
         unit = entry.text("unit") if entry.unit_known else None
-        for rejection in (*entry.problems, *entry.elsewhere):
+        for rejection in entry.problems:
+            self.out.append(replace(rejection, subject_id=subject_id, unit=unit, kind=kind, subject_row=True))
+        for rejection in entry.elsewhere:
             self.out.append(replace(rejection, subject_id=subject_id, unit=unit, kind=kind))
         if entry.problems or kind is None or subject_id is None:
             return None
@@ -762,23 +906,42 @@ class _Reader:
                 continue
             quota, group, reference = entry.text("quota"), entry.text("group"), _name(entry.values.get("reference"))
             if quota is None:
-                entry.reject("quota", "missing quota id")
+                entry.reject("quota", ir.Text("thiếu mã tỷ lệ", "missing quota id"))
             elif quota not in quotas:
-                reason = f"unknown quota {quota!r}; the framework declares: {', '.join(quotas) or '(none)'}"
-                entry.reject("quota", _hinted(reason, did_you_mean(quota, quotas)))
+                reason = ir.Text(
+                    f"tỷ lệ {quota!r} không xác định; khung khai báo: {', '.join(quotas) or '(không có)'}",
+                    f"unknown quota {quota!r}; the framework declares: {', '.join(quotas) or '(none)'}",
+                )
+                entry.reject("quota", _hinted(reason, suggest(quota, quotas)))
             if group is None:
-                entry.reject("group", "missing quota group")
+                entry.reject("group", ir.Text("thiếu nhóm tính tỷ lệ", "missing quota group"))
             if reference is None:
-                entry.reject("reference", "missing reference (the decision's number and date), which traces cite")
+                reason = ir.Text(
+                    "thiếu số hiệu quyết định (số và ngày ban hành), được trích dẫn trong phần giải thích kết quả",
+                    "missing reference (the decision's number and date), which traces cite",
+                )
+                entry.reject("reference", reason)
             approved = _id_list(entry.values.get("approved"))
             if approved is None:
-                entry.reject("approved", "expected subject ids separated by spaces or semicolons")
+                reason = ir.Text(
+                    "cần các mã đối tượng, cách nhau bởi dấu cách hoặc dấu chấm phẩy",
+                    "expected subject ids separated by spaces or semicolons",
+                )
+                entry.reject("approved", reason)
             unknown = [a for a in approved or () if a not in subject_ids]
             if unknown:
-                reason = f"not subjects of the population: {', '.join(unknown)}"
-                entry.reject("approved", _hinted(reason, did_you_mean(unknown[0], subject_ids)))
+                reason = ir.Text(
+                    f"không có trong danh sách đối tượng: {', '.join(unknown)}",
+                    f"not subjects of the population: {', '.join(unknown)}",
+                )
+                entry.reject("approved", _hinted(reason, suggest(unknown[0], subject_ids)))
             if quota is not None and group is not None and (quota, group) in decided:
-                entry.reject("group", f"this quota and group are already decided at {decided[quota, group].where()}")
+                at = decided[quota, group].where()
+                reason = ir.Text(
+                    f"tỷ lệ và nhóm này đã có quyết định tại {at.vi}",
+                    f"this quota and group are already decided at {at.en}",
+                )
+                entry.reject("group", reason)
             self.out.extend(entry.problems)
             if entry.problems or quota is None or group is None or reference is None or approved is None:
                 continue
@@ -857,17 +1020,14 @@ def _read_tables(
     # A records table without even a header says nothing; one with a header and no rows says "none".
     for fid, table in records.items():
         if table.empty:
-            reader.out.append(_note(table.source, None, f"the {fid} table is empty (no header row); ignored"))
+            reader.out.append(_note(table.source, None, _empty_records_note(fid)))
     records = {fid: table for fid, table in records.items() if not table.empty}
     unit_entries, unit_plan = _fixed_entries(units, UNIT_COLUMNS, reader.out)
     reader.out.extend(_check_table(units, "units", UNIT_COLUMNS, ("id", "kind"), unit_plan))
     kept_units = reader.check_units(unit_entries)
 
     records_fields = reader.records_fields()
-    skip = {
-        f: f"the records field {f!r} is read from its own table {f}, one row per record; ignored"
-        for f in records_fields
-    }
+    skip = _records_skipped(records_fields)
     plan = _plan(subjects, SUBJECT_COLUMNS, reader.evidence_names(), reader.out, skip)
     reader.out.extend(_check_table(subjects, "subjects", SUBJECT_COLUMNS, ("id", "unit", "kind"), plan))
     entries: list[_SubjectEntry] = []
@@ -916,9 +1076,12 @@ def _missing_columns(
             if fdef.id in (records if is_records else plan.fields):
                 continue
             what = f"no table {fdef.id}" if is_records else "no column"
-            reason = (
+            what_vi = f"không có bảng {fdef.id}" if is_records else "không có cột"
+            reason = ir.Text(
+                f"{what_vi} cho trường bắt buộc {fdef.id!r} ({fdef.label.vi} / {fdef.label.en}) của loại {kind!r}: "
+                "trường này chưa biết với mọi đối tượng loại đó",
                 f"{what} for the required field {fdef.id!r} ({fdef.label.vi} / {fdef.label.en}) of kind {kind!r}: "
-                "it is unknown for every such subject"
+                "it is unknown for every such subject",
             )
             found.append(_note(table.source, fdef.id, reason))
     return found
@@ -960,7 +1123,7 @@ def _records_plan(reader: _Reader, fid: str, table: _Table, declarations: Sequen
         for record_field in reader.program.records[fdef.type.record].fields:
             names.add(record_field)
     plan = _plan(table, RECORD_COLUMNS, names, reader.out)
-    no_rows = f": no subject has any {fid} record"
+    no_rows = ir.Text(f": không đối tượng nào có bản ghi {fid}", f": no subject has any {fid} record")
     reader.out.extend(_check_table(table, fid, ("subject", *names.ids.values()), ("subject",), plan, no_rows))
     return plan
 
@@ -980,16 +1143,24 @@ def _index_record(
     cell = _cell(cells, plan.fixed.get("subject"))
     subject_id = _ident(cell)
     if subject_id is None:
-        index.orphans.append(Rejection(table.source, number, column, cell, "missing subject id"))
+        reason = ir.Text("thiếu mã đối tượng", "missing subject id")
+        index.orphans.append(Rejection.from_text(table.source, number, column, cell, reason))
         return
     if subject_id not in kind_of:
-        reason = _hinted(f"no subject {subject_id!r} among the subjects", did_you_mean(subject_id, kind_of))
-        index.orphans.append(Rejection(table.source, number, column, cell, reason, subject_id))
+        missing = ir.Text(
+            f"không có đối tượng {subject_id!r} trong danh sách đối tượng",
+            f"no subject {subject_id!r} among the subjects",
+        )
+        reason = _hinted(missing, suggest(subject_id, kind_of))
+        index.orphans.append(Rejection.from_text(table.source, number, column, cell, reason, subject_id))
         return
     kind = kind_of[subject_id]
     if kind is not None and program.subjects[kind].field_def(fid) is None:
-        reason = f"the subject {subject_id!r} is of kind {kind!r}, which has no field {fid!r}"
-        index.orphans.append(Rejection(table.source, number, column, cell, reason, subject_id, kind=kind))
+        reason = ir.Text(
+            f"đối tượng {subject_id!r} thuộc loại {kind!r}, loại này không có trường {fid!r}",
+            f"the subject {subject_id!r} is of kind {kind!r}, which has no field {fid!r}",
+        )
+        index.orphans.append(Rejection.from_text(table.source, number, column, cell, reason, subject_id, kind=kind))
         return
     shifted = _shifted(table, number, cells)
     if shifted is not None:
@@ -1022,7 +1193,8 @@ def _table_evidence(
             # A field of another kind passes as is: the evidence stage names it as unknown for this kind.
             value = _coerce(fdef, cell) if fdef is not None else (_ABSENT if _blank(cell) else cell)
         except _CellError as error:
-            entry.problems.append(Rejection(entry.source, entry.row, header, cell, f"{fid}: {error}"))
+            reason = ir.Text(f"{fid}: {error.text.vi}", f"{fid}: {error.text.en}")
+            entry.problems.append(Rejection.from_text(entry.source, entry.row, header, cell, reason))
             continue
         if value is not _ABSENT:
             entry.evidence[fid] = value
@@ -1046,8 +1218,9 @@ def _table_evidence(
                 try:
                     value = _coerce(record_field, cell)
                 except _CellError as error:
-                    reason = f"{fdef.id}.{record_field.id}: {error}"
-                    entry.elsewhere.append(Rejection(record_row.source, record_row.row, header, cell, reason))
+                    at = f"{fdef.id}.{record_field.id}"
+                    reason = ir.Text(f"{at}: {error.text.vi}", f"{at}: {error.text.en}")
+                    entry.elsewhere.append(Rejection.from_text(record_row.source, record_row.row, header, cell, reason))
                     continue
                 if value is not _ABSENT:
                     item[record_field.id] = value
@@ -1127,8 +1300,11 @@ def _folder(directory: Path, program: ir.Program) -> _Folder:
         suffix = path.suffix.casefold()
         known = [f"{n}{suffix}" for n in names]
         if name not in known:
-            reason = _hinted(f"not a table of the population ({', '.join(known)}); ignored", did_you_mean(name, known))
-            notes.append(_note(os.path.join(display, path.name), None, reason))
+            ignored = ir.Text(
+                f"không phải bảng của tập dữ liệu ({', '.join(known)}); bỏ qua",
+                f"not a table of the population ({', '.join(known)}); ignored",
+            )
+            notes.append(_note(os.path.join(display, path.name), None, _hinted(ignored, suggest(name, known))))
     return _Folder(display, files, tuple(notes))
 
 
@@ -1156,7 +1332,13 @@ def _read_xlsx(path: Path, program: ir.Program) -> PopulationInput:
         _note(
             table.source,
             None,
-            _hinted(f"not a sheet of the population ({', '.join(known)}); ignored", did_you_mean(name, known)),
+            _hinted(
+                ir.Text(
+                    f"không phải trang tính của tập dữ liệu ({', '.join(known)}); bỏ qua",
+                    f"not a sheet of the population ({', '.join(known)}); ignored",
+                ),
+                suggest(name, known),
+            ),
         )
         for name, table in tables.items()
         if name not in known and name != GUIDE_SHEET
@@ -1184,19 +1366,25 @@ def _document_entries(document: loader.Document, key: str, keys: Sequence[str]) 
         entry = _Entry(document.source, span.line if span else None, {}, {k: k for k in keys})
         entries.append(entry)
         if not isinstance(item, dict):
-            reason = f"an entry of {key} is a mapping with the keys {', '.join(keys)}"
-            entry.problems.append(Rejection(document.source, entry.row, f"{key}[{position}]", item, reason))
+            reason = ir.Text(
+                f"mỗi mục của {key} là một ánh xạ với các khóa {', '.join(keys)}",
+                f"an entry of {key} is a mapping with the keys {', '.join(keys)}",
+            )
+            entry.problems.append(Rejection.from_text(document.source, entry.row, f"{key}[{position}]", item, reason))
             entry.malformed = True
             continue
         for name, value in item.items():
             if name not in keys:
-                reason = f"unknown key {name!r}; an entry of {key} has {', '.join(keys)}"
-                hinted = _hinted(reason, did_you_mean(str(name), keys))
-                entry.problems.append(Rejection(document.source, entry.row, str(name), value, hinted))
+                reason = ir.Text(
+                    f"khóa {name!r} không xác định; một mục của {key} có {', '.join(keys)}",
+                    f"unknown key {name!r}; an entry of {key} has {', '.join(keys)}",
+                )
+                hinted = _hinted(reason, suggest(str(name), keys))
+                entry.problems.append(Rejection.from_text(document.source, entry.row, str(name), value, hinted))
                 continue
             entry.values[name] = value
             if name not in ("approved", "evidence") and isinstance(value, bool | dict | list):
-                entry.reject(name, f"{name} must be text")
+                entry.reject(name, ir.Text(f"{name} phải là văn bản", f"{name} must be text"))
     return entries
 
 
@@ -1213,15 +1401,21 @@ def _read_document(path: Path, program: ir.Program) -> PopulationInput:
     for key in data:
         if key not in _DOCUMENT_KEYS:
             span = document.key_spans.get((key,))
-            reason = f"unknown key (line {span.line if span else '?'}), ignored; expected {', '.join(_DOCUMENT_KEYS)}"
-            reader.out.append(_note(display, str(key), _hinted(reason, did_you_mean(str(key), _DOCUMENT_KEYS))))
+            line = span.line if span else "?"
+            reason = ir.Text(
+                f"khóa không xác định (dòng {line}), bỏ qua; cần {', '.join(_DOCUMENT_KEYS)}",
+                f"unknown key (line {line}), ignored; expected {', '.join(_DOCUMENT_KEYS)}",
+            )
+            reader.out.append(_note(display, str(key), _hinted(reason, suggest(str(key), _DOCUMENT_KEYS))))
     unit_entries = _document_entries(document, "units", tuple(UNIT_COLUMNS))
     subject_entries = _document_entries(document, "subjects", (*SUBJECT_COLUMNS, "evidence"))
     if unit_entries is None or subject_entries is None:
         raise TableError(display, "a population document needs both units and subjects")
     for what, found in (("units", unit_entries), ("subjects", subject_entries)):
         if not found:
-            reader.out.append(_note(display, what, f"the document lists no {what}"))
+            reader.out.append(
+                _note(display, what, ir.Text(f"tài liệu không liệt kê {what} nào", f"the document lists no {what}"))
+            )
     kept_units = reader.check_units(unit_entries)
 
     entries: list[_SubjectEntry] = []
@@ -1232,7 +1426,11 @@ def _read_document(path: Path, program: ir.Program) -> PopulationInput:
             entry.evidence = evidence
             entry.read_from = {str(k): f"evidence.{k}" for k in evidence}
         else:
-            entry.reject("evidence", "evidence must be a mapping of field: value (omit a field to leave it unknown)")
+            reason = ir.Text(
+                "căn cứ phải là một ánh xạ trường: giá trị (bỏ trường đi nếu chưa biết)",
+                "evidence must be a mapping of field: value (omit a field to leave it unknown)",
+            )
+            entry.reject("evidence", reason)
         entry.locate = _document_locator(entry)
         entries.append(entry)
     kinds = reader.check_identity(entries, kept_units, unit_entries)
@@ -1367,7 +1565,12 @@ def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object
     with open(path, "w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
         writer.writerow([_neutral(h) for h in header])
-        writer.writerows([_csv_cell(v) for v in row] for row in rows)
+        # Most cells are text: _csv_cell's match and _neutral's call are spelled out for them (the same value, a
+        # fraction of the time, which counts at millions of rows).
+        start = _FORMULA_START
+        writer.writerows(
+            [("'" + v if v.startswith(start) else v) if type(v) is str else _csv_cell(v) for v in row] for row in rows
+        )
 
 
 def _fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
@@ -1395,16 +1598,18 @@ def _fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[objec
 
 
 def write_table(
-    rows: Sequence[Mapping[str, object]], columns: Sequence[tuple[str, str]], path: str | os.PathLike[str]
+    rows: Iterable[Mapping[str, object]], columns: Sequence[tuple[str, str]], path: str | os.PathLike[str]
 ) -> None:
     """Write ``rows`` under the ``(key, header)`` columns, as CSV (UTF-8 with BOM) or XLSX by the file's extension.
 
+    Rows are written as they come: an iterator of rows is never held whole (for CSV; a workbook is saved at the end).
     Text a spreadsheet would take for a formula (starting with = + - @) stays text: a leading apostrophe in CSV,
     a string cell in XLSX.
     """
     target = Path(path)
     header = [h for _, h in columns]
-    values = [[row.get(key) for key, _ in columns] for row in rows]
+    keys = [key for key, _ in columns]
+    values = ([row.get(key) for key in keys] for row in rows)
     if _format_of(target) == "csv":
         _write_csv(target, header, values)
         return
@@ -1415,10 +1620,12 @@ def write_table(
     book.save(target)
 
 
-def write_rejections(rejections: Sequence[Rejection], path: str | os.PathLike[str]) -> None:
-    """Write the rejected rows (source, row, column, value, reason) with bilingual headers, as CSV or XLSX."""
+def write_rejections(rejections: Sequence[Rejection], path: str | os.PathLike[str], lang: str = "vi") -> None:
+    """Write the rejected rows (source, row, column, value, reason) with bilingual headers, as CSV or XLSX; the
+    reasons in ``lang`` (``vi`` unless ``en``)."""
     rows = [
-        {"source": r.source, "row": r.row, "column": r.column, "value": r.value, "reason": r.reason} for r in rejections
+        {"source": r.source, "row": r.row, "column": r.column, "value": r.value, "reason": r.reason_in(lang)}
+        for r in rejections
     ]
     write_table(rows, REJECTION_COLUMNS, path)
 
@@ -1461,7 +1668,8 @@ def _chosen_kinds(program: ir.Program, kinds: Sequence[str], source: str) -> lis
         subject = program.subjects.get(kind)
         if subject is None:
             reason = f"unknown subject kind {kind!r}; the framework declares: {declared}"
-            raise TableError(source, _hinted(reason, did_you_mean(kind, program.subjects)))
+            hint = suggest(kind, program.subjects)
+            raise TableError(source, f"{reason}; {hint.en}" if hint else reason)
         chosen.append(subject)
     if not chosen:
         raise TableError(source, f"name at least one subject kind: {declared}")

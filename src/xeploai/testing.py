@@ -117,7 +117,11 @@ def _run_population_case(
     except ValueError as error:
         return api.TestOutcome(source, name, False, (f"[invalid-test] {error}",), span)
     outcome = population.evaluate_population(program, population.from_document(data, source), period)
-    problems = [f"[rejected] row {r.row} {r.column}: {r.reason}" for r in outcome.rejections]
+    # Test messages are English; a rejection's Vietnamese reason follows its English one.
+    problems = [
+        f"[rejected] row {r.row} {r.column}: {r.reason}" + (f" / {r.reason_vi}" if r.reason_vi else "")
+        for r in outcome.rejections
+    ]
     by_id = {r.subject_id: r for r in outcome.results}
     for subject_id, wanted in expect.items():
         if str(subject_id) not in by_id:
