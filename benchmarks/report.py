@@ -294,9 +294,8 @@ def nation_markdown(nation: dict[str, Any]) -> list[str]:
                 f" (reading Parquet {p['read_s']:.1f} s, classifying {p['classify_s']:.1f} s; quota: "
                 f"{p['groups_over_quota']:,} organisations over it, {p['demoted']:,} members lowered)"
             )
-        lines.append(
-            f"| {p['name']} | {p['members']:,} | {p['wall_s']:.1f} | {p['peak_mib']:,.0f} | {levels} | {how} |"
-        )
+        members = f"{p['members']:,}" if "members" in p else f"{nation['members']:,}"
+        lines.append(f"| {p['name']} | {members} | {p['wall_s']:.1f} | {p['peak_mib']:,.0f} | {levels} | {how} |")
     lines.append("")
     for note in nation.get("notes", []):
         lines += [note, ""]
