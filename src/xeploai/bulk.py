@@ -40,6 +40,7 @@ from xeploai.population import (
     row_problem,
     strata,
     subject_result,
+    unit_group,
     with_quota,
 )
 from xeploai.runners import interpreter
@@ -193,13 +194,17 @@ class _Units:
         # Parents as ``unit_group`` follows them: a parent id that is empty, or not in the table, ends the chain.
         up = np.fromiter((self.code.get(u.parent, -1) if u.parent else -1 for u in units), np.int64, len(units))
         group = np.arange(len(units), dtype=np.int64)
-        # One level up per round: a handful of rounds for a real tree. (A cycle of parents, which ``population``
-        # would follow forever, stops after a thousand.)
-        for _ in range(min(len(units), 1000)):
+        # One level up per round: a handful of rounds for a real tree. A chain longer than the table is a cycle of
+        # parents (the table readers reject them), refused as ``population.unit_group`` refuses it.
+        for _ in range(len(units) + 1):
             moving = ~stop[group] & (up[group] >= 0)
             if not moving.any():
                 break
             group[moving] = up[group[moving]]
+        else:
+            start = units[int(np.flatnonzero(~stop[group] & (up[group] >= 0))[0])]
+            unit_group(self.by_id, start.id, quota)  # raises ValueError naming the cycle
+            raise ValueError("units form a cycle of parents")
         self.groups[quota.group_unit_kinds] = group
         return group
 

@@ -417,9 +417,13 @@ def unit_group(units: Mapping[str, Unit], unit_id: str, quota: ir.Quota) -> tupl
     """A quota group by unit: the nearest unit of the quota's kinds at or above ``unit_id``, else the top unit."""
     unit = units.get(unit_id)
     top = unit
+    seen: list[str] = []
     while unit is not None:
         if unit.kind in quota.group_unit_kinds:
             return unit.id, unit.name
+        if unit.id in seen:  # the table readers reject cycles; a caller building units by hand may not
+            raise ValueError("units form a cycle of parents: " + " → ".join([*seen[seen.index(unit.id) :], unit.id]))
+        seen.append(unit.id)
         top = unit
         unit = units.get(unit.parent) if unit.parent else None
     # No unit of the listed kinds above: the subject's whole tree is one group.
