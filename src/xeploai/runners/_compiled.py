@@ -12,13 +12,15 @@ and level nodes above the rules by their children's identities; the outcome by t
 undetermined outcome, which names missing evidence, is never shared). Only the root is built for every subject.
 Every table is bounded (``LIMIT`` entries, emptied when full), so memory stays bounded whatever the evidence.
 
-The function's source is generated from the IR and compiled once per plan. It holds no text from the framework:
-field and rule names are constants bound to generated identifiers.
+The plan is a closure over index tables worked out once from the IR (which fields each rule, cap and note reads,
+which rules each stage and level holds); no code is generated, compiled or evaluated.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from fractions import Fraction
@@ -279,55 +281,34 @@ def _compile(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Perio
         return build
 
 
-def _tuple(items: Sequence[str]) -> str:
-    return "(" + "".join(f"{x}, " for x in items) + ")"
+def _field_key(value: object, origin: object) -> object:
+    """The key of one evidence field: its value (by ``strict``'s rules, the common classes first) and its origin."""
+    if value is MISSING:
+        return MISSING
+    c = value.__class__
+    if c is Fraction:
+        return (c, value.numerator, value.denominator, origin)  # type: ignore[attr-defined]
+    if c is ir.Ordinal:
+        return (c, value.rank, value.scale, value.id, origin)  # type: ignore[attr-defined]
+    if c in SIMPLE:
+        return (c, value, origin)
+    if c is tuple and not value:
+        return (_EMPTY, origin)
+    return _key(value, origin)
 
 
-class _Source:
-    """Lines of generated code and the constants they name."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.names: dict[str, object] = {}
-
-    def add(self, indent: int, *lines: str) -> None:
-        self.lines.extend("    " * indent + line for line in lines)
-
-    def constant(self, prefix: str, value: object) -> str:
-        name = f"{prefix}{len(self.names)}"
-        self.names[name] = value
-        return name
+_EMPTY = strict(())
 
 
-def _field_key(src: _Source, var: str, name: str, declared: ir.ValueType | None) -> None:
-    """Code setting ``var`` to the key of one evidence field: its value (by ``strict``'s rules) and its origin.
-
-    The cases are inlined, the likeliest for the declared type first."""
-    n = src.constant("N", name)
-    origin = f"oget({n}, EVIDENCE)"
-    cases = {
-        "fraction": ("c is FRACTION", f"(c, v.numerator, v.denominator, {origin})"),
-        "ordinal": ("c is ORDINAL", f"(c, v.rank, v.scale, v.id, {origin})"),
-        "simple": ("c in SIMPLE", f"(c, v, {origin})"),
-        "records": ("c is TUPLE", f"KEY(v, {origin}) if v else (EMPTY, {origin})"),
-    }
-    match declared:
-        case ir.NumberType():
-            order = ["fraction", "simple", "ordinal"]
-        case ir.OrdinalType():
-            order = ["ordinal", "simple", "fraction"]
-        case ir.RecordsType():
-            order = ["records", "simple", "ordinal", "fraction"]
-        case _:
-            order = ["simple", "ordinal", "fraction"]
-    src.add(2, f"v = vget({n}, MISSING)", "if v is MISSING:", f"    {var} = MISSING", "else:", "    c = v.__class__")
-    for i, case in enumerate(order):
-        test, key = cases[case]
-        src.add(3, f"{'if' if i == 0 else 'elif'} {test}:", f"    {var} = {key}")
-    src.add(3, "else:", f"    {var} = KEY(v, {origin})")
+def _store(table: dict[Any, Any], key: object, entry: object) -> None:
+    if len(table) >= LIMIT:
+        table.clear()
+    table[key] = entry
 
 
 def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Period], Run]:
+    """The plan as closures over index tables: which fields each rule, cap and note reads, which rules each stage
+    and level holds. No code is generated or compiled from the framework."""
     subject = program.subjects[kind]
     rules = list(
         dict.fromkeys([*subject.not_classified, *subject.not_completed, *(r for q in subject.levels for r in q.rules)])
@@ -336,157 +317,166 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
         if name not in subject.rules:
             raise _NotCompiled(name)
     reads = _Reads(subject)
-    rule_reads = {name: reads.rule(name) for name in rules}
+    rule_reads = [reads.rule(name) for name in rules]
     cap_reads = [reads.expr(cap.at_most, reads.expr(cap.when, {})) for cap in subject.caps]
     note_reads = [reads.expr(note.when, {}) for note in subject.notes]
-    fields = list(dict.fromkeys(f for out in [*rule_reads.values(), *cap_reads, *note_reads] for f in out))
-    var = {f: f"F{i}" for i, f in enumerate(fields)}
+    fields = list(dict.fromkeys(f for out in [*rule_reads, *cap_reads, *note_reads] for f in out))
+    position = {f: i for i, f in enumerate(fields)}
 
-    src = _Source()
-    src.names.update(
-        MISSING=MISSING,
-        NO_KEY=NO_KEY,
-        SIMPLE=SIMPLE,
-        FRACTION=Fraction,
-        ORDINAL=ir.Ordinal,
-        TUPLE=tuple,
-        EMPTY=strict(()),
-        EVIDENCE="evidence",
-        KEY=_key,
-        LIMIT=LIMIT,
-        PROGRAM=program,
-        SUBJECT=subject,
-        HOOKS=hooks,
-        CODE=_CODE,
-        INSUFFICIENT=Status.INSUFFICIENT_EVIDENCE,
-        UNKNOWN=Truth.UNKNOWN,
-        MET=Truth.MET,
-        NEW=object.__new__,
-        TRACE_NODE=TraceNode,
-        id=id,
-    )
+    def indices(read: dict[str, None]) -> tuple[int, ...]:
+        return tuple(position[f] for f in read)
 
-    def key(reads: dict[str, None]) -> tuple[str, str]:
-        """A node's key expression, and the test that it may be stored (no field without a key)."""
-        used = [var[f] for f in reads]
-        storable = " and ".join(f"{u} is not NO_KEY" for u in used) or "True"
-        return (used[0] if len(used) == 1 else _tuple(used)), storable
-
-    def memo(table: str, target: str, reads: dict[str, None], build: str, absent: str = "None") -> None:
-        """Code setting ``target`` from ``table``, building it (from a context made once per subject) when absent."""
-        expr, storable = key(reads)
-        src.add(2, f"key = {expr}")
-        src.add(2, f"{target} = {table}.get(key, {absent})" if absent != "None" else f"{target} = {table}.get(key)")
-        src.add(2, f"if {target} is {absent}:")
-        src.add(3, "if ctx is None:", "    ctx = HOOKS.context(PROGRAM, SUBJECT, values, origins, period)")
-        src.add(3, f"{target} = {build}", f"if {storable}:", f"    store({table}, key, {target})")
-
-    def shared(table: str, target: str, children: list[str], build: str) -> None:
-        """Code setting ``target`` to the node over ``children``, shared by their identities (the node holds its
-        children, so their identities stay theirs while the table holds it)."""
-        src.add(2, f"key = {_tuple([f'id({c})' for c in children])}", f"{target} = {table}.get(key)")
-        src.add(2, f"if {target} is None:", f"    {target} = {build}", f"    store({table}, key, {target})")
-
-    tables = [f"R{j}" for j in range(len(rules))] + [f"C{j}" for j in range(len(cap_reads))]
-    tables += [f"T{j}" for j in range(len(note_reads))] + [f"L{j}" for j in range(len(subject.levels))]
-    tables += ["ELIGIBILITY", "TRIGGERS", "CAPS", "NOTES", "OUTCOMES"]
-    src.add(0, "def build(period):")
-    src.add(1, *(f"{t} = {{}}" for t in tables))
-    src.add(
-        1,
-        "",
-        "def store(table, key, entry):",
-        "    if len(table) >= LIMIT:",
-        "        table.clear()",
-        "    table[key] = entry",
-        "",
-        "def rule(ctx, name):",
-        "    node = ctx.rule(name)",
-        "    return node, CODE[node.truth]",
-        "",
-        "def cap(ctx, cap):",
-        "    node, bound = HOOKS.cap_node(ctx, cap)",
-        "    return node, CODE[node.truth], None if bound is None else bound.rank, bound",
-        "",
-        "def decide(eligibility, triggers, levels, caps):",
-        "    cap_nodes = tuple(c[0] for c in caps)",
-        "    bounds = tuple((c[0].truth, c[3]) for c in caps)",
-        "    outcome = HOOKS.decide(PROGRAM, eligibility, triggers, levels, cap_nodes, bounds)",
-        "    undetermined = outcome.status is INSUFFICIENT",
-        "    return outcome, UNKNOWN if undetermined else MET, not undetermined",
-        "",
-        "def run(values, origins):",
-        "    vget = values.get",
-        "    oget = origins.get",
-        "    ctx = None",
-    )
-    for f in fields:
-        declared = subject.field_def(f)
-        _field_key(src, var[f], f, declared.type if declared else None)
-    # Rules, caps and notes, in the reference's order, so that an error is raised by the same rule.
-    node = {}
-    for j, name in enumerate(rules):
-        memo(f"R{j}", f"r{j}", rule_reads[name], f"rule(ctx, {src.constant('RULE', name)})")
-        src.add(2, f"n{j}, c{j} = r{j}")
-        node[name] = f"n{j}"
-    for j, c in enumerate(subject.caps):
-        memo(f"C{j}", f"cap{j}", cap_reads[j], f"cap(ctx, {src.constant('CAP', c)})")
-    for j, n in enumerate(subject.notes):
-        memo(f"T{j}", f"t{j}", note_reads[j], f"HOOKS.note_node(ctx, {src.constant('NOTE', n)})", absent="MISSING")
-
-    eligibility = [node[r] for r in subject.not_classified]
-    triggers = [node[r] for r in subject.not_completed]
-
-    def stage(kind: NodeKind, children: str) -> str:
-        return f"HOOKS.stage_node({src.constant('KIND', kind)}, {children})"
-
-    shared("ELIGIBILITY", "eligible", eligibility, stage(NodeKind.ELIGIBILITY, _tuple(eligibility)))
-    shared("TRIGGERS", "triggered", triggers, stage(NodeKind.TRIGGERS, _tuple(triggers)))
-    levels = []
-    for j, requirement in enumerate(subject.levels):
-        children = [node[r] for r in requirement.rules]
-        build = f"HOOKS.level_node({src.constant('REQUIREMENT', requirement)}, {_tuple(children)})"
-        shared(f"L{j}", f"l{j}", children, build)
-        levels.append(f"l{j}")
-    caps = [f"cap{j}[0]" for j in range(len(subject.caps))]
-    shared("CAPS", "capped", caps, stage(NodeKind.CAPS, _tuple(caps)))
-    notes = [f"t{j}" for j in range(len(subject.notes))]
-    present = f"tuple(t for t in {_tuple(notes)} if t is not None)"
-    # A note that does not hold is None, whose identity never changes.
-    shared("NOTES", "noted", notes, stage(NodeKind.NOTES, present))
-
-    # The outcome, shared by the truths (and caps' bounds) it is decided from.
-    signature = [f"c{j}" for j in range(len(rules))]
-    for j in range(len(subject.caps)):
-        signature += [f"cap{j}[1]", f"cap{j}[2]"]
-    src.add(2, f"sig = {_tuple(signature)}", "o = OUTCOMES.get(sig)", "if o is None:")
-    cap_entries = _tuple([f"cap{j}" for j in range(len(subject.caps))])
-    src.add(3, f"o = decide({_tuple(eligibility)}, {_tuple(triggers)}, {_tuple(levels)}, {cap_entries})")
-    src.add(3, "if o[2]:", "    store(OUTCOMES, sig, o)")
-
+    rule_idx = [indices(r) for r in rule_reads]
+    cap_idx = [indices(r) for r in cap_reads]
+    note_idx = [indices(r) for r in note_reads]
+    rule_at = {name: j for j, name in enumerate(rules)}
+    eligibility_at = tuple(rule_at[r] for r in subject.not_classified)
+    triggers_at = tuple(rule_at[r] for r in subject.not_completed)
+    levels_at = [(requirement, tuple(rule_at[r] for r in requirement.rules)) for requirement in subject.levels]
+    caps = subject.caps
+    notes = subject.notes
+    context = hooks.context
     # The root, built for every subject as the reference's ``TraceNode(...)`` call would, one slot at a time.
-    given = {
-        "kind": src.constant("KIND", NodeKind.OUTCOME),
-        "truth": "o[1]",
-        "id": src.constant("ID", kind),
-        "level": "o[0].level",
-        "outcome": "o[0]",
-        "children": _tuple(["eligible", "triggered", *levels, "capped", "noted"]),
-    }
-    src.add(2, "root = NEW(TRACE_NODE)")
+    given = ("kind", "truth", "id", "level", "outcome", "children")
+    defaults: list[tuple[Any, object]] = []
     for slot in dataclasses.fields(TraceNode):
         if slot.name in given:
-            value = given[slot.name]
-        elif slot.default is not dataclasses.MISSING:
-            value = src.constant("DEFAULT", slot.default)
-        else:
+            continue
+        if slot.default is dataclasses.MISSING:
             raise _NotCompiled(f"trace field {slot.name} without a default")
-        src.add(2, f"{src.constant('SET', getattr(TraceNode, slot.name).__set__)}(root, {value})")
-    src.add(2, "return root")
-    src.add(1, "", "return run")
+        defaults.append((getattr(TraceNode, slot.name).__set__, slot.default))
+    set_kind, set_truth, set_id, set_level, set_outcome, set_children = (
+        getattr(TraceNode, name).__set__ for name in given
+    )
+    new = object.__new__
 
-    namespace = dict(src.names)
-    exec(compile("\n".join(src.lines) + "\n", "<xeploai plan>", "exec"), namespace)
-    made = namespace["build"]
-    assert callable(made)
-    return made
+    def getter(idx: tuple[int, ...]) -> Callable[[list[object]], object]:
+        """A node's key from the field keys: the field's own key when it reads one field, else their tuple."""
+        if not idx:
+            return lambda keys: ()
+        return operator.itemgetter(*idx)
+
+    def storable(key: object, idx: tuple[int, ...]) -> bool:
+        """Whether a node's key may be stored: no field read without a key (worked out on a miss only)."""
+        return key is not NO_KEY if len(idx) == 1 else NO_KEY not in key  # type: ignore[operator]
+
+    rule_keys = [getter(idx) for idx in rule_idx]
+    cap_keys = [getter(idx) for idx in cap_idx]
+    note_keys = [getter(idx) for idx in note_idx]
+
+    def build(period: ir.Period) -> Run:
+        rule_tables: list[dict[Any, Any]] = [{} for _ in rules]
+        cap_tables: list[dict[Any, Any]] = [{} for _ in caps]
+        note_tables: list[dict[Any, Any]] = [{} for _ in notes]
+        level_tables: list[dict[Any, Any]] = [{} for _ in levels_at]
+        stage_tables: dict[NodeKind, dict[Any, Any]] = {k: {} for k in _STAGES}
+        outcomes: dict[Any, Any] = {}
+
+        def stage(kind: NodeKind, children: tuple[Any, ...], present: tuple[TraceNode, ...]) -> TraceNode:
+            """The stage node over ``children``, shared by their identities (the node holds its children, so their
+            identities stay theirs while the table holds it); a note that does not hold is None."""
+            table = stage_tables[kind]
+            key = tuple(map(id, children))
+            node = table.get(key)
+            if node is None:
+                node = hooks.stage_node(kind, present)
+                _store(table, key, node)
+            return node
+
+        def run(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+            vget = values.get
+            oget = origins.get
+            keys = list(map(_field_key, map(vget, fields, _missing), map(oget, fields, _evidence)))
+            ctx = None
+            # Rules, caps and notes, in the reference's order, so that an error is raised by the same rule.
+            entries: list[tuple[TraceNode, int]] = []
+            append = entries.append
+            for j, table in enumerate(rule_tables):
+                key = rule_keys[j](keys)
+                entry = table.get(key)
+                if entry is None:
+                    if ctx is None:
+                        ctx = context(program, subject, values, origins, period)
+                    node = ctx.rule(rules[j])
+                    entry = (node, _CODE[node.truth])
+                    if storable(key, rule_idx[j]):
+                        _store(table, key, entry)
+                append(entry)
+            rule_nodes = [e[0] for e in entries]
+            codes: list[object] = [e[1] for e in entries]
+            cap_entries = []
+            for j, idx in enumerate(cap_idx):
+                table = cap_tables[j]
+                key = cap_keys[j](keys)
+                entry = table.get(key)
+                if entry is None:
+                    if ctx is None:
+                        ctx = context(program, subject, values, origins, period)
+                    node, bound = hooks.cap_node(ctx, caps[j])
+                    entry = (node, _CODE[node.truth], None if bound is None else bound.rank, bound)
+                    if storable(key, idx):
+                        _store(table, key, entry)
+                cap_entries.append(entry)
+                codes.append(entry[1])
+                codes.append(entry[2])
+            note_nodes: list[TraceNode | None] = []
+            for j, idx in enumerate(note_idx):
+                table = note_tables[j]
+                key = note_keys[j](keys)
+                found = table.get(key, MISSING)
+                if found is MISSING:
+                    if ctx is None:
+                        ctx = context(program, subject, values, origins, period)
+                    found = hooks.note_node(ctx, notes[j])
+                    if storable(key, idx):
+                        _store(table, key, found)
+                note_nodes.append(found)
+
+            eligible_nodes = tuple([rule_nodes[j] for j in eligibility_at])
+            trigger_nodes = tuple([rule_nodes[j] for j in triggers_at])
+            eligible = stage(NodeKind.ELIGIBILITY, eligible_nodes, eligible_nodes)
+            triggered = stage(NodeKind.TRIGGERS, trigger_nodes, trigger_nodes)
+            level_nodes = []
+            for j, (requirement, at) in enumerate(levels_at):
+                children = tuple([rule_nodes[i] for i in at])
+                table = level_tables[j]
+                key = tuple(map(id, children))
+                level = table.get(key)
+                if level is None:
+                    level = hooks.level_node(requirement, children)
+                    _store(table, key, level)
+                level_nodes.append(level)
+            cap_nodes = tuple([c[0] for c in cap_entries])
+            capped = stage(NodeKind.CAPS, cap_nodes, cap_nodes)
+            noted = stage(NodeKind.NOTES, tuple(note_nodes), tuple(t for t in note_nodes if t is not None))
+
+            # The outcome, shared by the truths (and caps' bounds) it is decided from.
+            signature = tuple(codes)
+            decided = outcomes.get(signature)
+            if decided is None:
+                bounds = tuple((c[0].truth, c[3]) for c in cap_entries)
+                outcome = hooks.decide(program, eligible_nodes, trigger_nodes, level_nodes, cap_nodes, bounds)
+                undetermined = outcome.status is Status.INSUFFICIENT_EVIDENCE
+                decided = (outcome, Truth.UNKNOWN if undetermined else Truth.MET)
+                if not undetermined:
+                    _store(outcomes, signature, decided)
+
+            root = new(TraceNode)
+            set_kind(root, NodeKind.OUTCOME)
+            set_truth(root, decided[1])
+            set_id(root, kind)
+            set_level(root, decided[0].level)
+            set_outcome(root, decided[0])
+            set_children(root, (eligible, triggered, *level_nodes, capped, noted))
+            for setter, default in defaults:
+                setter(root, default)
+            return root
+
+        return run
+
+    return build
+
+
+_STAGES = (NodeKind.ELIGIBILITY, NodeKind.TRIGGERS, NodeKind.CAPS, NodeKind.NOTES)
+_missing = itertools.repeat(MISSING)
+_evidence = itertools.repeat("evidence")
