@@ -379,37 +379,9 @@ def _default_period(program: ir.Program) -> ir.Period:
 # --- walking the IR ----------------------------------------------------------------------------------------
 
 
-def _parts(expr: ir.Expr) -> tuple[ir.Expr, ...]:
-    match expr:
-        case ir.Const() | ir.FieldRef() | ir.RecordFieldRef() | ir.RuleRef() | ir.PeriodRef():
-            return ()
-        case ir.Compare(operands=operands) | ir.And(operands=operands) | ir.Or(operands=operands):
-            return operands
-        case ir.Not(operand=operand) | ir.Neg(operand=operand):
-            return (operand,)
-        case ir.Arith(left=left, right=right):
-            return (left, right)
-        case ir.Member(item=item, options=options):
-            return (item, *options)
-        case ir.InPeriod(item=item):
-            return (item,)
-        case ir.Count(source=source, where=where):
-            return (source,) if where is None else (source, where)
-        case ir.Exists(source=source, where=where) | ir.Share(source=source, where=where):
-            return (source, where)
-        case ir.Extremum(args=args):
-            return args
-        case ir.LevelOf(source=source):
-            return (source,)
-        case ir.Known(ref=ref):
-            return (ref,)
-        case _:
-            assert_never(expr)
-
-
 def _walk(expr: ir.Expr) -> Iterator[ir.Expr]:
     yield expr
-    for part in _parts(expr):
+    for part in ir.children(expr):
         yield from _walk(part)
 
 
@@ -798,7 +770,7 @@ def _thresholds(
                 return
             case _:
                 pass
-        for part in _parts(expr):
+        for part in ir.children(expr):
             visit(part, scope)
 
     for expr in _expressions(subject).values():
@@ -983,7 +955,7 @@ class _Search:
                     return
                 case _:
                     pass
-            for part in _parts(expr):
+            for part in ir.children(expr):
                 visit(part, scope)
 
         for expr in self.exprs.values():
@@ -1011,7 +983,7 @@ class _Search:
                     return
                 case _:
                     pass
-            for part in _parts(expr):
+            for part in ir.children(expr):
                 visit(part, scope)
 
         for expr in self.exprs.values():

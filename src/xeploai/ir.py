@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from typing import assert_never
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +385,36 @@ Expr = (
     | Share
     | LevelOf
 )
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of an expression: operands, a records call's source and predicate, the field of
+    ``known(...)``. Every walk over conditions (analysis, runners, the interpreter's plan) goes through it."""
+    match expr:
+        case Const() | FieldRef() | RecordFieldRef() | RuleRef() | PeriodRef():
+            return ()
+        case Compare(operands=operands) | And(operands=operands) | Or(operands=operands):
+            return operands
+        case Not(operand=operand) | Neg(operand=operand):
+            return (operand,)
+        case Arith(left=left, right=right):
+            return (left, right)
+        case Member(item=item, options=options):
+            return (item, *options)
+        case InPeriod(item=item):
+            return (item,)
+        case Count(source=source, where=where):
+            return (source,) if where is None else (source, where)
+        case Exists(source=source, where=where) | Share(source=source, where=where):
+            return (source, where)
+        case Extremum(args=args):
+            return args
+        case LevelOf(source=source):
+            return (source,)
+        case Known(ref=ref):
+            return (ref,)
+        case _:
+            assert_never(expr)
 
 
 # --- declarations ------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from fractions import Fraction
-from typing import Any, assert_never
+from typing import Any
 
 from xeploai import ir
 from xeploai.trace import NodeKind, Outcome, Status, TraceNode, Truth
@@ -218,46 +218,16 @@ class _Reads:
 
 
 def _reads(expr: ir.Expr, out: dict[str, None], rule: Callable[[str], dict[str, None]]) -> None:
-    def go(e: ir.Expr) -> None:
-        _reads(e, out, rule)
-
     match expr:
-        case ir.Const() | ir.PeriodRef() | ir.RecordFieldRef():
+        case ir.RecordFieldRef():
             pass  # a record's fields are part of the key of the records field they come from
         case ir.FieldRef(name=name):
             out.setdefault(name)
         case ir.RuleRef(name=name):
             out.update(dict.fromkeys(rule(name)))
-        case ir.Compare(operands=operands) | ir.And(operands=operands) | ir.Or(operands=operands):
-            for o in operands:
-                go(o)
-        case ir.Not(operand=operand) | ir.Neg(operand=operand):
-            go(operand)
-        case ir.Arith(left=left, right=right):
-            go(left)
-            go(right)
-        case ir.Member(item=item, options=options):
-            go(item)
-            for o in options:
-                go(o)
-        case ir.InPeriod(item=item):
-            go(item)
-        case ir.Count(source=source, where=where):
-            go(source)
-            if where is not None:
-                go(where)
-        case ir.Exists(source=source, where=where) | ir.Share(source=source, where=where):
-            go(source)
-            go(where)
-        case ir.LevelOf(source=source):
-            go(source)
-        case ir.Extremum(args=args):
-            for a in args:
-                go(a)
-        case ir.Known(ref=ref):
-            go(ref)
         case _:
-            assert_never(expr)
+            for child in ir.children(expr):
+                _reads(child, out, rule)
 
 
 # --- the generated function ---------------------------------------------------------------------------------------

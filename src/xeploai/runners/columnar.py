@@ -1230,29 +1230,8 @@ def subexpressions(expr: ir.Expr) -> tuple[ir.Expr, ...]:
 
 
 def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
-    match expr:
-        case ir.Const() | ir.FieldRef() | ir.RecordFieldRef() | ir.RuleRef() | ir.PeriodRef() | ir.Known():
-            return ()
-        case ir.Compare(operands=operands) | ir.And(operands=operands) | ir.Or(operands=operands):
-            return operands
-        case ir.Not(operand=operand) | ir.Neg(operand=operand):
-            return (operand,)
-        case ir.Arith(left=left, right=right):
-            return (left, right)
-        case ir.Member(item=item, options=options):
-            return (item, *options)
-        case ir.InPeriod(item=item):
-            return (item,)
-        case ir.Count(source=source, where=where):
-            return (source,) if where is None else (source, where)
-        case ir.Exists(source=source, where=where) | ir.Share(source=source, where=where):
-            return (source, where)
-        case ir.Extremum(args=args):
-            return args
-        case ir.LevelOf(source=source):
-            return (source,)
-        case _:
-            assert_never(expr)
+    """``ir.children``, except that ``known(field)`` reads the field's presence, not its value: no sub-expression."""
+    return () if isinstance(expr, ir.Known) else ir.children(expr)
 
 
 def _kleene_all(codes: Sequence[Vec]) -> Vec:
