@@ -177,12 +177,44 @@ def test_full_tables_are_emptied_and_the_traces_stay_equal(monkeypatch: pytest.M
     program = api.load_framework(HD21)  # a program of its own, compiled with the small limit
     plan = interpreter._PLANS.add(program, "party_member")
     run = plan.select(PERIODS[0])
-    for months in range(20):
-        values: dict[str, ir.Value] = {"months_since_admission": Fraction(months), "exempted": months % 3 == 0}
-        compiled, reference = run_both(program, "party_member", values, {}, PERIODS[0])
+    grades = ["Xuất sắc", "Tốt", "Trung bình", "Kém"]
+    for months in range(80):
+        raw = {
+            "months_since_admission": months,
+            "exempted": months % 3 == 0,
+            "task_results": grades[months % 4],
+            "political_ideology": grades[months // 5 % 4],
+            "targets_assigned": 10,
+            "targets_met": months % 11,
+        }
+        typed = validate_evidence(program, "party_member", raw)
+        compiled, reference = run_both(program, "party_member", typed.values, typed.origins, PERIODS[0])
         assert compiled == reference
-    tables = [c.cell_contents for c in run.__closure__ or () if isinstance(c.cell_contents, dict)]
-    assert tables and all(len(t) <= 2 for t in tables)
+    tables = _tables(run)
+    assert len(tables) > 10 and [t for t in tables if len(t) > 2] == []
+    assert sum(map(len, tables)) > len(tables)  # the tables were used, not only emptied
+
+
+def _tables(fn: object) -> list[dict[object, object]]:
+    """The dicts a plan's function closes over, directly, in lists, or through the functions it closes over."""
+    found: list[dict[object, object]] = []
+    seen: set[int] = set()
+
+    def visit(value: object) -> None:
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        if isinstance(value, dict):
+            found.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                visit(item)
+        elif callable(value) and getattr(value, "__closure__", None):
+            for cell in value.__closure__:  # type: ignore[attr-defined]
+                visit(cell.cell_contents)
+
+    visit(fn)
+    return found
 
 
 def test_an_error_is_raised_as_the_reference_raises_it() -> None:

@@ -4,13 +4,15 @@ Input: an ``ir.Program``, a subject kind and the interpreter's node builders (``
 functions map one subject's typed evidence to a trace tree equal to the interpreter's reference evaluation.
 
 A rule's trace node is a pure function of the evidence fields it reads (directly or through the rules it refers
-to) and of the period. A plan keeps, per rule, the nodes already built, keyed by those fields' values and origins,
-and gives the same node object to every subject with the same values (hash-consing). A key holds each value with
-its class and everything its display depends on (a scale value's scale and id, an enum value's name), so two keys
-are equal only when the reference builds equal nodes from them. Caps and notes are shared the same way; the stage
-and level nodes above the rules by their children's identities; the outcome by the truths it is decided from (an
-undetermined outcome, which names missing evidence, is never shared). Only the root is built for every subject.
-Every table is bounded (``LIMIT`` entries, emptied when full), so memory stays bounded whatever the evidence.
+to) and of the period. Rules, caps and notes that read the same fields form one group; a plan keeps, per group,
+the nodes already built, keyed by those fields' values and origins, and gives the same node objects to every
+subject with the same values (hash-consing). A key holds each value with its class and everything its display
+depends on (a scale value's scale and id, an enum value's name), so two keys are equal only when the reference
+builds equal nodes from them. The stage and level nodes above the rules are shared by the identities of the group
+entries their rules come from (each kept entry holds those entries, so their identities stay theirs); the outcome
+by the truths and caps' bounds it is decided from (an undetermined outcome, which names missing evidence, is never
+shared). Only the root is built for every subject. Every table is bounded (``LIMIT`` entries, emptied when full),
+so memory stays bounded whatever the evidence.
 
 The plan is a closure over index tables worked out once from the IR (which fields each rule, cap and note reads,
 which rules each stage and level holds); no code is generated, compiled or evaluated.
@@ -18,6 +20,7 @@ which rules each stage and level holds); no code is generated, compiled or evalu
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import operator
@@ -232,8 +235,6 @@ def _reads(expr: ir.Expr, out: dict[str, None], rule: Callable[[str], dict[str, 
 
 # --- the generated function ---------------------------------------------------------------------------------------
 
-_CODE = {Truth.NOT_MET: 0, Truth.UNKNOWN: 1, Truth.MET: 2}
-
 
 def _compile(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Period], Run]:
     """The builder of a subject kind's function for one period (a call of the reference when not compilable)."""
@@ -286,160 +287,177 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
     for name in rules:
         if name not in subject.rules:
             raise _NotCompiled(name)
-    reads = _Reads(subject)
-    rule_reads = [reads.rule(name) for name in rules]
-    cap_reads = [reads.expr(cap.at_most, reads.expr(cap.when, {})) for cap in subject.caps]
-    note_reads = [reads.expr(note.when, {}) for note in subject.notes]
-    fields = list(dict.fromkeys(f for out in [*rule_reads, *cap_reads, *note_reads] for f in out))
-    position = {f: i for i, f in enumerate(fields)}
-
-    def indices(read: dict[str, None]) -> tuple[int, ...]:
-        return tuple(position[f] for f in read)
-
-    rule_idx = [indices(r) for r in rule_reads]
-    cap_idx = [indices(r) for r in cap_reads]
-    note_idx = [indices(r) for r in note_reads]
-    rule_at = {name: j for j, name in enumerate(rules)}
-    eligibility_at = tuple(rule_at[r] for r in subject.not_classified)
-    triggers_at = tuple(rule_at[r] for r in subject.not_completed)
-    levels_at = [(requirement, tuple(rule_at[r] for r in requirement.rules)) for requirement in subject.levels]
     caps = subject.caps
     notes = subject.notes
+    reads = _Reads(subject)
+    # The units, in the reference's order (rules, caps, notes), and the evidence fields each reads.
+    unit_reads = [
+        *(reads.rule(name) for name in rules),
+        *(reads.expr(cap.at_most, reads.expr(cap.when, {})) for cap in caps),
+        *(reads.expr(note.when, {}) for note in notes),
+    ]
+    fields = list(dict.fromkeys(f for out in unit_reads for f in out))
+    position = {f: i for i, f in enumerate(fields)}
+    # Units reading the same fields are one group, looked up with one key: a group's entry is its units' results
+    # (a rule's node, a cap's node and bound, a note's node or None), in the reference's order.
+    by_fields: dict[tuple[int, ...], list[int]] = {}
+    for u, read in enumerate(unit_reads):
+        by_fields.setdefault(tuple(sorted(position[f] for f in read)), []).append(u)
+    group_idx = list(by_fields)
+    group_units = list(by_fields.values())
+    group_of = [0] * len(unit_reads)
+    for g, members in enumerate(group_units):
+        for u in members:
+            group_of[u] = g
+    flat_order = [u for members in group_units for u in members]
+    in_reference_order = _picker([flat_order.index(u) for u in range(len(unit_reads))])
+    rule_at = {name: j for j, name in enumerate(rules)}
+    n_rules, n_caps = len(rules), len(caps)
+    pick_eligible = _picker([rule_at[r] for r in subject.not_classified])
+    pick_triggers = _picker([rule_at[r] for r in subject.not_completed])
+    pick_caps = _picker(range(n_rules, n_rules + n_caps))
+    pick_notes = _picker(range(n_rules + n_caps, len(unit_reads)))
+    stage_node = hooks.stage_node
+    level_node = hooks.level_node
+
+    def level_maker(requirement: ir.LevelRequirement, at: list[int]) -> Callable[[Sequence[Any]], TraceNode]:
+        pick = _picker(at)
+        return lambda units: level_node(requirement, pick(units))
+
+    # The root's children, in order (the stages and the levels): what each is built from, and the units it holds.
+    makers: list[tuple[Callable[[Sequence[Any]], TraceNode], list[int]]] = [
+        (
+            lambda units: stage_node(NodeKind.ELIGIBILITY, pick_eligible(units)),
+            [rule_at[r] for r in subject.not_classified],
+        ),
+        (
+            lambda units: stage_node(NodeKind.TRIGGERS, pick_triggers(units)),
+            [rule_at[r] for r in subject.not_completed],
+        ),
+        *(
+            (level_maker(requirement, [rule_at[r] for r in requirement.rules]), [rule_at[r] for r in requirement.rules])
+            for requirement in subject.levels
+        ),
+        (
+            lambda units: stage_node(NodeKind.CAPS, tuple([c[0] for c in pick_caps(units)])),
+            list(range(n_rules, n_rules + n_caps)),
+        ),
+        (
+            lambda units: stage_node(NodeKind.NOTES, tuple([t for t in pick_notes(units) if t is not None])),
+            list(range(n_rules + n_caps, len(unit_reads))),
+        ),
+    ]
+    # A child is shared by the identities of the group entries its units come from.
+    block_groups = [_picker(sorted({group_of[u] for u in held})) for _, held in makers]
+    block_makers = [make for make, _ in makers]
+    group_keys = [_getter(idx) for idx in group_idx]
     context = hooks.context
-    # The root, built for every subject as the reference's ``TraceNode(...)`` call would, one slot at a time.
-    given = ("kind", "truth", "id", "level", "outcome", "children")
-    defaults: list[tuple[Any, object]] = []
+
+    def unit(ctx: Any, u: int) -> tuple[object, tuple[object, ...]]:
+        """A unit's result and what of it the outcome is decided from: a rule's truth, a cap's truth and bound."""
+        if u < n_rules:
+            node = ctx.rule(rules[u])
+            return node, (_CODE[node.truth],)
+        if u < n_rules + n_caps:
+            node, bound = hooks.cap_node(ctx, caps[u - n_rules])
+            return (node, bound), (_CODE[node.truth], None if bound is None else bound.rank)
+        return hooks.note_node(ctx, notes[u - n_rules - n_caps]), ()
+
+    # The root, built for every subject as the reference's ``TraceNode(...)`` call would, one slot at a time: the
+    # slots' defaults, with the four the root sets per subject put in.
+    names = [slot.name for slot in dataclasses.fields(TraceNode)]
+    template: list[object] = []
     for slot in dataclasses.fields(TraceNode):
-        if slot.name in given:
-            continue
-        if slot.default is dataclasses.MISSING:
+        if slot.default is dataclasses.MISSING and slot.name not in ("kind", "truth"):
             raise _NotCompiled(f"trace field {slot.name} without a default")
-        defaults.append((getattr(TraceNode, slot.name).__set__, slot.default))
-    set_kind, set_truth, set_id, set_level, set_outcome, set_children = (
-        getattr(TraceNode, name).__set__ for name in given
-    )
+        template.append(slot.default)
+    template[names.index("kind")] = NodeKind.OUTCOME
+    template[names.index("id")] = kind
+    at_truth, at_level, at_outcome, at_children = map(names.index, ("truth", "level", "outcome", "children"))
+    setters = [getattr(TraceNode, name).__set__ for name in names]
     new = object.__new__
 
-    def getter(idx: tuple[int, ...]) -> Callable[[list[object]], object]:
-        """A node's key from the field keys: the field's own key when it reads one field, else their tuple."""
-        if not idx:
-            return lambda keys: ()
-        return operator.itemgetter(*idx)
-
-    def storable(key: object, idx: tuple[int, ...]) -> bool:
-        """Whether a node's key may be stored: no field read without a key (worked out on a miss only)."""
-        return key is not NO_KEY if len(idx) == 1 else NO_KEY not in key  # type: ignore[operator]
-
-    rule_keys = [getter(idx) for idx in rule_idx]
-    cap_keys = [getter(idx) for idx in cap_idx]
-    note_keys = [getter(idx) for idx in note_idx]
-
     def build(period: ir.Period) -> Run:
-        rule_tables: list[dict[Any, Any]] = [{} for _ in rules]
-        cap_tables: list[dict[Any, Any]] = [{} for _ in caps]
-        note_tables: list[dict[Any, Any]] = [{} for _ in notes]
-        level_tables: list[dict[Any, Any]] = [{} for _ in levels_at]
-        stage_tables: dict[NodeKind, dict[Any, Any]] = {k: {} for k in _STAGES}
+        tables: list[dict[Any, Any]] = [{} for _ in group_idx]
+        block_tables: list[dict[Any, Any]] = [{} for _ in makers]
         outcomes: dict[Any, Any] = {}
+        # What a group entry gives the outcome, as a number: one number per distinct codes, never given to others.
+        signatures: dict[tuple[object, ...], int] = {}
+        numbers = itertools.count()
 
-        def stage(kind: NodeKind, children: tuple[Any, ...], present: tuple[TraceNode, ...]) -> TraceNode:
-            """The stage node over ``children``, shared by their identities (the node holds its children, so their
-            identities stay theirs while the table holds it); a note that does not hold is None."""
-            table = stage_tables[kind]
-            key = tuple(map(id, children))
-            node = table.get(key)
-            if node is None:
-                node = hooks.stage_node(kind, present)
-                _store(table, key, node)
-            return node
+        def miss(
+            values: Mapping[str, ir.Value], origins: Mapping[str, str], keys: list[object], found: list[Any]
+        ) -> list[Any]:
+            """The groups not found, built through the reference's builders in the reference's order (so that an
+            error is raised by the unit the reference raises it in: a found unit was built before without one)."""
+            ctx = context(program, subject, values, origins, period)
+            built = {u: unit(ctx, u) for u, g in enumerate(group_of) if found[g] is None}
+            found = list(found)
+            for g, entry in enumerate(found):
+                if entry is None:
+                    members = [built[u] for u in group_units[g]]
+                    codes = tuple(itertools.chain.from_iterable(codes for _, codes in members))
+                    number = signatures.get(codes)
+                    if number is None:
+                        number = next(numbers)
+                        _store(signatures, codes, number)
+                    entry = found[g] = (tuple([result for result, _ in members]), number)
+                    key = keys[g]
+                    if key is not NO_KEY if len(group_idx[g]) == 1 else NO_KEY not in key:  # type: ignore[operator]
+                        _store(tables[g], key, entry)
+            return found
+
+        def block_miss(found: list[Any], keys: list[tuple[int, ...]], blocks: list[Any]) -> list[Any]:
+            """The root's children not found: built from the units, kept with the group entries they come from
+            (so that those entries' identities stay theirs while the child is kept)."""
+            units = in_reference_order(list(_chain(map(_first, found))))
+            blocks = list(blocks)
+            for b, entry in enumerate(blocks):
+                if entry is None:
+                    entry = blocks[b] = (block_makers[b](units), block_groups[b](found))
+                    _store(block_tables[b], keys[b], entry)
+            return blocks
 
         def run(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
-            vget = values.get
-            oget = origins.get
-            keys = list(map(_field_key, map(vget, fields, _missing), map(oget, fields, _evidence)))
-            ctx = None
-            # Rules, caps and notes, in the reference's order, so that an error is raised by the same rule.
-            entries: list[tuple[TraceNode, int]] = []
-            append = entries.append
-            for j, table in enumerate(rule_tables):
-                key = rule_keys[j](keys)
-                entry = table.get(key)
-                if entry is None:
-                    if ctx is None:
-                        ctx = context(program, subject, values, origins, period)
-                    node = ctx.rule(rules[j])
-                    entry = (node, _CODE[node.truth])
-                    if storable(key, rule_idx[j]):
-                        _store(table, key, entry)
-                append(entry)
-            rule_nodes = [e[0] for e in entries]
-            codes: list[object] = [e[1] for e in entries]
-            cap_entries = []
-            for j, idx in enumerate(cap_idx):
-                table = cap_tables[j]
-                key = cap_keys[j](keys)
-                entry = table.get(key)
-                if entry is None:
-                    if ctx is None:
-                        ctx = context(program, subject, values, origins, period)
-                    node, bound = hooks.cap_node(ctx, caps[j])
-                    entry = (node, _CODE[node.truth], None if bound is None else bound.rank, bound)
-                    if storable(key, idx):
-                        _store(table, key, entry)
-                cap_entries.append(entry)
-                codes.append(entry[1])
-                codes.append(entry[2])
-            note_nodes: list[TraceNode | None] = []
-            for j, idx in enumerate(note_idx):
-                table = note_tables[j]
-                key = note_keys[j](keys)
-                found = table.get(key, MISSING)
-                if found is MISSING:
-                    if ctx is None:
-                        ctx = context(program, subject, values, origins, period)
-                    found = hooks.note_node(ctx, notes[j])
-                    if storable(key, idx):
-                        _store(table, key, found)
-                note_nodes.append(found)
+            fkeys = list(map(_field_key, map(values.get, fields, _missing), map(origins.get, fields, _evidence)))
+            keys = list(map(_call, group_keys, itertools.repeat(fkeys)))
+            found = list(map(dict.get, tables, keys))
+            if None in found:
+                found = miss(values, origins, keys, found)
+            ids = list(map(id, found))
+            block_keys = list(map(_call, block_groups, itertools.repeat(ids)))
+            blocks = list(map(dict.get, block_tables, block_keys))
+            if None in blocks:
+                blocks = block_miss(found, block_keys, blocks)
+            children = tuple(map(_first, blocks))
 
-            eligible_nodes = tuple([rule_nodes[j] for j in eligibility_at])
-            trigger_nodes = tuple([rule_nodes[j] for j in triggers_at])
-            eligible = stage(NodeKind.ELIGIBILITY, eligible_nodes, eligible_nodes)
-            triggered = stage(NodeKind.TRIGGERS, trigger_nodes, trigger_nodes)
-            level_nodes = []
-            for j, (requirement, at) in enumerate(levels_at):
-                children = tuple([rule_nodes[i] for i in at])
-                table = level_tables[j]
-                key = tuple(map(id, children))
-                level = table.get(key)
-                if level is None:
-                    level = hooks.level_node(requirement, children)
-                    _store(table, key, level)
-                level_nodes.append(level)
-            cap_nodes = tuple([c[0] for c in cap_entries])
-            capped = stage(NodeKind.CAPS, cap_nodes, cap_nodes)
-            noted = stage(NodeKind.NOTES, tuple(note_nodes), tuple(t for t in note_nodes if t is not None))
-
-            # The outcome, shared by the truths (and caps' bounds) it is decided from.
-            signature = tuple(codes)
+            # The outcome, shared by the truths (and caps' bounds) it is decided from; an undetermined one also names
+            # the evidence missing under the unknown nodes, and is never shared.
+            signature = tuple(map(_second, found))
             decided = outcomes.get(signature)
             if decided is None:
-                bounds = tuple((c[0].truth, c[3]) for c in cap_entries)
-                outcome = hooks.decide(program, eligible_nodes, trigger_nodes, level_nodes, cap_nodes, bounds)
+                units = in_reference_order(list(_chain(map(_first, found))))
+                cap_entries = pick_caps(units)
+                outcome = hooks.decide(
+                    program,
+                    pick_eligible(units),
+                    pick_triggers(units),
+                    children[2:-2],
+                    tuple([c[0] for c in cap_entries]),
+                    tuple([(c[0].truth, c[1]) for c in cap_entries]),
+                )
                 undetermined = outcome.status is Status.INSUFFICIENT_EVIDENCE
-                decided = (outcome, Truth.UNKNOWN if undetermined else Truth.MET)
+                decided = (outcome, Truth.UNKNOWN if undetermined else Truth.MET, outcome.level)
                 if not undetermined:
                     _store(outcomes, signature, decided)
 
             root = new(TraceNode)
-            set_kind(root, NodeKind.OUTCOME)
-            set_truth(root, decided[1])
-            set_id(root, kind)
-            set_level(root, decided[0].level)
-            set_outcome(root, decided[0])
-            set_children(root, (eligible, triggered, *level_nodes, capped, noted))
-            for setter, default in defaults:
-                setter(root, default)
+            slots = template.copy()
+            slots[at_truth] = decided[1]
+            slots[at_level] = decided[2]
+            slots[at_outcome] = decided[0]
+            slots[at_children] = children
+            _consume(map(_call, setters, itertools.repeat(root), slots))
             return root
 
         return run
@@ -447,6 +465,29 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
     return build
 
 
-_STAGES = (NodeKind.ELIGIBILITY, NodeKind.TRIGGERS, NodeKind.CAPS, NodeKind.NOTES)
+def _picker(idx: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """The items at ``idx`` of a sequence, as a tuple whatever their number."""
+    idx = tuple(idx)
+    if not idx:
+        return lambda items: ()
+    if len(idx) == 1:
+        (i,) = idx
+        return lambda items: (items[i],)
+    return operator.itemgetter(*idx)
+
+
+def _getter(idx: tuple[int, ...]) -> Callable[[list[object]], object]:
+    """A group's key from the field keys: the field's own key when it reads one field, else their tuple."""
+    if not idx:
+        return lambda keys: ()
+    return operator.itemgetter(*idx)
+
+
+_call = operator.call
+_chain = itertools.chain.from_iterable
+_first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
+_CODE = {Truth.NOT_MET: 0, Truth.UNKNOWN: 1, Truth.MET: 2}
+_consume = collections.deque[object](maxlen=0).extend  # runs an iterator to its end, keeping nothing
 _missing = itertools.repeat(MISSING)
 _evidence = itertools.repeat("evidence")
