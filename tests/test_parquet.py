@@ -258,6 +258,16 @@ def test_read_bulk_gives_one_table_per_kind_in_the_programs_order(program: Progr
     assert members.source == str(DISTRICT / "subjects.csv")
 
 
+def test_read_bulk_reports_progress_after_each_of_its_stages(program: Program) -> None:
+    seen: list[tuple[int, int]] = []
+    parquet.read_bulk(DISTRICT, program, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(k, parquet.READ_STAGES) for k in range(1, parquet.READ_STAGES + 1)]
+    seen.clear()
+    parquet.read_spelled(DISTRICT, program, progress=lambda done, total: seen.append((done, total)))
+    total = parquet.READ_STAGES + 1
+    assert seen == [(k, total) for k in range(1, total + 1)]
+
+
 def test_the_district_read_as_columns_classifies_as_the_population_runner_does(program: Program) -> None:
     period = parse_period(2020)
     expected = evaluate_population(program, read_population(DISTRICT, program), period)

@@ -511,9 +511,8 @@ def run_batch(args: argparse.Namespace) -> int:
         engine = _batch_engine(args, parquet.subject_rows(args.data, program), lang)
         if engine == "columnar":
             read = parquet.read_spelled if program.process is not None else parquet.read_bulk
-            bulk_input = read(args.data, program)
-            bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
-            bar.update(bulk_input.rows_read, bulk_input.rows_read)
+            bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet, every=1)
+            bulk_input = read(args.data, program, progress=bar.update)  # progress: the reader's stages
             bar.close()
     if bulk_input is None:
         data, inputs, facts = _population_input(args, program, period)
@@ -1020,9 +1019,10 @@ def run_template(args: argparse.Namespace) -> int:
 class _ProgressBar:
     """A progress bar on stderr that reflects the subjects classified so far (plain lines when not a terminal)."""
 
-    def __init__(self, label: str, enabled: bool = True) -> None:
+    def __init__(self, label: str, enabled: bool = True, every: int = 25) -> None:
         self.label = label
         self.enabled = enabled
+        self.every = every  # on a terminal, redrawn every ``every`` steps
         self.tty = sys.stderr.isatty()
         self.last_decile = -1
         self.drawn = False
@@ -1031,7 +1031,7 @@ class _ProgressBar:
         if not self.enabled or total == 0:
             return
         if self.tty:
-            if done != total and done % 25:
+            if done != total and done % self.every:
                 return
             width = 30
             filled = width * done // total

@@ -784,9 +784,19 @@ def _records_column(program: ir.Program, fdef: ir.FieldDef, records: _Records, a
 # --- the reader ------------------------------------------------------------------------------------------------------
 
 
+READ_STAGES = 9  # the stages ``read_bulk`` reports progress after
+
+Progress = Callable[[int, int], None]
+
+
 @dataclass
 class _Clock:
+    """The stages of a read: their seconds into ``timings``, and ``progress(done, total)`` after each of them."""
+
     timings: MutableMapping[str, float] | None
+    progress: Progress | None = None
+    total: int = 0
+    done: int = 0
     started: float = field(default_factory=time.perf_counter)
 
     def lap(self, stage: str) -> None:
@@ -794,6 +804,9 @@ class _Clock:
         if self.timings is not None:
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.started
         self.started = now
+        self.done += 1
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
 
 
 @dataclass
@@ -851,7 +864,11 @@ def _kinds(reader: tables._Reader, subjects: _Columns, plan: tables._Plan) -> tu
 
 
 def read_bulk(
-    folder: str | os.PathLike[str], program: ir.Program, *, timings: MutableMapping[str, float] | None = None
+    folder: str | os.PathLike[str],
+    program: ir.Program,
+    *,
+    timings: MutableMapping[str, float] | None = None,
+    progress: Progress | None = None,
 ) -> BulkInput:
     """Read a population directory for ``program`` into typed columns, one ``KindColumns`` per subject kind.
 
@@ -859,7 +876,9 @@ def read_bulk(
     rejections equal ``tables.read_population``'s for the same folder (in the same order), and each kind's rows and
     typed evidence equal what ``validate_evidence`` makes of the subjects it reads. Rows with a problem go through
     the table reader's own checks, so their rejections are its rejections. Raises ``TableError`` when the folder
-    cannot be read. ``timings``, when given, receives the seconds spent per stage.
+    cannot be read. ``timings``, when given, receives the seconds spent per stage; ``progress(done, total)`` is
+    called after each of the ``READ_STAGES`` stages (reading the tables, who each row is, the evidence, the records,
+    the rejections, the columns, the decisions).
     """
     from xeploai.bulk import BulkInput
 
@@ -867,7 +886,7 @@ def read_bulk(
     pa, _, np = _modules(display)
     if not Path(folder).is_dir():
         raise TableError(display, "expected a directory holding the units and subjects tables (.parquet or .csv)")
-    clock = _Clock(timings)
+    clock = _Clock(timings, progress, READ_STAGES)
     files = tables._folder(Path(folder), program)
     reader = tables._Reader(program, list(files.notes))
     records_fields = reader.records_fields()
@@ -1082,7 +1101,11 @@ def _objects(np: Any, texts: Any) -> Array:
 
 
 def read_spelled(
-    folder: str | os.PathLike[str], program: ir.Program, *, timings: MutableMapping[str, float] | None = None
+    folder: str | os.PathLike[str],
+    program: ir.Program,
+    *,
+    timings: MutableMapping[str, float] | None = None,
+    progress: Progress | None = None,
 ) -> BulkInput:
     """``read_bulk`` with level columns in any spelling the framework declares: the counterpart of
     ``aliases.read_population`` (what ``xeploai batch`` reads for a framework with a review process).
@@ -1090,7 +1113,8 @@ def read_spelled(
     The folder is read with level fields as text (``aliases.text_levels``); each distinct text is resolved once. A
     row with a spelling of no level is rejected as ``aliases.normalize_population`` rejects it, after the reader's
     rejections and in input order, so the result equals
-    ``bulk.from_population_input(program, aliases.read_population(folder, program))``.
+    ``bulk.from_population_input(program, aliases.read_population(folder, program))``. ``progress(done, total)``
+    counts ``read_bulk``'s stages and one more, the levels' spellings.
     """
     from xeploai import aliases
     from xeploai.bulk import BulkInput, KindColumns
@@ -1099,8 +1123,11 @@ def read_spelled(
 
     _, _, np = _modules(os.fspath(folder))
     textual = aliases.text_levels(program)
-    read = read_bulk(folder, textual, timings=timings)
-    clock = _Clock(timings)
+    total = READ_STAGES + 1
+    read = read_bulk(
+        folder, textual, timings=timings, progress=None if progress is None else lambda done, _: progress(done, total)
+    )
+    clock = _Clock(timings, progress, total, READ_STAGES)
     known = aliases.spellings(program)
     headers: dict[str, str] | None = None
     problems: list[tuple[int, int, Rejection]] = []
