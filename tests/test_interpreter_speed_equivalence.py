@@ -250,3 +250,74 @@ def test_outcomes_are_shared_only_between_caps_of_the_same_bound() -> None:
         assert isinstance(compiled, TraceNode) and compiled.outcome is not None
         levels.append(compiled.outcome.level)
     assert levels == ["good", "completed", "good"]
+
+
+# --- a record's truth without its node ------------------------------------------------------------------------------
+
+
+def _conditions(expr: ir.Expr) -> list[tuple[ir.Expr, str | None]]:
+    """Every sub-expression of ``expr`` with the records field it is evaluated over (None: the subject itself)."""
+    found: list[tuple[ir.Expr, str | None]] = []
+
+    def visit(e: ir.Expr, over: str | None) -> None:
+        found.append((e, over))
+        if isinstance(e, ir.Count | ir.Share | ir.Exists) and e.where is not None:
+            inner = e.source.name if isinstance(e.source, ir.FieldRef) and over is None else "nested"
+            visit(e.where, inner)
+            return
+        for child in ir.children(e):
+            visit(child, over)
+
+    visit(expr, None)
+    return [(e, over) for e, over in found if over != "nested"]
+
+
+CONDITION_KINDS = (ir.Compare, ir.And, ir.Or, ir.Not, ir.Member, ir.InPeriod, ir.Exists, ir.Known, ir.RuleRef)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_a_conditions_truth_alone_is_the_truth_of_its_node(data: st.DataObject) -> None:
+    """``condition`` (what a count or share keeps of each record) gives the truth ``truth`` builds a node for, and
+    raises what it raises, for every condition of every framework, over the subject and over each record."""
+    program, kind = data.draw(st.sampled_from(SUBJECTS))
+    subject = program.subjects[kind]
+    values, origins = data.draw(evidences(program, kind))
+    period = data.draw(st.sampled_from(PERIODS))
+    checked = 0
+    for rule in subject.rules.values():
+        for expr, over in _conditions(rule.expr):
+            if not isinstance(expr, CONDITION_KINDS):
+                continue
+            records = values.get(over, ()) if over is not None else (None,)
+            for record in records if isinstance(records, tuple) else ():
+                assert record is None or isinstance(record, ir.Record)
+                outcomes = []
+                for how in ("node", "alone"):
+                    ctx = interpreter._Context(program, subject, values, origins, period)
+                    try:
+                        truth = ctx.truth(expr, record).truth if how == "node" else ctx.condition(expr, record)
+                        outcomes.append(truth)
+                    except Exception as error:  # both must fail alike
+                        outcomes.append((type(error), str(error)))
+                assert outcomes[0] == outcomes[1], (rule.id, expr)
+                checked += 1
+    assert checked > 0 or not subject.rules
+
+
+def test_nodes_over_a_relation_are_built_for_every_subject_and_not_kept() -> None:
+    """A relation's records name the related subjects: no two cells share them, so the nodes reading them are not
+    kept (a table of them would only fill up), and every cell's trace is still the reference's."""
+    program = api.load_framework(HD21)  # a program of its own: its plan's tables are this test's alone
+    levels = [program.levels.ordinal(v.id) for v in program.levels.values]
+    plan = interpreter._PLANS.add(program, "party_cell")
+    run = plan.select(PERIODS[0])
+    for cell in range(40):
+        members = tuple(
+            ir.Record({"id": f"C{cell}-M{m}", "kind": "party_member", "level": levels[(cell + m) % 4]}, m)
+            for m in range(5)
+        )
+        values: dict[str, ir.Value] = {"members": members, "established_months": Fraction(30)}
+        compiled, reference = run_both(program, "party_cell", values, {"members": "relation"}, PERIODS[0])
+        assert compiled == reference
+    assert sum(map(len, _tables(run))) < 40

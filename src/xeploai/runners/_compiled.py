@@ -296,8 +296,13 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
         *(reads.expr(cap.at_most, reads.expr(cap.when, {})) for cap in caps),
         *(reads.expr(note.when, {}) for note in notes),
     ]
-    fields = list(dict.fromkeys(f for out in unit_reads for f in out))
-    position = {f: i for i, f in enumerate(fields)}
+    # The fields keyed, then the relations: a relation's records name the related subjects, so no two subjects
+    # share them and they are not keyed (the nodes reading them are built for every subject).
+    read = dict.fromkeys(f for out in unit_reads for f in out)
+    related = {r.id for r in subject.relations}
+    fields = [f for f in read if f not in related]
+    unkeyed = [NO_KEY] * (len(read) - len(fields))
+    position = {f: i for i, f in enumerate([*fields, *(f for f in read if f in related)])}
     # Units reading the same fields are one group, looked up with one key: a group's entry is its units' results
     # (a rule's node, a cap's node and bound, a note's node or None), in the reference's order.
     by_fields: dict[tuple[int, ...], list[int]] = {}
@@ -349,6 +354,9 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
     ]
     # A child is shared by the identities of the group entries its units come from.
     block_groups = [_picker(sorted({group_of[u] for u in held})) for _, held in makers]
+    # A child over a relation's rules is built for every subject, as those rules are: it is never kept.
+    related_group = [any(i >= len(fields) for i in idx) for idx in group_idx]
+    block_kept = [not any(related_group[group_of[u]] for u in held) for _, held in makers]
     block_makers = [make for make, _ in makers]
     group_keys = [_getter(idx) for idx in group_idx]
     context = hooks.context
@@ -415,11 +423,13 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
             for b, entry in enumerate(blocks):
                 if entry is None:
                     entry = blocks[b] = (block_makers[b](units), block_groups[b](found))
-                    _store(block_tables[b], keys[b], entry)
+                    if block_kept[b]:
+                        _store(block_tables[b], keys[b], entry)
             return blocks
 
         def run(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
             fkeys = list(map(_field_key, map(values.get, fields, _missing), map(origins.get, fields, _evidence)))
+            fkeys += unkeyed
             keys = list(map(_call, group_keys, itertools.repeat(fkeys)))
             found = list(map(dict.get, tables, keys))
             if None in found:

@@ -197,7 +197,7 @@ class _Context:
         if where is None:
             return Fraction(len(records))
         self.within.append(source.name)
-        truths = [self.truth(where, r).truth for r in records]
+        truths = [self.condition(where, r) for r in records]
         self.within.pop()
         ids = [r.values.get("id") for r in records]
         if ids and all(isinstance(i, str) for i in ids):
@@ -207,6 +207,33 @@ class _Context:
         if Truth.UNKNOWN in truths:
             return UNKNOWN
         return Fraction(truths.count(Truth.MET))
+
+    # --- truth alone ------------------------------------------------------------------------------------------
+
+    def condition(self, expr: ir.Expr, record: ir.Record | None) -> Truth:
+        """``self.truth(expr, record).truth``, without building the nodes where only the truth is kept (a count
+        or share over records keeps each record's truth, not its node): comparisons and their and/or/not; anything
+        else is built by ``truth``. Every operand is evaluated as ``truth`` evaluates it (no short cut), so the
+        rules it refers to and the errors it raises are the same."""
+        match expr:
+            case ir.Compare(operands=operands, ops=ops):
+                scratch: list[Read] = []  # the node's reads: not kept
+                values = [self.value(o, record, scratch) for o in operands]
+                truths: list[Truth] = []
+                for op, left, right in zip(ops, values, values[1:], strict=False):
+                    if isinstance(left, _Unknown) or isinstance(right, _Unknown):
+                        truths.append(Truth.UNKNOWN)
+                    else:
+                        truths.append(Truth.of(compare_values(op, left, right)))
+                return kleene_and(truths)
+            case ir.And(operands=operands):
+                return kleene_and([self.condition(o, record) for o in operands])
+            case ir.Or(operands=operands):
+                return kleene_or([self.condition(o, record) for o in operands])
+            case ir.Not(operand=operand):
+                return kleene_not(self.condition(operand, record))
+            case _:
+                return self.truth(expr, record).truth
 
     # --- truth, with its trace -------------------------------------------------------------------------------
 
