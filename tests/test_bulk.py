@@ -5,6 +5,7 @@ groups, the results table (one-line reasons included, computed once per signatur
 
 from __future__ import annotations
 
+import enum
 import random
 from collections.abc import Iterator
 from datetime import date
@@ -388,3 +389,117 @@ def test_batch_auto_engine_is_columnar_from_the_threshold_without_a_review_proce
     assert cli._batch_engine(with_process, 10**6, "vi") == "interpreter"
     forced = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--engine", "interpreter"])
     assert cli._batch_engine(forced, 10**6, "vi") == "interpreter"
+
+
+# --- the results table as blocks of columns ------------------------------------------------------------------------
+
+
+def _written(tmp_path: Path, result: bulk.BulkResult, lang: str = "vi") -> list[bytes]:
+    """The results table as ``write_table`` writes its rows, then as ``write_csv_blocks`` writes its blocks (with
+    the repeated columns looked up per distinct value, then with every column cell by cell)."""
+    tables.write_table(result.result_rows(lang), report.RESULT_COLUMNS, tmp_path / "rows.csv")
+    repeated = result.REPEATED_RESULT_COLUMNS
+    tables.write_csv_blocks(result.result_blocks(lang), report.RESULT_COLUMNS, tmp_path / "blocks.csv", repeated)
+    tables.write_csv_blocks(result.result_blocks(lang), report.RESULT_COLUMNS, tmp_path / "cells.csv")
+    return [(tmp_path / f"{name}.csv").read_bytes() for name in ("rows", "blocks", "cells")]
+
+
+def test_result_blocks_are_written_as_the_bytes_of_the_result_rows(
+    district: population.PopulationInput, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "_BLOCK", 500)  # several blocks, the last one shorter
+    got = bulk.classify(HD21_PROGRAM, bulk.from_population_input(HD21_PROGRAM, district), PERIOD_2020)
+    blocks = list(got.result_blocks())
+    assert len(blocks) == 7 and all(len(column) == 500 for column in blocks[0])
+    keys = [key for key, _ in report.RESULT_COLUMNS]
+    assert [dict(zip(keys, row, strict=True)) for b in blocks for row in zip(*b, strict=True)] == list(
+        got.result_rows()
+    )
+    for lang in ("vi", "en"):
+        rows, by_blocks, by_cells = _written(tmp_path, got, lang)
+        assert rows == by_blocks == by_cells
+        assert rows.startswith(b"\xef\xbb\xbf") and rows.count(b"\r\n") == 3111
+
+
+def test_result_blocks_neutralise_formulas_as_the_result_rows_do(tmp_path: Path) -> None:
+    program = PROGRAMS[FIXTURES / "population" / "2019-10-18.yaml"]
+    member = {"targets_assigned": 10, "targets_met": 9, "task_results": "Xuất sắc", "targets_exceeded": 1}
+    units = [
+        {"id": "D", "parent": None, "kind": "district", "name": '=HYPERLINK("x")'},
+        {"id": "+G1", "parent": "D", "kind": "grassroots_committee", "name": "@Đảng bộ, xã A"},
+        {"id": "-C11", "parent": "+G1", "kind": "cell", "name": "-Chi bộ thôn 1"},
+        {"id": "C12", "parent": "+G1", "kind": "cell", "name": '+Chi bộ "thôn" 2'},
+    ]
+    people = [("=1+1", "=SUM(A1:A9)"), ("+84", None), ("-5", "-"), ("@me", "@Nguyễn, Văn A"), ("\tT", "Lê\nB"),
+              ("A,1", "\"Trần\""), ("B", None)]  # fmt: skip
+    subjects = [
+        {"id": sid, "unit": ("-C11", "C12", "+G1")[i % 3], "kind": "member", "name": name, "evidence": member}
+        for i, (sid, name) in enumerate(people)
+    ]
+    subjects.append({"id": "=CB", "unit": "-C11", "kind": "cell", "name": None, "evidence": {}})
+    data = population.from_document({"units": units, "subjects": subjects}, "test")
+    got = bulk.classify(program, bulk.from_population_input(program, data), PERIOD_2020)
+    assert got.size == len(subjects)
+    rows, by_blocks, by_cells = _written(tmp_path, got)
+    assert rows == by_blocks == by_cells
+    text = rows.decode("utf-8-sig")
+    for shown in ("'=1+1", "'=SUM(A1:A9)", "'+84", "'-5", "'@me", "'=CB", "'-C11", "'-Chi bộ thôn 1",
+                  '"\'@Đảng bộ, xã A"', '"\'+Chi bộ ""thôn"" 2"', '"Lê\nB"', '"""Trần"""', "'\tT,"):  # fmt: skip
+        assert shown in text, shown
+    assert "\r\nB,,member,'-C11," in text  # no name: an empty cell
+
+
+class _Shown(str):
+    """Text that shows as other text (``str`` gives it): written as shown."""
+
+    def __str__(self) -> str:
+        return "=" + self.upper()
+
+
+class _Plain(enum.Enum):
+    ONE = "-1"
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.builds(_Shown, st.sampled_from(["a", "b,c"])),
+    st.sampled_from([_Plain.ONE, Status.CLASSIFIED]),
+    st.text(alphabet=st.sampled_from('ab,"\r\n=+-@\t é'), max_size=6),
+    st.sampled_from(["=1+1", "-", "", "Tốt", "a,b", 'x"y']),
+    st.integers(-3, 3),
+    st.booleans(),
+    st.floats(allow_nan=False),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.integers(1, 4).flatmap(
+        lambda width: st.tuples(
+            st.lists(st.lists(_CELLS, min_size=width, max_size=width), max_size=12),
+            st.lists(st.booleans(), min_size=width, max_size=width),
+            st.integers(1, 5),
+        )
+    )
+)
+def test_write_csv_blocks_writes_what_write_table_writes(tmp_path: Path, table: Any) -> None:
+    rows, repeated, size = table
+    columns = [(f"c{j}", f"=head {j}") for j in range(len(repeated))]
+    keys = [key for key, _ in columns]
+    chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+    blocks = [[[] for _ in keys], *([list(c) for c in zip(*chunk, strict=True)] for chunk in chunks)]  # one empty
+    tables.write_table([dict(zip(keys, row, strict=True)) for row in rows], columns, tmp_path / "rows.csv")
+    chosen = [key for key, r in zip(keys, repeated, strict=True) if r]
+    tables.write_csv_blocks(blocks, columns, tmp_path / "blocks.csv", chosen)
+    assert (tmp_path / "blocks.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
+
+
+def test_write_csv_blocks_keeps_equal_cells_of_other_types_apart(tmp_path: Path) -> None:
+    # 1, True and 1.0 are equal (and so are "a" and _Shown("a")) but written differently: a repeated column
+    # holding them is not worked out per distinct value.
+    cells: list[object] = [1, True, 1.0, "a", _Shown("a"), None, "=x", 0, False]
+    columns = [("c", "c"), ("d", "d")]
+    tables.write_table([{"c": v, "d": v} for v in cells], columns, tmp_path / "rows.csv")
+    tables.write_csv_blocks([[cells, cells]], columns, tmp_path / "blocks.csv", repeated={"c", "d"})
+    assert (tmp_path / "blocks.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
+    assert b"\r\n1,1\r\nTRUE,TRUE\r\n1.0,1.0\r\na,a\r\n'=A,'=A\r\n,\r\n" in (tmp_path / "rows.csv").read_bytes()

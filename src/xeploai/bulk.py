@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -357,7 +357,13 @@ class BulkResult:
         rejected = self._rejected_by_unit()
         names, kinds, rows, by_unit, starts = self._accepted()
         levels = self.program.levels.values
-        read = _record_fields_read(self.program.subjects[kind], relation) if lean else None
+        read = None
+        if lean:
+            read = self.cache.get(f"read:{kind}:{relation.id}")
+            if read is None:
+                read = self.cache[f"read:{kind}:{relation.id}"] = _record_fields_read(
+                    self.program.subjects[kind], relation
+                )
 
         def related() -> Iterator[RelatedSubject | Rejection]:
             for u in unit_ids:
@@ -392,15 +398,32 @@ class BulkResult:
 
     # --- tables --------------------------------------------------------------------------------------------------
 
+    # Columns of the results table whose cells have few distinct values (a kind, a unit, a status, a level, a reason
+    # per signature, a set of pending quotas): a writer can treat each distinct value once.
+    REPEATED_RESULT_COLUMNS: ClassVar[frozenset[str]] = frozenset(
+        {"kind", "unit_name", "status", "level", "level_label", "reason", "flags"}
+    )
+
     def result_rows(
         self, lang: str = "vi", progress: Progress | None = None, reasons_progress: Progress | None = None
     ) -> Iterator[dict[str, object]]:
-        """The rows of the results table, identical to ``report.result_rows`` of the same population.
+        """The rows of the results table, identical to ``report.result_rows`` of the same population: the rows of
+        ``result_blocks``, each a dict keyed by ``report.RESULT_COLUMNS``."""
+        keys = [key for key, _ in report.RESULT_COLUMNS]
+        for block in self.result_blocks(lang, progress, reasons_progress):
+            for values in zip(*block, strict=True):
+                yield dict(zip(keys, values, strict=True))
 
-        The one-line reasons are worked out first (``reasons_progress(done, total)`` counts their signatures). Rows
-        are then made a block at a time: each column of a block is gathered from the kinds' columns with lookup
-        tables (unit names by unit code, level codes and labels by rank, statuses, quota flags by bit set), and
-        ``progress(done, total)`` is called after each block.
+    def result_blocks(
+        self, lang: str = "vi", progress: Progress | None = None, reasons_progress: Progress | None = None
+    ) -> Iterator[list[list[object]]]:
+        """The results table a block of rows at a time, as columns: per block, one list of cells per column of
+        ``report.RESULT_COLUMNS`` (in its order, all of one length), so that a writer never builds a row as a dict.
+
+        The one-line reasons are worked out first (``reasons_progress(done, total)`` counts their signatures). Each
+        column of a block is then gathered from the kinds' columns with lookup tables (unit names by unit code, level
+        codes and labels by rank, statuses, quota flags by bit set), and ``progress(done, total)`` is called after
+        each block has been consumed.
         """
         program = self.program
         reasons = self._all_reasons(lang, reasons_progress)
@@ -425,7 +448,11 @@ class BulkResult:
                 columns = outcome.columns
                 picked = block_rows[at]
                 cells["id"][at] = columns.ids[picked]
-                cells["name"][at] = None if columns.names is None else columns.names[picked]
+                if columns.names is None:
+                    cells["name"][at] = ""
+                else:
+                    found = columns.names[picked]
+                    cells["name"][at] = np.where(found.astype(bool), found, "")  # name or "": None is no name
                 cells["kind"][at] = kind
                 cells["unit"][at] = columns.units[picked]
                 cells["unit_name"][at] = unit_names[outcome.unit_codes[picked]]
@@ -441,12 +468,10 @@ class BulkResult:
                         text = flags_text[b] = " ".join(run.quota.id for run in self.quotas if b >> run.bit & 1)
                     texts.append(text)
                 cells["flags"][at] = _objects(texts)[inverse.ravel()]
-            listed = [cells[key].tolist() for key in keys]
+            listed: list[list[object]] = [cells[key].tolist() for key in keys]
             listed[0] = list(map(str, listed[0]))  # id
-            listed[1] = [name or "" for name in listed[1]]  # name
             listed[3] = list(map(str, listed[3]))  # unit
-            for values in zip(*listed, strict=True):
-                yield dict(zip(keys, values, strict=True))
+            yield listed
             if progress is not None:
                 progress(start + m, total)
 

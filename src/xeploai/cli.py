@@ -553,9 +553,14 @@ def run_batch(args: argparse.Namespace) -> int:
             if done == total:
                 reasons.close()
 
-        # Streamed: each row is written as it is made, none is kept.
-        made = columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned)
-        tables.write_table(made, report.RESULT_COLUMNS, results_path)
+        # Streamed: a block of rows at a time is made and written; none is kept.
+        if ext == "csv":  # a block of columns at a time, neutralised column by column
+            blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
+            repeated = columns.REPEATED_RESULT_COLUMNS
+            tables.write_csv_blocks(blocks, report.RESULT_COLUMNS, results_path, repeated)
+        else:
+            made = columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned)
+            tables.write_table(made, report.RESULT_COLUMNS, results_path)
         reasons.close()
         bar.close()
     else:
