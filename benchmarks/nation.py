@@ -333,7 +333,8 @@ def xeploai_pipeline(folder: Path, results: Path | None = None) -> dict[str, Any
     if results is not None:
         results.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        tables.write_table(result.result_rows("vi"), report.RESULT_COLUMNS, results / "ket-qua.csv")
+        blocks = result.result_blocks("vi")  # as xeploai batch writes it: reasons, then blocks of columns
+        tables.write_csv_blocks(blocks, report.RESULT_COLUMNS, results / "ket-qua.csv", result.REPEATED_RESULT_COLUMNS)
         out["write_results_s"] = time.perf_counter() - started
         out["peak_with_results_mib"] = engines.peak_mib()
     return out

@@ -298,11 +298,11 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
     ]
     # The fields keyed, then the relations: a relation's records name the related subjects, so no two subjects
     # share them and they are not keyed (the nodes reading them are built for every subject).
-    read = dict.fromkeys(f for out in unit_reads for f in out)
+    all_read = dict.fromkeys(f for out in unit_reads for f in out)
     related = {r.id for r in subject.relations}
-    fields = [f for f in read if f not in related]
-    unkeyed = [NO_KEY] * (len(read) - len(fields))
-    position = {f: i for i, f in enumerate([*fields, *(f for f in read if f in related)])}
+    fields = [f for f in all_read if f not in related]
+    unkeyed = [NO_KEY] * (len(all_read) - len(fields))
+    position = {f: i for i, f in enumerate([*fields, *(f for f in all_read if f in related)])}
     # Units reading the same fields are one group, looked up with one key: a group's entry is its units' results
     # (a rule's node, a cap's node and bound, a note's node or None), in the reference's order.
     by_fields: dict[tuple[int, ...], list[int]] = {}
