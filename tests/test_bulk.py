@@ -503,3 +503,37 @@ def test_write_csv_blocks_keeps_equal_cells_of_other_types_apart(tmp_path: Path)
     tables.write_csv_blocks([[cells, cells]], columns, tmp_path / "blocks.csv", repeated={"c", "d"})
     assert (tmp_path / "blocks.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
     assert b"\r\n1,1\r\nTRUE,TRUE\r\n1.0,1.0\r\na,a\r\n'=A,'=A\r\n,\r\n" in (tmp_path / "rows.csv").read_bytes()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 40).flatmap(
+        lambda m: st.lists(
+            st.one_of(
+                st.lists(st.booleans(), min_size=m, max_size=m).map(lambda v: np.array(v, bool)),
+                st.lists(st.integers(-3, 5), min_size=m, max_size=m).map(lambda v: np.array(v, np.int8)),
+                st.lists(st.integers(-(2**40), 2**40), min_size=m, max_size=m).map(lambda v: np.array(v, np.int64)),
+            ),
+            max_size=6,
+        ).map(lambda columns: (m, columns))
+    )
+)
+def test_signature_keys_are_equal_exactly_when_every_column_is(given_columns: tuple[int, list[Any]]) -> None:
+    """Rows share a signature key when, and only when, they agree in every column: whether the key is one packed
+    number (the columns' ranges fit in 64 bits) or a row of bytes (wide columns)."""
+    m, columns = given_columns
+    first, inverse = bulk._unique_rows(bulk._key_matrix(columns, m))
+    rows = [tuple(int(c[i]) for c in columns) for i in range(m)]
+    assert len(inverse) == m
+    for i in range(m):
+        for j in range(m):
+            assert (inverse[i] == inverse[j]) == (rows[i] == rows[j])
+    assert sorted(rows[f] for f in first) == sorted(set(rows))
+    assert all(rows.index(rows[f]) == f for f in first)  # the first row of each key
+
+
+def test_wide_signature_columns_are_not_packed_into_a_number_that_wraps() -> None:
+    # Packed in 64 bits, rows 0 and 1 would wrap to the same number: 2**24 and 2**24 * (2**40 + 1) mod 2**64.
+    wide = [np.array([0, 2**24, 2**40], np.int64), np.array([2**24, 0, 2**40], np.int64)]
+    _, inverse = bulk._unique_rows(bulk._key_matrix(wide, 3))
+    assert len(set(inverse.tolist())) == 3

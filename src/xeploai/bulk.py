@@ -821,7 +821,21 @@ def _plain_strings(values: Array) -> bool:
 
 
 def _key_matrix(columns: Sequence[Array], m: int) -> Array:
-    """Columns of small integers as one byte row per subject (int64 columns take 8 bytes)."""
+    """Columns of small integers as one key per subject, equal for two subjects exactly when every column is: one
+    number in mixed radix (each column's values counted from its least) when all the columns' ranges multiplied fit
+    in 64 bits, else one byte row per subject (int64 columns take 8 bytes)."""
+    packed = np.zeros(m, np.uint64)
+    capacity = 1
+    for col in columns if m else ():
+        col = np.asarray(col)
+        low = int(col.min()) if col.dtype != bool else 0
+        size = (int(col.max()) if col.dtype != bool else 1) - low + 1
+        capacity *= size
+        if capacity >= 2**64:
+            break
+        packed = packed * np.uint64(size) + (col.astype(np.int64) - low).astype(np.uint64)
+    else:
+        return packed
     parts = []
     for col in columns:
         col = np.asarray(col)
@@ -829,14 +843,13 @@ def _key_matrix(columns: Sequence[Array], m: int) -> Array:
             parts.append(col.astype(np.uint8).reshape(m, 1))
         else:
             parts.append(np.ascontiguousarray(col.astype(np.int64)).view(np.uint8).reshape(m, 8))
-    if not parts:
-        return np.zeros((m, 1), np.uint8)
     return np.ascontiguousarray(np.concatenate(parts, axis=1))
 
 
 def _unique_rows(keys: Array) -> tuple[Array, Array]:
-    """The first row of each distinct key row, and each row's index among the distinct keys."""
-    flat = keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
+    """The first row of each distinct key (a number, or a row of bytes), and each row's index among the distinct
+    keys."""
+    flat = keys if keys.ndim == 1 else keys.view(np.dtype((np.void, keys.shape[1]))).ravel()
     _, first, inverse = np.unique(flat, return_index=True, return_inverse=True)
     return first, inverse.ravel()
 
