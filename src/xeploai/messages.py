@@ -164,6 +164,10 @@ MESSAGES: dict[str, Text] = {
         "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
         "--engine columnar needs numpy: pip install 'xeploai[columnar]'",
     ),
+    "cli.batch.needs_pyarrow": Text(
+        "--format parquet cần pyarrow: pip install 'xeploai[parquet]'",
+        "--format parquet needs pyarrow: pip install 'xeploai[parquet]'",
+    ),
     "cli.batch.reading": Text("Đang đọc {path}…", "Reading {path}…"),
     "cli.batch.order": Text(
         "Thứ tự xếp loại (suy ra từ quy tắc):", "Order of classification (derived from the rules):"

@@ -1,8 +1,8 @@
 """Population reports: a population result → rows of the results table and of the per-unit summary.
 
 Input: a ``population.PopulationResult`` (or, through ``result_row`` and ``summary_table``, the columns of a
-``bulk.BulkResult``). Output: plain rows (mappings) that ``tables`` writes as CSV or XLSX. Every row is a view of
-the traces: the one-line reason is read from the outcome and its deciding nodes.
+``bulk.BulkResult``). Output: plain rows (mappings) that ``tables`` writes as CSV, XLSX or Parquet. Every row is a
+view of the traces: the one-line reason is read from the outcome and its deciding nodes.
 """
 
 from __future__ import annotations
@@ -210,6 +210,15 @@ def summary_columns(program: ir.Program) -> list[tuple[str, str]]:
         ("quota", "Tỷ lệ HTXS (quota)"),
     ]
     return columns
+
+
+def summary_count_columns(program: ir.Program) -> frozenset[str]:
+    """The keys of ``summary_columns`` that are counts by definition (subjects in all, classified, at each level,
+    not classified, insufficient, rejected rows): int64 in a Parquet table. The others are text: the unit's id, name
+    and kind, its collectives' levels, each level's share (one decimal, empty without classified subjects) and the
+    quota status."""
+    levels = [value.code for value in program.levels.values]
+    return frozenset({"members", "classified", *levels, "not_classified", "insufficient", "rejected"})
 
 
 def summary_rows(

@@ -2,7 +2,8 @@
 
 Input: a path and a compiled program. Output: units, subjects with checked raw evidence, committee decisions, and
 every row that could not be used as a ``Rejection`` (file, row, column, value, reason). Cells are read as data and
-never evaluated; the writers neutralise text that a spreadsheet would take for a formula.
+never evaluated; the CSV and XLSX writers neutralise text that a spreadsheet would take for a formula (the Parquet
+writer keeps text as it is: a Parquet file is not opened as a spreadsheet).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final, TextIO, assert_never, cast
 
@@ -30,9 +32,11 @@ from xeploai.population import CommitteeDecision, PopulationInput, Rejection, Su
 __all__ = [
     "DECISION_COLUMNS",
     "GUIDE_SHEET",
+    "PARQUET_BLOCK",
     "PARQUET_HINT",
     "RECORD_COLUMNS",
     "REJECTION_COLUMNS",
+    "REJECTION_COUNT_COLUMNS",
     "SUBJECT_COLUMNS",
     "UNIT_COLUMNS",
     "XLSX_HINT",
@@ -40,6 +44,7 @@ __all__ = [
     "read_population",
     "template",
     "write_csv_blocks",
+    "write_parquet_blocks",
     "write_rejections",
     "write_table",
 ]
@@ -76,7 +81,12 @@ REJECTION_COLUMNS: Final = (
     ("value", "Giá trị (value)"),
     ("reason", "Lý do (reason)"),
 )
+# The rejection columns that are whole numbers by definition (int64 in Parquet, null for a note about a whole table
+# or column); the others are text.
+REJECTION_COUNT_COLUMNS: Final = frozenset({"row"})
 GUIDE_SHEET: Final = "huong_dan"
+# Rows per row group when a Parquet table is given as rows: batched into blocks as ``bulk`` makes its blocks.
+PARQUET_BLOCK: Final = 1 << 16
 
 _DOCUMENT_KEYS: Final = ("period", "units", "subjects", "decisions")
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets take for the start of a formula
@@ -1503,10 +1513,14 @@ def read_population(path: str | os.PathLike[str], program: ir.Program) -> Popula
 # --- writing ------------------------------------------------------------------------------------------------
 
 
-def _format_of(path: Path) -> str:
+def _format_of(path: Path, parquet: bool = False) -> str:
+    """``csv`` or ``xlsx`` by the file's extension, and ``parquet`` too when the writer can write it."""
     suffix = path.suffix.casefold()
+    if parquet and suffix == ".parquet":
+        return "parquet"
     if suffix not in (".csv", ".xlsx"):
-        raise TableError(os.fspath(path), "expected a file name ending in .csv or .xlsx")
+        also = ", or .parquet" if parquet else ""
+        raise TableError(os.fspath(path), f"expected a file name ending in .csv or .xlsx{also}")
     return suffix[1:]
 
 
@@ -1663,6 +1677,97 @@ def write_csv_blocks(
             file.write("".join(laid))
 
 
+def _pyarrow_writer(source: str) -> tuple[Any, Any]:
+    """``pyarrow`` and ``pyarrow.parquet``, or a ``TableError`` naming the extra that installs them."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as error:
+        raise TableError(source, f".parquet files need pyarrow: {PARQUET_HINT}") from error
+    return pa, pq
+
+
+def _parquet_text(value: object) -> str | None:
+    """A cell of a text column as Parquet holds it: the text the CSV writer shows for it (``_csv_cell``) without
+    the apostrophe that keeps a spreadsheet from taking it for a formula, and None (null) for None.
+
+    >>> _parquet_text("=1+1"), _parquet_text(Fraction(3, 2)), _parquet_text(date(2020, 1, 31)), _parquet_text(None)
+    ('=1+1', '1.5', '2020-01-31', None)
+    """
+    match value:
+        case None:
+            return None
+        case bool():
+            return "TRUE" if value else "FALSE"
+        case int():
+            return str(value)
+        case float():
+            return repr(value)
+        case Fraction() | Decimal():
+            return repr(_plain_number(value))
+        case datetime():
+            return value.isoformat(sep=" ")
+        case date():
+            return value.isoformat()
+        case Enum():
+            return str(value.value)
+        case _:
+            return str(value)
+
+
+def _parquet_array(pa: Any, cells: Sequence[object], count: bool) -> Any:
+    """A column's cells as a pyarrow array of the column's fixed type: int64 for a count (None is null), string
+    otherwise (plain text as it is, any other value through ``_parquet_text``)."""
+    if count:
+        return pa.array(cells, pa.int64())
+    if set(map(type, cells)) <= {str, type(None)}:  # exact str: a subclass (an Enum) is shown otherwise
+        return pa.array(cells, pa.string())
+    return pa.array([_parquet_text(v) for v in cells], pa.string())
+
+
+def write_parquet_blocks(
+    blocks: Iterable[Sequence[Sequence[object]]],
+    columns: Sequence[tuple[str, str]],
+    path: str | os.PathLike[str],
+    counts: Collection[str] = (),
+) -> None:
+    """Write a table given as blocks of columns (as ``write_csv_blocks`` takes them) as Parquet, a row group per
+    non-empty block.
+
+    The columns are named by their headers, as the CSV file's header row names them, and their types are fixed by
+    the columns, never by the values of a run: int64 for the keys in ``counts`` (whole numbers by definition: counts,
+    row numbers), string for every other column. A None cell is null (CSV writes it as an empty field); a text cell
+    is its text, without the CSV's formula apostrophe (Parquet is not opened as a spreadsheet); another value in a
+    text column (a number, a date, an enum) is the text the CSV writer shows for it (``_parquet_text``). Blocks are
+    written as they come: an iterator of blocks is never held whole.
+    """
+    target = Path(path)
+    pa, pq = _pyarrow_writer(os.fspath(path))
+    wanted = [key in counts for key, _ in columns]
+    schema = pa.schema(
+        [pa.field(h, pa.int64() if count else pa.string()) for (_, h), count in zip(columns, wanted, strict=True)]
+    )
+    with pq.ParquetWriter(target, schema) as writer:
+        for block in blocks:
+            if len(block) != len(columns):
+                raise ValueError("a block has another number of columns than the table")
+            m = len(block[0]) if block else 0
+            if any(len(cells) != m for cells in block):
+                raise ValueError("the columns of a block differ in length")
+            if m == 0:
+                continue
+            arrays = [_parquet_array(pa, cells, count) for cells, count in zip(block, wanted, strict=True)]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=m)
+
+
+def _row_blocks(rows: Iterable[Mapping[str, object]], keys: Sequence[str], size: int) -> Iterator[list[list[object]]]:
+    """Rows (mappings by column key) as blocks of ``size`` rows, each a list of cells per key (``.get``: a missing
+    key is None); only one block is held at a time."""
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield [[row.get(key) for row in chunk] for key in keys]
+
+
 def _fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     from openpyxl.styles import Font  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
@@ -1688,19 +1793,29 @@ def _fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[objec
 
 
 def write_table(
-    rows: Iterable[Mapping[str, object]], columns: Sequence[tuple[str, str]], path: str | os.PathLike[str]
+    rows: Iterable[Mapping[str, object]],
+    columns: Sequence[tuple[str, str]],
+    path: str | os.PathLike[str],
+    counts: Collection[str] = (),
 ) -> None:
-    """Write ``rows`` under the ``(key, header)`` columns, as CSV (UTF-8 with BOM) or XLSX by the file's extension.
+    """Write ``rows`` under the ``(key, header)`` columns, as CSV (UTF-8 with BOM), XLSX or Parquet by the file's
+    extension.
 
-    Rows are written as they come: an iterator of rows is never held whole (for CSV; a workbook is saved at the end).
-    Text a spreadsheet would take for a formula (starting with = + - @) stays text: a leading apostrophe in CSV,
-    a string cell in XLSX.
+    Rows are written as they come: an iterator of rows is never held whole (for CSV, and for Parquet beyond a block
+    of ``PARQUET_BLOCK`` rows; a workbook is saved at the end). Text a spreadsheet would take for a formula
+    (starting with = + - @) stays text: a leading apostrophe in CSV, a string cell in XLSX. ``counts`` names the
+    columns that are whole numbers by definition: they are int64 in Parquet (see ``write_parquet_blocks``), and
+    CSV and XLSX do not read it.
     """
     target = Path(path)
     header = [h for _, h in columns]
     keys = [key for key, _ in columns]
+    kind = _format_of(target, parquet=True)
+    if kind == "parquet":
+        write_parquet_blocks(_row_blocks(rows, keys, PARQUET_BLOCK), columns, target, counts)
+        return
     values = ([row.get(key) for key in keys] for row in rows)
-    if _format_of(target) == "csv":
+    if kind == "csv":
         _write_csv(target, header, values)
         return
     book = _openpyxl(os.fspath(path)).Workbook()
@@ -1711,13 +1826,13 @@ def write_table(
 
 
 def write_rejections(rejections: Sequence[Rejection], path: str | os.PathLike[str], lang: str = "vi") -> None:
-    """Write the rejected rows (source, row, column, value, reason) with bilingual headers, as CSV or XLSX; the
-    reasons in ``lang`` (``vi`` unless ``en``)."""
+    """Write the rejected rows (source, row, column, value, reason) with bilingual headers, as CSV, XLSX or Parquet
+    (the row number int64, the other columns text); the reasons in ``lang`` (``vi`` unless ``en``)."""
     rows = [
         {"source": r.source, "row": r.row, "column": r.column, "value": r.value, "reason": r.reason_in(lang)}
         for r in rejections
     ]
-    write_table(rows, REJECTION_COLUMNS, path)
+    write_table(rows, REJECTION_COLUMNS, path, REJECTION_COUNT_COLUMNS)
 
 
 # --- templates ----------------------------------------------------------------------------------------------
