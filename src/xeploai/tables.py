@@ -1538,9 +1538,21 @@ def _plain_number(value: Fraction | Decimal) -> int | float:
 
 
 def _csv_cell(value: object) -> str:
+    """A cell as CSV text: ``_cell_text``, neutralised (a text a spreadsheet would take for a formula gets an
+    apostrophe)."""
+    if value is None:
+        return ""
     match value:
-        case None:
-            return ""
+        case bool() | int() | float() | Fraction() | Decimal() | datetime() | date():
+            return _cell_text(value)
+        case _:
+            return _neutral(_cell_text(value))
+
+
+def _cell_text(value: object) -> str:
+    """A non-None cell as text, as the CSV and Parquet writers show it: booleans TRUE/FALSE, whole numbers without a
+    decimal point, dates in ISO form, an enum by its value."""
+    match value:
         case bool():
             return "TRUE" if value else "FALSE"
         case int():
@@ -1554,9 +1566,9 @@ def _csv_cell(value: object) -> str:
         case date():
             return value.isoformat()
         case Enum():
-            return _neutral(str(value.value))
+            return str(value.value)
         case _:
-            return _neutral(str(value))
+            return str(value)
 
 
 def _xlsx_cell(value: object) -> tuple[object, bool]:
@@ -1688,31 +1700,13 @@ def _pyarrow_writer(source: str) -> tuple[Any, Any]:
 
 
 def _parquet_text(value: object) -> str | None:
-    """A cell of a text column as Parquet holds it: the text the CSV writer shows for it (``_csv_cell``) without
+    """A cell of a text column as Parquet holds it: the text the CSV writer shows for it (``_cell_text``) without
     the apostrophe that keeps a spreadsheet from taking it for a formula, and None (null) for None.
 
     >>> _parquet_text("=1+1"), _parquet_text(Fraction(3, 2)), _parquet_text(date(2020, 1, 31)), _parquet_text(None)
     ('=1+1', '1.5', '2020-01-31', None)
     """
-    match value:
-        case None:
-            return None
-        case bool():
-            return "TRUE" if value else "FALSE"
-        case int():
-            return str(value)
-        case float():
-            return repr(value)
-        case Fraction() | Decimal():
-            return repr(_plain_number(value))
-        case datetime():
-            return value.isoformat(sep=" ")
-        case date():
-            return value.isoformat()
-        case Enum():
-            return str(value.value)
-        case _:
-            return str(value)
+    return None if value is None else _cell_text(value)
 
 
 def _parquet_array(pa: Any, cells: Sequence[object], count: bool) -> Any:
