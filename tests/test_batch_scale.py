@@ -127,3 +127,20 @@ def test_result_rows_report_progress_for_reasons_then_rows() -> None:
     )
     assert reasons and reasons[-1][0] == reasons[-1][1] > 0
     assert written[-1] == (len(rows), len(rows)) == (3110, 3110)
+
+
+@pytest.mark.parametrize(
+    ("lang", "checking", "summarising"),
+    [("vi", "Đang kiểm tra dữ liệu", "Đang lập bảng tổng hợp"), ("en", "Checking rows", "Summarising")],
+)
+def test_the_columnar_batch_says_each_stage_on_standard_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, checking: str, summarising: str
+) -> None:
+    args = ["batch", str(HD21), str(DISTRICT), "--period", "2020", "--out", str(tmp_path), "--engine", "columnar"]
+    assert cli.main([*args, "--lang", lang]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    total = parquet.READ_STAGES + 1  # HD21 declares level spellings: read_spelled's stages
+    checked = [line for line in lines if line.startswith(checking)]
+    assert checked[0].startswith(f"{checking}: 1/{total}") and checked[-1] == f"{checking}: {total}/{total} (100%)"
+    at = [i for i, line in enumerate(lines) if line.startswith(summarising)]
+    assert len(at) == 1 and lines.index(checked[-1]) < at[0]

@@ -548,6 +548,8 @@ def run_batch(args: argparse.Namespace) -> int:
     written = []
     results_path = out / f"ket-qua.{ext}"
     if columns is not None:
+        if not args.quiet:  # seconds at national size, before the reasons' bar starts
+            _err(msg("cli.batch.summarising", lang) + "\n")
         summary = columns.summary_rows()
         reasons = _ProgressBar(msg("cli.batch.reasons", lang), enabled=not args.quiet)
         bar = _ProgressBar(msg("cli.batch.writing", lang), enabled=not args.quiet)

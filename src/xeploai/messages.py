@@ -169,6 +169,9 @@ MESSAGES: dict[str, Text] = {
         "--format parquet needs pyarrow: pip install 'xeploai[parquet]'",
     ),
     "cli.batch.reading": Text("Đang đọc {path}…", "Reading {path}…"),
+    "cli.batch.summarising": Text(
+        "Đang lập bảng tổng hợp và nhóm các dòng theo lý do…", "Summarising, and grouping rows by their reasons…"
+    ),
     "cli.batch.order": Text(
         "Thứ tự xếp loại (suy ra từ quy tắc):", "Order of classification (derived from the rules):"
     ),
