@@ -18,8 +18,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from xeploai import ir, report
-from xeploai.evidence import validate_evidence
-from xeploai.issues import EvidenceError
 from xeploai.population import (
     CommitteeDecision,
     PopulationInput,
@@ -31,7 +29,6 @@ from xeploai.population import (
     SubjectRow,
     Unit,
     allowance,
-    evidence_rejections,
     field_group,
     quota_group,
     rejected_by_unit,
@@ -41,6 +38,7 @@ from xeploai.population import (
     strata,
     subject_result,
     unit_group,
+    usable_rows,
     with_quota,
 )
 from xeploai.runners import interpreter
@@ -878,13 +876,8 @@ def _record_fields_read(subject: ir.SubjectProgram, relation: ir.Relation) -> se
         for child in subexpressions(expr):
             visit(child)
 
-    for rule in subject.rules.values():
-        visit(rule.expr)
-    for cap in subject.caps:
-        visit(cap.when)
-        visit(cap.at_most)
-    for note in subject.notes:
-        visit(note.when)
+    for expr in subject.expressions():
+        visit(expr)
     return found
 
 
@@ -1548,22 +1541,8 @@ def from_population_input(
     order; the accepted rows become one ``KindColumns`` per kind."""
     units = {u.id: u for u in population.units}
     rejections = list(population.rejections)
-    seen: set[str] = set()
     accepted: dict[str, list[tuple[int, SubjectRow, Any]]] = {}
-    total = len(population.subjects)
-    for position, row in enumerate(population.subjects):
-        if progress is not None and (position % 1000 == 0 or position + 1 == total):
-            progress(position + 1, total)
-        problem = row_problem(program, row, units, seen)
-        if problem is not None:
-            rejections.append(problem)
-            continue
-        try:
-            typed = validate_evidence(program, row.kind, row.evidence, row.source or "<population>")
-        except EvidenceError as error:
-            rejections.extend(evidence_rejections(row, error))
-            continue
-        seen.add(row.id)
+    for position, row, typed in usable_rows(program, population, units, rejections, progress):
         accepted.setdefault(row.kind, []).append((position, row, typed))
     kinds: dict[str, KindColumns] = {}
     for kind, entries in accepted.items():

@@ -8,7 +8,7 @@ reformatting a framework file does not change its program.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
@@ -620,6 +620,17 @@ class SubjectProgram:
             if f.id == name:
                 return f
         return None
+
+    def expressions(self) -> Iterator[Expr]:
+        """Every expression the kind evaluates at its top: each rule's condition, each cap's condition and bound,
+        each note's condition (walk below them with ``children``)."""
+        for rule in self.rules.values():
+            yield rule.expr
+        for cap in self.caps:
+            yield cap.when
+            yield cap.at_most
+        for note in self.notes:
+            yield note.when
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -233,18 +233,7 @@ def evaluate_population(
     """Classify every subject of a population in the derived order, then apply quotas; nothing is dropped."""
     units = {u.id: u for u in population.units}
     rejections = list(population.rejections)
-    subjects: dict[str, _Subject] = {}
-    for row in population.subjects:
-        problem = row_problem(program, row, units, subjects)
-        if problem is not None:
-            rejections.append(problem)
-            continue
-        try:
-            typed = validate_evidence(program, row.kind, row.evidence, row.source or "<population>")
-        except EvidenceError as error:
-            rejections.extend(evidence_rejections(row, error))
-            continue
-        subjects[row.id] = _Subject(row, typed)
+    subjects = {row.id: _Subject(row, typed) for _, row, typed in usable_rows(program, population, units, rejections)}
     index = _Index(units, subjects, rejections)
     order = strata(program)
     total, done = len(subjects), 0
@@ -316,6 +305,34 @@ def evidence_rejections(row: SubjectRow, error: EvidenceError) -> list[Rejection
         reason = ir.Text(issue.message_in("vi"), issue.message)
         out.append(Rejection.from_text(row.source, row.row, column, value, reason, row.id, row.unit, row.kind, True))
     return out
+
+
+def usable_rows(
+    program: ir.Program,
+    population: PopulationInput,
+    units: Mapping[str, Unit],
+    rejections: list[Rejection],
+    progress: Progress | None = None,
+) -> Iterator[tuple[int, SubjectRow, Evidence]]:
+    """The subject rows that can be classified, with their position and typed evidence, in input order: a row with
+    an identity problem (``row_problem``) or evidence that does not validate is rejected into ``rejections``
+    instead. ``progress(done, total)`` is called every thousand rows and at the last."""
+    seen: set[str] = set()
+    total = len(population.subjects)
+    for position, row in enumerate(population.subjects):
+        if progress is not None and (position % 1000 == 0 or position + 1 == total):
+            progress(position + 1, total)
+        problem = row_problem(program, row, units, seen)
+        if problem is not None:
+            rejections.append(problem)
+            continue
+        try:
+            typed = validate_evidence(program, row.kind, row.evidence, row.source or "<population>")
+        except EvidenceError as error:
+            rejections.extend(evidence_rejections(row, error))
+            continue
+        seen.add(row.id)
+        yield position, row, typed
 
 
 def row_problem(

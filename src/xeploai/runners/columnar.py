@@ -1214,13 +1214,8 @@ def _shared(subject: ir.SubjectProgram) -> set[int]:
             for child in _children(expr):
                 visit(child)
 
-    for rule in subject.rules.values():
-        visit(rule.expr)
-    for cap in subject.caps:
-        visit(cap.when)
-        visit(cap.at_most)
-    for note in subject.notes:
-        visit(note.when)
+    for expr in subject.expressions():
+        visit(expr)
     return {i for ids in seen.values() if len(ids) > 1 for i in ids}
 
 

@@ -218,14 +218,7 @@ class _Context:
         match expr:
             case ir.Compare(operands=operands, ops=ops):
                 scratch: list[Read] = []  # the node's reads: not kept
-                values = [self.value(o, record, scratch) for o in operands]
-                truths: list[Truth] = []
-                for op, left, right in zip(ops, values, values[1:], strict=False):
-                    if isinstance(left, _Unknown) or isinstance(right, _Unknown):
-                        truths.append(Truth.UNKNOWN)
-                    else:
-                        truths.append(Truth.of(compare_values(op, left, right)))
-                return kleene_and(truths)
+                return _chain_truth(ops, [self.value(o, record, scratch) for o in operands])
             case ir.And(operands=operands):
                 return kleene_and([self.condition(o, record) for o in operands])
             case ir.Or(operands=operands):
@@ -338,16 +331,10 @@ class _Context:
     def compare(self, expr: ir.Compare, record: ir.Record | None) -> TraceNode:
         reads: list[Read] = []
         values = [self.value(o, record, reads) for o in expr.operands]
-        truths: list[Truth] = []
         error = next((v.reason for v in values if isinstance(v, _Unknown) and v.reason), None)
-        for op, left, right in zip(expr.ops, values, values[1:], strict=False):
-            if isinstance(left, _Unknown) or isinstance(right, _Unknown):
-                truths.append(Truth.UNKNOWN)
-            else:
-                truths.append(Truth.of(compare_values(op, left, right)))
         return TraceNode(
             NodeKind.COMPARE,
-            kleene_and(truths),
+            _chain_truth(expr.ops, values),
             text=expr.text,
             span=expr.span,
             op=",".join(str(op) for op in expr.ops),
@@ -427,6 +414,17 @@ def _arith(op: ir.ArithOp, left: _Val, right: _Val) -> _Val:
             return left / right
         case _:
             assert_never(op)
+
+
+def _chain_truth(ops: Sequence[ir.CompareOp], values: Sequence[_Val]) -> Truth:
+    """The truth of a comparison chain (``a < b <= c``): each pair compared, unknown where either side is."""
+    truths = [
+        Truth.UNKNOWN
+        if isinstance(left, _Unknown) or isinstance(right, _Unknown)
+        else Truth.of(compare_values(op, left, right))
+        for op, left, right in zip(ops, values, values[1:], strict=False)
+    ]
+    return kleene_and(truths)
 
 
 def compare_values(op: ir.CompareOp, left: ir.Value, right: ir.Value) -> bool:
