@@ -27,8 +27,6 @@ Run:  python examples/district-2023/generate.py            then
 
 from __future__ import annotations
 
-import argparse
-import csv
 import importlib.util
 import math
 import random
@@ -265,18 +263,7 @@ class District2023(d20.District):
             ev["civil_service_level"] = cs
         ev.update(grades)
         ev.update(task_results=task, exemplary_with_products=exemplary)
-        r = rng.random()
-        if r < 0.012:
-            ev["sick_leave_months"] = rng.choice([3, 3.5, 4, 5])
-            if level in ("excellent", "good"):
-                level = "completed"
-        elif r < 0.07:
-            ev["sick_leave_months"] = rng.choice([0.5, 1, 1.5, 2, 2.5])
-        else:
-            ev["sick_leave_months"] = 0
-        if female and months < 300 and rng.random() < 0.05:
-            ev["maternity_leave_months"] = rng.choice([4, 6])
-        return ev, level
+        return ev, self.time_off(ev, level, female, months)
 
     def carry_member(self, old: dict[str, str], unit: str) -> None:
         """A 2020 member three years on."""
@@ -827,14 +814,14 @@ class District2023(d20.District):
             ("decisions.csv", ["quota", "group", "approved", "reference"], self.decisions),
         ]
         for file, columns, rows in tables:
-            _write_csv(out / file, columns, [[row.get(c, "") for c in columns] for row in rows])
+            d20.write_csv(out / file, columns, [[row.get(c, "") for c in columns] for row in rows])
         header, cells = self.replay_columns()
         replay = out / "replay"
         for file, columns, rows in tables:
             if file == "subjects.csv":
-                _write_csv(replay / file, header, [[cell(row) for cell in cells] for row in rows])
+                d20.write_csv(replay / file, header, [[cell(row) for cell in cells] for row in rows])
             else:
-                _write_csv(replay / file, columns, [[row.get(c, "") for c in columns] for row in rows])
+                d20.write_csv(replay / file, columns, [[row.get(c, "") for c in columns] for row in rows])
 
     def replay_columns(self) -> tuple[list[str], list[Callable[[dict[str, str]], str]]]:
         """The columns of replay/subjects.csv, which HD21 and 124 both read without rejecting a row.
@@ -910,31 +897,5 @@ class District2023(d20.District):
         return yn(warned)
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([nfc(c) for c in columns])
-        for row in rows:
-            writer.writerow([nfc(str(cell)) for cell in row])
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Generate the fictional district 'Sông Xanh' for 2023 (seed 2023).")
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="output folder")
-    args = parser.parse_args()
-    district = District2023()
-    district.build()
-    district.write(args.out)
-    kinds: dict[str, int] = {}
-    for row in district.subjects:
-        kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
-    print(
-        f"{len(district.units)} units, {len(district.subjects)} subjects "
-        + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-        + f"; {len(district.discipline)} disciplinary decisions, {len(district.decisions)} committee decisions"
-    )
-
-
 if __name__ == "__main__":
-    main()
+    d20.main(District2023, "the fictional district 'Sông Xanh' for 2023 (seed 2023)")

@@ -404,7 +404,11 @@ class District:
             ev["civil_service_level"] = cs
         ev.update(grades)
         ev.update(task_results=task, exemplary_with_products=exemplary)
-        # time off
+        return ev, self.time_off(ev, level, female, months)
+
+    def time_off(self, ev: dict[str, object], level: str, female: bool, months: int) -> str:
+        """Sick and maternity leave drawn into ``ev``; the level a long sick leave lowers the member to."""
+        rng = self.rng
         r = rng.random()
         if r < 0.012:
             ev["sick_leave_months"] = rng.choice([3, 3.5, 4, 5])
@@ -416,7 +420,7 @@ class District:
             ev["sick_leave_months"] = 0
         if female and months < 300 and rng.random() < 0.05:
             ev["maternity_leave_months"] = rng.choice([4, 6])
-        return ev, level
+        return level
 
     def add_member(
         self, unit: str, civil_servant_share: float, seniority: str = "mixed", profile: str | None = None
@@ -795,18 +799,25 @@ class District:
             ("decisions.csv", ["quota", "group", "approved", "reference"], self.decisions),
         ]
         for file, columns, rows in tables:
-            with open(out / file, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(columns)
-                for row in rows:
-                    writer.writerow([nfc(str(row.get(c, ""))) for c in columns])
+            write_csv(out / file, columns, [[row.get(c, "") for c in columns] for row in rows])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Generate the fictional district 'Sông Xanh' (seed 2020).")
+def write_csv(path: Path, columns: list[str], rows: list[list[object]]) -> None:
+    """A table as UTF-8 CSV with LF line ends, every header and cell in NFC (the folder is made if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow([nfc(c) for c in columns])
+        for row in rows:
+            writer.writerow([nfc(str(cell)) for cell in row])
+
+
+def main(make: type[District] = District, description: str = "the fictional district 'Sông Xanh' (seed 2020)") -> None:
+    """Build a district (``make``) and write it to ``--out``, printing what it holds."""
+    parser = argparse.ArgumentParser(description=f"Generate {description}.")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="output folder")
     args = parser.parse_args()
-    district = District()
+    district = make()
     district.build()
     district.write(args.out)
     kinds: dict[str, int] = {}
@@ -815,7 +826,7 @@ def main() -> None:
     print(
         f"{len(district.units)} units, {len(district.subjects)} subjects "
         + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
-        + f"; {len(district.discipline)} disciplinary decisions, {len(district.decisions)} committee decision"
+        + f"; {len(district.discipline)} disciplinary decisions, {len(district.decisions)} committee decision(s)"
     )
 
 
