@@ -716,17 +716,7 @@ class _Reader:
             unit_id = entry.text("id")
             if entry.malformed:
                 continue
-            if unit_id is None:
-                entry.reject("id", ir.Text("thiếu mã đơn vị", "missing unit id"))
-            elif unit_id in first:
-                at = first[unit_id].where()
-                reason = ir.Text(
-                    f"mã đơn vị {unit_id!r} bị trùng; đã dùng lần đầu tại {at.vi}",
-                    f"duplicate unit id {unit_id!r}; it is first used at {at.en}",
-                )
-                entry.reject("id", reason)
-            else:
-                first[unit_id] = entry
+            _first_use(entry, unit_id, first, ir.Text("mã đơn vị", "unit id"))
             if entry.text("kind") is None:
                 entry.reject(
                     "kind",
@@ -818,17 +808,7 @@ class _Reader:
     ) -> str | None:
         """One entry's id, unit and kind checks; ``first`` holds the entries of the ids seen before it."""
         subject_id = entry.text("id")
-        if subject_id is None:
-            entry.reject("id", ir.Text("thiếu mã đối tượng", "missing subject id"))
-        elif subject_id in first:
-            at = first[subject_id].where()
-            reason = ir.Text(
-                f"mã đối tượng {subject_id!r} bị trùng; đã dùng lần đầu tại {at.vi}",
-                f"duplicate subject id {subject_id!r}; it is first used at {at.en}",
-            )
-            entry.reject("id", reason)
-        else:
-            first[subject_id] = entry
+        _first_use(entry, subject_id, first, ir.Text("mã đối tượng", "subject id"))
         unit = entry.text("unit")
         entry.unit_known = unit in kept
         if unit is None:
@@ -1535,6 +1515,22 @@ def _neutral(text: str) -> str:
 
 def _plain_number(value: Fraction | Decimal) -> int | float:
     return int(value) if value == int(value) else float(value)
+
+
+def _first_use(entry: _Entry, ident: str | None, first: dict[str, _Entry], what: ir.Text) -> None:
+    """An entry's id (``what``: a unit id, a subject id) checked: missing, or already used by an earlier entry
+    (``first``), the entry is rejected on its id; otherwise it is the id's first use."""
+    if ident is None:
+        entry.reject("id", ir.Text(f"thiếu {what.vi}", f"missing {what.en}"))
+    elif ident in first:
+        at = first[ident].where()
+        reason = ir.Text(
+            f"{what.vi} {ident!r} bị trùng; đã dùng lần đầu tại {at.vi}",
+            f"duplicate {what.en} {ident!r}; it is first used at {at.en}",
+        )
+        entry.reject("id", reason)
+    else:
+        first[ident] = entry
 
 
 def _csv_cell(value: object) -> str:
