@@ -31,6 +31,7 @@ from xeploai.population import (
     allowance,
     field_group,
     quota_group,
+    rank_part,
     rejected_by_unit,
     rejected_rows,
     relation_records,
@@ -1514,17 +1515,7 @@ def _rank_order_python(
             table = outcomes[kinds[int(c_kind[j])]].columns.table
             key: list[object] = [int(c_group[j])]
             for rank in quota.rank_by:
-                value = table.value(rank.field, int(c_row[j]))
-                number: Fraction | int | None
-                if isinstance(value, ir.Ordinal | ir.EnumValue):
-                    number = value.rank
-                elif isinstance(value, bool):
-                    number = int(value)
-                elif isinstance(value, Fraction):
-                    number = value
-                else:
-                    number = None
-                key.append((1, 0) if number is None else (0, -number if rank.descending else number))
+                key.append(rank_part(table.value(rank.field, int(c_row[j])), rank.descending))
             key.append(str(c_ids[j]))
             tuples.append(tuple(key))
     return np.array(sorted(range(n), key=tuples.__getitem__), np.int64)

@@ -518,21 +518,23 @@ def allowance(quota: ir.Quota, base: int) -> int:
 
 
 def _rank_key(subject: _Subject, quota: ir.Quota) -> tuple[object, ...]:
-    key: list[object] = []
-    for rank in quota.rank_by:
-        value = subject.evidence.values.get(rank.field)
-        if isinstance(value, ir.Ordinal | ir.EnumValue):
-            number: Fraction | int | None = value.rank
-        elif isinstance(value, bool):
-            number = int(value)
-        elif isinstance(value, Fraction):
-            number = value
-        else:
-            number = None
-        # Missing values rank last whatever the order.
-        key.append((1, 0) if number is None else (0, -number if rank.descending else number))
-    key.append(subject.row.id)
-    return tuple(key)
+    values = subject.evidence.values
+    return (*(rank_part(values.get(rank.field), rank.descending) for rank in quota.rank_by), subject.row.id)
+
+
+def rank_part(value: object, descending: bool) -> tuple[int, Fraction | int]:
+    """One ``rank_by`` value as a part of a sort key: scale and enum values by their rank, booleans as 0 and 1,
+    numbers as they are, negated when the order is descending; a missing value ranks last whatever the order."""
+    number: Fraction | int | None
+    if isinstance(value, ir.Ordinal | ir.EnumValue):
+        number = value.rank
+    elif isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, Fraction):
+        number = value
+    else:
+        number = None
+    return (1, 0) if number is None else (0, -number if descending else number)
 
 
 def _apply_quota(

@@ -358,11 +358,7 @@ class _Context:
             NodeKind.RULE,
             body.truth,
             id=name,
-            text=rule.text,
-            label=rule.label,
-            cite=rule.cite,
-            confidence=rule.confidence,
-            span=rule.span,
+            **_declared(rule),
             reads=_unique_reads(body),
             children=(body,),
         )
@@ -525,6 +521,12 @@ def _evaluate_reference(
     return _root(kind, outcome, children)
 
 
+def _declared(item: ir.Rule | ir.Cap | ir.Note) -> dict[str, Any]:
+    """What a rule's, cap's or note's node shows of its declaration: its text, label, citation, confidence and
+    place in the file."""
+    return {"text": item.text, "label": item.label, "cite": item.cite, "confidence": item.confidence, "span": item.span}
+
+
 def _level_node(requirement: ir.LevelRequirement, children: tuple[TraceNode, ...]) -> TraceNode:
     return TraceNode(
         NodeKind.LEVEL,
@@ -558,11 +560,7 @@ def _cap_node(ctx: _Context, cap: ir.Cap) -> tuple[TraceNode, ir.Ordinal | None]
         NodeKind.CAP,
         when.truth,
         id=cap.id,
-        text=cap.text,
-        label=cap.label,
-        cite=cap.cite,
-        confidence=cap.confidence,
-        span=cap.span,
+        **_declared(cap),
         level=known_bound.id if known_bound else None,
         reads=(*_unique_reads(when), *bound_reads),
         children=(when,),
@@ -579,11 +577,7 @@ def _note_node(ctx: _Context, note: ir.Note) -> TraceNode | None:
         NodeKind.NOTE,
         when.truth,
         id=note.id,
-        text=note.text,
-        label=note.label,
-        cite=note.cite,
-        confidence=note.confidence,
-        span=note.span,
+        **_declared(note),
         reads=_unique_reads(when),
         children=(when,),
     )
