@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from hypothesis import strategies as st
@@ -43,15 +44,18 @@ def evidence(program: ir.Program, kind: str) -> st.SearchStrategy[dict[str, obje
     """Raw evidence with any subset of the declared fields, values valid for their declaration."""
     fields = program.subjects[kind].fields
 
-    def fix_bounds(raw: dict[str, object]) -> dict[str, object]:
-        # Clamp every bounded value to its bound, repeatedly, so chains (a <= b <= c) settle too.
-        for _ in fields:
-            for f in fields:
-                other = f.at_most_field
-                if other and f.id in raw and other in raw:
-                    a, b = raw[f.id], raw[other]
-                    if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
-                        raw[f.id] = b
-        return raw
+    optional = {f.id: _value(program, f) for f in fields}
+    return st.fixed_dictionaries({}, optional=optional).map(lambda raw: within_bounds(fields, raw))
 
-    return st.fixed_dictionaries({}, optional={f.id: _value(program, f) for f in fields}).map(fix_bounds)
+
+def within_bounds(fields: Sequence[ir.FieldDef], raw: dict[str, object]) -> dict[str, object]:
+    """``raw`` with every bounded value (``at_most_field``) clamped to its bound, repeatedly, so that chains
+    (a <= b <= c) settle too."""
+    for _ in fields:
+        for f in fields:
+            other = f.at_most_field
+            if other and f.id in raw and other in raw:
+                a, b = raw[f.id], raw[other]
+                if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
+                    raw[f.id] = b
+    return raw

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paths import FIXTURES, HD21, ROOT
+from strategies import within_bounds
 from xeploai import api, bulk, cli, ir, population, report, tables
 from xeploai.evidence import validate_evidence
 from xeploai.runners.columnar import DECISIONS, STATUSES, EvidenceTable
@@ -184,14 +185,7 @@ def _value(program: ir.Program, f: ir.FieldDef, draw: st.DrawFn) -> object:
 def _evidence(program: ir.Program, kind: str, draw: st.DrawFn) -> dict[str, object]:
     fields = program.subjects[kind].fields
     raw = {f.id: _value(program, f, draw) for f in fields if draw(st.integers(0, 11))}  # ~1 in 12 left out
-    for _ in fields:  # targets_met <= targets_assigned, and chains of them
-        for f in fields:
-            other = f.at_most_field
-            if other and f.id in raw and other in raw:
-                a, b = raw[f.id], raw[other]
-                if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
-                    raw[f.id] = b
-    return raw
+    return within_bounds(fields, raw)  # targets_met <= targets_assigned, and chains of them
 
 
 @st.composite

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paths import HD21
-from strategies import evidence
+from strategies import evidence, within_bounds
 from xeploai import api, counterfactual
 from xeploai.counterfactual import (
     ChangeSet,
@@ -371,15 +371,7 @@ def test_a_proposal_for_a_member_not_classified_names_the_eligibility_rule() -> 
 
 def _within_bounds(kind: str, raw: dict[str, object]) -> dict[str, object]:
     """Clamp every ``at_most`` field to its bound, repeatedly, so chains settle."""
-    fields = PROGRAM.subjects[kind].fields
-    for _ in fields:
-        for f in fields:
-            other = f.at_most_field
-            if other and f.id in raw and other in raw:
-                a, b = raw[f.id], raw[other]
-                if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
-                    raw[f.id] = b
-    return raw
+    return within_bounds(PROGRAM.subjects[kind].fields, raw)
 
 
 @st.composite
