@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from xeploai import api, ir
-from xeploai.evidence import validate_evidence
-from xeploai.runners import columnar, interpreter
+from xeploai import api
+from xeploai.evaluation.evidence import validate_evidence
+from xeploai.evaluation.runners import columnar, interpreter
+from xeploai.program import ir
 
 ROOT = Path(__file__).resolve().parents[1]
 HD21 = ROOT / "frameworks" / "party" / "2019-10-18.yaml"

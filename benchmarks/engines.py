@@ -27,8 +27,10 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
 
 import synthetic  # noqa: E402
 
-from xeploai import api, explain, ir  # noqa: E402
-from xeploai.runners import interpreter  # noqa: E402
+from xeploai import api  # noqa: E402
+from xeploai.evaluation.runners import interpreter  # noqa: E402
+from xeploai.explanation import explain  # noqa: E402
+from xeploai.program import ir  # noqa: E402
 
 HD21 = ROOT / "frameworks" / "party" / "2019-10-18.yaml"
 PERIOD = api.parse_period(synthetic.YEAR)
@@ -112,7 +114,7 @@ def interpreter_engine(program: ir.Program, pop: synthetic.Population, rows: int
 
 
 def validate_engine(program: ir.Program, pop: synthetic.Population, rows: int, clock: Clock) -> tuple[Any, dict]:
-    from xeploai.evidence import validate_evidence
+    from xeploai.evaluation.evidence import validate_evidence
 
     for start, stop in chunks(rows):
         raws = synthetic.raw_rows(pop, start, stop)
@@ -126,7 +128,7 @@ def validate_engine(program: ir.Program, pop: synthetic.Population, rows: int, c
 
 
 def durable_adapter_engine(program: ir.Program, pop: synthetic.Population, rows: int, clock: Clock) -> tuple[Any, dict]:
-    from xeploai.runners.durable import DurableRunner, Event, Op
+    from xeploai.evaluation.runners.durable import DurableRunner, Event, Op
 
     codes = np.empty(rows, np.int8)
     with DurableRunner(program, synthetic.KIND, PERIOD) as runner:
@@ -233,7 +235,7 @@ def floor_engine(program: ir.Program, pop: synthetic.Population, rows: int, cloc
 
 def columnar_columns(pop: synthetic.Population) -> dict[str, Any]:
     """The population as the columnar runner's typed columns (what a Parquet reader produces)."""
-    from xeploai.runners import columnar as C
+    from xeploai.evaluation.runners import columnar as C
 
     core = pop.has_core
     every = np.ones(pop.n, bool)
@@ -278,7 +280,7 @@ def columnar_codes(result: Any) -> np.ndarray:
 
 
 def columnar_engine(program: ir.Program, pop: synthetic.Population, rows: int, clock: Clock) -> tuple[Any, dict]:
-    from xeploai.runners import columnar as C
+    from xeploai.evaluation.runners import columnar as C
 
     columns = columnar_columns(pop)
     build = Clock()
@@ -342,8 +344,8 @@ def self_check(out: Path, seed: int) -> dict[str, object]:
     import zen
     import zen_table
 
-    from xeploai.evidence import validate_evidence
-    from xeploai.trace import NodeKind, Truth, walk
+    from xeploai.evaluation.evidence import validate_evidence
+    from xeploai.evaluation.trace import NodeKind, Truth, walk
 
     program = api.load_framework(HD21)
     pop = synthetic.generate(4000, seed, missing=0.05)
@@ -370,7 +372,7 @@ def self_check(out: Path, seed: int) -> dict[str, object]:
         int(engine.evaluate("hd21", r)["result"]["outcome"]) == c for r, c in zip(plain, reference, strict=True)
     )
     try:
-        from xeploai.runners import columnar as C
+        from xeploai.evaluation.runners import columnar as C
 
         table = C.EvidenceTable.from_columns(program, synthetic.KIND, columnar_columns(pop))
         checks["columnar_table_equals_validation"] = sum(table.evidence(i) == t for i, t in enumerate(typed))

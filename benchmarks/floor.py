@@ -18,7 +18,7 @@ import numpy as np
 import zen_table
 from synthetic import OUTCOMES, YEAR, Population
 
-from xeploai import ir
+from xeploai.program import ir
 
 RULES = (
     "exempted_member",

@@ -80,7 +80,7 @@ def _column(
     labels: list[str] | None,
 ) -> Any:
     """One evidence column of the subjects table over every block (``parts``: each block's size and values)."""
-    from xeploai import ir
+    from xeploai.program import ir
 
     textual = isinstance(ftype, ir.OrdinalType | ir.TextType)
     if isinstance(ftype, ir.BoolType):
@@ -109,7 +109,7 @@ def write_batch(nation: synthetic.Nation, program: Any, folder: Path, below: int
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from xeploai import ir
+    from xeploai.program import ir
 
     folder.mkdir(parents=True, exist_ok=True)
     pop = nation.members
@@ -245,8 +245,8 @@ def write(members: int, seed: int, missing: float, folder: Path) -> dict[str, An
 
 def _stages(program: Any, kinds: Any) -> list[str]:
     """The steps ``bulk.classify`` reports progress after, in its order: each kind present, then each quota."""
-    from xeploai import ir
-    from xeploai.population import strata
+    from xeploai.evaluation.population import strata
+    from xeploai.program import ir
 
     labels: list[str] = []
     for stratum in strata(program):
@@ -258,8 +258,8 @@ def _stages(program: Any, kinds: Any) -> list[str]:
 
 def outcome_codes(result: Any) -> dict[str, int]:
     """Every accepted subject's final outcome (``synthetic.OUTCOMES`` code) in a ``BulkResult``, by id."""
-    from xeploai.runners.columnar import STATUSES
-    from xeploai.trace import Status
+    from xeploai.evaluation.runners.columnar import STATUSES
+    from xeploai.evaluation.trace import Status
 
     out: dict[str, int] = {}
     for outcome in result.kinds.values():
@@ -282,7 +282,10 @@ def summary(codes: np.ndarray) -> dict[str, int]:
 
 def xeploai_pipeline(folder: Path, results: Path | None = None) -> dict[str, Any]:
     """``read_bulk`` → ``classify`` → summary rows; then, timed apart, the results table."""
-    from xeploai import api, bulk, parquet, report, tables
+    from xeploai import api
+    from xeploai.evaluation import bulk, report
+    from xeploai.tables import parquet
+    from xeploai.tables import population_tables as tables
 
     started, cpu = time.perf_counter(), time.process_time()
     program = api.load_framework(engines.HD21)
@@ -362,8 +365,9 @@ def cli_pipeline(folder: Path, out: Path) -> dict[str, Any]:
 
 def population_pipeline(folder: Path) -> dict[str, Any]:
     """``tables.read_population`` → ``evaluate_population``, every subject with its full trace."""
-    from xeploai import api, tables
-    from xeploai.population import evaluate_population
+    from xeploai import api
+    from xeploai.evaluation.population import evaluate_population
+    from xeploai.tables import population_tables as tables
 
     started = time.perf_counter()
     program = api.load_framework(engines.HD21)

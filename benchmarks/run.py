@@ -61,16 +61,23 @@ def available(need: str) -> str | None:
         return "durable_rules is not installed (pip install durable-rules)"
     if need == "columnar":
         if not (ROOT / "src" / "xeploai" / "runners" / "columnar.py").exists():
-            return "src/xeploai/runners/columnar.py is not present"
+            return "src/xeploai/evaluation/runners/columnar.py is not present"
         probe = subprocess.run(
-            [sys.executable, "-c", "import xeploai.runners.columnar as c; c.evaluate_table; c.EvidenceTable"],
+            [
+                sys.executable,
+                "-c",
+                "import xeploai.evaluation.runners.columnar as c; c.evaluate_table; c.EvidenceTable",
+            ],
             env=_env(),
             capture_output=True,
             text=True,
             check=False,
         )
         if probe.returncode != 0:
-            return "xeploai.runners.columnar does not import: " + (probe.stderr.strip().splitlines() or ["?"])[-1]
+            return (
+                "xeploai.evaluation.runners.columnar does not import: "
+                + (probe.stderr.strip().splitlines() or ["?"])[-1]
+            )
     return None
 
 

@@ -8,7 +8,7 @@ disciplinary decisions of the year, of the year before and already counted; and 
 whose gradings is missing (insufficient evidence).
 
 A population is a set of numpy columns (``Population``); converters turn a slice of it into the input each engine
-takes: raw evidence as in an evidence file, typed evidence as ``xeploai.evidence`` makes it, plain JSON dicts.
+takes: raw evidence as in an evidence file, typed evidence as ``evaluation.evidence`` makes it, plain JSON dicts.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from xeploai import ir
-from xeploai.evidence import Evidence
+from xeploai.evaluation.evidence import Evidence
+from xeploai.program import ir
 
 KIND = "party_member"
 YEAR = 2020

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from fractions import Fraction
 
-from xeploai import ir
+from xeploai.program import ir
 
 MET, UNKNOWN, NOT_MET = 2, 1, 0
 NC = "not_classified"

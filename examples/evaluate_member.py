@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from xeploai import api, explain
+from xeploai import api
+from xeploai.explanation import explain
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from paths import ROOT
-from xeploai import aliases, api, ir, periods, process
-from xeploai.population import PopulationInput, PopulationResult, evaluate_population
+from xeploai import api
+from xeploai.evaluation.population import PopulationInput, PopulationResult, evaluate_population
+from xeploai.process import ladder, periods
+from xeploai.program import ir
+from xeploai.tables import spellings
 
 PROCESS = ROOT / "tests" / "fixtures" / "process"
 FRAMEWORK = PROCESS / "party" / "2025-08-30.yaml"
@@ -18,16 +21,16 @@ INPUTS = PROCESS / "inputs"
 class Run:
     program: ir.Program
     population: PopulationInput
-    inputs: process.ProcessInput
+    inputs: ladder.ProcessInput
     result: PopulationResult
-    ladder: process.ProcessResult
+    ladder: ladder.ProcessResult
 
 
 def run(period: str = "2025") -> Run:
     program = api.load_framework(FRAMEWORK)
     when = api.parse_period(period)
-    population = aliases.read_population(POPULATION, program)
-    inputs = process.read_process(INPUTS, program, [s.id for s in population.subjects])
+    population = spellings.read_population(POPULATION, program)
+    inputs = ladder.read_process(INPUTS, program, [s.id for s in population.subjects])
     population, facts = periods.apply_periods(program, population, when, inputs.quarters, inputs.events)
     result = evaluate_population(program, population, when)
-    return Run(program, population, inputs, result, process.evaluate_process(result, population, inputs, facts))
+    return Run(program, population, inputs, result, ladder.evaluate_process(result, population, inputs, facts))

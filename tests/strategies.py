@@ -7,7 +7,7 @@ from datetime import date
 
 from hypothesis import strategies as st
 
-from xeploai import ir
+from xeploai.program import ir
 
 
 def _value(program: ir.Program, f: ir.FieldDef, depth: int = 0) -> st.SearchStrategy[object]:

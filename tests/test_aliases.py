@@ -6,8 +6,9 @@ import pytest
 
 from paths import HD21, ROOT
 from process_setup import run
-from xeploai import aliases, api
-from xeploai.population import evaluate_population
+from xeploai import api
+from xeploai.evaluation.population import evaluate_population
+from xeploai.tables import spellings
 
 RUN = run()
 
@@ -27,7 +28,7 @@ RUN = run()
     ],
 )
 def test_spellings(text: str, level: str | None) -> None:
-    assert aliases.spellings(RUN.program).resolve(text) == level
+    assert spellings.spellings(RUN.program).resolve(text) == level
 
 
 def test_a_level_column_in_an_alias_is_read_as_the_level() -> None:
@@ -38,7 +39,7 @@ def test_a_level_column_in_an_alias_is_read_as_the_level() -> None:
 def test_an_unknown_spelling_rejects_the_row_with_its_value(tmp_path) -> None:  # type: ignore[no-untyped-def]
     text = (ROOT / "tests/fixtures/process/population/population.yaml").read_text(encoding="utf-8")
     (tmp_path / "p.yaml").write_text(text.replace("civil_service_level: HTTNV", "civil_service_level: Tot lam"))
-    population = aliases.read_population(tmp_path / "p.yaml", RUN.program)
+    population = spellings.read_population(tmp_path / "p.yaml", RUN.program)
     [rejection] = population.rejections
     assert (rejection.subject_id, rejection.value) == ("a1", "Tot lam") and rejection.row is not None
     assert "HTTNV" in rejection.reason
@@ -48,8 +49,8 @@ def test_an_unknown_spelling_rejects_the_row_with_its_value(tmp_path) -> None:  
 
 def test_the_example_district_reads_the_same_through_aliases() -> None:
     program = api.load_framework(HD21)
-    from xeploai import tables
+    from xeploai.tables import population_tables as tables
 
     plain = tables.read_population(ROOT / "examples" / "district", program)
-    spelled = aliases.read_population(ROOT / "examples" / "district", program)
+    spelled = spellings.read_population(ROOT / "examples" / "district", program)
     assert len(plain.subjects) == len(spelled.subjects) and len(plain.rejections) == len(spelled.rejections)

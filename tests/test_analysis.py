@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from paths import FIXTURES, GOOD, HD21
-from xeploai import api, issues
-from xeploai.analysis import CODES, Finding, analyse, field_directions, find_tests
+from xeploai import api
+from xeploai.analysis.search import CODES, Finding, analyse, field_directions, find_tests
+from xeploai.program import issues
 
 PLANTED = FIXTURES / "analysis" / "planted" / "2020-01-01.yaml"
 UNREACHABLE = FIXTURES / "analysis" / "unreachable" / "2020-01-01.yaml"

@@ -12,7 +12,7 @@ import pytest
 
 from paths import ROOT
 from xeploai import api
-from xeploai.analysis import analyse, find_tests
+from xeploai.analysis.search import analyse, find_tests
 
 FRAMEWORKS = sorted(p for p in (ROOT / "frameworks").glob("*/*.yaml") if not p.name.endswith(".tests.yaml"))
 BUDGET = 3  # seconds of evaluations per framework (a count, so the findings do not depend on the machine)

@@ -16,29 +16,43 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "xeploai"
 
-# The program side: evaluation and explanation must work from a compiled program alone.
-PROGRAM_SIDE = ["ir", "trace", "explain", "evidence", "runners.*"]
-FORMAT_SIDE = {"yaml", "pydantic", "xeploai.schema", "xeploai.loader", "xeploai.checker", "xeploai.compiler"}
-
-# Stages sit below the façade; only the façade knows their order, and only the command line sits on top of it.
-STAGES = [
-    "loader",
-    "schema",
-    "conditions",
-    "checker",
-    "compiler",
-    "ir",
-    "issues",
-    "evidence",
-    "trace",
-    "explain",
-    "messages",
-    "runners.*",
+# The packages of the pipeline, lowest first. A module may import modules of its own package and of the packages
+# listed before it, never after: the tree shows the order of the stages (docs/architecture.md).
+LAYERS: list[set[str]] = [
+    {"program"},  # the IR and problems as data: shared by everything
+    {"framework"},  # YAML framework files → Program
+    {"evaluation"},  # Program × evidence → results (runners, populations)
+    {"explanation"},  # results → what a person reads; receipts and case histories
+    {"tables"},  # population files in, result tables out
+    {"process"},  # the review ladder, ballots, quarters, official forms
+    {"analysis"},  # frameworks as a whole: tests, search, readings, diff
+    {"api"},  # the façade
+    {"service"},  # the HTTP decision service and its page
+    {"cli", "__main__"},  # the command line
 ]
-ABOVE_STAGES = {"xeploai.api", "xeploai.cli"}
+
+# The program side: evaluation and explanation must work from a compiled program alone.
+PROGRAM_SIDE = ["program.*", "evaluation.trace", "evaluation.evidence", "evaluation.runners.*", "explanation.explain"]
+FORMAT_SIDE = {"yaml", "pydantic", "xeploai.framework"}
+
+# Stages sit below the façade; only the command line and the service sit on top of it.
+ABOVE_STAGES = {"xeploai.api", "xeploai.cli", "xeploai.service"}
+STAGES = ["program.*", "framework.*", "evaluation.*", "explanation.*", "tables.*", "process.*", "analysis.*"]
 
 # Installed only with extras; the core must import without them.
-OPTIONAL = {"jsonschema", "hypothesis", "openpyxl", "numpy", "pyarrow", "durable", "durable_rules_engine", "zen"}
+OPTIONAL = {
+    "jsonschema",
+    "hypothesis",
+    "openpyxl",
+    "numpy",
+    "pyarrow",
+    "durable",
+    "durable_rules_engine",
+    "zen",
+    "fastapi",
+    "uvicorn",
+    "starlette",
+}
 CORE = ["xeploai", "xeploai.api"]
 
 
@@ -144,6 +158,103 @@ def test_stages_never_import_the_facade_or_the_command_line(pattern: str) -> Non
         assert not bad, f"{module} imports {sorted(bad)}; stages sit below xeploai.api and xeploai.cli"
 
 
+def layer_of(module: str) -> int | None:
+    """The index in LAYERS of a module's package (``xeploai.evaluation.runners.columnar`` → evaluation's);
+    None for the package face ``xeploai`` itself, which holds only the version."""
+    if module == "xeploai":
+        return None
+    top = module.split(".")[1]
+    for index, packages in enumerate(LAYERS):
+        if top in packages:
+            return index
+    raise AssertionError(f"{module}: its package {top!r} is in no layer of LAYERS; add it where it belongs")
+
+
+def upward_imports(module: str, found: set[str]) -> set[str]:
+    """The imports of ``module`` that reach a package above its own."""
+    own = layer_of(module)
+    if own is None:
+        return set()
+    bad = set()
+    for name in found:
+        if name.split(".")[0] != "xeploai" or name == "xeploai" or name == "xeploai.__version__":
+            continue
+        target = name if name in MODULES else name.rpartition(".")[0]
+        if target not in MODULES:
+            continue
+        layer = layer_of(target)
+        if layer is not None and layer > own:
+            bad.add(target)
+    return bad
+
+
+def test_every_package_has_a_layer_and_a_docstring() -> None:
+    for module, path in MODULES.items():
+        layer_of(module)
+        if path.name == "__init__.py" and module != "xeploai":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            doc = ast.get_docstring(tree) or ""
+            assert doc.strip(), f"{module} has no docstring saying what comes in and what goes out"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_a_module_imports_only_its_own_package_and_the_packages_below(module: str) -> None:
+    bad = upward_imports(module, imports(module))
+    assert not bad, (
+        f"{module} imports {sorted(bad)} from a package above its own; "
+        f"the order is {' < '.join('/'.join(sorted(layer)) for layer in LAYERS)}"
+    )
+
+
+def test_a_planted_upward_import_is_caught(tmp_path: Path) -> None:
+    """The rule above really fails: a runner that imports the process package, or the IR the façade."""
+    probe = tmp_path / "probe.py"
+    probe.write_text("from xeploai.process import ladder\nfrom xeploai import api\n", encoding="utf-8")
+    runner = "xeploai.evaluation.runners.probe"
+    planted = {"xeploai.process", "xeploai.process.ladder", "xeploai.api"}
+    assert upward_imports(runner, imports_in(probe, runner)) == planted
+    ir_probe = "xeploai.program.probe"
+    assert upward_imports(ir_probe, imports_in(probe, ir_probe)) == planted
+    # the same imports are allowed from above
+    assert upward_imports("xeploai.cli.probe", imports_in(probe, "xeploai.cli.probe")) == set()
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` (module → the modules it imports), or None."""
+    state: dict[str, int] = {}  # 1: on the path being walked, 2: done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for child in sorted(graph.get(node, ())):
+            if state.get(child) == 1:
+                return [*stack[stack.index(child) :], child]
+            if child not in state and (found := visit(child)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for module in sorted(graph):
+        if module not in state and (found := visit(module)):
+            return found
+    return None
+
+
+def test_no_import_circles_between_modules() -> None:
+    """No two modules import each other, directly or through others (imports inside functions included)."""
+    graph = {m: {n for n in imports(m) if n in MODULES and n != m} for m in MODULES}
+    circle = find_circle(graph)
+    assert circle is None, "import circle: " + " -> ".join(circle or [])
+
+
+def test_a_planted_circle_is_found() -> None:
+    graph = {"xeploai.api": {"xeploai.analysis.framework_tests"}, "xeploai.analysis.framework_tests": {"xeploai.api"}}
+    assert find_circle(graph) == ["xeploai.analysis.framework_tests", "xeploai.api", "xeploai.analysis.framework_tests"]
+    assert find_circle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
 def test_nothing_imports_the_command_line() -> None:
     for module in MODULES:
         if module in ("xeploai.cli", "xeploai.__main__") or module.startswith("xeploai.cli."):
@@ -215,9 +326,16 @@ def test_relative_and_aliased_imports_are_resolved(tmp_path: Path) -> None:
     )
     probe = tmp_path / "probe.py"
     probe.write_text(source, encoding="utf-8")
-    everything = imports_in(probe, "xeploai.runners.probe")
-    at_import = imports_in(probe, "xeploai.runners.probe", at_import_time=True)
-    assert {"xeploai.runners.schema", "xeploai.loader", "xeploai.loader.load", "yaml", "numpy"} <= everything
-    assert "pydantic" in everything
+    everything = imports_in(probe, "xeploai.framework.sub.probe")
+    at_import = imports_in(probe, "xeploai.framework.sub.probe", at_import_time=True)
+    assert {"xeploai.framework.sub.schema", "xeploai.framework.loader", "xeploai.framework.loader.load"} <= everything
+    assert {"yaml", "numpy", "pydantic"} <= everything
     assert "numpy" not in at_import and "pydantic" not in at_import and "yaml" in at_import
-    assert hits(everything, FORMAT_SIDE) == {"xeploai.loader", "xeploai.loader.load", "yaml", "pydantic"}
+    assert hits(everything, FORMAT_SIDE) == {
+        "xeploai.framework.sub.schema",
+        "xeploai.framework.sub",
+        "xeploai.framework.loader",
+        "xeploai.framework.loader.load",
+        "yaml",
+        "pydantic",
+    }

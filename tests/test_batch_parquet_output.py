@@ -21,8 +21,10 @@ from typing import Any
 import pytest
 
 from paths import FIXTURES, HD21, ROOT
-from xeploai import bulk, cli, report, tables
-from xeploai.population import Rejection
+from xeploai.cli import app as cli
+from xeploai.evaluation import bulk, report
+from xeploai.evaluation.population import Rejection
+from xeploai.tables import population_tables as tables
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")

@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 
 from paths import HD21, ROOT
-from xeploai import aliases, api, bulk, cli, readings, report, tables
+from xeploai import api
+from xeploai.analysis import readings
+from xeploai.cli import app as cli
+from xeploai.evaluation import bulk, report
+from xeploai.tables import population_tables as tables
+from xeploai.tables import spellings
 
 pq = pytest.importorskip("pyarrow.parquet")
 pcsv = pytest.importorskip("pyarrow.csv")
 
-from xeploai import parquet  # noqa: E402  (needs pyarrow and numpy to read anything)
+from xeploai.tables import parquet  # noqa: E402  (needs pyarrow and numpy to read anything)
 
 DISTRICT = ROOT / "examples" / "district"
 PROGRAM = api.load_framework(HD21)
@@ -53,7 +58,7 @@ def test_read_spelled_equals_the_row_path_with_level_spellings(tmp_path: Path, f
     folder = _spelled(tmp_path / "spelled")
     if form == "parquet":
         folder = _parquet(folder, tmp_path / "pq")
-    rows = readings.prepare(PROGRAM, aliases.read_population(folder, PROGRAM))
+    rows = readings.prepare(PROGRAM, spellings.read_population(folder, PROGRAM))
     expected = bulk.from_population_input(PROGRAM, rows)
     got = parquet.read_spelled(folder, PROGRAM)
     assert got.rejections == expected.rejections and len(got.rejections) == 1

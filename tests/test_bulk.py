@@ -19,10 +19,14 @@ from hypothesis import strategies as st
 
 from paths import FIXTURES, HD21, ROOT
 from strategies import within_bounds
-from xeploai import api, bulk, cli, ir, population, report, tables
-from xeploai.evidence import validate_evidence
-from xeploai.runners.columnar import DECISIONS, STATUSES, EvidenceTable
-from xeploai.trace import Decision, NodeKind, Status
+from xeploai import api
+from xeploai.cli import app as cli
+from xeploai.evaluation import bulk, population, report
+from xeploai.evaluation.evidence import validate_evidence
+from xeploai.evaluation.runners.columnar import DECISIONS, STATUSES, EvidenceTable
+from xeploai.evaluation.trace import Decision, NodeKind, Status
+from xeploai.program import ir
+from xeploai.tables import population_tables as tables
 
 DISTRICT = ROOT / "examples" / "district"
 HD21_PROGRAM = api.load_framework(HD21)

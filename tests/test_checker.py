@@ -6,7 +6,7 @@ import pytest
 
 from paths import BROKEN, GOOD
 from xeploai import api
-from xeploai.issues import FrameworkError
+from xeploai.program.issues import FrameworkError
 
 
 def codes_at(path) -> list[tuple[str, str, int]]:  # type: ignore[no-untyped-def]

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from test_explain import PERIOD, PROGRAM, good_result
-from xeploai import api, cli
-from xeploai.ir import Span
-from xeploai.issues import EvidenceError, FrameworkError, Issue
-from xeploai.trace import Result
+from xeploai import api
+from xeploai.cli import app as cli
+from xeploai.evaluation.trace import Result
+from xeploai.program.ir import Span
+from xeploai.program.issues import EvidenceError, FrameworkError, Issue
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -365,7 +366,8 @@ def test_schema_of_an_unknown_kind_exits_3_with_a_hint(run: Run, monkeypatch: py
 
 SCRIPT = """
 import sys
-from xeploai import api, cli
+from xeploai import api
+from xeploai.cli import app as cli
 api.framework_json_schema = lambda: {"title": "Hoàn thành xuất sắc nhiệm vụ"}
 def boom(*a, **k):
     raise RuntimeError("boom")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from paths import ROOT
-from xeploai import cli
+from xeploai.cli import app as cli
 
 HD21 = ROOT / "frameworks" / "party" / "2019-10-18.yaml"
 AN = ROOT / "examples" / "members" / "nguyen-van-an.yaml"  # HTT under HD21; not HTXS: no exemplary products

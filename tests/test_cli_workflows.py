@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from paths import FIXTURES, ROOT
-from xeploai import api, cli
+from xeploai import api
+from xeploai.cli import app as cli
 
 PARTY = ROOT / "frameworks" / "party"
 HD21 = PARTY / "2019-10-18.yaml"

@@ -17,11 +17,19 @@ from hypothesis import strategies as st
 
 from paths import GOOD, HD21, ROOT
 from strategies import _value, evidence
-from xeploai import api, ir
-from xeploai.evidence import Evidence, validate_evidence
-from xeploai.runners import columnar, interpreter
-from xeploai.runners.columnar import DECISIONS, STATUSES, TRUTHS, EvidenceTable, classify_table, evaluate_table
-from xeploai.trace import NodeKind, Status, Truth, walk
+from xeploai import api
+from xeploai.evaluation.evidence import Evidence, validate_evidence
+from xeploai.evaluation.runners import columnar, interpreter
+from xeploai.evaluation.runners.columnar import (
+    DECISIONS,
+    STATUSES,
+    TRUTHS,
+    EvidenceTable,
+    classify_table,
+    evaluate_table,
+)
+from xeploai.evaluation.trace import NodeKind, Status, Truth, walk
+from xeploai.program import ir
 
 FRAMEWORKS = sorted(p for p in (ROOT / "frameworks").glob("*/*.yaml") if not p.name.endswith(".tests.yaml"))
 PROGRAMS = {path: api.load_framework(path) for path in [*FRAMEWORKS, GOOD]}

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paths import GOOD, HD21
-from xeploai import api, ir
+from xeploai import api
+from xeploai.program import ir
 
 
 def _reformat(source: Path, target_dir: Path, flow: bool | None, width: int, quote: bool) -> Path:

@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from xeploai import ir
-from xeploai.conditions import Scope, parse_condition
+from xeploai.framework.conditions import Scope, parse_condition
+from xeploai.program import ir
 
 T = ir.Text
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from paths import FIXTURES
-from xeploai import api, diff, population
+from xeploai import api
+from xeploai.analysis import diff
+from xeploai.evaluation import population
 
 CENTRAL = api.load_framework(FIXTURES / "extension" / "party" / "2019-10-18.yaml")
 LOCAL = api.load_framework(FIXTURES / "extension" / "party-local" / "2020-01-01.yaml")

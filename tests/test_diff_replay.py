@@ -10,7 +10,11 @@ import pytest
 import yaml
 
 from paths import FIXTURES, HD21, ROOT
-from xeploai import api, cli, diff, population, tables
+from xeploai import api
+from xeploai.analysis import diff
+from xeploai.cli import app as cli
+from xeploai.evaluation import population
+from xeploai.tables import population_tables as tables
 
 QD124 = ROOT / "frameworks" / "party" / "2023-10-04.yaml"
 DISTRICT_2020 = ROOT / "examples" / "district"

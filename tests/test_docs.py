@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xeploai.issues import CODES
+from xeploai.program.issues import CODES
 
 ROOT = Path(__file__).resolve().parents[1]
 ISSUE_CODES = ROOT / "docs" / "reference" / "issue-codes.md"
@@ -68,7 +68,7 @@ def test_every_issue_code_has_a_section() -> None:
 
 def test_every_section_of_the_issue_codes_page_is_a_code() -> None:
     extra = [heading for heading in sections(ISSUE_CODES) if heading not in CODES]
-    assert not extra, f"sections that are not codes of xeploai.issues.CODES: {extra}"
+    assert not extra, f"sections that are not codes of xeploai.program.issues.CODES: {extra}"
 
 
 def test_issue_code_sections_follow_the_order_of_codes() -> None:
@@ -158,7 +158,7 @@ def test_readme_names_the_two_fresh_machine_commands() -> None:
 
 
 def test_every_issue_code_has_a_vietnamese_summary() -> None:
-    from xeploai.issues import CODES, CODES_VI
+    from xeploai.program.issues import CODES, CODES_VI
 
     assert set(CODES_VI) == set(CODES)
     assert all(text and unicodedata.normalize("NFC", text) == text for text in CODES_VI.values())

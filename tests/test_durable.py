@@ -22,12 +22,13 @@ from hypothesis import strategies as st
 
 from paths import HD21, ROOT
 from strategies import evidence
-from xeploai import api, ir
-from xeploai.evidence import validate_evidence
-from xeploai.issues import EvidenceError
-from xeploai.runners import durable, interpreter
-from xeploai.runners.durable import DurableError, DurableRunner, DurableUnavailableError, Event, Op
-from xeploai.trace import Decision, Status, Truth
+from xeploai import api
+from xeploai.evaluation.evidence import validate_evidence
+from xeploai.evaluation.runners import durable, interpreter
+from xeploai.evaluation.runners.durable import DurableError, DurableRunner, DurableUnavailableError, Event, Op
+from xeploai.evaluation.trace import Decision, Status, Truth
+from xeploai.program import ir
+from xeploai.program.issues import EvidenceError
 
 CHILD = os.environ.get("XEPLOAI_DURABLE_CHILD") == "1"
 in_child = pytest.mark.skipif(not CHILD, reason="loads durable_rules: runs in the child process of the test below")

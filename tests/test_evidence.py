@@ -15,8 +15,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from xeploai.evidence import Evidence, evidence_json_schema, validate_evidence
-from xeploai.ir import (
+from xeploai.evaluation.evidence import Evidence, evidence_json_schema, validate_evidence
+from xeploai.program.ir import (
     LEVEL_SCALE,
     BoolType,
     Citation,
@@ -44,7 +44,7 @@ from xeploai.ir import (
     Text,
     TextType,
 )
-from xeploai.issues import CODES, EvidenceError, Issue
+from xeploai.program.issues import CODES, EvidenceError, Issue
 
 # --- a small hand-built program with a field of every type -------------------------------------------------
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from paths import ROOT
-from xeploai import api, population, report, tables
+from xeploai import api
+from xeploai.evaluation import population, report
+from xeploai.tables import population_tables as tables
 
 DISTRICT = ROOT / "examples" / "district"
 FRAMEWORK = ROOT / "frameworks" / "party" / "2019-10-18.yaml"

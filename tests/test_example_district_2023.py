@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from paths import HD21, ROOT
-from xeploai import api, diff, population, tables
+from xeploai import api
+from xeploai.analysis import diff
+from xeploai.evaluation import population
+from xeploai.tables import population_tables as tables
 
 DISTRICT = ROOT / "examples" / "district-2023"
 REPLAY = DISTRICT / "replay"

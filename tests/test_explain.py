@@ -11,8 +11,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from xeploai import explain
-from xeploai.ir import (
+from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Read, Result, Status, TraceNode, Truth
+from xeploai.explanation import explain
+from xeploai.explanation.messages import MESSAGES, msg
+from xeploai.program.ir import (
     BoolType,
     Cap,
     Citation,
@@ -34,8 +36,6 @@ from xeploai.ir import (
     SubjectProgram,
     Text,
 )
-from xeploai.messages import MESSAGES, msg
-from xeploai.trace import Decision, NodeKind, Outcome, Read, Result, Status, TraceNode, Truth
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "explanation.schema.json"
 FILE = "frameworks/party/2019-10-18.yaml"

@@ -8,7 +8,7 @@ import pytest
 
 from paths import FIXTURES
 from xeploai import api
-from xeploai.trace import NodeKind, walk
+from xeploai.evaluation.trace import NodeKind, walk
 
 LOCAL = FIXTURES / "extension" / "party-local" / "2020-01-01.yaml"
 CENTRAL = FIXTURES / "extension" / "party" / "2019-10-18.yaml"

@@ -25,9 +25,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from paths import FIXTURES, GOOD, HD21, ROOT
-from xeploai import api, loader, tables
-from xeploai.issues import EvidenceError, FrameworkError
-from xeploai.tables import TableError
+from xeploai import api
+from xeploai.framework import loader
+from xeploai.program.issues import EvidenceError, FrameworkError
+from xeploai.tables import population_tables as tables
+from xeploai.tables.population_tables import TableError
 
 LONG = int(os.environ.get("XEPLOAI_FUZZ_EXAMPLES", "0"))
 TIME_LIMIT = 10.0  # seconds for one call; the inputs are small, so anything near it is a hang

@@ -11,7 +11,8 @@ import pytest
 
 from paths import HD21, ROOT
 from xeploai import api
-from xeploai.history import (
+from xeploai.evaluation.trace import Truth
+from xeploai.explanation.history import (
     HISTORY_SCHEMA_VERSION,
     KINDS,
     CaseHistory,
@@ -20,8 +21,7 @@ from xeploai.history import (
     entry_hash,
     reevaluate,
 )
-from xeploai.issues import EvidenceError
-from xeploai.trace import Truth
+from xeploai.program.issues import EvidenceError
 
 MEMBERS = ROOT / "examples" / "members"
 T0 = "2021-01-{day:02d}T09:00:00+07:00"
@@ -265,7 +265,7 @@ def test_a_whole_dispute_is_recorded_and_verifies(tmp_path: Path) -> None:
 
 def test_an_appeal_replays_the_receipt_reevaluates_and_seals_the_new_result(tmp_path: Path) -> None:
     """The flow ``xeploai appeal`` follows: replay the original receipt, apply corrections, seal the new result."""
-    from xeploai.receipt import make_receipt, read_evidence_json, verify
+    from xeploai.explanation.receipt import make_receipt, read_evidence_json, verify
 
     program, original, evidence = evaluated("nguyen-van-an.yaml")
     first = tmp_path / "original.json"

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from paths import GOOD, HD21
 from strategies import evidence
 from xeploai import api
-from xeploai.runners.interpreter import kleene_and, kleene_not, kleene_or
-from xeploai.trace import Decision, NodeKind, Status, Truth, walk
+from xeploai.evaluation.runners.interpreter import kleene_and, kleene_not, kleene_or
+from xeploai.evaluation.trace import Decision, NodeKind, Status, Truth, walk
 
 PROGRAM = api.load_framework(GOOD)
 HD21_PROGRAM = api.load_framework(HD21)
@@ -104,9 +104,9 @@ def test_comparison_nodes_carry_actual_and_required_values() -> None:
 
 
 def test_division_by_zero_is_unknown_with_its_reason() -> None:
-    from xeploai.conditions import Scope, parse_condition
-    from xeploai.ir import NO_SPAN
-    from xeploai.runners.interpreter import _Context
+    from xeploai.evaluation.runners.interpreter import _Context
+    from xeploai.framework.conditions import Scope, parse_condition
+    from xeploai.program.ir import NO_SPAN
 
     subject = PROGRAM.subjects["member"]
     scope = Scope(

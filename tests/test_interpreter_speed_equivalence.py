@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 
 from paths import HD21, ROOT
 from test_columnar import OPERATORS
-from xeploai import api, explain, ir
-from xeploai.evidence import validate_evidence
-from xeploai.runners import _compiled, interpreter
-from xeploai.trace import Result, TraceNode, walk
+from xeploai import api
+from xeploai.evaluation.evidence import validate_evidence
+from xeploai.evaluation.runners import _compiled, interpreter
+from xeploai.evaluation.trace import Result, TraceNode, walk
+from xeploai.explanation import explain
+from xeploai.program import ir
 
 FRAMEWORKS = sorted(p for p in (ROOT / "frameworks").glob("*/*.yaml") if not p.name.endswith(".tests.yaml"))
 PROGRAMS = {p: api.load_framework(p) for p in FRAMEWORKS}

@@ -16,9 +16,10 @@ import pytest
 from paths import BROKEN, FIXTURES, GOOD
 from test_hostile import CASES as HOSTILE
 from test_hostile import Case
-from xeploai import api, cli
-from xeploai.ir import Span, Text
-from xeploai.issues import EvidenceError, FrameworkError, Issue, render_issues
+from xeploai import api
+from xeploai.cli import app as cli
+from xeploai.program.ir import Span, Text
+from xeploai.program.issues import EvidenceError, FrameworkError, Issue, render_issues
 
 GOOD_TEXT = GOOD.read_text(encoding="utf-8")
 BROKEN_FRAMEWORKS = sorted(

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xeploai import loader
-from xeploai.ir import Span
-from xeploai.issues import FrameworkError, Issue
-from xeploai.loader import Document, format_path, load_file, load_yaml
+from xeploai.framework import loader
+from xeploai.framework.loader import Document, format_path, load_file, load_yaml
+from xeploai.program.ir import Span
+from xeploai.program.issues import FrameworkError, Issue
 
 SRC = "fw.yaml"
 

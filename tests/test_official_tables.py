@@ -9,9 +9,12 @@ import pytest
 
 from paths import HD21, ROOT
 from process_setup import run
-from xeploai import api, official_tables, report, tables
-from xeploai.population import PopulationResult, evaluate_population
-from xeploai.trace import Status
+from xeploai import api
+from xeploai.evaluation import report
+from xeploai.evaluation.population import PopulationResult, evaluate_population
+from xeploai.evaluation.trace import Status
+from xeploai.process import forms
+from xeploai.tables import population_tables as tables
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -31,10 +34,10 @@ def _sheet(path: Path, name: str) -> tuple[list[object], list[list[object]]]:
 
 
 def test_the_district_workbook_opens_with_the_headings_in_office_order(district, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    built = official_tables.official_tables(district)
-    [path] = official_tables.write_official(built, tmp_path)
+    built = forms.official_tables(district)
+    [path] = forms.write_official(built, tmp_path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == list(official_tables.SHEETS)
+    assert book.sheetnames == list(forms.SHEETS)
     header, _ = _sheet(path, "de_xuat")
     assert header[:5] == ["STT", "Mã", "Họ và tên", "Đơn vị", "Đối tượng"]
     assert header[5:8] == [
@@ -59,8 +62,8 @@ def test_the_district_workbook_opens_with_the_headings_in_office_order(district,
 
 
 def test_the_district_totals_reconcile_with_the_population_summary(district, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    built = official_tables.official_tables(district)
-    [path] = official_tables.write_official(built, tmp_path)
+    built = forms.official_tables(district)
+    [path] = forms.write_official(built, tmp_path)
     program = district.program
     summary_total = report.summary_rows(district)[-1]
     header, rows = _sheet(path, "tong_hop")
@@ -94,17 +97,17 @@ def test_the_district_totals_reconcile_with_the_population_summary(district, tmp
 
 
 def test_csv_tables_are_written_one_per_sheet(district, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    built = official_tables.official_tables(district)
-    written = official_tables.write_official(built, tmp_path, "csv")
-    assert [p.stem for p in written] == list(official_tables.SHEETS)
+    built = forms.official_tables(district)
+    written = forms.write_official(built, tmp_path, "csv")
+    assert [p.stem for p in written] == list(forms.SHEETS)
     first = (tmp_path / "tong_hop.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert first.startswith("Mã đơn vị,Tên đơn vị,Loại,Xếp loại tổ chức,Tổng số")
 
 
 def test_the_process_tables_show_rungs_discrepancies_and_ballots(tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = run()
-    built = official_tables.official_tables(done.result, done.ladder, done.population)
-    [path] = official_tables.write_official(built, tmp_path)
+    built = forms.official_tables(done.result, done.ladder, done.population)
+    [path] = forms.write_official(built, tmp_path)
     header, rows = _sheet(path, "de_xuat")
     a2 = dict(zip(header, next(r for r in rows if r[1] == "a2"), strict=False))
     assert a2["Cá nhân tự đánh giá, xếp loại"] == "HTXS" and a2["Mức theo quy định"] == "HTT"
@@ -128,8 +131,8 @@ def test_the_process_tables_show_rungs_discrepancies_and_ballots(tmp_path) -> No
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    table = official_tables.Table("x", "X", (("a", "A"),), ({"a": "=1+1"},))
-    [path] = official_tables.write_official({"x": table}, tmp_path)
+    table = forms.Table("x", "X", (("a", "A"),), ({"a": "=1+1"},))
+    [path] = forms.write_official({"x": table}, tmp_path)
     book = openpyxl.load_workbook(path)
     cell = book["x"]["A3"]
     assert cell.data_type == "s" and cell.value == "'=1+1"

@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 
 from paths import FIXTURES, HD21
-from xeploai import api, explain, packet, population
-from xeploai.ir import Program
-from xeploai.redact import Redaction, redact_result
-from xeploai.trace import Result
+from xeploai import api
+from xeploai.evaluation import population
+from xeploai.evaluation.trace import Result
+from xeploai.explanation import explain, packet
+from xeploai.explanation.redact import Redaction, redact_result
+from xeploai.program.ir import Program
 
 GOLDENS = Path(__file__).resolve().parent / "goldens"
 UPDATE = os.environ.get("XEPLOAI_UPDATE_GOLDENS") == "1"

@@ -19,21 +19,21 @@ from hypothesis import strategies as st
 
 from paths import HD21, ROOT
 from xeploai.api import load_framework
-from xeploai.evidence import validate_evidence
-from xeploai.ir import Program
-from xeploai.population import PopulationInput, Rejection
-from xeploai.tables import TableError, read_population
+from xeploai.evaluation.evidence import validate_evidence
+from xeploai.evaluation.population import PopulationInput, Rejection
+from xeploai.program.ir import Program
+from xeploai.tables.population_tables import TableError, read_population
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 pcsv = pytest.importorskip("pyarrow.csv")
 pytest.importorskip("numpy")
 
-from xeploai import bulk as bulk_module  # noqa: E402
-from xeploai import parquet  # noqa: E402  (needs pyarrow and numpy to read anything)
 from xeploai.api import parse_period  # noqa: E402
-from xeploai.population import evaluate_population  # noqa: E402
-from xeploai.trace import Status  # noqa: E402
+from xeploai.evaluation import bulk as bulk_module  # noqa: E402
+from xeploai.evaluation.population import evaluate_population  # noqa: E402
+from xeploai.evaluation.trace import Status  # noqa: E402
+from xeploai.tables import parquet  # noqa: E402  (needs pyarrow and numpy to read anything)
 
 DISTRICT = ROOT / "examples" / "district"
 TABLES = ("units", "subjects", "discipline", "decisions")
@@ -183,7 +183,7 @@ def test_parquet_needs_pyarrow(program: Program, tmp_path: Path, monkeypatch: py
 
 
 def test_batch_reads_a_parquet_folder_as_its_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from xeploai import cli
+    from xeploai.cli import app as cli
 
     folder = to_parquet(DISTRICT, tmp_path / "pq")
     for data, out in ((DISTRICT, tmp_path / "from-csv"), (folder, tmp_path / "from-parquet")):

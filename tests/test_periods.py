@@ -6,8 +6,9 @@ from datetime import date
 from fractions import Fraction
 
 from process_setup import run
-from xeploai import explain, ir
-from xeploai.periods import months_between, quarters_of, whole_months
+from xeploai.explanation import explain
+from xeploai.process.periods import months_between, quarters_of, whole_months
+from xeploai.program import ir
 
 RUN = run()
 

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paths import FIXTURES
-from xeploai import api, population
-from xeploai.trace import NodeKind, Status
+from xeploai import api
+from xeploai.evaluation import population
+from xeploai.evaluation.trace import NodeKind, Status
 
 FRAMEWORK = FIXTURES / "population" / "2019-10-18.yaml"
 PROGRAM = api.load_framework(FRAMEWORK)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from process_setup import run
-from xeploai import readings
+from xeploai.analysis import readings
 
 RUN = run()
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from paths import FIXTURES, HD21, ROOT
 from xeploai import __version__, api
-from xeploai.receipt import (
+from xeploai.explanation.receipt import (
     RECEIPT_SCHEMA_VERSION,
     Receipt,
     ReceiptError,

@@ -8,9 +8,10 @@ import re
 import pytest
 
 from test_packet import PERIOD, POPULATION, UNITS, _member, quota_case, quota_population
-from xeploai import explain, packet, population
-from xeploai.redact import Redaction, redact_result
-from xeploai.trace import NodeKind, Result, walk
+from xeploai.evaluation import population
+from xeploai.evaluation.trace import NodeKind, Result, walk
+from xeploai.explanation import explain, packet
+from xeploai.explanation.redact import Redaction, redact_result
 
 REDACTION = Redaction(keep=set(), salt="s3cret")
 OTHERS = {

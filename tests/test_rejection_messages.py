@@ -12,10 +12,12 @@ import pytest
 
 from paths import FIXTURES, GOOD
 from test_tables import DOCUMENT, EXTRA_FIELDS, HEADER, QUOTA, UNITS, population_dir, write_csv
-from xeploai import api, bulk, cli, population, report
-from xeploai.ir import Program
-from xeploai.population import PopulationInput, Rejection
-from xeploai.tables import read_population
+from xeploai import api
+from xeploai.cli import app as cli
+from xeploai.evaluation import bulk, population, report
+from xeploai.evaluation.population import PopulationInput, Rejection
+from xeploai.program.ir import Program
+from xeploai.tables.population_tables import read_population
 
 POPULATION = FIXTURES / "population" / "2019-10-18.yaml"
 PERIOD = api.parse_period(2020)

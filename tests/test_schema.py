@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from paths import BROKEN, GOOD, ROOT
-from xeploai import schema
+from xeploai.framework import schema
 
 CHECKED_IN = ROOT / "schema" / "framework.schema.json"
 

@@ -17,10 +17,10 @@ import pytest
 
 from paths import GOOD
 from xeploai.api import load_framework
-from xeploai.evidence import validate_evidence
-from xeploai.ir import EnumValue, Program
-from xeploai.population import PopulationInput, Rejection
-from xeploai.tables import TableError, read_population, template, write_rejections, write_table
+from xeploai.evaluation.evidence import validate_evidence
+from xeploai.evaluation.population import PopulationInput, Rejection
+from xeploai.program.ir import EnumValue, Program
+from xeploai.tables.population_tables import TableError, read_population, template, write_rejections, write_table
 
 openpyxl = pytest.importorskip("openpyxl")
 

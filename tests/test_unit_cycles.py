@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from paths import ROOT
-from xeploai import api, population
+from xeploai import api
+from xeploai.evaluation import population
 
 pytest.importorskip("numpy")
-from xeploai import bulk
+from xeploai.evaluation import bulk
 
 HD21 = ROOT / "frameworks" / "party" / "2019-10-18.yaml"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from test_packet import CASES, discipline_case, quota_case
-from xeploai import packet
-from xeploai.redact import Redaction
+from xeploai.explanation import packet
+from xeploai.explanation.redact import Redaction
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(

@@ -1,0 +1,740 @@
+"""Populations: units and subjects → results for all, in the regulation's order, with quotas applied.
+
+Input: a ``PopulationInput`` (units, subjects with raw evidence, committee decisions) and a program.
+Output: a ``PopulationResult``: one ``Result`` per subject (its trace root carries the final level, quota
+decisions included), the rejected rows, and the strata the order was derived from.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from xeploai.evaluation.evidence import Evidence, validate_evidence
+from xeploai.evaluation.runners import interpreter
+from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, TraceNode, Truth
+from xeploai.program import ir
+from xeploai.program.issues import EvidenceError, suggest
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An organizational unit: a cell, a grassroots committee, a district committee, an agency."""
+
+    id: str
+    parent: str | None
+    kind: str
+    name: str
+    head: str | None = None  # the id of the subject who heads it
+    row: int | None = None  # where it came from, for messages
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    """One subject to classify, with its raw evidence (values as read, before validation)."""
+
+    id: str
+    unit: str
+    kind: str
+    name: str | None
+    evidence: Mapping[str, object]
+    row: int | None = None
+    source: str = ""
+    columns: Mapping[str, str] = field(default_factory=dict)  # evidence field → the column it was read from
+
+
+@dataclass(frozen=True)
+class CommitteeDecision:
+    """A competent committee's recorded decision on a quota group: which candidates keep the level."""
+
+    quota: str
+    group: str
+    approved: tuple[str, ...]
+    reference: str  # e.g. the decision's number and date
+    row: int | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An input row that could not be used, and why; it is reported, never silently dropped."""
+
+    source: str
+    row: int | None
+    column: str | None
+    value: object
+    reason: str  # in English; ``reason_vi`` says the same in Vietnamese (``reason_in`` picks one)
+    subject_id: str | None = None
+    unit: str | None = None  # when known, collectives reading this subject become "insufficient evidence"
+    kind: str | None = None
+    reason_vi: str | None = None
+    subject_row: bool = False  # the row is a subject row, one of ``rows_read`` (not a unit, record or decision)
+
+    @classmethod
+    def from_text(
+        cls,
+        source: str,
+        row: int | None,
+        column: str | None,
+        value: object,
+        reason: ir.Text,
+        subject_id: str | None = None,
+        unit: str | None = None,
+        kind: str | None = None,
+        subject_row: bool = False,
+    ) -> Rejection:
+        """A rejection whose reason is given in Vietnamese and English.
+
+        >>> r = Rejection.from_text("s.csv", 2, "id", "", ir.Text("thiếu mã", "missing id"))
+        >>> r.reason, r.reason_in("vi")
+        ('missing id', 'thiếu mã')
+        """
+        vi = unicodedata.normalize("NFC", reason.vi)
+        return cls(source, row, column, value, reason.en, subject_id, unit, kind, vi, subject_row)
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in ``lang`` (``vi`` unless ``en``), the English one when no Vietnamese was given."""
+        return self.reason_vi if lang != "en" and self.reason_vi else self.reason
+
+
+def rejected_rows(rejections: Iterable[Rejection]) -> int:
+    """The number of subject rows rejected (a row with several problems counts once): rejected units, records and
+    committee decisions are not subject rows, so they are not among the rows a population reconciles. A row
+    without a number (a population made in code) is told apart by its subject id."""
+    return len({(r.source, r.row if r.row is not None else r.subject_id) for r in rejections if r.subject_row})
+
+
+@dataclass(frozen=True)
+class PopulationInput:
+    units: tuple[Unit, ...]
+    subjects: tuple[SubjectRow, ...]
+    decisions: tuple[CommitteeDecision, ...] = ()
+    rejections: tuple[Rejection, ...] = ()  # rows already rejected while reading
+    rows_read: int = 0  # subject rows in the input, rejected ones included
+
+
+# --- the order -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One step of the derived order: kinds evaluated together, or a quota applied, and what it follows."""
+
+    index: int
+    kinds: tuple[str, ...]
+    quotas: tuple[str, ...]
+    after: tuple[str, ...]  # the kinds and quotas it must follow ("quota:<id>" for quotas)
+
+
+class OrderError(Exception):
+    """The framework's kinds and quotas cannot be put in an order (a cycle)."""
+
+
+def strata(program: ir.Program) -> tuple[Stratum, ...]:
+    """The order of evaluation, derived from what each kind reads and which kinds each quota limits.
+
+    A kind comes after every kind its relations read, and after every quota on those kinds; a quota comes after
+    every kind it limits.
+    """
+    nodes: dict[str, set[str]] = {}
+    quota_on: dict[str, list[str]] = {}
+    for quota in program.quotas:
+        node = f"quota:{quota.id}"
+        nodes[node] = {k for k in quota.kinds if k in program.subjects}
+        for kind in quota.kinds:
+            quota_on.setdefault(kind, []).append(node)
+    for kind, subject in program.subjects.items():
+        read = {k for relation in subject.relations for k in relation.kinds if k in program.subjects}
+        nodes[kind] = read | {q for k in read for q in quota_on.get(k, [])}
+    order: list[Stratum] = []
+    done: set[str] = set()
+    while len(done) < len(nodes):
+        ready = sorted(n for n, deps in nodes.items() if n not in done and deps <= done)
+        if not ready:
+            stuck = sorted(n for n in nodes if n not in done)
+            raise OrderError("kinds and quotas read each other in a cycle: " + ", ".join(stuck))
+        after = sorted({d for n in ready for d in nodes[n]})
+        order.append(
+            Stratum(
+                index=len(order) + 1,
+                kinds=tuple(n for n in ready if not n.startswith("quota:")),
+                quotas=tuple(n.removeprefix("quota:") for n in ready if n.startswith("quota:")),
+                after=tuple(after),
+            )
+        )
+        done.update(ready)
+    return tuple(order)
+
+
+# --- results ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuotaGroup:
+    """What a quota did in one group: the arithmetic, the candidates in rank order, and who kept the level."""
+
+    quota: str
+    group: str
+    group_name: str
+    base: int  # subjects of the group at the quota's of_level, before the quota
+    allowed: int
+    candidates: tuple[str, ...]  # in rank order
+    kept: tuple[str, ...]
+    demoted: tuple[str, ...]
+    status: str  # within | ranked | flagged | decided
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    program: ir.Program
+    period: ir.Period
+    results: tuple[Result, ...]  # in input order
+    rejections: tuple[Rejection, ...]
+    strata: tuple[Stratum, ...]
+    quota_groups: tuple[QuotaGroup, ...]
+    rows_read: int
+    units: tuple[Unit, ...] = ()
+
+    def result(self, subject_id: str) -> Result:
+        for r in self.results:
+            if r.subject_id == subject_id:
+                return r
+        raise KeyError(subject_id)
+
+    def reconciles(self) -> bool:
+        """Input rows = classified + not classified + insufficient + rejected."""
+        return len(self.results) + rejected_rows(self.rejections) == self.rows_read
+
+
+# --- the runner ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Subject:
+    row: SubjectRow
+    evidence: Evidence
+    result: Result | None = None
+
+
+Progress = Callable[[int, int], None]
+
+
+def evaluate_population(
+    program: ir.Program,
+    population: PopulationInput,
+    period: ir.Period,
+    progress: Progress | None = None,
+) -> PopulationResult:
+    """Classify every subject of a population in the derived order, then apply quotas; nothing is dropped."""
+    units = {u.id: u for u in population.units}
+    rejections = list(population.rejections)
+    subjects = {row.id: _Subject(row, typed) for _, row, typed in usable_rows(program, population, units, rejections)}
+    index = _Index(units, subjects, rejections)
+    order = strata(program)
+    total, done = len(subjects), 0
+    groups: list[QuotaGroup] = []
+    for stratum in order:
+        for kind in stratum.kinds:
+            for subject in index.of_kind(kind):
+                values = dict(subject.evidence.values)
+                origins = dict(subject.evidence.origins)
+                for relation in program.subjects[kind].relations:
+                    values[relation.id] = index.related(subject, relation, program)
+                    origins[relation.id] = "relation"
+                trace = interpreter.evaluate(program, kind, values, origins, period)
+                row = subject.row
+                subject.result = subject_result(
+                    program, period, trace, row.id, kind, row.name, row.unit, row.row, row.source
+                )
+                done += 1
+                if progress is not None:
+                    progress(done, total)
+        # Quotas that demote run before quotas that only flag, so that a flag counts the levels that stand.
+        quotas = [q for q_id in stratum.quotas for q in program.quotas if q.id == q_id]
+        for quota in sorted(quotas, key=lambda q: (q.policy is not ir.QuotaPolicy.RANK, q.id)):
+            groups.extend(_apply_quota(program, quota, index, population.decisions))
+    results = tuple(s.result for s in subjects.values() if s.result is not None)
+    return PopulationResult(
+        program=program,
+        period=period,
+        results=results,
+        rejections=tuple(rejections),
+        strata=order,
+        quota_groups=tuple(groups),
+        rows_read=population.rows_read or len(population.subjects),
+        units=population.units,
+    )
+
+
+def subject_result(
+    program: ir.Program,
+    period: ir.Period,
+    trace: TraceNode,
+    subject_id: str,
+    kind: str,
+    name: str | None,
+    unit: str,
+    row: int | None,
+    source: str,
+) -> Result:
+    """A subject's ``Result`` as populations give it: the trace and where the subject came from."""
+    return Result(
+        trace=trace,
+        subject_id=subject_id,
+        subject_kind=kind,
+        subject_name=name,
+        period=period,
+        framework_family=program.info.family,
+        framework_version=program.info.version,
+        framework_source=program.info.source,
+        extras={"unit": unit, "row": row, "source": source},
+    )
+
+
+def evidence_rejections(row: SubjectRow, error: EvidenceError) -> list[Rejection]:
+    """A row whose evidence did not validate: one rejection per issue, naming the column it was read from."""
+    out = []
+    for issue in error.issues:
+        column = row.columns.get(issue.path.split("[")[0].split(".")[0], issue.path)
+        value = _value_at(row.evidence, issue.path)
+        reason = ir.Text(issue.message_in("vi"), issue.message)
+        out.append(Rejection.from_text(row.source, row.row, column, value, reason, row.id, row.unit, row.kind, True))
+    return out
+
+
+def usable_rows(
+    program: ir.Program,
+    population: PopulationInput,
+    units: Mapping[str, Unit],
+    rejections: list[Rejection],
+    progress: Progress | None = None,
+) -> Iterator[tuple[int, SubjectRow, Evidence]]:
+    """The subject rows that can be classified, with their position and typed evidence, in input order: a row with
+    an identity problem (``row_problem``) or evidence that does not validate is rejected into ``rejections``
+    instead. ``progress(done, total)`` is called every thousand rows and at the last."""
+    seen: set[str] = set()
+    total = len(population.subjects)
+    for position, row in enumerate(population.subjects):
+        if progress is not None and (position % 1000 == 0 or position + 1 == total):
+            progress(position + 1, total)
+        problem = row_problem(program, row, units, seen)
+        if problem is not None:
+            rejections.append(problem)
+            continue
+        try:
+            typed = validate_evidence(program, row.kind, row.evidence, row.source or "<population>")
+        except EvidenceError as error:
+            rejections.extend(evidence_rejections(row, error))
+            continue
+        seen.add(row.id)
+        yield position, row, typed
+
+
+def row_problem(
+    program: ir.Program, row: SubjectRow, units: Mapping[str, Unit], seen: Container[str]
+) -> Rejection | None:
+    """What makes a row unusable before its evidence is read: no id, an id already accepted (``seen``), a kind the
+    program does not declare, a unit not in the units table."""
+
+    def reject(column: str, value: object, reason: ir.Text) -> Rejection:
+        return Rejection.from_text(row.source, row.row, column, value, reason, row.id or None, row.unit, row.kind, True)
+
+    if not row.id:
+        return reject("id", row.id, ir.Text("đối tượng phải có mã", "a subject needs an id"))
+    if row.id in seen:
+        return reject(
+            "id",
+            row.id,
+            ir.Text(
+                f"mã '{row.id}' xuất hiện hai lần; giữ dòng đầu tiên",
+                f"the id '{row.id}' appears twice; the first row is kept",
+            ),
+        )
+    if row.kind not in program.subjects:
+        hint = suggest(row.kind, program.subjects)
+        return reject(
+            "kind",
+            row.kind,
+            ir.Text(
+                f"'{row.kind}' không phải loại đối tượng của khung" + (f"; {hint.vi}" if hint else ""),
+                f"'{row.kind}' is not a subject kind of the framework" + (f"; {hint.en}" if hint else ""),
+            ),
+        )
+    if row.unit not in units:
+        return reject(
+            "unit",
+            row.unit,
+            ir.Text(
+                f"đơn vị '{row.unit}' không có trong bảng đơn vị", f"the unit '{row.unit}' is not in the units table"
+            ),
+        )
+    return None
+
+
+def _value_at(evidence: Mapping[str, object], path: str) -> object:
+    return evidence.get(path.split("[")[0].split(".")[0])
+
+
+@dataclass(frozen=True)
+class RelatedSubject:
+    """A subject as a collective's relation sees it: its final level (None when undetermined) and its evidence."""
+
+    id: str
+    kind: str
+    name: str | None
+    level: str | None
+    evidence: Mapping[str, ir.Value]
+
+
+def relation_records(
+    program: ir.Program, relation: ir.Relation, subject_id: str, related: Iterable[RelatedSubject | Rejection]
+) -> tuple[ir.Record, ...]:
+    """The records a collective's relation reads, sorted by id.
+
+    ``related``, unit by unit: the unit's subjects of the relation's kinds that are classified or undetermined, in
+    input order, then the unit's rejected rows (``rejected_by_unit``), whose record has only an id and a kind so
+    that whatever reads them is unknown. A record's index is its place in that order.
+    """
+    record_def = program.records[relation.record]
+    shared = [f.id for f in record_def.fields if f.id not in ir.RELATION_FIELDS]
+    records: list[ir.Record] = []
+    for other in related:
+        if isinstance(other, Rejection):
+            if other.kind in relation.kinds and other.subject_id != subject_id:
+                assert other.subject_id is not None
+                records.append(ir.Record({"id": other.subject_id, "kind": str(other.kind)}, len(records)))
+            continue
+        values: dict[str, ir.Value] = {"id": other.id, "kind": other.kind}
+        if other.name:
+            values["name"] = other.name
+        if other.level is not None:
+            values["level"] = program.levels.ordinal(other.level)
+        values.update({k: other.evidence[k] for k in shared if k in other.evidence})
+        records.append(ir.Record(values, len(records)))
+    return tuple(sorted(records, key=lambda r: str(r.values["id"])))
+
+
+def rejected_by_unit(rejections: Iterable[Rejection]) -> dict[str, list[Rejection]]:
+    """Rejected subject rows by unit, the first of each subject id: collectives reading them become unknown."""
+    out: dict[str, list[Rejection]] = {}
+    for r in rejections:
+        if r.unit is not None and r.subject_id is not None:
+            known = out.setdefault(r.unit, [])
+            if all(k.subject_id != r.subject_id for k in known):
+                known.append(r)
+    return out
+
+
+def unit_group(units: Mapping[str, Unit], unit_id: str, quota: ir.Quota) -> tuple[str, str]:
+    """A quota group by unit: the nearest unit of the quota's kinds at or above ``unit_id``, else the top unit."""
+    unit = units.get(unit_id)
+    top = unit
+    seen: list[str] = []
+    while unit is not None:
+        if unit.kind in quota.group_unit_kinds:
+            return unit.id, unit.name
+        if unit.id in seen:  # the table readers reject cycles; a caller building units by hand may not
+            raise ValueError("units form a cycle of parents: " + " → ".join([*seen[seen.index(unit.id) :], unit.id]))
+        seen.append(unit.id)
+        top = unit
+        unit = units.get(unit.parent) if unit.parent else None
+    # No unit of the listed kinds above: the subject's whole tree is one group.
+    assert top is not None
+    return top.id, top.name
+
+
+def field_group(quota: ir.Quota, value: ir.Value | None) -> tuple[str, str]:
+    """A quota group by an evidence field: the value as traces show it (its id and its name)."""
+    shown = interpreter.display(value) if value is not None else "(chưa có / missing)"
+    return str(shown), f"{quota.group_field} = {shown}"
+
+
+class _Index:
+    """Who is where: subjects by unit and kind, units by parent, and rejected rows that collectives must know of."""
+
+    def __init__(self, units: Mapping[str, Unit], subjects: Mapping[str, _Subject], rejections: Sequence[Rejection]):
+        self.units = units
+        self.subjects = subjects
+        self.by_unit: dict[str, list[_Subject]] = {}
+        for s in subjects.values():
+            self.by_unit.setdefault(s.row.unit, []).append(s)
+        self.children: dict[str, list[str]] = {}
+        for u in units.values():
+            if u.parent is not None:
+                self.children.setdefault(u.parent, []).append(u.id)
+        self.rejected_by_unit = rejected_by_unit(rejections)
+
+    def of_kind(self, kind: str) -> list[_Subject]:
+        return [s for s in self.subjects.values() if s.row.kind == kind]
+
+    def related(self, subject: _Subject, relation: ir.Relation, program: ir.Program) -> tuple[ir.Record, ...]:
+        if relation.source is ir.RelationSource.UNIT:
+            unit_ids = [subject.row.unit]
+        else:
+            unit_ids = self.children.get(subject.row.unit, [])
+
+        def related() -> Iterable[RelatedSubject | Rejection]:
+            for unit_id in unit_ids:
+                for other in self.by_unit.get(unit_id, []):
+                    if other is subject or other.row.kind not in relation.kinds or other.result is None:
+                        continue
+                    outcome = other.result.outcome
+                    if outcome.status is Status.NOT_CLASSIFIED:
+                        continue
+                    row = other.row
+                    yield RelatedSubject(row.id, row.kind, row.name, outcome.level, other.evidence.values)
+                yield from self.rejected_by_unit.get(unit_id, [])
+
+        return relation_records(program, relation, subject.row.id, related())
+
+    def group_of(self, subject: _Subject, quota: ir.Quota) -> tuple[str, str]:
+        if quota.group_field is not None:
+            return field_group(quota, subject.evidence.values.get(quota.group_field))
+        return unit_group(self.units, subject.row.unit, quota)
+
+
+def allowance(quota: ir.Quota, base: int) -> int:
+    """How many of a group may have the quota's level: the ratio of the base, rounded as the quota says.
+
+    >>> q = ir.Quota("q", (), "a", (), None, Fraction(1, 5), "b", ir.Rounding.FLOOR, ir.QuotaPolicy.RANK, (), "b",
+    ...     ir.Text("", ""), ir.Citation("d", ""), ir.Confidence.ASSUMED)
+    >>> allowance(q, 14), allowance(q, 15)
+    (2, 3)
+    """
+    exact = quota.ratio * base
+    match quota.rounding:
+        case ir.Rounding.FLOOR:
+            return math.floor(exact)
+        case ir.Rounding.CEIL:
+            return math.ceil(exact)
+        case ir.Rounding.HALF_UP:
+            return math.floor(exact + Fraction(1, 2))
+    raise AssertionError(quota.rounding)
+
+
+def _rank_key(subject: _Subject, quota: ir.Quota) -> tuple[object, ...]:
+    values = subject.evidence.values
+    return (*(rank_part(values.get(rank.field), rank.descending) for rank in quota.rank_by), subject.row.id)
+
+
+def rank_part(value: object, descending: bool) -> tuple[int, Fraction | int]:
+    """One ``rank_by`` value as a part of a sort key: scale and enum values by their rank, booleans as 0 and 1,
+    numbers as they are, negated when the order is descending; a missing value ranks last whatever the order."""
+    number: Fraction | int | None
+    if isinstance(value, ir.Ordinal | ir.EnumValue):
+        number = value.rank
+    elif isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, Fraction):
+        number = value
+    else:
+        number = None
+    return (1, 0) if number is None else (0, -number if descending else number)
+
+
+def _apply_quota(
+    program: ir.Program, quota: ir.Quota, index: _Index, decisions: Iterable[CommitteeDecision]
+) -> list[QuotaGroup]:
+    members: dict[str, list[_Subject]] = {}
+    names: dict[str, str] = {}
+    for kind in quota.kinds:
+        for subject in index.of_kind(kind):
+            if subject.result is None or subject.result.outcome.status is not Status.CLASSIFIED:
+                continue
+            group, name = index.group_of(subject, quota)
+            members.setdefault(group, []).append(subject)
+            names[group] = name
+    decided = {(d.quota, d.group): d for d in decisions}
+    out: list[QuotaGroup] = []
+    for group in sorted(members):
+        in_group = members[group]
+        base = sum(1 for s in in_group if s.result is not None and s.result.outcome.level == quota.of_level)
+        candidates = sorted(
+            (s for s in in_group if s.result is not None and s.result.outcome.level == quota.level),
+            key=lambda s: _rank_key(s, quota),
+        )
+        if not candidates:
+            continue
+        record = quota_group(quota, group, names[group], base, [s.row.id for s in candidates], decided)
+        out.append(record)
+        shown = {i: index.subjects[i].row.name or i for i in record.candidates}
+        for rank, subject in enumerate(candidates, start=1):
+            assert subject.result is not None
+            subject.result = with_quota(program, subject.result, quota, record, rank, shown)
+    return out
+
+
+def quota_group(
+    quota: ir.Quota,
+    group: str,
+    group_name: str,
+    base: int,
+    candidates: Sequence[str],
+    decisions: Mapping[tuple[str, str], CommitteeDecision],
+    allowed: int | None = None,
+) -> QuotaGroup:
+    """What a quota does in one group, given its base and its candidates in rank order: who keeps the level.
+
+    A committee's recorded decision is honoured; otherwise a group within its allowance keeps everyone, and one
+    over it is ranked (the best keep the level) or flagged for the committee (everyone keeps it for now).
+    ``allowed`` is the allowance of ``base`` when the caller has it (``allowance(quota, base)``).
+    """
+    if allowed is None:
+        allowed = allowance(quota, base)
+    decision = decisions.get((quota.id, group))
+    ids = list(candidates)
+    if decision is not None:
+        kept = [i for i in ids if i in decision.approved]
+        status = "decided"
+    elif len(ids) <= allowed:
+        kept, status = ids, "within"
+    elif quota.policy is ir.QuotaPolicy.RANK:
+        kept, status = ids[:allowed], "ranked"
+    else:
+        kept, status = ids, "flagged"
+    demoted = [i for i in ids if i not in kept]
+    return QuotaGroup(
+        quota.id,
+        group,
+        group_name,
+        base,
+        allowed,
+        tuple(ids),
+        tuple(kept),
+        tuple(demoted),
+        status,
+        decision.reference if decision else None,
+    )
+
+
+def with_quota(
+    program: ir.Program, result: Result, quota: ir.Quota, group: QuotaGroup, rank: int, names: Mapping[str, str]
+) -> Result:
+    """A candidate's result with the quota's check added to its trace: demoted, flagged, or kept.
+
+    ``names`` gives the name shown for each candidate of the group (its id when it has none).
+    """
+    subject_id = result.subject_id
+    demoted = subject_id in group.demoted
+    flagged = group.status == "flagged"
+    truth = Truth.UNKNOWN if flagged else (Truth.NOT_MET if demoted else Truth.MET)
+    final = quota.demote_to if demoted else result.outcome.level
+    names = {i: names[i] for i in group.candidates}
+    node = TraceNode(
+        NodeKind.QUOTA,
+        truth,
+        id=quota.id,
+        label=quota.label,
+        cite=quota.cite,
+        confidence=quota.confidence,
+        span=quota.span,
+        level=final,
+        details=(
+            ("group", group.group),
+            ("group_name", group.group_name),
+            ("level", quota.level),
+            ("of_level", quota.of_level),
+            ("base", group.base),
+            ("ratio", interpreter.display(quota.ratio)),
+            ("rounding", quota.rounding.value),
+            ("allowed", group.allowed),
+            ("candidates", list(group.candidates)),
+            ("names", names),
+            ("rank", rank),
+            ("rank_by", [f"{k.field} {'desc' if k.descending else 'asc'}" for k in quota.rank_by]),
+            ("kept", list(group.kept)),
+            ("demoted", list(group.demoted)),
+            ("status", group.status),
+            ("decision", group.decision),
+        ),
+    )
+    outcome = result.outcome
+    if demoted:
+        outcome = replace(outcome, level=final, decision=Decision.QUOTA, reasons=(*outcome.reasons, quota.id))
+    elif flagged:
+        outcome = replace(outcome, flags=(*outcome.flags, quota.id))
+    trace = replace(result.trace, level=outcome.level, outcome=outcome, children=(*result.trace.children, node))
+    return replace(result, trace=trace)
+
+
+def from_document(data: Mapping[str, object], source: str = "<population>") -> PopulationInput:
+    """A population from plain data: ``{units: [...], subjects: [...], decisions: [...]}``.
+
+    Rows that are not mappings, or lack an id, become rejections; nothing raises.
+    """
+    rejections: list[Rejection] = []
+
+    def rows(key: str) -> list[tuple[int, Mapping[str, object]]]:
+        raw = data.get(key, [])
+        if not isinstance(raw, list):
+            reason = ir.Text(f"'{key}' phải là một danh sách", f"'{key}' must be a list")
+            rejections.append(Rejection.from_text(source, None, key, type(raw).__name__, reason))
+            return []
+        out = []
+        for number, row in enumerate(raw, start=1):
+            if isinstance(row, Mapping):
+                out.append((number, row))
+            else:
+                reason = ir.Text(
+                    f"mỗi mục của '{key}' phải là một ánh xạ (mapping)", f"each of '{key}' must be a mapping"
+                )
+                rejections.append(Rejection.from_text(source, number, key, row, reason, subject_row=key == "subjects"))
+        return out
+
+    def text(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    units = tuple(
+        Unit(
+            str(r.get("id", "")),
+            text(r.get("parent")),
+            str(r.get("kind", "")),
+            str(r.get("name", "")),
+            text(r.get("head")),
+            number,
+            source,
+        )
+        for number, r in rows("units")
+    )
+    subjects = []
+    for number, r in rows("subjects"):
+        evidence = r.get("evidence", {})
+        if not isinstance(evidence, Mapping):
+            reason = ir.Text("căn cứ phải là một ánh xạ (mapping)", "evidence must be a mapping")
+            rejections.append(
+                Rejection.from_text(source, number, "evidence", evidence, reason, text(r.get("id")), subject_row=True)
+            )
+            continue
+        subjects.append(
+            SubjectRow(
+                str(r.get("id", "")),
+                str(r.get("unit", "")),
+                str(r.get("kind", "")),
+                text(r.get("name")),
+                dict(evidence),
+                number,
+                source,
+            )
+        )
+    decisions = []
+    for number, r in rows("decisions"):
+        approved = r.get("approved", [])
+        ids = tuple(str(i) for i in approved) if isinstance(approved, list) else tuple(str(approved).split())
+        decisions.append(
+            CommitteeDecision(
+                str(r.get("quota", "")), str(r.get("group", "")), ids, str(r.get("reference", "")), number, source
+            )
+        )
+    raw_subjects = data.get("subjects", [])
+    return PopulationInput(
+        units=units,
+        subjects=tuple(subjects),
+        decisions=tuple(decisions),
+        rejections=tuple(rejections),
+        rows_read=len(raw_subjects) if isinstance(raw_subjects, list) else 0,
+    )

@@ -1,0 +1,967 @@
+"""Explanations: pure renderers of a result's trace tree.
+
+Input: a ``Result`` (its trace, whose root carries the outcome) and the ``Program`` it was evaluated with, for
+labels, codes and legal documents. Output: the deciding nodes, the failed rules of every level above the
+outcome, and plain-text and JSON renderings in Vietnamese (default) or English.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Literal, assert_never
+
+from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Read, Result, Status, TraceNode, Truth, walk
+from xeploai.explanation.messages import msg
+from xeploai.program.ir import Citation, Confidence, FieldDef, Period, Program, Span, SubjectProgram, Text
+
+EXPLANATION_SCHEMA_VERSION = "xeploai.explanation/1"
+
+NOT_CLASSIFIED = "not_classified"  # the pseudo-level used in ``Outcome.possible``
+
+Json = dict[str, object]
+
+# --- the deciding nodes ------------------------------------------------------------------------------------
+
+Role = Literal["root", "any", "all", "each", "not", "rule", "leaf"]
+
+
+def role(kind: NodeKind) -> Role:
+    """How a node of ``kind`` combines its children.
+
+    ``any``/``all`` are disjunctions and conjunctions; ``each`` holds independent children (caps, notes);
+    ``rule`` nodes (rules, caps, notes, quota checks) take the truth of their condition; ``leaf`` nodes have no boolean
+    children.
+
+    >>> role(NodeKind.LEVEL), role(NodeKind.TRIGGERS), role(NodeKind.COMPARE)
+    ('all', 'any', 'leaf')
+    """
+    match kind:
+        case NodeKind.OUTCOME:
+            return "root"
+        case NodeKind.ELIGIBILITY | NodeKind.TRIGGERS | NodeKind.OR:
+            return "any"
+        case NodeKind.LEVEL | NodeKind.AND:
+            return "all"
+        case NodeKind.CAPS | NodeKind.NOTES:
+            return "each"
+        case NodeKind.NOT:
+            return "not"
+        case NodeKind.RULE | NodeKind.CAP | NodeKind.NOTE | NodeKind.QUOTA:
+            return "rule"
+        case (
+            NodeKind.COMPARE | NodeKind.MEMBER | NodeKind.IN_PERIOD | NodeKind.EXISTS | NodeKind.KNOWN | NodeKind.VALUE
+        ):
+            return "leaf"
+        case _:
+            assert_never(kind)
+
+
+def deciding_children(node: TraceNode) -> tuple[TraceNode, ...]:
+    """The children that decide ``node``'s truth.
+
+    A failing *all* is explained by its failing children, a holding *any* by its holding children, an unknown
+    one by its unknown children; a holding *all* and a failing *any* need every child. Of caps and notes, the
+    ones that held.
+    """
+    children = node.children
+    match role(node.kind):
+        case "leaf":
+            return ()
+        case "root" | "not":
+            return children
+        case "each":
+            return tuple(c for c in children if c.truth is Truth.MET)
+        case "all":
+            if node.truth is Truth.MET:
+                return children
+            return tuple(c for c in children if c.truth is node.truth) or children
+        case "any":
+            if node.truth is Truth.NOT_MET:
+                return children
+            return tuple(c for c in children if c.truth is node.truth) or children
+        case "rule":
+            return tuple(c for c in children if c.truth is node.truth) or children
+        case other:
+            assert_never(other)
+
+
+def deciding_conditions(node: TraceNode) -> list[TraceNode]:
+    """The conditions that decide a rule, cap or note: the leaves (comparisons, memberships, values …) and
+    the nested rules reached through its ``and``/``or``/``not`` structure along deciding children."""
+    found: list[TraceNode] = []
+
+    def visit(n: TraceNode) -> None:
+        if role(n.kind) in ("leaf", "rule") or not n.children:
+            found.append(n)
+            return
+        for child in deciding_children(n):
+            visit(child)
+
+    for child in deciding_children(node):
+        visit(child)
+    return found
+
+
+def reasons_view(result: Result) -> list[TraceNode]:
+    """The nodes that decided the outcome, in trace order.
+
+    Not classified: the not-classified rules that held. KHT by a trigger: the triggers that held. A level:
+    the failed rules of every level above the level before caps, then the caps that lowered it, then (when a
+    quota lowered it) the quota checks. Insufficient evidence: the unknown rules (and caps) that left the
+    outcome open.
+    """
+    root = result.trace
+    outcome = result.outcome
+    match outcome.decision:
+        case Decision.ELIGIBILITY:
+            return _deciding_of_stage(root, NodeKind.ELIGIBILITY)
+        case Decision.TRIGGER:
+            return _deciding_of_stage(root, NodeKind.TRIGGERS)
+        case Decision.LEVEL | Decision.BELOW_LOWEST | Decision.QUOTA:
+            before = outcome.level_before_caps or outcome.level
+            found: list[TraceNode] = []
+            for level_node in _level_nodes(root):
+                if level_node.level == before:
+                    break
+                found.extend(c for c in level_node.children if c.truth is Truth.NOT_MET)
+            found.extend(_lowering_caps(root, before))
+            if outcome.decision is Decision.QUOTA:
+                found.extend(quota_checks(result))
+            return found
+        case Decision.UNDETERMINED:
+            found = []
+            for stage in root.children:
+                if stage.truth is not Truth.UNKNOWN and stage.kind is not NodeKind.CAPS:
+                    continue
+                found.extend(c for c in stage.children if c.truth is Truth.UNKNOWN)
+            return found
+        case other:
+            assert_never(other)
+
+
+def why_not(result: Result, program: Program) -> dict[str, list[TraceNode]]:
+    """For every level above the outcome (best first), the rules of that level that failed.
+
+    Above a classified level: every better level. Under insufficient evidence: the levels better than the best
+    one still possible. Not classified: none. A level whose rules all held (it was capped) maps to ``[]``.
+    """
+    order = [v.id for v in program.levels.values]
+    outcome = result.outcome
+    bound: int | None = None
+    if outcome.status is Status.CLASSIFIED and outcome.level in order:
+        bound = order.index(outcome.level)
+    elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
+        positions = [order.index(p) for p in outcome.possible if p in order]
+        bound = min(positions) if positions else None
+    if bound is None:
+        return {}
+    nodes = {n.level: n for n in _level_nodes(result.trace)}
+    failed: dict[str, list[TraceNode]] = {}
+    for level in order[:bound]:
+        node = nodes.get(level)
+        failed[level] = [c for c in node.children if c.truth is Truth.NOT_MET] if node else []
+    return failed
+
+
+def caps_applied(result: Result) -> list[TraceNode]:
+    """The caps whose condition held, in trace order."""
+    caps = _stage(result.trace, NodeKind.CAPS)
+    return [c for c in caps.children if c.truth is Truth.MET] if caps else []
+
+
+def quota_checks(result: Result) -> list[TraceNode]:
+    """The quota checks of the trace (population runs only), in trace order."""
+    return [n for n in walk(result.trace) if n.kind is NodeKind.QUOTA]
+
+
+def notes_held(result: Result) -> list[TraceNode]:
+    """The notes whose condition held, in trace order."""
+    notes = _stage(result.trace, NodeKind.NOTES)
+    return [c for c in notes.children if c.truth is Truth.MET] if notes else []
+
+
+def rules_used(result: Result) -> list[TraceNode]:
+    """The rules and caps the outcome depends on, first occurrence of each, in trace order.
+
+    Only the stages that decided the outcome count (eligibility for "not classified"; also the triggers for KHT
+    by a trigger; also the levels down to the one reached and the caps for a level; every stage but the notes
+    when undetermined), and inside them the deciding rules, with the rules they reference along deciding
+    conditions. Every cap of a counted stage is used, held or not, and so is every quota check; notes never
+    change the level.
+    """
+    used: list[TraceNode] = []
+    seen: set[tuple[NodeKind, str]] = set()
+
+    def visit(node: TraceNode) -> None:
+        key = (node.kind, node.id)
+        if key not in seen:
+            seen.add(key)
+            used.append(node)
+        for cond in deciding_conditions(node):
+            if role(cond.kind) == "rule":
+                visit(cond)
+
+    for stage in _deciding_stages(result):
+        children = stage.children if stage.kind is NodeKind.CAPS else deciding_children(stage)
+        for child in children:
+            if child.kind in (NodeKind.RULE, NodeKind.CAP):
+                visit(child)
+    for quota in quota_checks(result):
+        visit(quota)
+    return used
+
+
+def rules_by_confidence(result: Result) -> dict[Confidence, list[TraceNode]]:
+    """The rules used (see ``rules_used``) grouped by their confidence mark."""
+    out: dict[Confidence, list[TraceNode]] = {c: [] for c in Confidence}
+    for node in rules_used(result):
+        if node.confidence is not None:
+            out[node.confidence].append(node)
+    return out
+
+
+def _deciding_stages(result: Result) -> list[TraceNode]:
+    outcome = result.outcome
+    stages: list[TraceNode] = []
+    reached_level = False
+    for stage in result.trace.children:
+        match stage.kind:
+            case NodeKind.ELIGIBILITY:
+                stages.append(stage)
+            case NodeKind.TRIGGERS:
+                if outcome.decision is not Decision.ELIGIBILITY:
+                    stages.append(stage)
+            case NodeKind.LEVEL:
+                if outcome.decision in (Decision.BELOW_LOWEST, Decision.UNDETERMINED) or (
+                    outcome.decision in (Decision.LEVEL, Decision.QUOTA) and not reached_level
+                ):
+                    stages.append(stage)
+                reached_level = reached_level or stage.level == (outcome.level_before_caps or outcome.level)
+            case NodeKind.CAPS:
+                if outcome.decision is not Decision.ELIGIBILITY and outcome.decision is not Decision.TRIGGER:
+                    stages.append(stage)
+            case _:
+                pass
+    return stages
+
+
+def _stage(root: TraceNode, kind: NodeKind) -> TraceNode | None:
+    for child in root.children:
+        if child.kind is kind:
+            return child
+    return None
+
+
+def _level_nodes(root: TraceNode) -> list[TraceNode]:
+    return [c for c in root.children if c.kind is NodeKind.LEVEL]
+
+
+def _deciding_of_stage(root: TraceNode, kind: NodeKind) -> list[TraceNode]:
+    stage = _stage(root, kind)
+    return [c for c in stage.children if c.truth is Truth.MET] if stage else []
+
+
+def _lowering_caps(root: TraceNode, before: str | None) -> list[TraceNode]:
+    """Caps that held and whose level is below ``before`` (levels ranked by the order of the LEVEL nodes)."""
+    order = [n.level for n in _level_nodes(root)]
+
+    def position(level: str | None) -> int:
+        return order.index(level) if level in order else len(order)
+
+    caps = _stage(root, NodeKind.CAPS)
+    if caps is None:
+        return []
+    return [
+        c for c in caps.children if c.truth is Truth.MET and (before is None or position(c.level) > position(before))
+    ]
+
+
+# --- shared rendering helpers ------------------------------------------------------------------------------
+
+_PRETTY_OPS = {">=": "≥", "<=": "≤", "!=": "≠", "==": "="}
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    program: Program
+    subject: SubjectProgram | None
+    lang: str
+
+
+def _ctx(result: Result, program: Program, lang: str) -> _Ctx:
+    return _Ctx(program, program.subjects.get(result.subject_kind), "en" if lang == "en" else "vi")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _fmt_number(value: float | Fraction) -> str:
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        value = float(value)
+    if not math.isfinite(value):
+        return str(value)
+    if value.is_integer():
+        return str(int(value))
+    return f"{value:.10g}"
+
+
+def format_value(value: object, lang: str = "vi") -> str:
+    """A display value of a trace (operand or read) as text.
+
+    >>> format_value(None), format_value(True, "en"), format_value(0.5), format_value(12.0)
+    ('(thiếu)', 'yes', '0.5', '12')
+    """
+    match value:
+        case None:
+            return msg("value.missing", lang)
+        case bool():
+            return msg("value.true" if value else "value.false", lang)
+        case int():
+            return str(value)
+        case float() | Fraction():
+            return _fmt_number(value)
+        case str():
+            return _nfc(value)
+        case Text():
+            return value.get(lang)
+        case date():
+            return value.isoformat()
+        case Period():
+            return _format_period(value, lang)
+        case Mapping():
+            return ", ".join(f"{k}: {format_value(v, lang)}" for k, v in value.items())
+        case tuple() | list():
+            if not value:
+                return msg("value.none", lang)
+            if all(isinstance(v, Mapping) for v in value):  # records: one parenthesised group each
+                return "; ".join(f"({format_value(v, lang)})" for v in value)
+            return ", ".join(format_value(v, lang) for v in value)
+        case _:
+            return str(value)
+
+
+def _format_date(day: date, lang: str) -> str:
+    return day.isoformat() if lang == "en" else day.strftime("%d/%m/%Y")
+
+
+def _format_period(period: Period, lang: str) -> str:
+    key = f"period.{period.kind}"
+    kind = msg(key, lang) if key in _PERIOD_KINDS else period.kind
+    return f"{_format_date(period.start, lang)} – {_format_date(period.end, lang)} ({kind})"
+
+
+_PERIOD_KINDS = {"period.annual", "period.quarterly", "period.ad_hoc"}
+
+
+def _level_text(program: Program, level_id: str | None, lang: str) -> str:
+    """``Hoàn thành tốt nhiệm vụ (HTT)``; the not-classified pseudo-level and unknown ids as they are."""
+    if level_id is None:
+        return "—"
+    if level_id == NOT_CLASSIFIED:
+        return msg("outcome.not_classified", lang)
+    try:
+        return f"{program.level_label(level_id).get(lang)} ({program.level_code(level_id)})"
+    except KeyError:
+        return level_id
+
+
+def _cite_text(program: Program, cite: Citation) -> str:
+    doc = cite.doc
+    for legal in program.info.legal_basis:
+        if legal.id == cite.doc and legal.number and legal.number != legal.id:
+            doc = f"{cite.doc} ({legal.number})"
+            break
+    return f"{doc}, {cite.at}" if cite.at else doc
+
+
+def _node_label(node: TraceNode, ctx: _Ctx) -> Text | None:
+    if node.label is not None:
+        return node.label
+    if ctx.subject is None or not node.id:
+        return None
+    match node.kind:
+        case NodeKind.RULE:
+            rule = ctx.subject.rules.get(node.id)
+            return rule.label if rule else None
+        case NodeKind.CAP:
+            return next((c.label for c in ctx.subject.caps if c.id == node.id), None)
+        case NodeKind.NOTE:
+            return next((n.label for n in ctx.subject.notes if n.id == node.id), None)
+        case _:
+            return None
+
+
+def _node_name(node: TraceNode, ctx: _Ctx) -> str:
+    label = _node_label(node, ctx)
+    if label is None:
+        return node.id or node.text or node.kind.value
+    return f"{label.get(ctx.lang)} [{node.id}]" if node.id else label.get(ctx.lang)
+
+
+def _rule_message(node: TraceNode, ctx: _Ctx) -> Text | None:
+    """The rule's own pass or fail sentence, when the framework gives one."""
+    if node.kind is not NodeKind.RULE or ctx.subject is None:
+        return None
+    rule = ctx.subject.rules.get(node.id)
+    if rule is None:
+        return None
+    if node.truth is Truth.MET:
+        return rule.pass_
+    if node.truth is Truth.NOT_MET:
+        return rule.fail
+    return None
+
+
+def _confidence(node: TraceNode, lang: str) -> str | None:
+    return msg(f"confidence.{node.confidence.value}", lang) if node.confidence is not None else None
+
+
+def _field_def(name: str, ctx: _Ctx) -> FieldDef | None:
+    fields = ctx.subject.fields if ctx.subject else ()
+    return next((f for f in fields if f.id == name), None)
+
+
+def _field_label(name: str, ctx: _Ctx) -> str | None:
+    fdef = _field_def(name, ctx)
+    return fdef.label.get(ctx.lang) if fdef else None
+
+
+def _named(name: str, ctx: _Ctx) -> str:
+    label = _field_label(name, ctx)
+    return f"{label} ({name})" if label else name
+
+
+def _op_text(op: str) -> str:
+    return _PRETTY_OPS.get(op, op)
+
+
+def _negated(leaf: TraceNode, rule: TraceNode) -> bool:
+    """Whether ``leaf`` explains ``rule`` through an odd number of ``not``s (their truths differ)."""
+    known = (Truth.MET, Truth.NOT_MET)
+    return leaf.truth in known and rule.truth in known and leaf.truth is not rule.truth
+
+
+def _operand_text(text: str, value: object, ctx: _Ctx) -> str:
+    shown = format_value(value, ctx.lang)
+    if not text or text == shown or text.strip("\"'") == shown:
+        return shown
+    return f"{_named(text, ctx)} = {shown}"
+
+
+def _reads_text(reads: Sequence[Read], ctx: _Ctx) -> str:
+    parts = []
+    for read in reads:
+        marks = []
+        if read.origin != "evidence" and f"read.{read.origin}" in _READ_ORIGINS:
+            marks.append(msg(f"read.{read.origin}", ctx.lang))
+        if read.judgement:
+            marks.append(msg("read.judgement", ctx.lang))
+        suffix = f" ({', '.join(marks)})" if marks else ""
+        parts.append(f"{_named(read.name, ctx)} = {format_value(read.value, ctx.lang)}{suffix}")
+    return "; ".join(parts)
+
+
+_READ_ORIGINS = {"read.default", "read.missing", "read.derived"}
+
+
+def actual_and_required(leaf: TraceNode, negated: bool, ctx: _Ctx) -> tuple[str | None, str]:
+    """The actual value(s) and the requirement of one deciding condition, as text."""
+    ops = [o for o in leaf.op.split(",") if o]
+    if leaf.kind is NodeKind.COMPARE and len(ops) == 1 and len(leaf.operands) == 2:
+        texts = (*leaf.operand_texts, "", "")
+        actual = _operand_text(texts[0], leaf.operands[0], ctx)
+        right = format_value(leaf.operands[1], ctx.lang)
+        required = f"{_op_text(ops[0])} {right}"
+        if texts[1] and texts[1] != right and texts[1].strip("\"'") != right:
+            required += f" ({texts[1]})"
+    elif leaf.kind is NodeKind.COMPARE and len(leaf.operands) == len(ops) + 1 and ops:
+        values = [format_value(v, ctx.lang) for v in leaf.operands]
+        chain = [values[0]]
+        for op, value in zip(ops, values[1:], strict=True):
+            chain += [_op_text(op), value]
+        actual = " ".join(chain)
+        required = leaf.text
+    else:
+        key = "required.not_holds" if negated else "required.holds"
+        return _reads_text(leaf.reads, ctx) or None, msg(key, ctx.lang, text=leaf.text or leaf.kind.value)
+    if negated:
+        required = msg("required.negated", ctx.lang, requirement=required)
+    return actual, required
+
+
+# --- plain text ---------------------------------------------------------------------------------------------
+
+
+def headline(result: Result, program: Program, lang: str = "vi") -> str:
+    """The outcome in a few words: the level's label and code, or not classified / insufficient evidence."""
+    outcome = result.outcome
+    match outcome.status:
+        case Status.CLASSIFIED:
+            return _level_text(program, outcome.level, lang)
+        case Status.NOT_CLASSIFIED:
+            return msg("outcome.not_classified", lang)
+        case Status.INSUFFICIENT_EVIDENCE:
+            return msg("outcome.insufficient_evidence", lang)
+        case other:
+            assert_never(other)
+
+
+def _who(result: Result) -> str:
+    if result.subject_name and result.subject_id:
+        return f"{result.subject_name} ({result.subject_id})"
+    return result.subject_name or result.subject_id or result.subject_kind
+
+
+def to_text(result: Result, program: Program, lang: str = "vi") -> str:
+    """A plain-text explanation of one result, in Vietnamese (default) or English."""
+    ctx = _ctx(result, program, lang)
+    lang = ctx.lang
+    outcome = result.outcome
+    lines: list[str] = [f"{_who(result)}: {headline(result, program, lang)}"]
+    kind_label = ctx.subject.label.get(lang) if ctx.subject else result.subject_kind
+    lines.append(f"{msg('label.subject', lang)}: {kind_label} ({result.subject_kind})")
+    source = msg("framework.source", lang, file=result.framework_source)
+    title = program.info.title.get(lang)
+    lines.append(
+        f"{msg('label.framework', lang)}: {result.framework_family} {result.framework_version} — {title} ({source})"
+    )
+    lines.append(f"{msg('label.period', lang)}: {_format_period(result.period, lang)}")
+    selection = result.extras.get("selection_en" if lang == "en" else "selection_vi")
+    if isinstance(selection, str):
+        lines.append(f"{msg('label.selection', lang)}: {selection}")
+
+    lines += ["", f"{msg('section.reasons', lang)}:"]
+    lines += _reasons_lines(result, ctx)
+
+    lines += _why_not_lines(result, ctx)
+
+    caps = [n for n in reasons_view(result) if n.kind is NodeKind.CAP]
+    if caps:
+        lines += ["", f"{msg('section.caps', lang)}:"]
+        if outcome.level_before_caps and outcome.level_before_caps != outcome.level:
+            before = _level_text(program, outcome.level_before_caps, lang)
+            lines.append(f"  {msg('label.level_before_caps', lang)}: {before}")
+        for cap in caps:
+            _render_finding(lines, cap, ctx, 1)
+
+    notes = notes_held(result)
+    if notes:
+        lines += ["", f"{msg('section.notes', lang)}:"]
+        for note in notes:
+            _render_finding(lines, note, ctx, 1, conditions=False)
+
+    lines += ["", f"{msg('section.confidence', lang)}:"]
+    lines += [f"  {line}" for line in confidence_summary(result, program, lang)]
+    return _nfc("\n".join(lines) + "\n")
+
+
+def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:
+    lang, program, outcome = ctx.lang, ctx.program, result.outcome
+    lines: list[str] = []
+    reasons = reasons_view(result)
+    match outcome.decision:
+        case Decision.ELIGIBILITY | Decision.TRIGGER:
+            key = "decision.eligibility" if outcome.decision is Decision.ELIGIBILITY else "decision.trigger"
+            lines.append(f"  {msg(key, lang)}")
+            for node in reasons:
+                _render_finding(lines, node, ctx, 2)
+        case Decision.LEVEL | Decision.BELOW_LOWEST | Decision.QUOTA:
+            before = outcome.level_before_caps or outcome.level
+            if outcome.decision is not Decision.BELOW_LOWEST:
+                lines.append(f"  {msg('decision.level', lang, level=_level_text(program, before, lang))}")
+            else:
+                levels = program.levels.values
+                above = levels[-2].id if len(levels) > 1 else program.lowest_level
+                text = msg(
+                    "decision.below_lowest",
+                    lang,
+                    level=_level_text(program, above, lang),
+                    lowest=_level_text(program, program.lowest_level, lang),
+                )
+                lines.append(f"  {text}")
+            capped_to = _lowest(program, [n.level for n in reasons if n.kind is NodeKind.CAP])
+            if capped_to is not None:
+                capped = msg(
+                    "decision.capped",
+                    lang,
+                    level=_level_text(program, capped_to, lang),
+                    before=_level_text(program, before, lang),
+                )
+                lines.append(f"  {capped}")
+            failed = [n for n in reasons if n.kind is NodeKind.RULE]
+            if failed:
+                names = ", ".join(_node_name(n, ctx) for n in failed)
+                lines.append(f"  {msg('decision.failed_above', lang, rules=names)}")
+            quotas = [n for n in reasons if n.kind is NodeKind.QUOTA]
+            if outcome.decision is Decision.QUOTA:
+                lines.append(f"  {msg('decision.quota', lang, level=_level_text(program, outcome.level, lang))}")
+                for node in quotas:
+                    _render_finding(lines, node, ctx, 2)
+        case Decision.UNDETERMINED:
+            lines.append(f"  {msg('decision.undetermined', lang)}")
+            if outcome.missing:
+                fields = ", ".join(_named(f, ctx) for f in outcome.missing)
+                lines.append(f"  {msg('missing', lang, fields=fields)}")
+            if outcome.possible:
+                outcomes = ", ".join(_level_text(program, p, lang) for p in outcome.possible)
+                lines.append(f"  {msg('possible', lang, outcomes=outcomes)}")
+            if reasons:
+                lines.append(f"  {msg('section.unknown_rules', lang)}:")
+                for node in reasons:
+                    _render_finding(lines, node, ctx, 2)
+        case other:
+            assert_never(other)
+    if outcome.flags:
+        names = ", ".join(_flag_name(flag, result, ctx) for flag in outcome.flags)
+        lines.append(f"  {msg('decision.flags', lang, flags=names)}")
+    return lines
+
+
+def _lowest(program: Program, levels: Sequence[str | None]) -> str | None:
+    """The worst of ``levels`` on the program's scale (None when there is none)."""
+    order = [v.id for v in program.levels.values]
+    known = [lv for lv in levels if lv in order]
+    return max(known, key=order.index) if known else None
+
+
+def _flag_name(flag: str, result: Result, ctx: _Ctx) -> str:
+    for node in quota_checks(result):
+        if node.id == flag:
+            return _node_name(node, ctx)
+    return flag
+
+
+def _why_not_lines(result: Result, ctx: _Ctx) -> list[str]:
+    lang, program, outcome = ctx.lang, ctx.program, result.outcome
+    lines: list[str] = []
+    order = [v.id for v in program.levels.values]
+    caps = caps_applied(result)
+    for level, failed in why_not(result, program).items():
+        body: list[str] = []
+        if failed:
+            for node in failed:
+                _render_finding(body, node, ctx, 1)
+        else:
+            lowering = [
+                c for c in caps if c.level in order and level in order and order.index(c.level) > order.index(level)
+            ]
+            if lowering:
+                names = ", ".join(_node_name(c, ctx) for c in lowering)
+                body.append(f"  {msg('why_not.capped', lang, caps=names)}")
+            elif outcome.decision is Decision.TRIGGER:
+                body.append(f"  {msg('why_not.trigger', lang)}")
+            elif outcome.decision is Decision.QUOTA:
+                body.append(f"  {msg('why_not.quota', lang)}")
+        if body:
+            lines += ["", f"{msg('section.why_not', lang, level=_level_text(program, level, lang))}:", *body]
+    return lines
+
+
+def _render_finding(lines: list[str], node: TraceNode, ctx: _Ctx, depth: int, *, conditions: bool = True) -> None:
+    """A rule, cap or note with why it has its truth: its deciding conditions, clause and confidence."""
+    lang = ctx.lang
+    pad = "  " * depth
+    sub = pad + "  "
+    head = f"{pad}- {_node_name(node, ctx)}: {msg(f'truth.{node.truth.value}', lang)}"
+    if node.kind is NodeKind.CAP and node.level:
+        head += f" ({msg('cap.at_most', lang, level=_level_text(ctx.program, node.level, lang))})"
+    lines.append(head)
+    message = _rule_message(node, ctx)
+    if message is not None:
+        lines.append(f"{sub}{message.get(lang)}")
+    for key, value in node.details:
+        lines.append(f"{sub}{key}: {format_value(value, lang)}")
+    if conditions:
+        if node.text:
+            lines.append(f"{sub}{msg('field.condition', lang)}: {node.text}")
+        _render_conditions(lines, node, ctx, sub)
+    if node.error:
+        lines.append(f"{sub}{msg('field.error', lang)}: {node.error}")
+    if node.cite is not None:
+        lines.append(f"{sub}{msg('field.citation', lang)}: {_cite_text(ctx.program, node.cite)}")
+    mark = _confidence(node, lang)
+    if mark is not None:
+        lines.append(f"{sub}{msg('field.confidence', lang)}: {mark}")
+    if node.span is not None and node.span.line > 0 and node.kind in (NodeKind.RULE, NodeKind.CAP, NodeKind.NOTE):
+        # The file shows the layer a rule comes from when a local framework extends a central one.
+        lines.append(f"{sub}{msg('field.rule_at', lang)}: {node.span}")
+
+
+def _render_conditions(lines: list[str], rule: TraceNode, ctx: _Ctx, pad: str) -> None:
+    lang = ctx.lang
+    for cond in deciding_conditions(rule):
+        if role(cond.kind) == "rule":
+            _render_finding(lines, cond, ctx, len(pad) // 2 + 1)
+            continue
+        negated = _negated(cond, rule)
+        if cond.text and cond.text != rule.text:
+            truth = msg(f"truth.{cond.truth.value}", lang)
+            lines.append(f"{pad}{msg('field.condition', lang)}: {cond.text} ({truth})")
+        actual, required = actual_and_required(cond, negated, ctx)
+        if actual is not None:
+            lines.append(f"{pad}{msg('field.actual', lang)}: {actual}")
+        lines.append(f"{pad}{msg('field.required', lang)}: {required}")
+        if cond.error:
+            lines.append(f"{pad}{msg('field.error', lang)}: {cond.error}")
+
+
+def confidence_summary(result: Result, program: Program, lang: str = "vi") -> list[str]:
+    """A line per weaker confidence mark naming the rules that carry it, or one saying all are confirmed."""
+    ctx = _ctx(result, program, lang)
+    marks = rules_by_confidence(result)
+    lines = []
+    for mark, key in (
+        (Confidence.SECONDARY, "confidence.uses_secondary"),
+        (Confidence.ASSUMED, "confidence.uses_assumed"),
+    ):
+        if marks[mark]:
+            names = ", ".join(_node_name(n, ctx) for n in marks[mark])
+            lines.append(msg(key, ctx.lang, rules=names))
+    return lines or [msg("confidence.all_confirmed", ctx.lang)]
+
+
+# --- JSON ---------------------------------------------------------------------------------------------------
+
+
+def to_json(result: Result, program: Program, lang: str = "vi") -> Json:
+    """The explanation as JSON-ready data (``xeploai.explanation/1``; see schema/explanation.schema.json).
+
+    Keys come in a fixed order, so equal results serialize to equal text.
+    """
+    ctx = _ctx(result, program, lang)
+    info = program.info
+    marks = rules_by_confidence(result)
+    reasons = reasons_view(result)
+    return {
+        "schema": EXPLANATION_SCHEMA_VERSION,
+        "lang": ctx.lang,
+        "subject": {
+            "id": result.subject_id,
+            "name": result.subject_name,
+            "kind": result.subject_kind,
+            "kind_label": _text_json(ctx.subject.label) if ctx.subject else None,
+        },
+        "period": _period_json(result.period),
+        "framework": {
+            "family": result.framework_family,
+            "version": result.framework_version,
+            "title": _text_json(info.title),
+            "source": result.framework_source,
+            "source_sha256": info.source_sha256,
+            "effective_from": info.effective_from.isoformat(),
+            "selection": {
+                "vi": result.extras.get("selection_vi"),
+                "en": result.extras.get("selection_en"),
+            }
+            if "selection_vi" in result.extras
+            else None,
+        },
+        "outcome": _outcome_json(result, ctx),
+        "reasons": [_finding_json(n, None, ctx) for n in reasons],
+        "why_not": [
+            {
+                "level": level,
+                "code": _code(program, level),
+                "label": _level_label_json(program, level),
+                "rules": [_finding_json(n, None, ctx) for n in failed],
+            }
+            for level, failed in why_not(result, program).items()
+        ],
+        "caps": [
+            {
+                "at_most": c.level,
+                "code": _code(program, c.level),
+                "lowered": any(c is r for r in reasons),
+                "cap": _finding_json(c, None, ctx),
+            }
+            for c in caps_applied(result)
+        ],
+        "notes": [_finding_json(n, None, ctx) for n in notes_held(result)],
+        "confidence": {
+            "secondary": [_rule_ref_json(n, ctx) for n in marks[Confidence.SECONDARY]],
+            "assumed": [_rule_ref_json(n, ctx) for n in marks[Confidence.ASSUMED]],
+            "summary": confidence_summary(result, program, ctx.lang),
+        },
+        "trace": trace_to_json(result.trace),
+    }
+
+
+def _text_json(text: Text) -> Json:
+    return {"vi": text.vi, "en": text.en}
+
+
+def _period_json(period: Period) -> Json:
+    return {"start": period.start.isoformat(), "end": period.end.isoformat(), "kind": period.kind}
+
+
+def _code(program: Program, level: str | None) -> str | None:
+    if level is None:
+        return None
+    try:
+        return program.level_code(level)
+    except KeyError:
+        return None
+
+
+def _level_label_json(program: Program, level: str | None) -> Json | None:
+    if level is None:
+        return None
+    if level == NOT_CLASSIFIED:
+        return {"vi": msg("outcome.not_classified", "vi"), "en": msg("outcome.not_classified", "en")}
+    try:
+        return _text_json(program.level_label(level))
+    except KeyError:
+        return None
+
+
+def _outcome_json(result: Result, ctx: _Ctx) -> Json:
+    outcome, program = result.outcome, ctx.program
+    missing = []
+    for name in outcome.missing:
+        fdef = _field_def(name, ctx)
+        missing.append({"field": name, "label": _text_json(fdef.label) if fdef else None})
+    return {
+        "status": outcome.status.value,
+        "decision": outcome.decision.value,
+        "level": outcome.level,
+        "code": _code(program, outcome.level),
+        "label": _level_label_json(program, outcome.level),
+        "level_before_caps": outcome.level_before_caps,
+        "headline": headline(result, program, ctx.lang),
+        "reasons": list(outcome.reasons),
+        "missing": missing,
+        "flags": list(outcome.flags),
+        "possible": [
+            {"level": p, "code": _code(program, p), "label": _level_label_json(program, p)} for p in outcome.possible
+        ],
+    }
+
+
+def _rule_ref_json(node: TraceNode, ctx: _Ctx) -> Json:
+    label = _node_label(node, ctx)
+    return {"kind": node.kind.value, "id": node.id, "label": _text_json(label) if label else None}
+
+
+def _finding_json(node: TraceNode, rule: TraceNode | None, ctx: _Ctx) -> Json:
+    """A rule, cap, note or condition with what decided it; conditions nest under the rule they explain."""
+    is_rule = role(node.kind) == "rule"
+    negated = rule is not None and _negated(node, rule)
+    actual: object = None
+    required: object = None
+    if node.kind is NodeKind.COMPARE and len(node.operands) == 2 and "," not in node.op:
+        actual, required = (_json_value(v) for v in node.operands)
+    label = _node_label(node, ctx)
+    message = _rule_message(node, ctx)
+    conditions = [_finding_json(c, node, ctx) for c in deciding_conditions(node)] if is_rule else []
+    return {
+        "kind": node.kind.value,
+        "id": node.id,
+        "label": _text_json(label) if label else None,
+        "text": node.text,
+        "truth": node.truth.value,
+        "negated": negated,
+        "message": _text_json(message) if message else None,
+        "op": node.op,
+        "operands": [_json_value(v) for v in node.operands],
+        "operand_texts": list(node.operand_texts),
+        "actual": actual,
+        "required": required,
+        "reads": [_read_json(r) for r in node.reads],
+        "level": node.level,
+        "details": _details_json(node),
+        "cite": _cite_json(node.cite),
+        "confidence": node.confidence.value if node.confidence else None,
+        "span": _span_json(node.span),
+        "error": node.error,
+        "conditions": conditions,
+    }
+
+
+def _json_value(value: object) -> object:
+    """A display value as JSON: scalars as they are, exact numbers as int or float, anything else as text."""
+    match value:
+        case None | bool() | int() | str():
+            return value
+        case float():
+            return value if math.isfinite(value) else str(value)
+        case Fraction():
+            return value.numerator if value.denominator == 1 else float(value)
+        case date():
+            return value.isoformat()
+        case Text():
+            return _text_json(value)
+        case Mapping():
+            return {str(k): _json_value(v) for k, v in value.items()}
+        case tuple() | list():
+            return [_json_value(v) for v in value]
+        case _:
+            return str(value)
+
+
+def _details_json(node: TraceNode) -> list[Json]:
+    return [{"name": name, "value": _json_value(value)} for name, value in node.details]
+
+
+def _read_json(read: Read) -> Json:
+    return {
+        "name": read.name,
+        "value": _json_value(read.value),
+        "origin": read.origin,
+        "judgement": read.judgement,
+    }
+
+
+def _cite_json(cite: Citation | None) -> Json | None:
+    if cite is None:
+        return None
+    return {"doc": cite.doc, "at": cite.at, "sources": list(cite.sources)}
+
+
+def _span_json(span: Span | None) -> Json | None:
+    return None if span is None else {"file": span.file, "line": span.line, "col": span.col}
+
+
+def _outcome_trace_json(outcome: Outcome | None) -> Json | None:
+    if outcome is None:
+        return None
+    return {
+        "status": outcome.status.value,
+        "decision": outcome.decision.value,
+        "level": outcome.level,
+        "level_before_caps": outcome.level_before_caps,
+        "reasons": list(outcome.reasons),
+        "missing": list(outcome.missing),
+        "possible": list(outcome.possible),
+        "flags": list(outcome.flags),
+    }
+
+
+def trace_to_json(node: TraceNode) -> Json:
+    """Every field of a trace node, children last, recursively."""
+    return {
+        "kind": node.kind.value,
+        "truth": node.truth.value,
+        "id": node.id,
+        "text": node.text,
+        "label": _text_json(node.label) if node.label else None,
+        "cite": _cite_json(node.cite),
+        "confidence": node.confidence.value if node.confidence else None,
+        "span": _span_json(node.span),
+        "op": node.op,
+        "operands": [_json_value(v) for v in node.operands],
+        "operand_texts": list(node.operand_texts),
+        "reads": [_read_json(r) for r in node.reads],
+        "level": node.level,
+        "outcome": _outcome_trace_json(node.outcome),
+        "error": node.error,
+        "details": _details_json(node),
+        "children": [trace_to_json(c) for c in node.children],
+    }

@@ -1,0 +1,310 @@
+"""Every fixed user-facing string of the renderers and the command line, in Vietnamese and English.
+
+Input: a message key, a language and format arguments. Output: the text in that language. Framework-specific
+texts (labels, citations) come from the program; this catalogue only holds the words around them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from xeploai.program.ir import Text
+
+LANGS = ("vi", "en")
+DEFAULT_LANG = "vi"
+
+MESSAGES: dict[str, Text] = {
+    # headline and identity
+    "outcome.not_classified": Text("Không xếp loại", "Not classified"),
+    "outcome.insufficient_evidence": Text("Chưa đủ căn cứ để xếp loại", "Insufficient evidence to classify"),
+    "label.subject": Text("Đối tượng", "Subject"),
+    "label.framework": Text("Khung tiêu chí", "Framework"),
+    "label.period": Text("Kỳ đánh giá", "Evaluation period"),
+    "label.selection": Text("Chọn khung tiêu chí", "Framework chosen"),
+    "label.level_before_caps": Text("Mức trước khi áp dụng giới hạn", "Level before caps"),
+    "framework.source": Text("tệp {file}", "file {file}"),
+    "period.annual": Text("cả năm", "annual"),
+    "period.quarterly": Text("theo quý", "quarterly"),
+    "period.ad_hoc": Text("đột xuất", "ad hoc"),
+    # sections
+    "section.reasons": Text("Lý do", "Reasons"),
+    "section.why_not": Text("Vì sao không đạt mức {level}", "Why not {level}"),
+    "section.caps": Text("Giới hạn mức đã áp dụng", "Caps applied"),
+    "section.notes": Text("Ghi chú", "Notes"),
+    "section.confidence": Text("Độ tin cậy của các quy tắc đã dùng", "Confidence of the rules used"),
+    "section.missing": Text("Thiếu thông tin", "Missing evidence"),
+    "section.unknown_rules": Text("Các điều kiện chưa xác định được", "Conditions that could not be decided"),
+    # the fields of one finding
+    "field.condition": Text("Điều kiện", "Condition"),
+    "field.actual": Text("Thực tế", "Actual"),
+    "field.required": Text("Yêu cầu", "Required"),
+    "field.citation": Text("Căn cứ", "Basis"),
+    "field.rule_at": Text("Quy tắc tại", "Rule at"),
+    "field.confidence": Text("Độ tin cậy", "Confidence"),
+    "field.error": Text("Lỗi khi tính", "Evaluation error"),
+    # confidence marks
+    "confidence.confirmed": Text("đã xác nhận", "confirmed"),
+    "confidence.secondary": Text("nguồn thứ cấp", "secondary source"),
+    "confidence.assumed": Text("giả định", "assumed"),
+    "confidence.all_confirmed": Text(
+        "Mọi quy tắc đã dùng đều đã được xác nhận trong văn bản chính thức.",
+        "Every rule used is confirmed in the official text.",
+    ),
+    "confidence.uses_secondary": Text(
+        "Kết quả này dựa trên quy tắc trích từ nguồn thứ cấp: {rules}",
+        "This result relies on rules quoted by a secondary source: {rules}",
+    ),
+    "confidence.uses_assumed": Text(
+        "Kết quả này dựa trên quy tắc giả định: {rules}",
+        "This result relies on assumed rules: {rules}",
+    ),
+    # three-valued truth
+    "truth.met": Text("đạt", "met"),
+    "truth.not_met": Text("không đạt", "not met"),
+    "truth.unknown": Text("chưa rõ", "unknown"),
+    # how the outcome was decided
+    "decision.eligibility": Text("Thuộc trường hợp không xếp loại:", "Falls under a case that is not classified:"),
+    "decision.trigger": Text(
+        "Thuộc trường hợp không hoàn thành nhiệm vụ:",
+        "Falls under a case of not completing tasks:",
+    ),
+    "decision.level": Text("Đáp ứng mọi yêu cầu của mức {level}.", "Meets every requirement of {level}."),
+    "decision.below_lowest": Text(
+        "Không đáp ứng đủ yêu cầu của mức {level}, nên xếp mức {lowest}.",
+        "Does not meet every requirement of {level}, so the level is {lowest}.",
+    ),
+    "decision.undetermined": Text(
+        "Thiếu căn cứ nên chưa xác định được kết quả.",
+        "Evidence is missing, so the outcome cannot be determined.",
+    ),
+    "decision.capped": Text(
+        "Bị giới hạn ở mức tối đa {level} (trước khi giới hạn: {before}).",
+        "Capped at {level} (before caps: {before}).",
+    ),
+    "decision.failed_above": Text(
+        "Không đạt mức cao hơn vì: {rules}",
+        "Not a higher level because of: {rules}",
+    ),
+    "decision.quota": Text(
+        "Bị hạ xuống mức {level} theo quy định về tỷ lệ:",
+        "Lowered to {level} by a quota:",
+    ),
+    "decision.flags": Text(
+        "Vượt tỷ lệ, cần cấp có thẩm quyền xem xét, quyết định: {flags}",
+        "Quota exceeded, left to the competent committee's decision: {flags}",
+    ),
+    "why_not.quota": Text(
+        "Đáp ứng các yêu cầu của mức này nhưng bị hạ theo quy định về tỷ lệ (xem Lý do).",
+        "Meets the requirements of this level but was lowered by a quota (see Reasons).",
+    ),
+    "why_not.capped": Text(
+        "Đáp ứng các yêu cầu của mức này nhưng bị giới hạn bởi: {caps}",
+        "Meets the requirements of this level but is capped by: {caps}",
+    ),
+    "why_not.trigger": Text(
+        "Thuộc trường hợp không hoàn thành nhiệm vụ (xem Lý do).",
+        "Falls under a case of not completing tasks (see Reasons).",
+    ),
+    "cap.at_most": Text("tối đa {level}", "at most {level}"),
+    "missing": Text("thiếu: {fields}", "missing: {fields}"),
+    "possible": Text("Kết quả còn có thể: {outcomes}", "Possible outcomes: {outcomes}"),
+    # values
+    "value.missing": Text("(thiếu)", "(missing)"),
+    "value.true": Text("có", "yes"),
+    "value.false": Text("không", "no"),
+    "value.none": Text("(không có)", "(none)"),
+    "read.default": Text("mặc định", "default"),
+    "read.missing": Text("thiếu", "missing"),
+    "read.derived": Text("suy ra", "derived"),
+    "read.judgement": Text("đánh giá của tập thể/cá nhân", "human judgement"),
+    "required.holds": Text("{text} phải đúng", "{text} must hold"),
+    "required.not_holds": Text("{text} phải sai", "{text} must not hold"),
+    "required.negated": Text("không {requirement}", "not {requirement}"),
+    # command line
+    "cli.check.ok": Text("ok: {files} tệp, không có vấn đề", "ok: {files} file{files_s}, no problems"),
+    "cli.check.summary": Text(
+        "{files} tệp: {errors} lỗi, {warnings} cảnh báo",
+        "{files} file{files_s}: {errors} error{errors_s}, {warnings} warning{warnings_s}",
+    ),
+    "cli.check.declared": Text(
+        "{file}: {declared} phát hiện được khung tiêu chí khai báo là ngoại lệ (không hiện; --format json liệt kê)",
+        "{file}: {declared} finding{declared_s} the framework declares as exceptions (not shown; --format json lists"
+        " them)",
+    ),
+    "cli.check.needs_deep": Text(
+        "--strict và --seed chỉ dùng cùng --deep", "--strict and --seed apply to the analysis: add --deep"
+    ),
+    "cli.test.fail": Text("KHÔNG ĐẠT", "FAIL"),
+    "cli.test.summary": Text("{passed} đạt, {failed} không đạt", "{passed} passed, {failed} failed"),
+    "cli.test.none": Text("không tìm thấy ca kiểm thử nào", "no test cases found"),
+    "cli.cannot_read": Text("không đọc được {path}: {reason}", "cannot read {path}: {reason}"),
+    "cli.no_kind": Text(
+        "không rõ loại đối tượng: hãy dùng --kind hoặc khai báo 'kind' trong tệp minh chứng",
+        "no subject kind: give --kind or set 'kind' in the evidence file",
+    ),
+    "cli.no_period": Text(
+        "không rõ kỳ đánh giá: hãy dùng --period hoặc khai báo 'period' trong tệp minh chứng",
+        "no evaluation period: give --period or set 'period' in the evidence file",
+    ),
+    "cli.bad_period": Text("kỳ đánh giá không hợp lệ '{spec}': {reason}", "invalid period '{spec}': {reason}"),
+    "cli.unknown_kind": Text(
+        "loại đối tượng '{kind}' không có trong khung tiêu chí (có: {kinds})",
+        "subject kind '{kind}' is not declared by the framework (declared: {kinds})",
+    ),
+    "cli.schema_unavailable": Text(
+        "bản xeploai này chưa xuất được lược đồ minh chứng",
+        "this build of xeploai cannot export evidence schemas yet",
+    ),
+    "cli.interrupted": Text("đã dừng", "interrupted"),
+    "cli.batch.progress": Text("Đang xếp loại", "Classifying"),
+    "cli.batch.checking": Text("Đang kiểm tra dữ liệu", "Checking rows"),
+    "cli.batch.writing": Text("Đang ghi kết quả", "Writing results"),
+    "cli.batch.reasons": Text("Đang lập lý do", "Working out reasons"),
+    "cli.batch.needs_numpy": Text(
+        "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
+        "--engine columnar needs numpy: pip install 'xeploai[columnar]'",
+    ),
+    "cli.batch.needs_pyarrow": Text(
+        "--format parquet cần pyarrow: pip install 'xeploai[parquet]'",
+        "--format parquet needs pyarrow: pip install 'xeploai[parquet]'",
+    ),
+    "cli.batch.reading": Text("Đang đọc {path}…", "Reading {path}…"),
+    "cli.batch.summarising": Text(
+        "Đang lập bảng tổng hợp và nhóm các dòng theo lý do…", "Summarising, and grouping rows by their reasons…"
+    ),
+    "cli.batch.order": Text(
+        "Thứ tự xếp loại (suy ra từ quy tắc):", "Order of classification (derived from the rules):"
+    ),
+    "cli.batch.stratum": Text("  {index}. {items} — sau {after}", "  {index}. {items} — after {after}"),
+    "cli.batch.stratum_first": Text("  {index}. {items}", "  {index}. {items}"),
+    "cli.batch.reconcile": Text(
+        "{rows} dòng đầu vào = {classified} được xếp loại + {not_classified} không xếp loại"
+        " + {insufficient} chưa đủ căn cứ + {rejected} bị loại",
+        "{rows} input rows = {classified} classified + {not_classified} not classified"
+        " + {insufficient} insufficient evidence + {rejected} rejected",
+    ),
+    "cli.batch.mismatch": Text(
+        "CẢNH BÁO: số dòng không khớp, xin báo lỗi này", "WARNING: the counts do not reconcile; please report it"
+    ),
+    "cli.batch.time": Text("Thời gian: {seconds:.1f} giây", "Time: {seconds:.1f} s"),
+    "cli.batch.written": Text("Đã ghi: {path}", "Written: {path}"),
+    "cli.batch.quota": Text(
+        "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm chờ cấp ủy quyết định,"
+        " {decided} nhóm theo quyết định",
+        "HTXS quota: {groups} groups, {ranked} over and ranked, {flagged} left for the committee,"
+        " {decided} decided by the committee",
+    ),
+    "cli.batch.note": Text("Ghi chú", "Note"),
+    "cli.batch.more_notes": Text(
+        "… và {count} ghi chú khác trong tệp bị loại", "… and {count} more notes in the rejections file"
+    ),
+    "cli.batch.no_rows": Text(
+        "không có dòng đối tượng nào trong {path}: không có gì để xếp loại",
+        "no subject rows in {path}: nothing to classify",
+    ),
+    "cli.explain.population_args": Text(
+        "với --population cần --subject ID và --period", "--population needs --subject ID and --period"
+    ),
+    "cli.explain.no_subject": Text(
+        "không có đối tượng '{subject}' trong tập dữ liệu", "no subject '{subject}' in the population"
+    ),
+    "cli.explain.no_evidence": Text(
+        "cần một tệp căn cứ, hoặc --population và --subject", "give an evidence file, or --population and --subject"
+    ),
+    "cli.explain.no_salt": Text(
+        "đặt khóa bí mật cho bí danh trong biến môi trường XEPLOAI_REDACT_SALT",
+        "set the secret key of the pseudonyms in the environment variable XEPLOAI_REDACT_SALT",
+    ),
+    "cli.bad_date": Text("ngày không hợp lệ '{value}' (YYYY-MM-DD)", "invalid date '{value}' (YYYY-MM-DD)"),
+    "cli.appeal.head": Text(
+        "Mã băm của mục cuối (lưu ở nơi khác để phát hiện việc cắt bớt): {head}",
+        "Hash of the last entry (keep it elsewhere to detect truncation): {head}",
+    ),
+    "cli.appeal.bad_corrections": Text(
+        "{path} phải là một ánh xạ trường: giá trị", "{path} must be a mapping of field: value"
+    ),
+    "section.self_assessment": Text("So sánh với mức tự đánh giá", "Compared with the self-assessed level"),
+    "cli.explain.unknown_level": Text(
+        "Không có mức xếp loại {value!r}; các mức của khung tiêu chí: {known}",
+        "Unknown level {value!r}; the framework's levels are: {known}",
+    ),
+    "section.smallest_change": Text(
+        "Thay đổi nhỏ nhất để đạt mức cao hơn", "The smallest changes that would reach a higher level"
+    ),
+    "cli.template.written": Text("Đã tạo mẫu: {path}", "Template written: {path}"),
+    # xeploai diff --replay
+    "cli.diff.one_side": Text(
+        "--replay-before và --replay-after phải đi cùng nhau (hoặc dùng --replay cho cả hai khung)",
+        "--replay-before and --replay-after go together (or give --replay for both versions)",
+    ),
+    "diff.replay.head": Text(
+        "Chạy lại trên dữ liệu: {moved} trong {compared} đối tượng đổi kết quả",
+        "Replay: {moved} of {compared} subjects change outcome",
+    ),
+    "diff.replay.causes": Text("do: {rules}", "because of: {rules}"),
+    "diff.replay.added": Text("lý do mới (quy tắc chỉ có ở B): {rules}", "new reasons (rules only in B): {rules}"),
+    "diff.replay.removed": Text(
+        "lý do không còn (quy tắc chỉ có ở A): {rules}", "reasons gone (rules only in A): {rules}"
+    ),
+    "diff.replay.changed": Text(
+        "quy tắc có ở cả hai khung, đổi kết quả: {rules}", "rules of both versions whose truth changed: {rules}"
+    ),
+    "diff.replay.matrix": Text("từ \\ sang", "from \\ to"),
+    "diff.replay.ranking": Text(
+        "Các quy tắc gây ra thay đổi, theo số đối tượng:", "The rules that made the changes, by number of subjects:"
+    ),
+    "diff.replay.legend": Text(
+        "(+ chỉ có ở B; - chỉ có ở A; ~ có ở cả hai, đổi kết quả; = có ở cả hai, cùng kết quả, nhưng chỉ một"
+        " khung đòi hỏi ở mức này)",
+        "(+ only in B; - only in A; ~ in both, result changed; = in both, same result, but only one version"
+        " requires it at this level)",
+    ),
+    "diff.replay.unmatched": Text(
+        "Đối tượng chỉ được đánh giá theo một khung ({count}):", "Subjects evaluated under one version only ({count}):"
+    ),
+    "diff.replay.rejected_by": Text(
+        "{subject} theo {side}; {other} loại dòng này:", "{subject} under {side}; {other} rejects its row:"
+    ),
+    "diff.replay.absent_from": Text(
+        "{subject} theo {side}; không có trong dữ liệu của {other}", "{subject} under {side}; not in {other}'s input"
+    ),
+    "diff.replay.reconcile": Text("Đối chiếu số dòng:", "Reconciliation:"),
+    "diff.replay.run": Text(
+        "{side} ({version}): {rows} dòng đối tượng = {evaluated} được đánh giá + {rejected} bị loại",
+        "{side} ({version}): {rows} subject rows = {evaluated} evaluated + {rejected} rejected",
+    ),
+    "diff.replay.notes": Text(
+        "; {notes} ghi chú về dữ liệu đầu vào (cột bỏ qua, dòng quyết định bị loại…; xeploai batch liệt kê)",
+        "; {notes} notes on the input (ignored columns, rejected decision rows…; xeploai batch lists them)",
+    ),
+    "diff.replay.compared": Text(
+        "so sánh được {compared} đối tượng (bảng trên); chỉ theo A: {only_a} ({a_rejected} bị B loại,"
+        " {a_absent} không có trong dữ liệu của B); chỉ theo B: {only_b} ({b_rejected} bị A loại,"
+        " {b_absent} không có trong dữ liệu của A)",
+        "compared: {compared} subjects (the table above); under A only: {only_a} ({a_rejected} rejected by B,"
+        " {a_absent} not in B's input); under B only: {only_b} ({b_rejected} rejected by A,"
+        " {b_absent} not in A's input)",
+    ),
+    "cli.internal_error": Text(
+        "xeploai gặp lỗi nội bộ: {error}\n"
+        "Đây là lỗi của chương trình, không phải của dữ liệu đầu vào. Xin báo lỗi này kèm lệnh đã chạy và"
+        " các tệp đầu vào; đặt XEPLOAI_DEBUG=1 để xem chi tiết kỹ thuật.",
+        "xeploai hit an internal error: {error}\n"
+        "This is a bug in xeploai, not in your input. Please report it with the command you ran and the"
+        " input files; set XEPLOAI_DEBUG=1 to see the technical details.",
+    ),
+}
+
+
+def msg(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:
+    """The message ``key`` in ``lang`` (``vi`` unless ``en``), formatted with ``fmt``, in NFC.
+
+    >>> msg("section.why_not", "vi", level="HTT")
+    'Vì sao không đạt mức HTT'
+    >>> msg("truth.not_met", "en")
+    'not met'
+    """
+    text = MESSAGES[key].get(lang)
+    if fmt:
+        text = text.format(**fmt)
+    return unicodedata.normalize("NFC", text)
