@@ -363,7 +363,7 @@ def write_good(folder: Path, old: str, new: str) -> Path:
 
 
 # Found by scripts/fuzz-long (docs/fuzzing.md), fixed: a field declared without a label crashed the checker
-# (compiler.text asserted) instead of reporting missing-label.
+# (resolver.text asserted) instead of reporting missing-label.
 def test_a_record_field_without_a_label_is_a_missing_label_issue(tmp_path: Path) -> None:
     old = 'decided_on: {type: date, label: {vi: "Ngày", en: Date}}'
     path = write_good(tmp_path, old, "decided_on: {type: date}")
@@ -377,7 +377,7 @@ def test_an_evidence_field_without_a_label_is_a_missing_label_issue(tmp_path: Pa
 
 
 # Found by scripts/fuzz-long (docs/fuzzing.md), fixed: a framework without `levels:` crashed the checker with an
-# IndexError in checker._check_lists instead of reporting the missing level scale.
+# IndexError in level_checks.check_lists instead of reporting the missing level scale.
 def test_a_framework_without_levels_is_reported_not_a_crash(tmp_path: Path) -> None:
     text = GOOD.read_text(encoding="utf-8")
     start, end = text.index("levels:\n"), text.index("scales:\n")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
+from xeploai.framework.condition_syntax import syntax_error, syntax_name
 from xeploai.program import ir
 from xeploai.program.issues import Issue, suggest
 
@@ -154,7 +155,7 @@ class _Parser:
             case ast.Call():
                 return self.call(node)
             case _:
-                syntax = _syntax_name(node)
+                syntax = syntax_name(node)
                 return self.problem(
                     "unsupported-syntax",
                     ir.Text(
@@ -281,7 +282,7 @@ class _Parser:
         cmp_ops: list[ir.CompareOp] = []
         for op in ops:
             if type(op) not in _COMPARE_OPS:
-                syntax = _syntax_name(op)
+                syntax = syntax_name(op)
                 message = ir.Text(
                     f"không hỗ trợ phép so sánh '{syntax.vi}'", f"'{syntax.en}' comparisons are not supported"
                 )
@@ -642,73 +643,6 @@ def _ordering_problem(op: ir.CompareOp, value_type: ir.ValueType | None) -> ir.T
             )
 
 
-_SYNTAX_NAMES: dict[str, ir.Text] = {
-    "Attribute": ir.Text("truy cập thuộc tính", "attribute access"),
-    "Subscript": ir.Text("lấy phần tử theo chỉ số", "indexing"),
-    "Lambda": ir.Text("hàm lambda", "lambda"),
-    "IfExp": ir.Text("biểu thức if-else", "if-else expression"),
-    "BinOp": ir.Text("toán tử này", "this operator"),
-    "ListComp": ir.Text("biểu thức tạo danh sách (comprehension)", "comprehension"),
-    "GeneratorExp": ir.Text("biểu thức sinh (generator)", "generator"),
-    "Dict": ir.Text("ánh xạ viết trực tiếp", "mapping literal"),
-    "List": ir.Text("danh sách đặt ngoài phép 'in'", "list outside 'in'"),
-    "Tuple": ir.Text("bộ giá trị đặt ngoài phép 'in'", "tuple outside 'in'"),
-    "JoinedStr": ir.Text("chuỗi f-string", "f-string"),
-    "Starred": ir.Text("đối số có dấu *", "star argument"),
-    "NamedExpr": ir.Text("phép gán", "assignment"),
-    "Await": ir.Text("await", "await"),
-}
-
-
-def _syntax_name(node: ast.AST) -> ir.Text:
-    name = type(node).__name__
-    return _SYNTAX_NAMES.get(name, ir.Text(name, name))
-
-
-# What Python's parser says about a condition it cannot read, in Vietnamese; "{0}" stands for the group.
-_SYNTAX_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), vi)
-    for pattern, vi in (
-        (r"invalid syntax", "cú pháp không hợp lệ"),
-        (r"invalid syntax\. Perhaps you forgot a comma\?", "cú pháp không hợp lệ; có thể thiếu dấu phẩy?"),
-        (r"invalid syntax\. Maybe you meant '==' or ':=' instead of '='\?", "cú pháp không hợp lệ; có phải cần '=='?"),
-        (r"'(.)' was never closed", "dấu '{0}' chưa được đóng"),
-        (r"unmatched '(.)'", "dấu '{0}' không có dấu mở tương ứng"),
-        (
-            r"closing parenthesis '(.)' does not match opening parenthesis '(.)'.*",
-            "dấu đóng '{0}' không khớp với dấu mở '{1}'",
-        ),
-        (r"unterminated (?:triple-quoted )?string literal.*", "chuỗi chưa có dấu nháy đóng"),
-        (r"invalid \w+ literal", "số viết không hợp lệ"),
-        (r"invalid character '(.+)' \((U\+[0-9A-F]+)\)", "ký tự '{0}' ({1}) không hợp lệ"),
-        (r"invalid non-printable character (U\+[0-9A-F]+)", "ký tự không in được {0}"),
-        (r"leading zeros in decimal integer literals are not permitted.*", "số không được bắt đầu bằng chữ số 0"),
-        (r"unexpected character after line continuation character", "ký tự không hợp lệ sau dấu '\\'"),
-        (r"positional argument follows keyword argument", "đối số theo vị trí đứng sau đối số có tên"),
-        (r"expected 'else' after 'if' expression", "thiếu 'else' sau biểu thức 'if'"),
-        (r"unexpected indent|unindent does not match .*", "thụt lề không hợp lệ"),
-        (r"unexpected EOF while parsing", "điều kiện kết thúc khi chưa viết xong"),
-        (r"Generator expression must be parenthesized", "biểu thức sinh (generator) phải đặt trong ngoặc"),
-        (r"too many nested parentheses", "quá nhiều dấu ngoặc lồng nhau"),
-    )
-)
-
-
-def _syntax_error(message: str) -> ir.Text:
-    """Python's reason for a syntax error, with its Vietnamese translation.
-
-    >>> _syntax_error("'(' was never closed").vi
-    "dấu '(' chưa được đóng"
-    """
-    for pattern, vi in _SYNTAX_ERRORS:
-        found = pattern.fullmatch(message)
-        if found is not None:
-            for index, group in enumerate(found.groups()):
-                vi = vi.replace(f"{{{index}}}", group)
-            return ir.Text(vi, message)
-    return ir.Text(f"lỗi cú pháp ({message})", message)
-
-
 def _prepare(text: str) -> tuple[str, set[int]]:
     """Rewrite ``50%`` as ``50j`` (same length, so positions stay right) and remember where."""
     percent_at: set[int] = set()
@@ -736,7 +670,7 @@ def parse_condition(
         col = (error.offset or 1) - 1
         line = error.lineno or 1
         span = ir.Span(origin.file, origin.line + line - 1, (origin.col if line == 1 else 1) + col)
-        reason = _syntax_error(error.msg)
+        reason = syntax_error(error.msg)
         message = ir.Text(f"không đọc được '{text}': {reason.vi}", f"cannot parse '{text}': {reason.en}")
         return None, [Issue.from_text("unsupported-syntax", message, path, span)]
     except (ValueError, RecursionError, MemoryError):

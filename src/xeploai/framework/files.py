@@ -14,24 +14,24 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from xeploai.framework import checker, compiler, loader, schema
+from xeploai.framework import checker, compiler, loader, resolver, schema
 from xeploai.program.ir import Period, Program, Span, Text
 from xeploai.program.issues import FrameworkError, Issue
 
 
-def _spans(document: loader.Document) -> tuple[compiler.SpanOf, compiler.StyleOf]:
+def _spans(document: loader.Document) -> tuple[resolver.SpanOf, resolver.StyleOf]:
     fallback = Span(document.source, 1, 1)
 
-    def span_of(path: compiler.Path) -> Span:
+    def span_of(path: resolver.Path) -> Span:
         return document.span(path) or fallback
 
-    def style_of(path: compiler.Path) -> str:
+    def style_of(path: resolver.Path) -> str:
         return document.styles.get(tuple(path), "")
 
     return span_of, style_of
 
 
-def _with_spans(issues: list[tuple[Issue, tuple[int | str, ...]]], span_of: compiler.SpanOf) -> list[Issue]:
+def _with_spans(issues: list[tuple[Issue, tuple[int | str, ...]]], span_of: resolver.SpanOf) -> list[Issue]:
     out = []
     for issue, path in issues:
         out.append(replace(issue, span=span_of(path)))
