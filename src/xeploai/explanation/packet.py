@@ -17,13 +17,11 @@ from fractions import Fraction
 from typing import Literal, assert_never
 
 from xeploai.evaluation.trace import Decision, NodeKind, Read, Result, Status, TraceNode, Truth, walk
-from xeploai.explanation.explain import (
-    NOT_CLASSIFIED,
+from xeploai.explanation.explain import NOT_CLASSIFIED, confidence_summary, format_value, headline
+from xeploai.explanation.messages import msg
+from xeploai.explanation.reasons import (
     caps_applied,
-    confidence_summary,
     deciding_conditions,
-    format_value,
-    headline,
     notes_held,
     quota_checks,
     reasons_view,
@@ -31,7 +29,6 @@ from xeploai.explanation.explain import (
     rules_by_confidence,
     why_not,
 )
-from xeploai.explanation.messages import msg
 from xeploai.explanation.redact import Redaction, redact_result
 from xeploai.program.ir import Citation, Confidence, Program, RecordsType, SubjectProgram, Text
 
