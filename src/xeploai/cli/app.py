@@ -24,7 +24,7 @@ from xeploai.tables import population_tables as tables
 if TYPE_CHECKING:
     from xeploai.analysis.search import Finding
     from xeploai.evaluation.bulk import BulkResult
-    from xeploai.explanation.counterfactual import SelfAssessment
+    from xeploai.explanation.self_assessment import SelfAssessment
     from xeploai.process.ladder import ProcessInput
     from xeploai.process.periods import PeriodFacts
 from xeploai.evaluation.trace import Result, Status
@@ -920,10 +920,10 @@ def _self_assessment(result: Result, program: Program, proposed: str | None, lan
     """The comparison with the level the subject proposed, when ``--self-assessment`` names one."""
     if proposed is None:
         return None
-    from xeploai.explanation import counterfactual
+    from xeploai.explanation import self_assessment
 
     try:
-        return counterfactual.compare_self_assessment(result, program, proposed)
+        return self_assessment.compare_self_assessment(result, program, proposed)
     except ValueError:
         known = ", ".join(f"{v.id} ({v.code})" for v in program.levels.values)
         raise UsageError(msg("cli.explain.unknown_level", lang, value=proposed, known=known)) from None

@@ -13,11 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, assert_never
 
 Style = Literal["text", "code", "strong", "vi"]
-
-
 Inline = tuple[tuple[Style, str], ...]
-
-
 Tone = Literal["", "met", "not_met", "unknown", "notice", "lead", "meta"]
 
 
