@@ -32,7 +32,19 @@ LAYERS: list[set[str]] = [
 ]
 
 # The program side: evaluation and explanation must work from a compiled program alone.
-PROGRAM_SIDE = ["program.*", "evaluation.trace", "evaluation.evidence", "evaluation.runners.*", "explanation.explain"]
+PROGRAM_SIDE = [
+    "program.*",
+    "evaluation.trace",
+    "evaluation.evidence",
+    "evaluation.runners.*",
+    "explanation.reasons",
+    "explanation.explain",
+    "explanation.counterfactual",
+    "explanation.counterfactual_search",
+    "explanation.counterfactual_domains",
+    "explanation.counterfactual_checker",
+    "explanation.self_assessment",
+]
 FORMAT_SIDE = {"yaml", "pydantic", "xeploai.framework"}
 
 # Stages sit below the façade; only the command line and the service sit on top of it.

@@ -22,13 +22,13 @@ from xeploai.explanation.counterfactual import (
     ChangeSet,
     FieldChange,
     apply_changes,
-    compare_self_assessment,
     for_each_higher_level,
     levels_not_reached,
     search_changes,
     smallest_changes,
     to_text,
 )
+from xeploai.explanation.self_assessment import SelfAssessment, compare_self_assessment
 from xeploai.program.issues import EvidenceError
 
 PROGRAM = api.load_framework(HD21)
@@ -308,7 +308,7 @@ def test_the_module_stays_on_the_program_side() -> None:
 # --- self-assessment -----------------------------------------------------------------------------------------
 
 
-def assess(raw: Mapping[str, object], proposed: str, kind: str = "party_member") -> counterfactual.SelfAssessment:
+def assess(raw: Mapping[str, object], proposed: str, kind: str = "party_member") -> SelfAssessment:
     result = api.evaluate(PROGRAM, kind, raw, period=PERIOD)
     return compare_self_assessment(result, PROGRAM, proposed)
 

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Read, Result, Status, TraceNode, Truth
-from xeploai.explanation import explain
+from xeploai.explanation import explain, reasons
 from xeploai.explanation.messages import MESSAGES, msg
 from xeploai.program.ir import (
     BoolType,
@@ -445,35 +445,35 @@ def ids(nodes: list[TraceNode]) -> list[str]:
 
 
 def test_reasons_of_a_level_are_the_failed_rules_above_it() -> None:
-    assert ids(explain.reasons_view(good_result())) == ["all_targets_met"]
+    assert ids(reasons.reasons_view(good_result())) == ["all_targets_met"]
 
 
 def test_reasons_of_a_capped_level_include_the_cap() -> None:
-    assert ids(explain.reasons_view(capped_result())) == ["all_targets_met", "sick_leave_cap"]
+    assert ids(reasons.reasons_view(capped_result())) == ["all_targets_met", "sick_leave_cap"]
 
 
 def test_reasons_of_not_classified_and_trigger_are_the_rules_that_held() -> None:
-    assert ids(explain.reasons_view(not_classified_result())) == ["exempted"]
-    assert ids(explain.reasons_view(trigger_result())) == ["disciplined_in_year"]
+    assert ids(reasons.reasons_view(not_classified_result())) == ["exempted"]
+    assert ids(reasons.reasons_view(trigger_result())) == ["disciplined_in_year"]
 
 
 def test_reasons_of_insufficient_evidence_are_the_unknown_rules_of_open_stages() -> None:
-    assert ids(explain.reasons_view(insufficient_result())) == ["most_targets_met", "half_targets_met"]
+    assert ids(reasons.reasons_view(insufficient_result())) == ["most_targets_met", "half_targets_met"]
 
 
 def test_reasons_agree_with_the_outcome_reasons() -> None:
     for make in ALL_RESULTS.values():
         res = make()
-        assert tuple(ids(explain.reasons_view(res))) == res.outcome.reasons
+        assert tuple(ids(reasons.reasons_view(res))) == res.outcome.reasons
 
 
 def test_why_not_lists_failed_rules_of_each_better_level() -> None:
-    assert {k: ids(v) for k, v in explain.why_not(good_result(), PROGRAM).items()} == {"excellent": ["all_targets_met"]}
-    assert {k: ids(v) for k, v in explain.why_not(capped_result(), PROGRAM).items()} == {
+    assert {k: ids(v) for k, v in reasons.why_not(good_result(), PROGRAM).items()} == {"excellent": ["all_targets_met"]}
+    assert {k: ids(v) for k, v in reasons.why_not(capped_result(), PROGRAM).items()} == {
         "excellent": ["all_targets_met"],
         "good": [],
     }
-    assert {k: ids(v) for k, v in explain.why_not(trigger_result(), PROGRAM).items()} == {
+    assert {k: ids(v) for k, v in reasons.why_not(trigger_result(), PROGRAM).items()} == {
         "excellent": [],
         "good": ["not_disciplined"],
         "completed": [],
@@ -481,18 +481,18 @@ def test_why_not_lists_failed_rules_of_each_better_level() -> None:
 
 
 def test_why_not_under_insufficient_evidence_covers_levels_above_the_best_possible() -> None:
-    assert {k: ids(v) for k, v in explain.why_not(insufficient_result(), PROGRAM).items()} == {
+    assert {k: ids(v) for k, v in reasons.why_not(insufficient_result(), PROGRAM).items()} == {
         "excellent": ["ideology_good"]
     }
 
 
 def test_why_not_is_empty_when_not_classified() -> None:
-    assert explain.why_not(not_classified_result(), PROGRAM) == {}
+    assert reasons.why_not(not_classified_result(), PROGRAM) == {}
 
 
 def test_deciding_conditions_of_a_failed_rule_are_its_failed_leaves() -> None:
-    failed = explain.why_not(good_result(), PROGRAM)["excellent"][0]
-    (leaf,) = explain.deciding_conditions(failed)
+    failed = reasons.why_not(good_result(), PROGRAM)["excellent"][0]
+    (leaf,) = reasons.deciding_conditions(failed)
     assert leaf.kind is NodeKind.COMPARE
     assert leaf.operands == (8, 10)
 
@@ -501,16 +501,16 @@ def test_deciding_children_follow_the_combinator() -> None:
     a = TraceNode(NodeKind.VALUE, Truth.MET, text="a")
     b = TraceNode(NodeKind.VALUE, Truth.NOT_MET, text="b")
     c = TraceNode(NodeKind.VALUE, Truth.UNKNOWN, text="c")
-    assert explain.deciding_children(TraceNode(NodeKind.AND, Truth.NOT_MET, children=(a, b, c))) == (b,)
-    assert explain.deciding_children(TraceNode(NodeKind.OR, Truth.MET, children=(a, b, c))) == (a,)
-    assert explain.deciding_children(TraceNode(NodeKind.OR, Truth.UNKNOWN, children=(b, c))) == (c,)
-    assert explain.deciding_children(TraceNode(NodeKind.OR, Truth.NOT_MET, children=(b, b))) == (b, b)
-    assert explain.deciding_children(TraceNode(NodeKind.AND, Truth.MET, children=(a, a))) == (a, a)
+    assert reasons.deciding_children(TraceNode(NodeKind.AND, Truth.NOT_MET, children=(a, b, c))) == (b,)
+    assert reasons.deciding_children(TraceNode(NodeKind.OR, Truth.MET, children=(a, b, c))) == (a,)
+    assert reasons.deciding_children(TraceNode(NodeKind.OR, Truth.UNKNOWN, children=(b, c))) == (c,)
+    assert reasons.deciding_children(TraceNode(NodeKind.OR, Truth.NOT_MET, children=(b, b))) == (b, b)
+    assert reasons.deciding_children(TraceNode(NodeKind.AND, Truth.MET, children=(a, a))) == (a, a)
 
 
 @pytest.mark.parametrize("kind", list(NodeKind))
 def test_every_node_kind_has_a_role(kind: NodeKind) -> None:
-    assert explain.role(kind) in ("root", "any", "all", "each", "not", "rule", "leaf")
+    assert reasons.role(kind) in ("root", "any", "all", "each", "not", "rule", "leaf")
 
 
 # --- plain text ---------------------------------------------------------------------------------------------
@@ -548,9 +548,9 @@ def test_text_names_rules_of_weaker_confidence_the_outcome_depends_on() -> None:
 
 
 def test_rules_used_are_those_of_the_deciding_stages() -> None:
-    assert ids(explain.rules_used(not_classified_result())) == ["exempted"]
-    assert ids(explain.rules_used(trigger_result())) == ["exempted", "disciplined_in_year"]
-    assert ids(explain.rules_used(good_result())) == [
+    assert ids(reasons.rules_used(not_classified_result())) == ["exempted"]
+    assert ids(reasons.rules_used(trigger_result())) == ["exempted", "disciplined_in_year"]
+    assert ids(reasons.rules_used(good_result())) == [
         "exempted",
         "disciplined_in_year",
         "all_targets_met",
@@ -702,8 +702,8 @@ def test_json_insufficient_evidence_has_missing_labels() -> None:
 
 def test_a_quota_decision_names_the_quota_and_its_arithmetic() -> None:
     res = quota_result()
-    assert ids(explain.reasons_view(res)) == ["excellent_share"]
-    assert {k: ids(v) for k, v in explain.why_not(res, PROGRAM).items()} == {"excellent": []}
+    assert ids(reasons.reasons_view(res)) == ["excellent_share"]
+    assert {k: ids(v) for k, v in reasons.why_not(res, PROGRAM).items()} == {"excellent": []}
     text = explain.to_text(res, PROGRAM)
     assert text.splitlines()[0].endswith("Hoàn thành tốt nhiệm vụ (HTT)")
     assert "Bị hạ xuống mức Hoàn thành tốt nhiệm vụ (HTT) theo quy định về tỷ lệ:" in text

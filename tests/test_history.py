@@ -265,7 +265,8 @@ def test_a_whole_dispute_is_recorded_and_verifies(tmp_path: Path) -> None:
 
 def test_an_appeal_replays_the_receipt_reevaluates_and_seals_the_new_result(tmp_path: Path) -> None:
     """The flow ``xeploai appeal`` follows: replay the original receipt, apply corrections, seal the new result."""
-    from xeploai.explanation.receipt import make_receipt, read_evidence_json, verify
+    from xeploai.explanation.receipt import make_receipt, read_evidence_json
+    from xeploai.explanation.verifier import verify
 
     program, original, evidence = evaluated("nguyen-van-an.yaml")
     first = tmp_path / "original.json"

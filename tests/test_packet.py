@@ -22,7 +22,7 @@ from paths import FIXTURES, HD21
 from xeploai import api
 from xeploai.evaluation import population
 from xeploai.evaluation.trace import Result
-from xeploai.explanation import explain, packet
+from xeploai.explanation import explain, packet, reasons
 from xeploai.explanation.redact import Redaction, redact_result
 from xeploai.program.ir import Program
 
@@ -256,7 +256,7 @@ def test_facts_mark_judgements_defaults_and_missing_values() -> None:
 def test_every_failed_rule_above_the_outcome_is_shown_with_actual_required_clause_and_confidence() -> None:
     result, program = sick_leave_case()
     markdown = packet.to_markdown(result, program)
-    for level, failed in explain.why_not(result, program).items():
+    for level, failed in reasons.why_not(result, program).items():
         assert f"### Vì sao không đạt mức {program.level_label(level).vi}" in markdown
         for node in failed:
             assert f"`{node.id}`: không đạt" in markdown

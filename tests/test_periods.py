@@ -6,7 +6,7 @@ from datetime import date
 from fractions import Fraction
 
 from process_setup import run
-from xeploai.explanation import explain
+from xeploai.explanation import reasons
 from xeploai.process.periods import months_between, quarters_of, whole_months
 from xeploai.program import ir
 
@@ -23,7 +23,7 @@ def test_quarters_become_records_with_the_previous_level_and_the_streak() -> Non
 
 def test_the_cap_from_a_kht_quarter_is_in_the_trace_with_its_clause() -> None:
     result = RUN.result.result("a4")
-    [cap] = explain.caps_applied(result)
+    [cap] = reasons.caps_applied(result)
     assert cap.id == "kht_quarter_no_excellent" and cap.cite is not None and cap.cite.doc == "hd03"
     assert result.outcome.level == "good" and "kht_quarter_no_excellent" in result.outcome.reasons
 
@@ -37,7 +37,7 @@ def test_admission_date_gives_the_months_and_the_central_rule_decides() -> None:
 
 def test_without_quarterly_results_the_period_rules_do_not_hold() -> None:
     result = RUN.result.result("b1")
-    assert result.outcome.level == "good" and not explain.caps_applied(result)
+    assert result.outcome.level == "good" and not reasons.caps_applied(result)
 
 
 def test_the_two_month_leave_mark_applies_to_a_quarterly_period_only() -> None:

@@ -25,8 +25,8 @@ from xeploai.explanation.receipt import (
     make_receipt,
     read_evidence_json,
     sha256_text,
-    verify,
 )
+from xeploai.explanation.verifier import verify
 
 MEMBERS = ROOT / "examples" / "members"
 AN = MEMBERS / "nguyen-van-an.yaml"  # HTT

@@ -24,7 +24,7 @@ from xeploai.tables import population_tables as tables
 if TYPE_CHECKING:
     from xeploai.analysis.search import Finding
     from xeploai.evaluation.bulk import BulkResult
-    from xeploai.explanation.counterfactual import SelfAssessment
+    from xeploai.explanation.self_assessment import SelfAssessment
     from xeploai.process.ladder import ProcessInput
     from xeploai.process.periods import PeriodFacts
 from xeploai.evaluation.trace import Result, Status
@@ -920,10 +920,10 @@ def _self_assessment(result: Result, program: Program, proposed: str | None, lan
     """The comparison with the level the subject proposed, when ``--self-assessment`` names one."""
     if proposed is None:
         return None
-    from xeploai.explanation import counterfactual
+    from xeploai.explanation import self_assessment
 
     try:
-        return counterfactual.compare_self_assessment(result, program, proposed)
+        return self_assessment.compare_self_assessment(result, program, proposed)
     except ValueError:
         known = ", ".join(f"{v.id} ({v.code})" for v in program.levels.values)
         raise UsageError(msg("cli.explain.unknown_level", lang, value=proposed, known=known)) from None
@@ -957,9 +957,9 @@ def _smallest_change_section(result: Result, program: Program, lang: str) -> lis
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from xeploai.explanation import receipt
+    from xeploai.explanation import verifier
 
-    checked = receipt.verify(args.receipt, root=args.root)
+    checked = verifier.verify(args.receipt, root=args.root)
     if args.format == "json":
         _print_json(checked.to_json())
     else:
@@ -972,7 +972,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_appeal(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from xeploai.explanation import history, receipt
+    from xeploai.explanation import history, receipt, verifier
     from xeploai.framework import loader
 
     lang: str = args.lang
@@ -991,7 +991,7 @@ def run_appeal(args: argparse.Namespace) -> int:
         entry = case.append("decision", args.actor, args.text, data, args.time)
         _out(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
         return EXIT_OK
-    checked = receipt.verify(args.receipt)
+    checked = verifier.verify(args.receipt)
     if not checked.ok or checked.receipt is None or checked.program is None or checked.replayed is None:
         _out(checked.to_text(lang))
         return EXIT_PROBLEMS

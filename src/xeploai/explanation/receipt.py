@@ -1,9 +1,8 @@
 """Receipts: one result sealed so that anyone can replay it later and confirm it.
 
 Input: a ``Result``, the ``Program`` it was evaluated with and the raw evidence. Output: a ``Receipt``
-(canonical JSON, ``xeploai.receipt/1``) and, from a receipt, a ``Verification``: every difference found by
-re-hashing the framework files and replaying the stored evidence. Replay reloads the framework
-through ``framework.files.load_framework``.
+(canonical JSON, ``xeploai.receipt/1``) with the digests of its evidence and trace, checked by replaying the stored
+evidence before it is returned; and the canonical forms, messages and replay that ``verifier`` checks a receipt with.
 """
 
 from __future__ import annotations
@@ -25,9 +24,8 @@ from typing import Literal, TypeVar
 from xeploai import __version__
 from xeploai.evaluation import inputs
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode, walk
-from xeploai.framework.files import load_framework
 from xeploai.program.ir import EnumValue, Ordinal, Period, Program, Span, Text
-from xeploai.program.issues import EvidenceError, FrameworkError
+from xeploai.program.issues import EvidenceError
 
 RECEIPT_SCHEMA_VERSION = "xeploai.receipt/1"
 TRACE_DIGEST_VERSION = "xeploai.evaluation.trace-digest/1"
@@ -110,17 +108,6 @@ MESSAGES: dict[str, Text] = {
     ),
 }
 
-_WORDS: dict[str, Text] = {
-    "ok": Text(
-        "Biên nhận hợp lệ: phát lại cho cùng kết quả.", "The receipt verifies: the replay gives the same result."
-    ),
-    "failed": Text("Biên nhận KHÔNG hợp lệ: {count} khác biệt.", "The receipt does NOT verify: {count} difference(s)."),
-    "warning": Text("cảnh báo", "warning"),
-    "subject": Text("Đối tượng", "Subject"),
-    "outcome": Text("Kết quả", "Outcome"),
-    "files": Text("Tệp khung tiêu chí", "Framework files"),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Difference:
@@ -140,9 +127,10 @@ class Difference:
         return f"{self.message.en} [{self.code}]"
 
 
-def _difference(
+def difference(
     code: str, where: str, expected: object = "", actual: object = "", why: str = "", severity: Severity = "error"
 ) -> Difference:
+    """A difference with its sentence from ``MESSAGES[code]`` in both languages."""
     words = {"where": where, "expected": _show(expected), "actual": _show(actual), "why": why}
     template = MESSAGES[code]
     message = Text(template.vi.format(**words), template.en.format(**words))
@@ -244,7 +232,7 @@ def _evidence_text(value: object, where: str) -> str:
 
 
 def _unrecordable(where: str, why: str) -> ReceiptError:
-    return ReceiptError([_difference("evidence-unrecordable", where, why=why)])
+    return ReceiptError([difference("evidence-unrecordable", where, why=why)])
 
 
 def read_evidence_json(text: str) -> dict[str, object]:
@@ -268,14 +256,14 @@ def trace_digest(trace: TraceNode, files: Mapping[str, str] | None = None) -> st
     ``files`` renames span files (the file names a framework was loaded under) so that a receipt's digest does
     not depend on the folder a framework is replayed from.
     """
-    return sha256_text(canonical_json(_plain(trace, files or {})))
+    return sha256_text(canonical_json(plain_data(trace, files or {})))
 
 
-def _plain(value: object, files: Mapping[str, str]) -> object:
+def plain_data(value: object, files: Mapping[str, str]) -> object:
     """Any trace value as JSON data, generically, so that a new trace field is covered without a change here."""
     match value:
         case enum.Enum():
-            return _plain(value.value, files)
+            return plain_data(value.value, files)
         case None | bool() | int() | str():
             return value
         case float():
@@ -289,13 +277,13 @@ def _plain(value: object, files: Mapping[str, str]) -> object:
         case Span():
             return {"$type": "Span", "file": files.get(value.file, value.file), "line": value.line, "col": value.col}
         case Mapping():
-            return {str(k): _plain(v, files) for k, v in value.items()}
+            return {str(k): plain_data(v, files) for k, v in value.items()}
         case list() | tuple():
-            return [_plain(v, files) for v in value]
+            return [plain_data(v, files) for v in value]
         case _ if dataclasses.is_dataclass(value) and not isinstance(value, type):
             out: dict[str, object] = {"$type": type(value).__name__}
             for f in dataclasses.fields(value):
-                out[f.name] = _plain(getattr(value, f.name), files)
+                out[f.name] = plain_data(getattr(value, f.name), files)
             return out
         case _:
             return {"$text": str(value)}
@@ -383,7 +371,7 @@ class Receipt:
     @staticmethod
     def from_json(text: str | bytes) -> Receipt:
         """Read a receipt; raises ``ReceiptError`` naming what is unreadable or damaged."""
-        return Receipt.from_data(_parse(text, "<receipt>"))
+        return Receipt.from_data(parse_receipt_json(text, "<receipt>"))
 
     @staticmethod
     def from_data(data: Mapping[str, object]) -> Receipt:
@@ -412,7 +400,7 @@ class _Reader:
 
     def _bad(self, where: str, expected: str, found: object) -> None:
         shown = "nothing" if found is _MISSING else json.dumps(found, ensure_ascii=False, default=str)[:80]
-        self.problems.append(_difference("receipt-malformed", where, expected, shown))
+        self.problems.append(difference("receipt-malformed", where, expected, shown))
 
     def _get(self, path: str) -> object:
         node: object = self.data
@@ -524,20 +512,20 @@ class _Reader:
         return receipt
 
 
-def _parse(text: str | bytes, where: str) -> dict[str, object]:
+def parse_receipt_json(text: str | bytes, where: str) -> dict[str, object]:
     """JSON text → an object; raises ``ReceiptError`` (receipt-unreadable) for anything else."""
     try:
         decoded = text.decode("utf-8") if isinstance(text, bytes) else text
         data = json.loads(decoded)
     except UnicodeDecodeError as error:
-        raise ReceiptError([_difference("receipt-unreadable", where, why=f"not UTF-8 ({error.reason})")]) from None
+        raise ReceiptError([difference("receipt-unreadable", where, why=f"not UTF-8 ({error.reason})")]) from None
     except json.JSONDecodeError as error:
         why = f"not JSON ({error.msg} at line {error.lineno} column {error.colno})"
-        raise ReceiptError([_difference("receipt-unreadable", where, why=why)]) from None
+        raise ReceiptError([difference("receipt-unreadable", where, why=why)]) from None
     except (ValueError, RecursionError) as error:
-        raise ReceiptError([_difference("receipt-unreadable", where, why=f"not JSON ({error})")]) from None
+        raise ReceiptError([difference("receipt-unreadable", where, why=f"not JSON ({error})")]) from None
     if not isinstance(data, dict):
-        raise ReceiptError([_difference("receipt-unreadable", where, why="not a JSON object")])
+        raise ReceiptError([difference("receipt-unreadable", where, why="not a JSON object")])
     return data
 
 
@@ -579,12 +567,12 @@ def make_receipt(
         trace_sha256=trace_digest(result.trace, renames),
     )
     try:
-        replayed = _evaluate(program, receipt, read_evidence_json(text))
+        replayed = replay(program, receipt, read_evidence_json(text))
     except (EvidenceError, ValueError) as error:
-        raise ReceiptError([_difference("not-replayable", "evidence", why=str(error))]) from error
+        raise ReceiptError([difference("not-replayable", "evidence", why=str(error))]) from error
     if trace_digest(replayed.trace, renames) != receipt.trace_sha256:
         why = "quota decisions or other subjects' results" if _uses_others(result) else "the trace differs"
-        raise ReceiptError([_difference("not-replayable", "trace", why=why)])
+        raise ReceiptError([difference("not-replayable", "trace", why=why)])
     return replace(receipt, digest=receipt.expected_digest())
 
 
@@ -601,7 +589,8 @@ def _recorded_path(file: str, relative_to: str | os.PathLike[str] | None) -> str
         return file
 
 
-def _evaluate(program: Program, receipt: Receipt, evidence: Mapping[str, object]) -> Result:
+def replay(program: Program, receipt: Receipt, evidence: Mapping[str, object]) -> Result:
+    """The result of ``evidence`` for the receipt's subject and period, evaluated as the receipt was made."""
     return inputs.evaluate(
         program,
         receipt.subject_kind,
@@ -611,215 +600,3 @@ def _evaluate(program: Program, receipt: Receipt, evidence: Mapping[str, object]
         subject_name=receipt.subject_name,
         source="<receipt evidence>",
     )
-
-
-# --- verification ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    """What replaying a receipt found: ``ok`` when nothing but warnings differs."""
-
-    differences: tuple[Difference, ...]
-    receipt: Receipt | None = None
-    replayed: Result | None = None
-    files: tuple[tuple[str, str | None], ...] = ()  # each recorded framework file → the path checked (or None)
-    program: Program | None = None  # the framework as reloaded for the replay
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def errors(self) -> tuple[Difference, ...]:
-        return tuple(d for d in self.differences if d.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Difference, ...]:
-        return tuple(d for d in self.differences if d.severity == "warning")
-
-    def to_text(self, lang: str = "vi") -> str:
-        """A short report: the verdict, what the receipt is about, then every difference."""
-        lang = "en" if lang == "en" else "vi"
-        head = _WORDS["ok"] if self.ok else _WORDS["failed"]
-        lines = [head.get(lang).format(count=len(self.errors))]
-        if self.receipt is not None:
-            r = self.receipt
-            who = " ".join(x for x in (r.subject_id, f"({r.subject_name})" if r.subject_name else "") if x)
-            level = r.outcome.level or r.outcome.status.value
-            lines.append(f"{_WORDS['subject'].get(lang)}: {who}, {r.subject_kind}, {r.period}")
-            lines.append(f"{_WORDS['outcome'].get(lang)}: {level}")
-            lines.append(f"{_WORDS['files'].get(lang)}: " + ", ".join(c.file for c in r.chain))
-        for d in self.differences:
-            mark = f"{_WORDS['warning'].get(lang)}: " if d.severity == "warning" else ""
-            lines.append(f"- {mark}{d.text(lang)} [{d.code}]")
-        return "\n".join(lines) + "\n"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "differences": [
-                {
-                    "code": d.code,
-                    "severity": d.severity,
-                    "where": d.where,
-                    "expected": d.expected,
-                    "actual": d.actual,
-                    "message": {"vi": d.message.vi, "en": d.message.en},
-                }
-                for d in self.differences
-            ],
-        }
-
-
-ReceiptSource = str | os.PathLike[str] | Mapping[str, object] | Receipt
-
-
-def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None) -> Verification:
-    """Replay a receipt and compare: framework files, engine version, evidence, outcome, trace and the receipt's
-    own digest. Never raises for a damaged receipt or missing files: they are differences.
-
-    ``receipt`` is a path to a receipt file, its parsed JSON data or a ``Receipt``. Relative framework paths are
-    resolved against ``root`` when given, else against the receipt's folder, then the current directory.
-    """
-    try:
-        data, folder = _load(receipt)
-    except ReceiptError as error:
-        return Verification(error.differences)
-    differences: list[Difference] = []
-    schema = data.get("schema")
-    if schema != RECEIPT_SCHEMA_VERSION:
-        return Verification((_difference("receipt-version", "schema", RECEIPT_SCHEMA_VERSION, schema),))
-    try:
-        parsed = Receipt.from_data(data)
-    except ReceiptError as error:
-        return Verification(error.differences)
-
-    try:
-        actual_digest = sha256_text(canonical_json({k: v for k, v in data.items() if k != "digest"}))
-    except (TypeError, ValueError) as error:
-        return Verification((_difference("receipt-unreadable", "<receipt>", why=f"not JSON data ({error})"),))
-    if actual_digest != parsed.digest:
-        differences.append(_difference("receipt-digest", "digest", parsed.digest, actual_digest))
-    recorded_engine = f"{parsed.engine_name} {parsed.engine_version}"
-    running_engine = f"{ENGINE_NAME} {__version__}"
-    if recorded_engine != running_engine:
-        differences.append(_difference("engine-version", "engine", recorded_engine, running_engine, severity="warning"))
-    evidence_sha = sha256_text(parsed.evidence_json)
-    if evidence_sha != parsed.evidence_sha256:
-        differences.append(_difference("evidence-tampered", "evidence", parsed.evidence_sha256, evidence_sha))
-
-    base = Path(root) if root is not None else None
-    files: list[tuple[str, str | None]] = []
-    changed: set[int] = set()
-    for index, chained in enumerate(parsed.chain):
-        candidates = _candidates(chained.file, base, folder)
-        found = next((c for c in candidates if c.is_file()), None)
-        files.append((chained.file, str(found) if found else None))
-        if found is None:
-            differences.append(_difference("framework-missing", chained.file, actual=[str(c) for c in candidates]))
-            changed.add(index)
-            continue
-        try:
-            sha = hashlib.sha256(found.read_bytes()).hexdigest()
-        except OSError as error:
-            differences.append(_difference("framework-missing", chained.file, actual=f"{found}: {error.strerror}"))
-            changed.add(index)
-            continue
-        if sha != chained.sha256:
-            differences.append(_difference("framework-changed", chained.file, chained.sha256, sha))
-            changed.add(index)
-    done = Verification(tuple(differences), parsed, None, tuple(files))
-
-    leaf = files[-1][1]
-    if leaf is None:
-        return done
-    try:
-        evidence = read_evidence_json(parsed.evidence_json)
-    except ValueError as error:
-        differences.append(_difference("evidence-unreadable", "evidence.json", why=str(error)))
-        return replace(done, differences=tuple(differences))
-    try:
-        program = load_framework(leaf)
-    except FrameworkError as error:
-        why = f"{len(error.issues)} problem(s), first: {error.issues[0]}" if error.issues else str(error)
-        differences.append(_difference("framework-invalid", parsed.leaf.file, why=why))
-        return replace(done, differences=tuple(differences))
-    except (OSError, ValueError) as error:
-        differences.append(_difference("framework-invalid", parsed.leaf.file, why=str(error)))
-        return replace(done, differences=tuple(differences))
-    differences.extend(_chain_differences(parsed, program, changed))
-
-    try:
-        replayed = _evaluate(program, parsed, evidence)
-    except EvidenceError as error:
-        differences.append(_difference("evidence-invalid", "evidence", why=str(error)))
-        return replace(done, differences=tuple(differences), program=program)
-    except Exception as error:  # a damaged receipt must give a difference, never a traceback
-        differences.append(_difference("replay-failed", "evidence", why=f"{type(error).__name__}: {error}"))
-        return replace(done, differences=tuple(differences), program=program)
-
-    differences.extend(_outcome_differences(parsed.outcome, replayed.outcome))
-    chain = program.info.chain or ((program.info.source, program.info.source_sha256),)
-    renames = {source: recorded.file for (source, _), recorded in zip(chain, parsed.chain, strict=False)}
-    replayed_trace = trace_digest(replayed.trace, renames)
-    if replayed_trace != parsed.trace_sha256:
-        differences.append(_difference("trace-differs", "trace", parsed.trace_sha256, replayed_trace))
-    return Verification(tuple(differences), parsed, replayed, tuple(files), program)
-
-
-def _load(receipt: ReceiptSource) -> tuple[Mapping[str, object], Path]:
-    if isinstance(receipt, Receipt):
-        return receipt.to_data(), Path.cwd()
-    if isinstance(receipt, Mapping):
-        return receipt, Path.cwd()
-    path = Path(receipt)
-    try:
-        content = path.read_bytes()
-    except OSError as error:
-        raise ReceiptError([_difference("receipt-unreadable", str(path), why=error.strerror or str(error))]) from None
-    return _parse(content, str(path)), path.resolve().parent
-
-
-def _candidates(file: str, root: Path | None, folder: Path) -> list[Path]:
-    path = Path(file)
-    if path.is_absolute():
-        return [path]
-    if root is not None:
-        return [root / path]
-    return list(dict.fromkeys([folder / path, Path.cwd() / path]))
-
-
-def _chain_differences(receipt: Receipt, program: Program, changed: set[int]) -> list[Difference]:
-    """The files the leaf actually extends, against the recorded chain (files already reported are skipped)."""
-    loaded = program.info.chain or ((program.info.source, program.info.source_sha256),)
-    if len(loaded) != len(receipt.chain):
-        return [
-            _difference(
-                "framework-chain",
-                "framework.chain",
-                [c.file for c in receipt.chain],
-                [file for file, _ in loaded],
-            )
-        ]
-    out = []
-    for index, ((file, sha), recorded) in enumerate(zip(loaded, receipt.chain, strict=True)):
-        if sha != recorded.sha256 and index not in changed:
-            out.append(
-                _difference(
-                    "framework-chain",
-                    f"framework.chain[{index}]",
-                    f"{recorded.file} {recorded.sha256}",
-                    f"{file} {sha}",
-                )
-            )
-    return out
-
-
-def _outcome_differences(stored: Outcome, replayed: Outcome) -> list[Difference]:
-    out = []
-    for f in dataclasses.fields(Outcome):
-        before, after = _plain(getattr(stored, f.name), {}), _plain(getattr(replayed, f.name), {})
-        if before != after:
-            out.append(_difference("outcome-differs", f"outcome.{f.name}", before, after))
-    return out

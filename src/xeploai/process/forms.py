@@ -19,7 +19,7 @@ from typing import Any
 from xeploai.evaluation.population import PopulationInput, PopulationResult
 from xeploai.evaluation.report import one_line_reason, summary_rows
 from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, Truth
-from xeploai.explanation import explain
+from xeploai.explanation import reasons
 from xeploai.process.ladder import BallotOutcome, ProcessResult, cite_text, relation_text
 from xeploai.program import ir
 from xeploai.tables.population_tables import write_table
@@ -338,7 +338,7 @@ def _not_classified(population: PopulationResult, units: Mapping[str, str]) -> T
     for n, result in enumerate(chosen, 1):
         row = _person(n, result, units, program)
         row["reason"] = one_line_reason(result, program)
-        held = explain.reasons_view(result)
+        held = reasons.reasons_view(result)
         row["cite"] = "; ".join(cite_text(program, node.cite) for node in held if node.cite is not None)
         rows.append(row)
     return Table("khong_xep_loai", SHEETS["khong_xep_loai"], columns, tuple(rows))
@@ -371,7 +371,7 @@ def _decisions(population: PopulationResult, process: ProcessResult | None, unit
         row["differs"] = "Có" if taken is not None and taken != level else ""
         quota_decisions = [
             str(dict(n.details).get("decision"))
-            for n in explain.quota_checks(result)
+            for n in reasons.quota_checks(result)
             if dict(n.details).get("decision")
         ]
         row["basis"] = "; ".join([*([reference] if reference else []), *quota_decisions])
@@ -476,7 +476,7 @@ def _improvement(population: PopulationResult, units: Mapping[str, str]) -> Tabl
             nodes = [c for c in nodes if c.truth is Truth.MET]
         else:
             above = order[order.index(outcome.level) - 1]
-            nodes = explain.why_not(result, program).get(above, [])
+            nodes = reasons.why_not(result, program).get(above, [])
         row["shortcomings"] = "; ".join((n.label.vi if n.label else n.id) for n in nodes)
         row["cite"] = "; ".join(dict.fromkeys(cite_text(program, n.cite) for n in nodes if n.cite is not None))
         rows.append(row)

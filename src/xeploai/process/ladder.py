@@ -27,7 +27,7 @@ from typing import Any
 from xeploai.evaluation.population import PopulationInput, PopulationResult, Rejection
 from xeploai.evaluation.report import one_line_reason
 from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, TraceNode, Truth
-from xeploai.explanation import explain
+from xeploai.explanation import explain, reasons
 from xeploai.framework import loader
 from xeploai.process.periods import EVENTS, DateEvent, PeriodFacts, QuarterResult
 from xeploai.program import ir
@@ -727,7 +727,7 @@ def cite_text(program: ir.Program, cite: ir.Citation) -> str:
 
 def _facts(node: TraceNode) -> str:
     """The values read by a rule's deciding conditions; for records, the ones that met the condition (quarters)."""
-    leaves = [node, *explain.deciding_conditions(node)]
+    leaves = [node, *reasons.deciding_conditions(node)]
     seen: dict[str, object] = {}
     for leaf in leaves:
         for read in leaf.reads:
@@ -775,7 +775,7 @@ def findings_above(result: Result, program: ir.Program, proposed: str) -> list[F
     for cap in caps.children if caps else ():
         if cap.truth is Truth.MET and cap.level is not None and rank(cap.level) < rank(proposed):
             found.append(_finding("cap", cap, subject))
-    for quota in explain.quota_checks(result):
+    for quota in reasons.quota_checks(result):
         details = dict(quota.details)
         if quota.truth is Truth.NOT_MET and details.get("level") == proposed:
             found.append(
@@ -795,7 +795,7 @@ def findings_above(result: Result, program: ir.Program, proposed: str) -> list[F
 def _flagged(result: Result) -> list[Finding]:
     return [
         Finding("flag", q.id, q.label, q.cite, q.confidence)
-        for q in explain.quota_checks(result)
+        for q in reasons.quota_checks(result)
         if q.truth is Truth.UNKNOWN
     ]
 
@@ -805,7 +805,7 @@ def _row_flags(result: Result, program: ir.Program) -> list[Finding]:
     periods = program.process.periods if program.process else None
     wanted = set(periods.flags) if periods else set()
     subject = program.subjects.get(result.subject_kind)
-    found = [_finding("flag", n, subject) for n in explain.notes_held(result) if n.id in wanted]
+    found = [_finding("flag", n, subject) for n in reasons.notes_held(result) if n.id in wanted]
     return found + _flagged(result)
 
 

@@ -1,0 +1,256 @@
+"""Receipt verification: replays a receipt and says what differs.
+
+Input: a receipt (a file, its JSON data or a ``Receipt``) and the framework files it names. Output: a
+``Verification`` listing every difference found by re-hashing the framework files, reloading the framework through
+``framework.files.load_framework`` and replaying the stored evidence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from xeploai import __version__
+from xeploai.evaluation.trace import Outcome, Result
+from xeploai.explanation.receipt import (
+    ENGINE_NAME,
+    RECEIPT_SCHEMA_VERSION,
+    Difference,
+    Receipt,
+    ReceiptError,
+    canonical_json,
+    difference,
+    parse_receipt_json,
+    plain_data,
+    read_evidence_json,
+    replay,
+    sha256_text,
+    trace_digest,
+)
+from xeploai.framework.files import load_framework
+from xeploai.program.ir import Program, Text
+from xeploai.program.issues import EvidenceError, FrameworkError
+
+_WORDS: dict[str, Text] = {
+    "ok": Text(
+        "Biên nhận hợp lệ: phát lại cho cùng kết quả.", "The receipt verifies: the replay gives the same result."
+    ),
+    "failed": Text("Biên nhận KHÔNG hợp lệ: {count} khác biệt.", "The receipt does NOT verify: {count} difference(s)."),
+    "warning": Text("cảnh báo", "warning"),
+    "subject": Text("Đối tượng", "Subject"),
+    "outcome": Text("Kết quả", "Outcome"),
+    "files": Text("Tệp khung tiêu chí", "Framework files"),
+}
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What replaying a receipt found: ``ok`` when nothing but warnings differs."""
+
+    differences: tuple[Difference, ...]
+    receipt: Receipt | None = None
+    replayed: Result | None = None
+    files: tuple[tuple[str, str | None], ...] = ()  # each recorded framework file → the path checked (or None)
+    program: Program | None = None  # the framework as reloaded for the replay
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def errors(self) -> tuple[Difference, ...]:
+        return tuple(d for d in self.differences if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Difference, ...]:
+        return tuple(d for d in self.differences if d.severity == "warning")
+
+    def to_text(self, lang: str = "vi") -> str:
+        """A short report: the verdict, what the receipt is about, then every difference."""
+        lang = "en" if lang == "en" else "vi"
+        head = _WORDS["ok"] if self.ok else _WORDS["failed"]
+        lines = [head.get(lang).format(count=len(self.errors))]
+        if self.receipt is not None:
+            r = self.receipt
+            who = " ".join(x for x in (r.subject_id, f"({r.subject_name})" if r.subject_name else "") if x)
+            level = r.outcome.level or r.outcome.status.value
+            lines.append(f"{_WORDS['subject'].get(lang)}: {who}, {r.subject_kind}, {r.period}")
+            lines.append(f"{_WORDS['outcome'].get(lang)}: {level}")
+            lines.append(f"{_WORDS['files'].get(lang)}: " + ", ".join(c.file for c in r.chain))
+        for d in self.differences:
+            mark = f"{_WORDS['warning'].get(lang)}: " if d.severity == "warning" else ""
+            lines.append(f"- {mark}{d.text(lang)} [{d.code}]")
+        return "\n".join(lines) + "\n"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "differences": [
+                {
+                    "code": d.code,
+                    "severity": d.severity,
+                    "where": d.where,
+                    "expected": d.expected,
+                    "actual": d.actual,
+                    "message": {"vi": d.message.vi, "en": d.message.en},
+                }
+                for d in self.differences
+            ],
+        }
+
+
+ReceiptSource = str | os.PathLike[str] | Mapping[str, object] | Receipt
+
+
+def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None) -> Verification:
+    """Replay a receipt and compare: framework files, engine version, evidence, outcome, trace and the receipt's
+    own digest. Never raises for a damaged receipt or missing files: they are differences.
+
+    ``receipt`` is a path to a receipt file, its parsed JSON data or a ``Receipt``. Relative framework paths are
+    resolved against ``root`` when given, else against the receipt's folder, then the current directory.
+    """
+    try:
+        data, folder = _load(receipt)
+    except ReceiptError as error:
+        return Verification(error.differences)
+    differences: list[Difference] = []
+    schema = data.get("schema")
+    if schema != RECEIPT_SCHEMA_VERSION:
+        return Verification((difference("receipt-version", "schema", RECEIPT_SCHEMA_VERSION, schema),))
+    try:
+        parsed = Receipt.from_data(data)
+    except ReceiptError as error:
+        return Verification(error.differences)
+
+    try:
+        actual_digest = sha256_text(canonical_json({k: v for k, v in data.items() if k != "digest"}))
+    except (TypeError, ValueError) as error:
+        return Verification((difference("receipt-unreadable", "<receipt>", why=f"not JSON data ({error})"),))
+    if actual_digest != parsed.digest:
+        differences.append(difference("receipt-digest", "digest", parsed.digest, actual_digest))
+    recorded_engine = f"{parsed.engine_name} {parsed.engine_version}"
+    running_engine = f"{ENGINE_NAME} {__version__}"
+    if recorded_engine != running_engine:
+        differences.append(difference("engine-version", "engine", recorded_engine, running_engine, severity="warning"))
+    evidence_sha = sha256_text(parsed.evidence_json)
+    if evidence_sha != parsed.evidence_sha256:
+        differences.append(difference("evidence-tampered", "evidence", parsed.evidence_sha256, evidence_sha))
+
+    base = Path(root) if root is not None else None
+    files: list[tuple[str, str | None]] = []
+    changed: set[int] = set()
+    for index, chained in enumerate(parsed.chain):
+        candidates = _candidates(chained.file, base, folder)
+        found = next((c for c in candidates if c.is_file()), None)
+        files.append((chained.file, str(found) if found else None))
+        if found is None:
+            differences.append(difference("framework-missing", chained.file, actual=[str(c) for c in candidates]))
+            changed.add(index)
+            continue
+        try:
+            sha = hashlib.sha256(found.read_bytes()).hexdigest()
+        except OSError as error:
+            differences.append(difference("framework-missing", chained.file, actual=f"{found}: {error.strerror}"))
+            changed.add(index)
+            continue
+        if sha != chained.sha256:
+            differences.append(difference("framework-changed", chained.file, chained.sha256, sha))
+            changed.add(index)
+    done = Verification(tuple(differences), parsed, None, tuple(files))
+
+    leaf = files[-1][1]
+    if leaf is None:
+        return done
+    try:
+        evidence = read_evidence_json(parsed.evidence_json)
+    except ValueError as error:
+        differences.append(difference("evidence-unreadable", "evidence.json", why=str(error)))
+        return replace(done, differences=tuple(differences))
+    try:
+        program = load_framework(leaf)
+    except FrameworkError as error:
+        why = f"{len(error.issues)} problem(s), first: {error.issues[0]}" if error.issues else str(error)
+        differences.append(difference("framework-invalid", parsed.leaf.file, why=why))
+        return replace(done, differences=tuple(differences))
+    except (OSError, ValueError) as error:
+        differences.append(difference("framework-invalid", parsed.leaf.file, why=str(error)))
+        return replace(done, differences=tuple(differences))
+    differences.extend(_chain_differences(parsed, program, changed))
+
+    try:
+        replayed = replay(program, parsed, evidence)
+    except EvidenceError as error:
+        differences.append(difference("evidence-invalid", "evidence", why=str(error)))
+        return replace(done, differences=tuple(differences), program=program)
+    except Exception as error:  # a damaged receipt must give a difference, never a traceback
+        differences.append(difference("replay-failed", "evidence", why=f"{type(error).__name__}: {error}"))
+        return replace(done, differences=tuple(differences), program=program)
+
+    differences.extend(_outcome_differences(parsed.outcome, replayed.outcome))
+    chain = program.info.chain or ((program.info.source, program.info.source_sha256),)
+    renames = {source: recorded.file for (source, _), recorded in zip(chain, parsed.chain, strict=False)}
+    replayed_trace = trace_digest(replayed.trace, renames)
+    if replayed_trace != parsed.trace_sha256:
+        differences.append(difference("trace-differs", "trace", parsed.trace_sha256, replayed_trace))
+    return Verification(tuple(differences), parsed, replayed, tuple(files), program)
+
+
+def _load(receipt: ReceiptSource) -> tuple[Mapping[str, object], Path]:
+    if isinstance(receipt, Receipt):
+        return receipt.to_data(), Path.cwd()
+    if isinstance(receipt, Mapping):
+        return receipt, Path.cwd()
+    path = Path(receipt)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ReceiptError([difference("receipt-unreadable", str(path), why=error.strerror or str(error))]) from None
+    return parse_receipt_json(content, str(path)), path.resolve().parent
+
+
+def _candidates(file: str, root: Path | None, folder: Path) -> list[Path]:
+    path = Path(file)
+    if path.is_absolute():
+        return [path]
+    if root is not None:
+        return [root / path]
+    return list(dict.fromkeys([folder / path, Path.cwd() / path]))
+
+
+def _chain_differences(receipt: Receipt, program: Program, changed: set[int]) -> list[Difference]:
+    """The files the leaf actually extends, against the recorded chain (files already reported are skipped)."""
+    loaded = program.info.chain or ((program.info.source, program.info.source_sha256),)
+    if len(loaded) != len(receipt.chain):
+        return [
+            difference(
+                "framework-chain",
+                "framework.chain",
+                [c.file for c in receipt.chain],
+                [file for file, _ in loaded],
+            )
+        ]
+    out = []
+    for index, ((file, sha), recorded) in enumerate(zip(loaded, receipt.chain, strict=True)):
+        if sha != recorded.sha256 and index not in changed:
+            out.append(
+                difference(
+                    "framework-chain",
+                    f"framework.chain[{index}]",
+                    f"{recorded.file} {recorded.sha256}",
+                    f"{file} {sha}",
+                )
+            )
+    return out
+
+
+def _outcome_differences(stored: Outcome, replayed: Outcome) -> list[Difference]:
+    out = []
+    for f in dataclasses.fields(Outcome):
+        before, after = plain_data(getattr(stored, f.name), {}), plain_data(getattr(replayed, f.name), {})
+        if before != after:
+            out.append(difference("outcome-differs", f"outcome.{f.name}", before, after))
+    return out
