@@ -11,7 +11,9 @@ import yaml
 
 from paths import FIXTURES, GOOD, HD21
 from xeploai import api
-from xeploai.analysis.search import CODES, Finding, analyse, field_directions, find_tests
+from xeploai.analysis.findings import Finding
+from xeploai.analysis.polarity import field_directions
+from xeploai.analysis.search import CODES, analyse, find_tests
 from xeploai.program import issues
 
 PLANTED = FIXTURES / "analysis" / "planted" / "2020-01-01.yaml"

@@ -22,7 +22,7 @@ from xeploai.explanation import explain
 from xeploai.tables import population_tables as tables
 
 if TYPE_CHECKING:
-    from xeploai.analysis.search import Finding
+    from xeploai.analysis.findings import Finding
     from xeploai.evaluation.bulk import BulkResult
     from xeploai.explanation.self_assessment import SelfAssessment
     from xeploai.process.ladder import ProcessInput
