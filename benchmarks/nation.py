@@ -13,7 +13,7 @@ Three pipelines, each in a process of its own, timed in wall seconds from openin
 * ``xeploai``: ``parquet.read_bulk`` (reading and checking every cell, column-wise) → ``bulk.classify`` (members,
   quotas, collectives, heads, in the regulation's order) → ``BulkResult.summary_rows``; writing the results table
   (one row per subject) is timed apart. On the 1 % slice its final levels are compared with ``population``'s.
-* ``population``: ``tables.read_population`` → ``population.evaluate_population`` (the interpreter with full
+* ``population``: ``reader.read_population`` → ``population.evaluate_population`` (the interpreter with full
   traces, row by row). It cannot hold 5.3 M traces on this machine: it is measured on slices of whole grassroots
   organisations (1 % and 2 %, written beside the nation) and extrapolated linearly — labelled as such.
 * ``floor``: the members only, read from the same Parquet, classified by the hand-written numpy floor, and the
@@ -285,7 +285,7 @@ def xeploai_pipeline(folder: Path, results: Path | None = None) -> dict[str, Any
     from xeploai import api
     from xeploai.evaluation import bulk, report
     from xeploai.tables import parquet
-    from xeploai.tables import population_tables as tables
+    from xeploai.tables.writers import write_csv_blocks
 
     started, cpu = time.perf_counter(), time.process_time()
     program = api.load_framework(engines.HD21)
@@ -337,7 +337,7 @@ def xeploai_pipeline(folder: Path, results: Path | None = None) -> dict[str, Any
         results.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
         blocks = result.result_blocks("vi")  # as xeploai batch writes it: reasons, then blocks of columns
-        tables.write_csv_blocks(blocks, report.RESULT_COLUMNS, results / "ket-qua.csv", result.REPEATED_RESULT_COLUMNS)
+        write_csv_blocks(blocks, report.RESULT_COLUMNS, results / "ket-qua.csv", result.REPEATED_RESULT_COLUMNS)
         out["write_results_s"] = time.perf_counter() - started
         out["peak_with_results_mib"] = engines.peak_mib()
     return out
@@ -364,14 +364,14 @@ def cli_pipeline(folder: Path, out: Path) -> dict[str, Any]:
 
 
 def population_pipeline(folder: Path) -> dict[str, Any]:
-    """``tables.read_population`` → ``evaluate_population``, every subject with its full trace."""
+    """``reader.read_population`` → ``evaluate_population``, every subject with its full trace."""
     from xeploai import api
     from xeploai.evaluation.population import evaluate_population
-    from xeploai.tables import population_tables as tables
+    from xeploai.tables.reader import read_population
 
     started = time.perf_counter()
     program = api.load_framework(engines.HD21)
-    data = tables.read_population(folder, program)
+    data = read_population(folder, program)
     read = time.perf_counter()
     result = evaluate_population(program, data, engines.PERIOD)
     wall = time.perf_counter() - started

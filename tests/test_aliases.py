@@ -49,8 +49,8 @@ def test_an_unknown_spelling_rejects_the_row_with_its_value(tmp_path) -> None:  
 
 def test_the_example_district_reads_the_same_through_aliases() -> None:
     program = api.load_framework(HD21)
-    from xeploai.tables import population_tables as tables
+    from xeploai.tables.reader import read_population
 
-    plain = tables.read_population(ROOT / "examples" / "district", program)
+    plain = read_population(ROOT / "examples" / "district", program)
     spelled = spellings.read_population(ROOT / "examples" / "district", program)
     assert len(plain.subjects) == len(spelled.subjects) and len(plain.rejections) == len(spelled.rejections)

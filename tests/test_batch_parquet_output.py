@@ -24,7 +24,7 @@ from paths import FIXTURES, HD21, ROOT
 from xeploai.cli import app as cli
 from xeploai.evaluation import bulk, report
 from xeploai.evaluation.population import Rejection
-from xeploai.tables import population_tables as tables
+from xeploai.tables import writers
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -196,7 +196,7 @@ def test_the_results_table_is_a_row_group_per_block(
     runs: dict[tuple[str, str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
     monkeypatch.setattr(bulk, "_BLOCK", 1000)  # the columnar engine's blocks
-    monkeypatch.setattr(tables, "PARQUET_BLOCK", 1000)  # the interpreter's rows, batched by the writer
+    monkeypatch.setattr(writers, "PARQUET_BLOCK", 1000)  # the interpreter's rows, batched by the writer
     out = _batch(DISTRICT, tmp_path / "out", engine, "parquet")
     metadata = pq.ParquetFile(out / "ket-qua.parquet").metadata
     sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
@@ -209,13 +209,13 @@ def test_the_results_table_is_a_row_group_per_block(
 def test_blocks_are_written_as_they_come(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer takes a block, writes it and only then asks for the next: the blocks are never gathered."""
     events: list[str] = []
-    made = tables._parquet_array
+    made = writers._parquet_array
 
     def logged(pa_module: Any, cells: Any, count: bool) -> Any:
         events.append("array")
         return made(pa_module, cells, count)
 
-    monkeypatch.setattr(tables, "_parquet_array", logged)
+    monkeypatch.setattr(writers, "_parquet_array", logged)
     columns = [("a", "A"), ("n", "N")]
 
     def blocks() -> Iterator[list[list[object]]]:
@@ -223,7 +223,7 @@ def test_blocks_are_written_as_they_come(tmp_path: Path, monkeypatch: pytest.Mon
             events.append(f"block {k}")
             yield [[f"x{k}", None], [k, None]]
 
-    tables.write_parquet_blocks(blocks(), columns, tmp_path / "t.parquet", counts={"n"})
+    writers.write_parquet_blocks(blocks(), columns, tmp_path / "t.parquet", counts={"n"})
     assert events == ["block 0", "array", "array", "block 1", "array", "array", "block 2", "array", "array"]
     table = pq.read_table(tmp_path / "t.parquet")
     assert table.schema.equals(pa.schema([("A", TEXT), ("N", COUNT)]))
@@ -239,8 +239,8 @@ def test_rejected_values_of_any_type_are_the_csv_text(tmp_path: Path) -> None:
     values.append(None)
     rejections = [Rejection("s.csv", i + 2, "c", v, "why") for i, v in enumerate(values)]
     rejections.append(Rejection("s.csv", None, "c", None, "a note about the column"))
-    tables.write_rejections(rejections, tmp_path / "bi-loai.csv")
-    tables.write_rejections(rejections, tmp_path / "bi-loai.parquet")
+    writers.write_rejections(rejections, tmp_path / "bi-loai.csv")
+    writers.write_rejections(rejections, tmp_path / "bi-loai.parquet")
     table = _assert_mirrors(tmp_path / "bi-loai.parquet", tmp_path / "bi-loai.csv", REJECTIONS_SCHEMA)
     assert table.column("Giá trị (value)").to_pylist() == [
         "=1+1", "-", "1.5", "4", "7", "-2.5", "TRUE", "2020-02-29", "=red", None, None

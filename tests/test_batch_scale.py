@@ -15,8 +15,8 @@ from xeploai import api
 from xeploai.analysis import readings
 from xeploai.cli import app as cli
 from xeploai.evaluation import bulk, report
-from xeploai.tables import population_tables as tables
 from xeploai.tables import spellings
+from xeploai.tables.writers import write_table
 
 pq = pytest.importorskip("pyarrow.parquet")
 pcsv = pytest.importorskip("pyarrow.csv")
@@ -113,8 +113,8 @@ def test_write_table_streams_an_iterator_of_rows(tmp_path: Path) -> None:
         yield from rows
 
     for ext in ("csv", "xlsx"):
-        tables.write_table(rows, report.RESULT_COLUMNS, tmp_path / f"list.{ext}")
-        tables.write_table(stream(), report.RESULT_COLUMNS, tmp_path / f"stream.{ext}")
+        write_table(rows, report.RESULT_COLUMNS, tmp_path / f"list.{ext}")
+        write_table(stream(), report.RESULT_COLUMNS, tmp_path / f"stream.{ext}")
     assert (tmp_path / "list.csv").read_bytes() == (tmp_path / "stream.csv").read_bytes()
     assert (tmp_path / "stream.csv").read_text(encoding="utf-8-sig").splitlines()[1].startswith("'=1+1,,party_member")
     openpyxl = pytest.importorskip("openpyxl")

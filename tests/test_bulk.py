@@ -26,7 +26,8 @@ from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.runners.columnar import DECISIONS, STATUSES, EvidenceTable
 from xeploai.evaluation.trace import Decision, NodeKind, Status
 from xeploai.program import ir
-from xeploai.tables import population_tables as tables
+from xeploai.tables.reader import read_population
+from xeploai.tables.writers import write_csv_blocks, write_table
 
 DISTRICT = ROOT / "examples" / "district"
 HD21_PROGRAM = api.load_framework(HD21)
@@ -94,7 +95,7 @@ def assert_agrees(
 
 @pytest.fixture(scope="module")
 def district() -> population.PopulationInput:
-    return tables.read_population(DISTRICT, HD21_PROGRAM)
+    return read_population(DISTRICT, HD21_PROGRAM)
 
 
 def test_the_district_agrees_with_the_population_runner_subject_for_subject(
@@ -395,10 +396,10 @@ def test_batch_auto_engine_is_columnar_from_the_threshold_without_a_review_proce
 def _written(tmp_path: Path, result: bulk.BulkResult, lang: str = "vi") -> list[bytes]:
     """The results table as ``write_table`` writes its rows, then as ``write_csv_blocks`` writes its blocks (with
     the repeated columns looked up per distinct value, then with every column cell by cell)."""
-    tables.write_table(result.result_rows(lang), report.RESULT_COLUMNS, tmp_path / "rows.csv")
+    write_table(result.result_rows(lang), report.RESULT_COLUMNS, tmp_path / "rows.csv")
     repeated = result.REPEATED_RESULT_COLUMNS
-    tables.write_csv_blocks(result.result_blocks(lang), report.RESULT_COLUMNS, tmp_path / "blocks.csv", repeated)
-    tables.write_csv_blocks(result.result_blocks(lang), report.RESULT_COLUMNS, tmp_path / "cells.csv")
+    write_csv_blocks(result.result_blocks(lang), report.RESULT_COLUMNS, tmp_path / "blocks.csv", repeated)
+    write_csv_blocks(result.result_blocks(lang), report.RESULT_COLUMNS, tmp_path / "cells.csv")
     return [(tmp_path / f"{name}.csv").read_bytes() for name in ("rows", "blocks", "cells")]
 
 
@@ -486,9 +487,9 @@ def test_write_csv_blocks_writes_what_write_table_writes(tmp_path: Path, table: 
     keys = [key for key, _ in columns]
     chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
     blocks = [[[] for _ in keys], *([list(c) for c in zip(*chunk, strict=True)] for chunk in chunks)]  # one empty
-    tables.write_table([dict(zip(keys, row, strict=True)) for row in rows], columns, tmp_path / "rows.csv")
+    write_table([dict(zip(keys, row, strict=True)) for row in rows], columns, tmp_path / "rows.csv")
     chosen = [key for key, r in zip(keys, repeated, strict=True) if r]
-    tables.write_csv_blocks(blocks, columns, tmp_path / "blocks.csv", chosen)
+    write_csv_blocks(blocks, columns, tmp_path / "blocks.csv", chosen)
     assert (tmp_path / "blocks.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
 
 
@@ -497,8 +498,8 @@ def test_write_csv_blocks_keeps_equal_cells_of_other_types_apart(tmp_path: Path)
     # holding them is not worked out per distinct value.
     cells: list[object] = [1, True, 1.0, "a", _Shown("a"), None, "=x", 0, False]
     columns = [("c", "c"), ("d", "d")]
-    tables.write_table([{"c": v, "d": v} for v in cells], columns, tmp_path / "rows.csv")
-    tables.write_csv_blocks([[cells, cells]], columns, tmp_path / "blocks.csv", repeated={"c", "d"})
+    write_table([{"c": v, "d": v} for v in cells], columns, tmp_path / "rows.csv")
+    write_csv_blocks([[cells, cells]], columns, tmp_path / "blocks.csv", repeated={"c", "d"})
     assert (tmp_path / "blocks.csv").read_bytes() == (tmp_path / "rows.csv").read_bytes()
     assert b"\r\n1,1\r\nTRUE,TRUE\r\n1.0,1.0\r\na,a\r\n'=A,'=A\r\n,\r\n" in (tmp_path / "rows.csv").read_bytes()
 

@@ -14,7 +14,7 @@ from xeploai import api
 from xeploai.analysis import diff
 from xeploai.cli import app as cli
 from xeploai.evaluation import population
-from xeploai.tables import population_tables as tables
+from xeploai.tables.reader import read_population
 
 QD124 = ROOT / "frameworks" / "party" / "2023-10-04.yaml"
 DISTRICT_2020 = ROOT / "examples" / "district"
@@ -25,7 +25,7 @@ LOCAL = FIXTURES / "extension" / "party-local" / "2020-01-01.yaml"
 
 def _classify(framework: Path, data: Path, year: int) -> population.PopulationResult:
     program = api.load_framework(framework)
-    return population.evaluate_population(program, tables.read_population(data, program), api.parse_period(year))
+    return population.evaluate_population(program, read_population(data, program), api.parse_period(year))
 
 
 @pytest.fixture(scope="module")

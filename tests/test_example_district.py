@@ -11,7 +11,7 @@ import pytest
 from paths import ROOT
 from xeploai import api
 from xeploai.evaluation import population, report
-from xeploai.tables import population_tables as tables
+from xeploai.tables.reader import read_population
 
 DISTRICT = ROOT / "examples" / "district"
 FRAMEWORK = ROOT / "frameworks" / "party" / "2019-10-18.yaml"
@@ -20,7 +20,7 @@ FRAMEWORK = ROOT / "frameworks" / "party" / "2019-10-18.yaml"
 @pytest.fixture(scope="module")
 def classified() -> population.PopulationResult:
     program = api.load_framework(FRAMEWORK)
-    return population.evaluate_population(program, tables.read_population(DISTRICT, program), api.parse_period(2020))
+    return population.evaluate_population(program, read_population(DISTRICT, program), api.parse_period(2020))
 
 
 def test_the_generator_reproduces_the_checked_in_tables(tmp_path: Path) -> None:

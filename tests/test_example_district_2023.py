@@ -12,7 +12,7 @@ from paths import HD21, ROOT
 from xeploai import api
 from xeploai.analysis import diff
 from xeploai.evaluation import population
-from xeploai.tables import population_tables as tables
+from xeploai.tables.reader import read_population
 
 DISTRICT = ROOT / "examples" / "district-2023"
 REPLAY = DISTRICT / "replay"
@@ -22,7 +22,7 @@ FILES = ("units.csv", "subjects.csv", "discipline.csv", "decisions.csv")
 
 def _classify(framework: Path, data: Path) -> population.PopulationResult:
     program = api.load_framework(framework)
-    return population.evaluate_population(program, tables.read_population(data, program), api.parse_period(2023))
+    return population.evaluate_population(program, read_population(data, program), api.parse_period(2023))
 
 
 @pytest.fixture(scope="module")

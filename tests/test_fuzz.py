@@ -28,8 +28,8 @@ from paths import FIXTURES, GOOD, HD21, ROOT
 from xeploai import api
 from xeploai.framework import loader
 from xeploai.program.issues import EvidenceError, FrameworkError
-from xeploai.tables import population_tables as tables
-from xeploai.tables.population_tables import TableError
+from xeploai.tables.files import TableError
+from xeploai.tables.reader import read_population
 
 LONG = int(os.environ.get("XEPLOAI_FUZZ_EXAMPLES", "0"))
 TIME_LIMIT = 10.0  # seconds for one call; the inputs are small, so anything near it is a hang
@@ -313,7 +313,7 @@ def population_folder(draw: st.DrawFn) -> dict[str, bytes]:
 
 def read(path: Path) -> None:
     try:
-        population = timed(lambda: tables.read_population(path, PROGRAM))
+        population = timed(lambda: read_population(path, PROGRAM))
     except TableError as error:
         assert str(error)
         return

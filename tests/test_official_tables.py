@@ -14,7 +14,7 @@ from xeploai.evaluation import report
 from xeploai.evaluation.population import PopulationResult, evaluate_population
 from xeploai.evaluation.trace import Status
 from xeploai.process import forms
-from xeploai.tables import population_tables as tables
+from xeploai.tables.reader import read_population
 
 openpyxl = pytest.importorskip("openpyxl")
 
@@ -22,7 +22,7 @@ openpyxl = pytest.importorskip("openpyxl")
 @pytest.fixture(scope="module")
 def district() -> PopulationResult:
     program = api.load_framework(HD21)
-    population = tables.read_population(ROOT / "examples" / "district", program)
+    population = read_population(ROOT / "examples" / "district", program)
     return evaluate_population(program, population, api.parse_period("2020"))
 
 

@@ -1,4 +1,4 @@
-"""Parquet population folders: ``tables.read_population`` reads them like CSV, and ``parquet.read_bulk`` reads the
+"""Parquet population folders: ``reader.read_population`` reads them like CSV, and ``parquet.read_bulk`` reads the
 same folders into typed columns with the table reader's verdicts — on the example district and on randomly
 corrupted copies of part of it."""
 
@@ -22,7 +22,8 @@ from xeploai.api import load_framework
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.population import PopulationInput, Rejection
 from xeploai.program.ir import Program
-from xeploai.tables.population_tables import TableError, read_population
+from xeploai.tables.files import TableError
+from xeploai.tables.reader import read_population
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -34,6 +35,7 @@ from xeploai.evaluation import bulk as bulk_module  # noqa: E402
 from xeploai.evaluation.population import evaluate_population  # noqa: E402
 from xeploai.evaluation.trace import Status  # noqa: E402
 from xeploai.tables import parquet  # noqa: E402  (needs pyarrow and numpy to read anything)
+from xeploai.tables.columns import encode  # noqa: E402
 
 DISTRICT = ROOT / "examples" / "district"
 TABLES = ("units", "subjects", "discipline", "decisions")
@@ -108,7 +110,7 @@ def assert_bulk_agrees(program: Program, folder: Path) -> PopulationInput:
     return expected
 
 
-# --- tables.read_population ------------------------------------------------------------------------------------------
+# --- reader.read_population ------------------------------------------------------------------------------------------
 
 
 def test_the_district_as_parquet_reads_as_its_csv(program: Program, tmp_path: Path) -> None:
@@ -246,7 +248,7 @@ def test_read_bulk_agrees_on_a_cycle_of_units_and_padded_ids(program: Program, t
     ],
 )
 def test_columns_encode_to_their_cells(array: Any) -> None:
-    encoded = parquet._encode(array)
+    encoded = encode(array)
     assert [encoded.values[c] if c >= 0 else None for c in encoded.codes.tolist()] == array.to_pylist()
 
 

@@ -17,7 +17,7 @@ from xeploai.cli import app as cli
 from xeploai.evaluation import bulk, population, report
 from xeploai.evaluation.population import PopulationInput, Rejection
 from xeploai.program.ir import Program
-from xeploai.tables.population_tables import read_population
+from xeploai.tables.reader import read_population
 
 POPULATION = FIXTURES / "population" / "2019-10-18.yaml"
 PERIOD = api.parse_period(2020)

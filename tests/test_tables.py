@@ -20,7 +20,10 @@ from xeploai.api import load_framework
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.population import PopulationInput, Rejection
 from xeploai.program.ir import EnumValue, Program
-from xeploai.tables.population_tables import TableError, read_population, template, write_rejections, write_table
+from xeploai.tables.files import TableError
+from xeploai.tables.reader import read_population
+from xeploai.tables.templates import template
+from xeploai.tables.writers import write_rejections, write_table
 
 openpyxl = pytest.importorskip("openpyxl")
 

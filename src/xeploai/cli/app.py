@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 from xeploai import __version__, api
 from xeploai.evaluation import population as population_model
 from xeploai.explanation import explain
-from xeploai.tables import population_tables as tables
+from xeploai.tables.files import TableError
+from xeploai.tables.reader import read_population
+from xeploai.tables.writers import write_table
 
 if TYPE_CHECKING:
     from xeploai.analysis.findings import Finding
@@ -500,7 +502,7 @@ def run_batch(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xeploai.evaluation import population, report
-    from xeploai.tables import population_tables as tables
+    from xeploai.tables.writers import write_csv_blocks, write_parquet_blocks, write_rejections
 
     lang: str = args.lang
     if args.format == "parquet":
@@ -566,25 +568,25 @@ def run_batch(args: argparse.Namespace) -> int:
         if ext == "csv":  # a block of columns at a time, neutralised column by column
             blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
             repeated = columns.REPEATED_RESULT_COLUMNS
-            tables.write_csv_blocks(blocks, report.RESULT_COLUMNS, results_path, repeated)
+            write_csv_blocks(blocks, report.RESULT_COLUMNS, results_path, repeated)
         elif ext == "parquet":  # a row group per block of columns
             blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
-            tables.write_parquet_blocks(blocks, report.RESULT_COLUMNS, results_path)
+            write_parquet_blocks(blocks, report.RESULT_COLUMNS, results_path)
         else:
             made = columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned)
-            tables.write_table(made, report.RESULT_COLUMNS, results_path)
+            write_table(made, report.RESULT_COLUMNS, results_path)
         reasons.close()
         bar.close()
     else:
         assert isinstance(result, population.PopulationResult)
         summary = report.summary_rows(result)
-        tables.write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
+        write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
     written.append(results_path)
     summary_path = out / f"tong-hop.{ext}"
-    tables.write_table(summary, report.summary_columns(program), summary_path, report.summary_count_columns(program))
+    write_table(summary, report.summary_columns(program), summary_path, report.summary_count_columns(program))
     written.append(summary_path)
     rejections_path = out / f"bi-loai.{ext}"
-    tables.write_rejections(result.rejections, rejections_path, lang)
+    write_rejections(result.rejections, rejections_path, lang)
     written.append(rejections_path)
     if args.traces:
         traces_path = out / "giai-thich.jsonl"
@@ -604,7 +606,7 @@ def run_batch(args: argparse.Namespace) -> int:
         assert isinstance(result, population.PopulationResult)
         ladder = review.evaluate_process(result, data, inputs, facts, lang)
         process_rejections = out / f"bi-loai-quy-trinh.{ext}"
-        tables.write_rejections(ladder.rejections, process_rejections, lang)
+        write_rejections(ladder.rejections, process_rejections, lang)
         written.append(process_rejections)
         for row in ladder.rows:
             if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
@@ -689,7 +691,7 @@ def _population_input(
     data = (
         spellings.read_population(args.data, program)
         if program.process is not None
-        else tables.read_population(args.data, program)
+        else read_population(args.data, program)
     )
     if not getattr(args, "process", None):
         return readings.prepare(program, data), None, None
@@ -714,7 +716,7 @@ def run_readings(args: argparse.Namespace) -> int:
         for d in run.differences:
             _out(f"  {d.subject} {d.name} ({d.unit}): {d.default} → {d.other}\n")
     if args.out:
-        tables.write_table(rows, readings.READINGS_COLUMNS, args.out)
+        write_table(rows, readings.READINGS_COLUMNS, args.out)
         _out(msg("cli.batch.written", lang, path=args.out) + "\n")
     return EXIT_OK
 
@@ -781,7 +783,6 @@ def _batch_summary(
 def run_diff(args: argparse.Namespace) -> int:
     from xeploai.analysis import diff
     from xeploai.evaluation import population
-    from xeploai.tables import population_tables as tables
 
     lang: str = args.lang
     data_a: str | None = args.replay_before or args.replay
@@ -799,7 +800,7 @@ def run_diff(args: argparse.Namespace) -> int:
     replayed = None
     if data_a is not None and data_b is not None and period is not None:
         results = [
-            population.evaluate_population(program, tables.read_population(data, program), period)
+            population.evaluate_population(program, read_population(data, program), period)
             for program, data in ((before, data_a), (after, data_b))
         ]
         replayed = diff.replay(results[0], results[1])
@@ -822,7 +823,7 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
         if not args.subject or period is None:
             raise UsageError(msg("cli.explain.population_args", lang))
         program = _program_for(args.framework, period, lang)
-        classified = population.evaluate_population(program, tables.read_population(args.population, program), period)
+        classified = population.evaluate_population(program, read_population(args.population, program), period)
         try:
             return classified.result(args.subject), program
         except KeyError:
@@ -1026,7 +1027,7 @@ def run_appeal(args: argparse.Namespace) -> int:
 
 
 def run_template(args: argparse.Namespace) -> int:
-    from xeploai.tables import population_tables as tables
+    from xeploai.tables.templates import template
 
     program = api.load_framework(args.framework)
     unknown = [k for k in args.kinds if k not in program.subjects]
@@ -1041,7 +1042,7 @@ def run_template(args: argparse.Namespace) -> int:
             hint=suggest(unknown[0], program.subjects),
         )
         raise EvidenceError(program.info.source, [issue])
-    tables.template(program, args.kinds, args.output)
+    template(program, args.kinds, args.output)
     _out(msg("cli.template.written", args.lang, path=args.output) + "\n")
     return EXIT_OK
 
@@ -1100,7 +1101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FrameworkError, EvidenceError) as error:
         _err(render_issues(error.issues, error.source, lang) + "\n")
         return EXIT_INVALID
-    except tables.TableError as error:
+    except TableError as error:
         _err(render_issues(error.issues, error.source, lang) + "\n" if error.issues else f"{error}\n")
         return EXIT_INVALID
     except BrokenPipeError:

@@ -22,7 +22,7 @@ from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, Truth
 from xeploai.explanation import reasons
 from xeploai.process.ladder import BallotOutcome, ProcessResult, cite_text, relation_text
 from xeploai.program import ir
-from xeploai.tables.population_tables import write_table
+from xeploai.tables.writers import write_table
 
 __all__ = ["SHEETS", "Table", "official_tables", "write_official"]
 

@@ -170,11 +170,11 @@ def _level(
 
 
 def read_population(path: str | os.PathLike[str], program: ir.Program) -> PopulationInput:
-    """``tables.read_population`` accepting every declared spelling of a level, and rejecting any other.
+    """``reader.read_population`` accepting every declared spelling of a level, and rejecting any other.
 
     The population is read with level columns as text, then each value is resolved through ``spellings``: a row
     whose level cannot be resolved is rejected with its row, column and value, like any other bad cell.
     """
-    from xeploai.tables import population_tables as tables
+    from xeploai.tables import reader
 
-    return normalize_population(program, tables.read_population(path, text_levels(program)))
+    return normalize_population(program, reader.read_population(path, text_levels(program)))
