@@ -158,6 +158,9 @@ def _quoted(text: str) -> str:
     return text
 
 
+_PLAIN_TYPES = frozenset({str, type(None)})
+
+
 def _csv_fields(cells: Sequence[object], repeated: bool) -> Sequence[str]:
     """A column's cells as the fields ``write_csv`` writes for them: each through ``_csv_cell`` (text neutralised,
     None empty), then quoted as ``csv.writer`` quotes it.
@@ -168,17 +171,13 @@ def _csv_fields(cells: Sequence[object], repeated: bool) -> Sequence[str]:
     """
     if len(cells) == 0:
         return []
-    if repeated:
-        try:
-            distinct: set[object] | None = set(cells)
-        except TypeError:  # an unhashable cell
-            distinct = None
-        # Only text and None: a set of other values could merge equal ones of different types (1, 1.0, True).
-        if distinct is not None and all(type(v) is str or v is None for v in distinct):
-            shown = {v: _quoted(_csv_cell(v)) for v in distinct}
-            if all(field == v for v, field in shown.items()):
-                return cast(Sequence[str], cells)  # nothing to neutralise or quote, no None
-            return list(map(shown.__getitem__, cells))
+    # Only exact text and None, judged on the cells themselves: a set merges equal values of different types (1,
+    # 1.0, True; "a" and a str subclass that is written otherwise), so judging its members would miss them.
+    if repeated and set(map(type, cells)) <= _PLAIN_TYPES:
+        shown = {v: _quoted(_csv_cell(v)) for v in set(cast(Sequence[str | None], cells))}
+        if all(field == v for v, field in shown.items()):
+            return cast(Sequence[str], cells)  # nothing to neutralise or quote, no None
+        return list(map(shown.__getitem__, cells))
     start = _FORMULA_START
     texts: Sequence[str]
     if set(map(type, cells)) == {str}:  # exact str: a subclass (an Enum) may be written otherwise
