@@ -174,10 +174,11 @@ def _csv_fields(cells: Sequence[object], repeated: bool) -> Sequence[str]:
     # Only exact text and None, judged on the cells themselves: a set merges equal values of different types (1,
     # 1.0, True; "a" and a str subclass that is written otherwise), so judging its members would miss them.
     if repeated and set(map(type, cells)) <= _PLAIN_TYPES:
-        shown = {v: _quoted(_csv_cell(v)) for v in set(cast(Sequence[str | None], cells))}
+        plain = cast(Sequence[str | None], cells)
+        shown = {v: _quoted(_csv_cell(v)) for v in set(plain)}
         if all(field == v for v, field in shown.items()):
             return cast(Sequence[str], cells)  # nothing to neutralise or quote, no None
-        return list(map(shown.__getitem__, cells))
+        return list(map(shown.__getitem__, plain))
     start = _FORMULA_START
     texts: Sequence[str]
     if set(map(type, cells)) == {str}:  # exact str: a subclass (an Enum) may be written otherwise
