@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from xeploai.analysis.search import Finding
     from xeploai.evaluation.bulk import BulkResult
     from xeploai.explanation.counterfactual import SelfAssessment
-    from xeploai.process.ladder import ProcessInput
     from xeploai.process.periods import PeriodFacts
+    from xeploai.process.process_tables import ProcessInput
 from xeploai.evaluation.trace import Result, Status
 from xeploai.explanation.messages import DEFAULT_LANG, LANGS, msg
 from xeploai.program.ir import Period, Program, Text
@@ -600,6 +600,7 @@ def run_batch(args: argparse.Namespace) -> int:
     ladder = None
     if inputs is not None:
         from xeploai.process import ladder as review
+        from xeploai.process import ladder_text
 
         assert isinstance(result, population.PopulationResult)
         ladder = review.evaluate_process(result, data, inputs, facts, lang)
@@ -608,7 +609,7 @@ def run_batch(args: argparse.Namespace) -> int:
         written.append(process_rejections)
         for row in ladder.rows:
             if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
-                _out("\n".join(review.explain_ladder(row, program, lang)) + "\n")
+                _out("\n".join(ladder_text.explain_ladder(row, program, lang)) + "\n")
     if args.tables:
         from xeploai.process import forms
 
@@ -693,9 +694,9 @@ def _population_input(
     )
     if not getattr(args, "process", None):
         return readings.prepare(program, data), None, None
-    from xeploai.process import ladder
+    from xeploai.process import process_tables
 
-    inputs = ladder.read_process(args.process, program, [s.id for s in data.subjects])
+    inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects])
     data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events)
     return readings.prepare(program, data), inputs, dict(facts)
 
