@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from paths import ROOT
 from xeploai import api
 from xeploai.evaluation.population import PopulationInput, PopulationResult, evaluate_population
-from xeploai.process import ladder, periods
+from xeploai.process import ladder, periods, process_tables
 from xeploai.program import ir
 from xeploai.tables import spellings
 
@@ -21,7 +21,7 @@ INPUTS = PROCESS / "inputs"
 class Run:
     program: ir.Program
     population: PopulationInput
-    inputs: ladder.ProcessInput
+    inputs: process_tables.ProcessInput
     result: PopulationResult
     ladder: ladder.ProcessResult
 
@@ -30,7 +30,7 @@ def run(period: str = "2025") -> Run:
     program = api.load_framework(FRAMEWORK)
     when = api.parse_period(period)
     population = spellings.read_population(POPULATION, program)
-    inputs = ladder.read_process(INPUTS, program, [s.id for s in population.subjects])
+    inputs = process_tables.read_process(INPUTS, program, [s.id for s in population.subjects])
     population, facts = periods.apply_periods(program, population, when, inputs.quarters, inputs.events)
     result = evaluate_population(program, population, when)
     return Run(program, population, inputs, result, ladder.evaluate_process(result, population, inputs, facts))

@@ -22,6 +22,8 @@ import pytest
 
 from paths import FIXTURES, HD21, ROOT
 from xeploai.cli import app as cli
+from xeploai.cli import output
+from xeploai.cli import populations as cli_populations
 from xeploai.evaluation import bulk, report
 from xeploai.evaluation.population import Rejection
 from xeploai.tables import writers
@@ -265,7 +267,9 @@ def test_the_review_process_rejections_are_parquet_too(tmp_path: Path) -> None:
         tmp_path / "pq" / "bi-loai-quy-trinh.parquet", tmp_path / "csv" / "bi-loai-quy-trinh.csv", REJECTIONS_SCHEMA
     )
     assert ladder.num_rows == 1 and ladder.column("Dòng (row)").to_pylist() == [12]
-    program = cli._program_in_force(str(PROCESS / "party" / "2025-08-30.yaml"), cli._period("2025", "en"), "en")
+    program = cli_populations._program_in_force(
+        str(PROCESS / "party" / "2025-08-30.yaml"), output._period("2025", "en"), "en"
+    )
     for name in TABLES:
         assert pq.read_table(tmp_path / "pq" / f"{name}.parquet").num_rows == len(
             _csv_table(tmp_path / "csv" / f"{name}.csv")[1]
@@ -286,11 +290,11 @@ def test_without_pyarrow_parquet_output_is_a_usage_error_before_any_work(
     def no_work(*_: object) -> None:
         raise AssertionError("the framework was loaded before the check")
 
-    monkeypatch.setattr(cli, "_program_in_force", no_work)
+    monkeypatch.setattr(cli_populations, "_program_in_force", no_work)
     out = tmp_path / "out"
     args = ["batch", str(HD21), str(DISTRICT), "--period", "2020", "--out", str(out), "--format", "parquet"]
     code = cli.main([*args, "--lang", lang])
     err = capsys.readouterr().err
-    assert code == cli.EXIT_USAGE == 2
+    assert code == output.EXIT_USAGE == 2
     assert words in err and "pip install 'xeploai[parquet]'" in err
     assert not out.exists()

@@ -14,6 +14,7 @@ from paths import HD21, ROOT
 from xeploai import api
 from xeploai.analysis import readings
 from xeploai.cli import app as cli
+from xeploai.cli import populations
 from xeploai.evaluation import bulk, report
 from xeploai.tables import spellings
 from xeploai.tables.writers import write_table
@@ -93,7 +94,9 @@ def test_only_folders_without_the_review_process_are_read_column_wise(tmp_path: 
     parser = cli.build_parser()
 
     def reads(*extra: str, data: str = str(DISTRICT)) -> bool:
-        return cli._reads_columns(parser.parse_args(["batch", str(HD21), data, "--period", "2020", *extra]), PROGRAM)
+        return populations._reads_columns(
+            parser.parse_args(["batch", str(HD21), data, "--period", "2020", *extra]), PROGRAM
+        )
 
     assert reads() and reads("--engine", "columnar")
     assert not reads("--engine", "interpreter")

@@ -21,6 +21,7 @@ from paths import FIXTURES, HD21, ROOT
 from strategies import within_bounds
 from xeploai import api
 from xeploai.cli import app as cli
+from xeploai.cli import populations as cli_populations
 from xeploai.evaluation import bulk, population, report
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.runners.columnar import DECISIONS, STATUSES, EvidenceTable
@@ -382,12 +383,12 @@ def test_batch_writes_the_same_files_with_either_engine(tmp_path: Path, capsys: 
 def test_batch_auto_engine_is_columnar_from_the_threshold_without_a_review_process() -> None:
     parser = cli.build_parser()
     small = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020"])
-    assert cli._batch_engine(small, cli.AUTO_COLUMNAR_ROWS - 1, "vi") == "interpreter"
-    assert cli._batch_engine(small, cli.AUTO_COLUMNAR_ROWS, "vi") == "columnar"
+    assert cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS - 1, "vi") == "interpreter"
+    assert cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS, "vi") == "columnar"
     with_process = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--process", "p"])
-    assert cli._batch_engine(with_process, 10**6, "vi") == "interpreter"
+    assert cli_populations._batch_engine(with_process, 10**6, "vi") == "interpreter"
     forced = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--engine", "interpreter"])
-    assert cli._batch_engine(forced, 10**6, "vi") == "interpreter"
+    assert cli_populations._batch_engine(forced, 10**6, "vi") == "interpreter"
 
 
 # --- the results table as blocks of columns ------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from test_explain import PERIOD, PROGRAM, good_result
 from xeploai import api
 from xeploai.cli import app as cli
+from xeploai.cli import output, subjects
 from xeploai.evaluation.trace import Result
 from xeploai.program.ir import Span
 from xeploai.program.issues import EvidenceError, FrameworkError, Issue
@@ -97,7 +98,7 @@ def test_parser_reads_evaluate_options() -> None:
     args = cli.build_parser().parse_args(argv.split())
     assert (args.command, args.framework, args.evidence) == ("evaluate", "fw.yaml", "ev.yaml")
     assert (args.kind, args.period, args.format, args.lang) == ("party_member", "2020-Q3", "json", "en")
-    assert args.handler is cli.run_evaluate
+    assert args.handler is subjects.run_evaluate
 
 
 def test_parser_defaults() -> None:
@@ -127,7 +128,7 @@ def test_parser_defaults() -> None:
 )
 def test_usage_errors_exit_2_with_usage_on_stderr(run: Run, argv: list[str]) -> None:
     code, out, err = run(*argv)
-    assert code == cli.EXIT_USAGE
+    assert code == output.EXIT_USAGE
     assert "usage: xeploai" in err
     assert "Traceback" not in out + err
 
@@ -174,7 +175,7 @@ def test_evaluate_without_a_period_is_a_usage_error(
     no_period = api.EvidenceFile("party_member", "dv-001", None, None, {}, "an.yaml", {})
     monkeypatch.setattr(api, "load_evidence_file", lambda path: no_period)
     code, out, err = run("evaluate", "fw.yaml", "an.yaml")
-    assert code == cli.EXIT_USAGE
+    assert code == output.EXIT_USAGE
     assert "--period" in err and out == ""
 
 
@@ -184,13 +185,13 @@ def test_evaluate_without_a_kind_is_a_usage_error(
     no_kind = api.EvidenceFile("", "dv-001", None, PERIOD, {}, "an.yaml", {})
     monkeypatch.setattr(api, "load_evidence_file", lambda path: no_kind)
     code, _, err = run("evaluate", "fw.yaml", "an.yaml", "--lang", "en")
-    assert code == cli.EXIT_USAGE
+    assert code == output.EXIT_USAGE
     assert "--kind" in err
 
 
 def test_evaluate_with_a_bad_period_is_a_usage_error(run: Run, stub_evaluation: dict[str, object]) -> None:
     code, _, err = run("evaluate", "fw.yaml", "an.yaml", "--period", "năm ngoái")
-    assert code == cli.EXIT_USAGE
+    assert code == output.EXIT_USAGE
     assert "năm ngoái" in err
     assert "Traceback" not in err
 
@@ -213,13 +214,13 @@ def test_invalid_input_exits_3_with_the_rendered_issues(
 ) -> None:
     monkeypatch.setattr(api, target, raiser(error))
     code, out, err = run("evaluate", "fw.yaml", "an.yaml", "--lang", "en")
-    assert code == cli.EXIT_INVALID
+    assert code == output.EXIT_INVALID
     assert out == ""
     assert err.startswith("1 problem in ")
     assert expected in err
     assert "Traceback" not in err
     code, _, err = run("evaluate", "fw.yaml", "an.yaml")  # Vietnamese by default
-    assert code == cli.EXIT_INVALID and err.startswith("1 vấn đề trong ")
+    assert code == output.EXIT_INVALID and err.startswith("1 vấn đề trong ")
     assert expected.split(" [")[0].removeprefix("at ") in err
 
 
@@ -228,7 +229,7 @@ def test_a_missing_file_exits_3_naming_it(run: Run, monkeypatch: pytest.MonkeyPa
         api, "load_framework", raiser(FileNotFoundError(2, "No such file or directory", "khong-co.yaml"))
     )
     code, _, err = run("evaluate", "khong-co.yaml", "an.yaml", "--lang", "en")
-    assert code == cli.EXIT_INVALID
+    assert code == output.EXIT_INVALID
     assert err.strip() == "xeploai evaluate: cannot read khong-co.yaml: No such file or directory"
 
 
@@ -238,7 +239,7 @@ def test_an_unexpected_error_exits_4_without_a_traceback(
     monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
     monkeypatch.setattr(api, "evaluate", raiser(RuntimeError("boom")))
     code, out, err = run("evaluate", "fw.yaml", "an.yaml")
-    assert code == cli.EXIT_INTERNAL
+    assert code == output.EXIT_INTERNAL
     assert out == ""
     assert "Traceback" not in err
     assert "RuntimeError: boom" in err
@@ -252,14 +253,14 @@ def test_debug_mode_shows_the_traceback(
     monkeypatch.setenv(cli.DEBUG_ENV, "1")
     monkeypatch.setattr(api, "evaluate", raiser(RuntimeError("boom")))
     code, _, err = run("evaluate", "fw.yaml", "an.yaml", "--lang", "en")
-    assert code == cli.EXIT_INTERNAL
+    assert code == output.EXIT_INTERNAL
     assert "Traceback" in err and "internal error" in err
 
 
 def test_interrupt_exits_130(run: Run, stub_evaluation: dict[str, object], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "evaluate", raiser(KeyboardInterrupt()))
     code, _, err = run("evaluate", "fw.yaml", "an.yaml")
-    assert code == cli.EXIT_INTERRUPTED
+    assert code == output.EXIT_INTERRUPTED
     assert "Traceback" not in err
 
 
@@ -270,7 +271,7 @@ def test_check_prints_every_issue_and_exits_1_on_errors(run: Run, monkeypatch: p
     results = {"a.yaml": list(FRAMEWORK_ERROR.issues), "b.yaml": []}
     monkeypatch.setattr(api, "check_paths", lambda paths: results)
     code, out, _ = run("check", "a.yaml", "b.yaml", "--lang", "en")
-    assert code == cli.EXIT_PROBLEMS
+    assert code == output.EXIT_PROBLEMS
     assert "1 problem in a.yaml" in out
     assert "hint: did you mean 'targets_met_all'?" in out
     assert "b.yaml" not in out
@@ -311,7 +312,7 @@ def test_test_prints_failing_cases_and_counts(run: Run, monkeypatch: pytest.Monk
     ]
     monkeypatch.setattr(api, "run_framework_tests", lambda paths: outcomes)
     code, out, _ = run("test", "frameworks", "--lang", "en")
-    assert code == cli.EXIT_PROBLEMS
+    assert code == output.EXIT_PROBLEMS
     assert "FAIL t.tests.yaml: a disciplined member is KHT" in out
     assert "  level: expected not_completed, got good" in out
     assert "  got []" in out
@@ -331,7 +332,7 @@ def test_test_all_passing_exits_0(run: Run, monkeypatch: pytest.MonkeyPatch) -> 
 def test_test_without_any_case_exits_1(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "run_framework_tests", lambda paths: [])
     code, _, err = run("test", "empty", "--lang", "en")
-    assert code == cli.EXIT_PROBLEMS
+    assert code == output.EXIT_PROBLEMS
     assert "no test cases found" in err
 
 
@@ -356,7 +357,7 @@ def test_schema_of_evidence(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_schema_of_an_unknown_kind_exits_3_with_a_hint(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "load_framework", lambda path: PROGRAM)
     code, out, err = run("schema", "--evidence", "fw.yaml", "party_membr", "--lang", "en")
-    assert code == cli.EXIT_INVALID
+    assert code == output.EXIT_INVALID
     assert out == ""
     assert "[unknown-subject-kind]" in err
     assert "did you mean 'party_member'?" in err
@@ -390,7 +391,7 @@ def test_output_is_utf8_whatever_the_locale() -> None:
 
 def test_a_crashing_process_shows_no_traceback() -> None:
     proc = _process("check", "x.yaml")
-    assert proc.returncode == cli.EXIT_INTERNAL
+    assert proc.returncode == output.EXIT_INTERNAL
     err = proc.stderr.decode("utf-8")
     assert "Traceback" not in err
     assert "lỗi nội bộ" in err

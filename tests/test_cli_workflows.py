@@ -10,6 +10,7 @@ import pytest
 from paths import FIXTURES, ROOT
 from xeploai import api
 from xeploai.cli import app as cli
+from xeploai.cli import output
 
 PARTY = ROOT / "frameworks" / "party"
 HD21 = PARTY / "2019-10-18.yaml"
@@ -332,4 +333,4 @@ def test_check_deep_json_lists_findings_with_counterexamples_and_declarations(
 @pytest.mark.parametrize("option", ["--strict", "--seed=2"])
 def test_strict_and_seed_need_deep(capsys: pytest.CaptureFixture[str], option: str) -> None:
     code, _, err = run(capsys, "check", option, str(PLANTED), "--lang", "en")
-    assert code == cli.EXIT_USAGE and "--deep" in err
+    assert code == output.EXIT_USAGE and "--deep" in err

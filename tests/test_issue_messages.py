@@ -18,6 +18,7 @@ from test_hostile import CASES as HOSTILE
 from test_hostile import Case
 from xeploai import api
 from xeploai.cli import app as cli
+from xeploai.cli import output
 from xeploai.program.ir import Span, Text
 from xeploai.program.issues import EvidenceError, FrameworkError, Issue, render_issues
 
@@ -296,7 +297,7 @@ def test_evaluate_reports_evidence_problems_in_vietnamese_by_default(
     path.write_text("subject: {id: A, kind: member}\nperiod: 2020\nevidence:\n  targets_assigned: -3\n", "utf-8")
     code = cli.main(["evaluate", str(GOOD), str(path)])
     err = capsys.readouterr().err
-    assert code == cli.EXIT_INVALID
+    assert code == output.EXIT_INVALID
     assert "targets_assigned = -3; cần một số nguyên ≥ 0 (số đếm) [out-of-range]" in err
 
 

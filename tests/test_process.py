@@ -8,8 +8,9 @@ from fractions import Fraction
 import pytest
 
 from process_setup import INPUTS, run
-from xeploai.process import ladder
-from xeploai.process.ladder import Tally, tally_ballot
+from xeploai.process import ladder_text, process_tables
+from xeploai.process.ballots import tally_ballot
+from xeploai.process.process_tables import Tally
 from xeploai.program import ir
 
 RUN = run()
@@ -30,7 +31,7 @@ def test_a_proposal_above_the_allowed_level_names_the_rule_and_its_clause() -> N
     self_view = row.rungs[0]
     assert (self_view.level, row.allowed, self_view.relation) == ("excellent", "good", "above")
     assert [f.id for f in self_view.findings] == ["score_excellent"]
-    text = "\n".join(ladder.explain_ladder(row, RUN.program))
+    text = "\n".join(ladder_text.explain_ladder(row, RUN.program))
     assert "score_excellent" in text and "366-QĐ/TW, điểm 1.3 khoản 1 Điều 11" in text
     assert "general_criteria_score = 27" in text
 
@@ -41,7 +42,7 @@ def test_a_gap_of_the_declared_size_is_listed_until_explained() -> None:
     assert (gap.first, gap.second, gap.points_gap, gap.level_gap) == ("self", "appraisal", Fraction(6), 1)
     assert not gap.explained and gap in RUN.ladder.unexplained()
     assert ("general_criteria_score", 30, 27, -3) in gap.by_criterion
-    assert "phải giải trình" in "\n".join(ladder.explain_ladder(row, RUN.program))
+    assert "phải giải trình" in "\n".join(ladder_text.explain_ladder(row, RUN.program))
 
 
 def test_a_ballot_without_a_majority_follows_the_declared_rule_with_its_arithmetic() -> None:
@@ -50,7 +51,7 @@ def test_a_ballot_without_a_majority_follows_the_declared_rule_with_its_arithmet
     assert (view.ballot.status, view.level, view.relation) == ("cumulative", "good", "agrees")
     text = view.ballot.text("en")
     assert "No level has a majority" in text and "7 support HTT or better" in text
-    lines = "\n".join(ladder.explain_ladder(RUN.ladder.row("a3"), RUN.program))
+    lines = "\n".join(ladder_text.explain_ladder(RUN.ladder.row("a3"), RUN.program))
     assert "43-HD/BTCTW" in lines  # the ballot rule's clause
 
 
@@ -120,12 +121,12 @@ def test_process_inputs_read_from_a_workbook_and_a_document(tmp_path) -> None:  
     sheet.append(["Mã đối tượng", "Bậc", "Tổng số", "Có mặt", "Phiếu hợp lệ", "HTXSNV", "Hoàn thành tốt", "HT", "KHT"])
     sheet.append(["a3", "cell", 10, 9, 9, 4, 3, 2, 0])
     book.save(tmp_path / "p.xlsx")
-    read = ladder.read_process(tmp_path / "p.xlsx", RUN.program)
+    read = process_tables.read_process(tmp_path / "p.xlsx", RUN.program)
     [tally] = read.tallies
     assert tally.votes == {"excellent": 4, "good": 3, "completed": 2, "not_completed": 0}
     (tmp_path / "p.yaml").write_text(
         "ladder:\n  - {subject: a1, rung: self, level: hoan thanh tot}\n", encoding="utf-8"
     )
-    [proposal] = ladder.read_process(tmp_path / "p.yaml", RUN.program).proposals
+    [proposal] = process_tables.read_process(tmp_path / "p.yaml", RUN.program).proposals
     assert proposal.level == "good"
-    assert ladder.read_process(INPUTS, RUN.program).quarters is not None
+    assert process_tables.read_process(INPUTS, RUN.program).quarters is not None

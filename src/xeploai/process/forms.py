@@ -20,7 +20,9 @@ from xeploai.evaluation.population import PopulationInput, PopulationResult
 from xeploai.evaluation.report import one_line_reason, summary_rows
 from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, Truth
 from xeploai.explanation import reasons
-from xeploai.process.ladder import BallotOutcome, ProcessResult, cite_text, relation_text
+from xeploai.process.ballots import BallotOutcome
+from xeploai.process.ladder import ProcessResult, cite_text
+from xeploai.process.ladder_text import relation_text
 from xeploai.program import ir
 from xeploai.tables.writers import write_table
 

@@ -1,0 +1,162 @@
+"""The subcommands on framework files: ``check`` (with ``--deep``), ``schema``, ``test`` and ``diff``.
+
+In: the parsed arguments naming framework, test and population files. Out: issues, findings, schemas, test
+results and rule-by-rule differences on the console, and the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from xeploai import api
+from xeploai.cli.output import EXIT_OK, EXIT_PROBLEMS, UsageError, _period, counted, echo, echo_err, print_json
+from xeploai.explanation.messages import msg
+from xeploai.program.ir import Text
+from xeploai.program.issues import EvidenceError, Issue, render_issues, suggest
+
+if TYPE_CHECKING:
+    from xeploai.analysis.findings import Finding
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if (args.strict or args.seed) and not args.deep:
+        raise UsageError(msg("cli.check.needs_deep", args.lang))
+    results = api.check_paths(args.paths)
+    errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
+    warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
+    deep = _deep_findings(results, args) if args.deep else {}
+    undeclared = sum(1 for findings in deep.values() for f in findings if not f.declared)
+    if args.format == "json":
+        files: list[dict[str, object]] = []
+        for file, issues in results.items():
+            entry: dict[str, object] = {
+                "file": file,
+                "ok": not any(i.severity == "error" for i in issues),
+                "issues": [i.to_json() for i in issues],
+            }
+            if file in deep:
+                entry["findings"] = [f.to_json() for f in deep[file]]
+            files.append(entry)
+        report: dict[str, object] = {"files": files, "errors": errors, "warnings": warnings}
+        if args.deep:
+            report["findings"] = {"undeclared": undeclared, "declared": sum(map(len, deep.values())) - undeclared}
+        print_json(report)
+    else:
+        for file, issues in results.items():
+            if issues:
+                echo(render_issues(issues, file, args.lang) + "\n\n")
+        for file, findings in deep.items():
+            _print_findings(file, findings, args.lang)
+        warnings += undeclared
+        counts = counted(files=len(results), errors=errors, warnings=warnings)
+        key = "cli.check.summary" if errors or warnings else "cli.check.ok"
+        echo(msg(key, args.lang, **counts) + "\n")
+    return EXIT_PROBLEMS if errors or (args.strict and undeclared) else EXIT_OK
+
+
+def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) -> dict[str, list[Finding]]:
+    """The whole-framework analysis of every file the ordinary check passed, declared findings included."""
+    from xeploai.analysis import search
+
+    out: dict[str, list[Finding]] = {}
+    for file, issues in results.items():
+        if any(i.severity == "error" for i in issues):
+            continue
+        program = api.load_framework(file)
+        tests = search.find_tests(program)
+        out[file] = search.analyse(program, tests, budget_seconds=args.budget, seed=args.seed)
+    return out
+
+
+def _print_findings(file: str, findings: list[Finding], lang: str) -> None:
+    """The findings the framework does not declare, each with its evidence documents; a count of the others."""
+    import yaml
+
+    shown = [f for f in findings if not f.declared]
+    if shown:
+        echo(render_issues([f.to_issue(lang) for f in shown], file, lang) + "\n")
+        for finding in shown:
+            for example in finding.counterexamples:
+                kind = finding.kinds[0] if finding.kinds else finding.kind
+                document = yaml.safe_dump(example.to_document(kind), allow_unicode=True, sort_keys=False)
+                echo(f"  {finding.code} — {example.role} ({example.outcome}):\n")
+                echo("".join(f"    {line}\n" for line in document.splitlines()))
+        echo("\n")
+    declared = len(findings) - len(shown)
+    if declared:
+        echo(msg("cli.check.declared", lang, file=file, **counted(declared=declared)) + "\n")
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    if args.evidence:
+        framework, kind = args.evidence
+        program = api.load_framework(framework)
+        if kind not in program.subjects:
+            # the same problem api.evidence_json_schema reports, in the user's language and with the file
+            kinds = ", ".join(program.subjects)
+            issue = Issue.from_text(
+                "unknown-subject-kind",
+                Text(
+                    msg("cli.unknown_kind", "vi", kind=kind, kinds=kinds),
+                    msg("cli.unknown_kind", "en", kind=kind, kinds=kinds),
+                ),
+                hint=suggest(kind, program.subjects),
+            )
+            raise EvidenceError(program.info.source, [issue])
+        print_json(api.evidence_json_schema(program, kind))
+    else:
+        # Sorted keys: the checked-in schema/framework.schema.json is exactly this output.
+        echo(json.dumps(api.framework_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    return EXIT_OK
+
+
+def run_test(args: argparse.Namespace) -> int:
+    lang: str = args.lang
+    outcomes = api.run_framework_tests(args.paths)
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in failed:
+        echo(f"{msg('cli.test.fail', lang)} {outcome.file}: {outcome.name}\n")
+        for message in outcome.messages:
+            echo("".join(f"  {line}\n" for line in message.splitlines() or [""]))
+        if outcome.span is not None:
+            echo(f"  at {outcome.span}\n")
+        echo("\n")
+    if not outcomes:
+        echo_err(f"xeploai test: {msg('cli.test.none', lang)}\n")
+        return EXIT_PROBLEMS
+    echo(msg("cli.test.summary", lang, passed=len(outcomes) - len(failed), failed=len(failed)) + "\n")
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from xeploai.analysis import diff
+    from xeploai.evaluation import population
+    from xeploai.tables.reader import read_population
+
+    lang: str = args.lang
+    data_a: str | None = args.replay_before or args.replay
+    data_b: str | None = args.replay_after or args.replay
+    if (data_a is None) != (data_b is None):
+        raise UsageError(msg("cli.diff.one_side", lang))
+    period = None
+    if data_a is not None:
+        if not args.period:
+            raise UsageError(msg("cli.no_period", lang))
+        period = _period(args.period, lang)
+    before = api.load_framework(args.before)
+    after = api.load_framework(args.after)
+    changes = diff.diff_programs(before, after)
+    replayed = None
+    if data_a is not None and data_b is not None and period is not None:
+        results = [
+            population.evaluate_population(program, read_population(data, program), period)
+            for program, data in ((before, data_a), (after, data_b))
+        ]
+        replayed = diff.replay(results[0], results[1])
+    if args.format == "json":
+        print_json(diff.to_json(changes, replayed))
+    else:
+        echo(diff.to_text(changes, replayed, diff.level_codes([before, after]), lang))
+    return EXIT_OK

@@ -1,0 +1,377 @@
+"""The subcommands on a whole population: ``batch`` (with the review process and the official tables),
+``readings`` and ``template``.
+
+In: the parsed arguments naming a framework, a population (folder, workbook or document) and the process inputs.
+Out: the result tables, summaries and rejections written to files, progress on stderr, and the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from xeploai import api
+from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err
+from xeploai.evaluation import population as population_model
+from xeploai.explanation import explain
+from xeploai.explanation.messages import msg
+from xeploai.program.ir import Period, Program, Text
+from xeploai.program.issues import EvidenceError, Issue, suggest
+from xeploai.tables import reader, templates, writers
+
+if TYPE_CHECKING:
+    from xeploai.evaluation.bulk import BulkResult
+    from xeploai.process.periods import PeriodFacts
+    from xeploai.process.process_tables import ProcessInput
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from xeploai.evaluation import population, report
+
+    lang: str = args.lang
+    if args.format == "parquet":
+        _needs_pyarrow(lang)
+    period = _period(args.period, lang)
+    started = time.perf_counter()
+    program = _program_in_force(args.framework, period, lang)
+    if not args.quiet:
+        echo_err(msg("cli.batch.reading", lang, path=args.data) + "\n")
+    bulk_input = None
+    if _reads_columns(args, program):
+        # A folder read column-wise: Parquet metadata or the CSV's line count decides the engine, no row is read.
+        from xeploai.tables import parquet
+
+        engine = _batch_engine(args, parquet.subject_rows(args.data, program), lang)
+        if engine == "columnar":
+            read = parquet.read_spelled if program.process is not None else parquet.read_bulk
+            bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet, every=1)
+            bulk_input = read(args.data, program, progress=bar.update)  # progress: the reader's stages
+            bar.close()
+    if bulk_input is None:
+        data, inputs, facts = _population_input(args, program, period)
+        engine = _batch_engine(args, len(data.subjects), lang)
+    else:
+        inputs = facts = None
+    columns = None
+    if engine == "columnar":
+        from xeploai.evaluation import bulk
+
+        if bulk_input is None:
+            bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
+            bulk_input = bulk.from_population_input(program, data, progress=bar.update)
+            bar.close()
+        bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
+        columns = bulk.classify(program, bulk_input, period, progress=bar.update)
+        bar.close()
+        # The ladder and the official tables read every trace: rebuilt here, row by row (slow but the same).
+        result: population.PopulationResult | BulkResult = (
+            columns.to_population() if inputs is not None or args.tables else columns
+        )
+    else:
+        bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
+        result = population.evaluate_population(program, data, period, progress=bar.update)
+        bar.close()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ext = args.format
+    written = []
+    results_path = out / f"ket-qua.{ext}"
+    if columns is not None:
+        if not args.quiet:  # seconds at national size, before the reasons' bar starts
+            echo_err(msg("cli.batch.summarising", lang) + "\n")
+        summary = columns.summary_rows()
+        reasons = _ProgressBar(msg("cli.batch.reasons", lang), enabled=not args.quiet)
+        bar = _ProgressBar(msg("cli.batch.writing", lang), enabled=not args.quiet)
+
+        def reasoned(done: int, total: int) -> None:
+            reasons.update(done, total)
+            if done == total:
+                reasons.close()
+
+        # Streamed: a block of rows at a time is made and written; none is kept.
+        if ext == "csv":  # a block of columns at a time, neutralised column by column
+            blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
+            repeated = columns.REPEATED_RESULT_COLUMNS
+            writers.write_csv_blocks(blocks, report.RESULT_COLUMNS, results_path, repeated)
+        elif ext == "parquet":  # a row group per block of columns
+            blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
+            writers.write_parquet_blocks(blocks, report.RESULT_COLUMNS, results_path)
+        else:
+            made = columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned)
+            writers.write_table(made, report.RESULT_COLUMNS, results_path)
+        reasons.close()
+        bar.close()
+    else:
+        assert isinstance(result, population.PopulationResult)
+        summary = report.summary_rows(result)
+        writers.write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
+    written.append(results_path)
+    summary_path = out / f"tong-hop.{ext}"
+    writers.write_table(summary, report.summary_columns(program), summary_path, report.summary_count_columns(program))
+    written.append(summary_path)
+    rejections_path = out / f"bi-loai.{ext}"
+    writers.write_rejections(result.rejections, rejections_path, lang)
+    written.append(rejections_path)
+    if args.traces:
+        traces_path = out / "giai-thich.jsonl"
+        if columns is not None:
+            traced = columns.results(by_unit=True)
+        else:
+            assert isinstance(result, population.PopulationResult)
+            traced = iter(sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)))
+        with traces_path.open("w", encoding="utf-8") as handle:
+            for subject in traced:
+                handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
+        written.append(traces_path)
+    ladder = None
+    if inputs is not None:
+        from xeploai.process import ladder as review
+        from xeploai.process import ladder_text
+
+        assert isinstance(result, population.PopulationResult)
+        ladder = review.evaluate_process(result, data, inputs, facts, lang)
+        process_rejections = out / f"bi-loai-quy-trinh.{ext}"
+        writers.write_rejections(ladder.rejections, process_rejections, lang)
+        written.append(process_rejections)
+        for row in ladder.rows:
+            if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
+                echo("\n".join(ladder_text.explain_ladder(row, program, lang)) + "\n")
+    if args.tables:
+        from xeploai.process import forms
+
+        assert isinstance(result, population.PopulationResult)
+        # The official forms are documents for people (titles, headings), not data tables: CSV when Parquet is asked.
+        form_ext = "csv" if ext == "parquet" else ext
+        written.extend(forms.write_official(forms.official_tables(result, ladder, data), out / "bieu-mau", form_ext))
+    echo(_batch_summary(result, summary, lang))
+    notes = [r for r in result.rejections if r.row is None]
+    for note in notes[:10]:
+        where = f"{note.source}" + (f" [{note.column}]" if note.column else "")
+        echo_err(f"{msg('cli.batch.note', lang)}: {where}: {note.reason_in(lang)}\n")
+    if len(notes) > 10:
+        echo_err(f"{msg('cli.batch.more_notes', lang, count=len(notes) - 10)}\n")
+    for path in written:
+        echo(msg("cli.batch.written", lang, path=path) + "\n")
+    echo(msg("cli.batch.time", lang, seconds=time.perf_counter() - started) + "\n")
+    if result.rows_read == 0:
+        echo_err(msg("cli.batch.no_rows", lang, path=args.data) + "\n")
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+# From this many subject rows, ``batch --engine auto`` classifies column-wise: below it the interpreter takes a few
+# seconds at most and its traces cost nothing extra; above it, checking the rows dominates either way and the
+# columnar engine saves the interpreter's time (about 0.4 ms a subject) and memory (every trace held at once).
+AUTO_COLUMNAR_ROWS = 5000
+
+
+def _batch_engine(args: argparse.Namespace, rows: int, lang: str) -> str:
+    """The engine ``batch`` uses: the one asked for, or by ``auto`` the columnar one for large inputs when numpy
+    is installed and no review process is given (the ladder reads every trace)."""
+    import importlib.util
+
+    numpy = importlib.util.find_spec("numpy") is not None
+    if args.engine == "columnar" and not numpy:
+        raise UsageError(msg("cli.batch.needs_numpy", lang))
+    if args.engine != "auto":
+        return str(args.engine)
+    if numpy and not getattr(args, "process", None) and rows >= AUTO_COLUMNAR_ROWS:
+        return "columnar"
+    return "interpreter"
+
+
+def _needs_pyarrow(lang: str) -> None:
+    """``batch --format parquet`` without pyarrow: a usage error naming the extra, before any work is done."""
+    try:
+        import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401  (only whether it imports)
+    except ImportError:
+        raise UsageError(msg("cli.batch.needs_pyarrow", lang)) from None
+
+
+def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
+    """Whether ``batch`` may read DATA column-wise (``parquet.read_bulk``): a folder, not for the interpreter, nor
+    for the review process or the official tables (they read the rows), nor when a reading rewrites scores."""
+    import importlib.util
+    from pathlib import Path
+
+    from xeploai.program import ir
+
+    if args.engine == "interpreter" or getattr(args, "process", None) or args.tables or not Path(args.data).is_dir():
+        return False
+    if program.process is not None and any(
+        r.parameter is ir.ReadingParameter.SCORE_ROUNDING for r in program.process.readings
+    ):
+        return False
+    return all(importlib.util.find_spec(m) is not None for m in ("numpy", "pyarrow"))
+
+
+def _population_input(
+    args: argparse.Namespace, program: Program, period: Period
+) -> tuple[population_model.PopulationInput, ProcessInput | None, dict[str, PeriodFacts] | None]:
+    """The population, with level spellings resolved and, with --process, its quarters, dates and readings."""
+    from xeploai.analysis import readings
+    from xeploai.process import periods
+    from xeploai.tables import spellings
+
+    data = (
+        spellings.read_population(args.data, program)
+        if program.process is not None
+        else reader.read_population(args.data, program)
+    )
+    if not getattr(args, "process", None):
+        return readings.prepare(program, data), None, None
+    from xeploai.process import process_tables
+
+    inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects])
+    data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events)
+    return readings.prepare(program, data), inputs, dict(facts)
+
+
+def run_readings(args: argparse.Namespace) -> int:
+    from xeploai.analysis import readings
+
+    lang: str = args.lang
+    period = _period(args.period, lang)
+    program = _program_in_force(args.framework, period, lang)
+    data, _, _ = _population_input(args, program, period)
+    _, runs = readings.evaluate_readings(program, data, period, args.only)
+    rows = readings.readings_rows(runs, lang)
+    for run in runs:
+        echo(f"{run.reading.id} = {run.option.id}: {len(run.differences)}\n")
+        for d in run.differences:
+            echo(f"  {d.subject} {d.name} ({d.unit}): {d.default} → {d.other}\n")
+    if args.out:
+        writers.write_table(rows, readings.READINGS_COLUMNS, args.out)
+        echo(msg("cli.batch.written", lang, path=args.out) + "\n")
+    return EXIT_OK
+
+
+def _batch_summary(
+    result: population_model.PopulationResult | BulkResult, summary: list[dict[str, object]], lang: str
+) -> str:
+    from xeploai.evaluation import report
+
+    program = result.program
+    lines = [msg("cli.batch.order", lang)]
+    for stratum in result.strata:
+        items = ", ".join([*stratum.kinds, *(f"quota:{q}" for q in stratum.quotas)])
+        if stratum.after:
+            lines.append(
+                msg("cli.batch.stratum", lang, index=stratum.index, items=items, after=", ".join(stratum.after))
+            )
+        else:
+            lines.append(msg("cli.batch.stratum_first", lang, index=stratum.index, items=items))
+    lines.append("")
+    codes = [v.code for v in program.levels.values]
+    header = f"{'':<44}{'Tổng':>7}" + "".join(f"{c:>7}" for c in codes) + f"{'KXL':>6}{'CĐCC':>6}{'Loại':>6}"
+    lines.append(header)
+    for row in summary:
+        if row["unit_kind"] in ("cell",):
+            continue  # cells are in the files; the screen shows the grassroots level and the total
+        name = str(row["unit_name"])[:42]
+        counts = "".join(f"{row[c]!s:>7}" for c in codes)
+        lines.append(
+            f"{name:<44}{row['members']!s:>7}{counts}{row['not_classified']!s:>6}{row['insufficient']!s:>6}"
+            f"{row['rejected']!s:>6}"
+        )
+    totals = (
+        report.counts_text(result, lang) if isinstance(result, population_model.PopulationResult) else result.counts()
+    )
+    lines.append("")
+    groups = result.quota_groups
+    lines.append(
+        msg(
+            "cli.batch.quota",
+            lang,
+            groups=len(groups),
+            ranked=sum(g.status == "ranked" for g in groups),
+            flagged=sum(g.status == "flagged" for g in groups),
+            decided=sum(g.status == "decided" for g in groups),
+        )
+    )
+    lines.append(
+        msg(
+            "cli.batch.reconcile",
+            lang,
+            rows=totals["rows_read"],
+            classified=totals["classified"],
+            not_classified=totals["not_classified"],
+            insufficient=totals["insufficient_evidence"],
+            rejected=totals["rejected"],
+        )
+    )
+    if not result.reconciles():
+        lines.append(msg("cli.batch.mismatch", lang))
+    return "\n".join(lines) + "\n"
+
+
+def _program_in_force(framework: str, period: Period, lang: str) -> Program:
+    """The framework file given, or for a family folder the version in force for ``period``, saying why on stderr."""
+    if not os.path.isdir(framework):
+        return api.load_framework(framework)
+    try:
+        selection = api.select_framework(framework, period)
+    except api.NoFrameworkError as error:
+        raise UsageError(str(error)) from None
+    reason = selection.reason if lang == "en" else selection.reason_vi
+    echo_err(f"{msg('label.selection', lang)}: {reason}\n")
+    return selection.program
+
+
+def run_template(args: argparse.Namespace) -> int:
+
+    program = api.load_framework(args.framework)
+    unknown = [k for k in args.kinds if k not in program.subjects]
+    if unknown:
+        kinds = ", ".join(program.subjects)
+        issue = Issue.from_text(
+            "unknown-subject-kind",
+            Text(
+                msg("cli.unknown_kind", "vi", kind=unknown[0], kinds=kinds),
+                msg("cli.unknown_kind", "en", kind=unknown[0], kinds=kinds),
+            ),
+            hint=suggest(unknown[0], program.subjects),
+        )
+        raise EvidenceError(program.info.source, [issue])
+    templates.template(program, args.kinds, args.output)
+    echo(msg("cli.template.written", args.lang, path=args.output) + "\n")
+    return EXIT_OK
+
+
+class _ProgressBar:
+    """A progress bar on stderr that reflects the subjects classified so far (plain lines when not a terminal)."""
+
+    def __init__(self, label: str, enabled: bool = True, every: int = 25) -> None:
+        self.label = label
+        self.enabled = enabled
+        self.every = every  # on a terminal, redrawn every ``every`` steps
+        self.tty = sys.stderr.isatty()
+        self.last_decile = -1
+        self.drawn = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        if self.tty:
+            if done != total and done % self.every:
+                return
+            width = 30
+            filled = width * done // total
+            echo_err(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            self.drawn = True
+        else:
+            decile = 10 * done // total
+            if decile != self.last_decile:
+                self.last_decile = decile
+                echo_err(f"{self.label}: {done}/{total} ({10 * decile}%)\n")
+
+    def close(self) -> None:
+        if self.drawn:
+            echo_err("\n")
+            self.drawn = False
