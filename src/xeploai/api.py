@@ -15,6 +15,7 @@ from xeploai.analysis.framework_tests import TestOutcome
 from xeploai.evaluation.evidence import evidence_json_schema as _evidence_json_schema
 from xeploai.evaluation.inputs import EvidenceFile, PeriodError, evaluate, load_evidence_file, parse_period
 from xeploai.evaluation.trace import Result
+from xeploai.framework.families import Family, bundled_families, load_family, resolve_framework
 from xeploai.framework.files import (
     NoFrameworkError,
     Selection,
@@ -31,6 +32,7 @@ from xeploai.program.issues import EvidenceError, FrameworkError, Issue
 __all__ = [
     "EvidenceError",
     "EvidenceFile",
+    "Family",
     "FrameworkError",
     "Issue",
     "NoFrameworkError",
@@ -40,6 +42,7 @@ __all__ = [
     "Result",
     "Selection",
     "TestOutcome",
+    "bundled_families",
     "check_file",
     "check_paths",
     "evaluate",
@@ -47,8 +50,10 @@ __all__ = [
     "framework_files",
     "framework_json_schema",
     "load_evidence_file",
+    "load_family",
     "load_framework",
     "parse_period",
+    "resolve_framework",
     "run_framework_tests",
     "select_framework",
 ]

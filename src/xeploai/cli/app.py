@@ -1092,6 +1092,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(exit_.code)
     lang: str = args.lang
     handler: Handler = args.handler
+    _resolve_frameworks(args)
     try:
         return handler(args)
     except UsageError as error:
@@ -1120,6 +1121,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         _err(msg("cli.internal_error", lang, error=detail) + "\n")
         return EXIT_INTERNAL
+
+
+def _resolve_frameworks(args: argparse.Namespace) -> None:
+    """Framework arguments that name no path on disk but a bundled family or file (``party``) become its path."""
+    for name in ("framework", "before", "after"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, str(api.resolve_framework(value)))
+    if args.command in ("check", "test"):
+        args.paths = [str(api.resolve_framework(p)) for p in args.paths]
 
 
 def _exit_code(code: object) -> int:
