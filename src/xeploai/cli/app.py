@@ -1,4 +1,5 @@
-"""The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template``.
+"""The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template
+| serve``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -314,6 +315,20 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--kinds", nargs="+", required=True, help="subject kinds to include")
     template.add_argument("-o", "--output", required=True, help="output file (.xlsx, or .csv for headers only)")
     template.set_defaults(handler=run_template)
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the HTTP decision service and its page in the browser",
+        description="Serve the decision service (JSON under /v1, OpenAPI at /docs) and the page for classifying a"
+        " unit in the browser (/). Needs the optional extra: pip install 'xeploai[service]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--frameworks", metavar="DIR", help="also serve the families of this folder (they win)")
+    serve.add_argument("--max-upload-mb", type=float, default=20, help="largest request body, in MB (20)")
+    serve.add_argument("--workers", type=int, default=2, help="populations classified at once (2)")
+    serve.set_defaults(handler=run_serve)
     return parser
 
 
@@ -1043,6 +1058,22 @@ def run_template(args: argparse.Namespace) -> int:
         raise EvidenceError(program.info.source, [issue])
     tables.template(program, args.kinds, args.output)
     _out(msg("cli.template.written", args.lang, path=args.output) + "\n")
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from xeploai.service import server
+
+    try:
+        server.serve(
+            args.host,
+            args.port,
+            frameworks=args.frameworks,
+            max_upload_mb=args.max_upload_mb,
+            workers=args.workers,
+        )
+    except server.MissingExtraError as error:
+        raise UsageError(f"{error.text.vi}\n{error.text.en}") from None
     return EXIT_OK
 
 

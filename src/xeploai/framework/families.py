@@ -21,11 +21,11 @@ BUNDLED = "_bundled"
 
 def _bundled(folder: str) -> Path | None:
     """A folder of the package data, or in a clone (or an editable install) the repository's own folder."""
-    packaged = resources.files("xeploai") / BUNDLED / folder
+    packaged = resources.files("xeploai").joinpath(BUNDLED, *folder.split("/"))
     if packaged.is_dir():
         return Path(str(packaged))  # an installed wheel is a folder of files, never a zip
     repository = Path(__file__).resolve().parents[3]
-    found = repository / folder
+    found = repository.joinpath(*folder.split("/"))
     return found if found.is_dir() and (repository / "pyproject.toml").is_file() else None
 
 
@@ -37,6 +37,11 @@ def frameworks_root() -> Path | None:
 def schema_root() -> Path | None:
     """The folder of the bundled JSON Schemas (framework format, explanation JSON), or None when absent."""
     return _bundled("schema")
+
+
+def example_district() -> Path | None:
+    """The bundled example district (a folder of CSV files for ``party``, period 2020), or None when absent."""
+    return _bundled("examples/district")
 
 
 def bundled_families() -> dict[str, Path]:
