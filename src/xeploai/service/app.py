@@ -400,6 +400,7 @@ class BodyLimit:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
+            await self._drain(receive)
             await self._refuse(send)
             return
         seen = 0
@@ -422,7 +423,18 @@ class BodyLimit:
             await self.app(scope, counted, watched)
         except _TooLargeError:
             if not started:
+                await self._drain(receive)
                 await self._refuse(send)
+
+    async def _drain(self, receive: Receive) -> None:
+        """Read (and drop) what the client still sends, up to a bound, so that a client that writes its whole
+        body before reading the answer gets the 413 instead of a broken connection."""
+        drained = 0
+        while drained < 8 * self.limit:
+            message = await receive()
+            drained += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
 
     async def _refuse(self, send: Send) -> None:
         body = _too_large(self.limit).to_json()
