@@ -145,10 +145,11 @@ def _routes(app: FastAPI, catalogue: Catalogue, jobs: Jobs, settings: Settings) 
             raise _unknown_kind(kind, program.subjects)
         return api.evidence_json_schema(program, kind)
 
-    @app.post(f"{v1}/evaluate", tags=["subjects"])
-    def evaluate(request: EvaluateRequest, lang: Lang = "vi") -> dict[str, object]:
-        """Evaluate one subject: the explanation JSON of ``xeploai evaluate --format json`` (same schema)."""
-        return work.explanation_json(work.evaluate(catalogue, _body(request)), lang)
+    @app.post(f"{v1}/evaluate", tags=["subjects"], response_class=JSONResponse)
+    def evaluate(request: EvaluateRequest, lang: Lang = "vi") -> JSONResponse:
+        """Evaluate one subject: the explanation JSON of ``xeploai evaluate --format json`` (same schema,
+        schema/explanation.schema.json). Returned as a response, so that FastAPI does not walk the trace again."""
+        return JSONResponse(work.explanation_json(work.evaluate(catalogue, _body(request)), lang))
 
     @app.post(f"{v1}/explain", tags=["subjects"], response_class=HTMLResponse)
     def explain_html(request: EvaluateRequest, lang: Lang = "vi") -> HTMLResponse:

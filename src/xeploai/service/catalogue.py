@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from xeploai import api
 from xeploai.program.ir import Period, Program
 from xeploai.program.issues import FrameworkError
 from xeploai.service.errors import ServiceError, problem
+
+RESCAN = 2.0  # seconds between two looks at the framework folders
 
 
 @dataclass(frozen=True)
@@ -41,10 +44,23 @@ class Catalogue:
         self._lock = threading.Lock()
         self._programs: dict[tuple[str, str], Program] = {}  # (path, sha256) → program
         self._hashes: dict[tuple[str, int, int], str] = {}
+        self._entries: dict[str, Entry] | None = None
+        self._scanned = 0.0
         self.compiled = 0  # how many times a file was compiled (the cache's misses), for tests and the bench
 
     def entries(self) -> dict[str, Entry]:
-        """Every framework file by id, read from disk on each call (a new file appears without a restart)."""
+        """Every framework file by id; the folders are looked at again after ``RESCAN`` seconds, so a new file
+        appears without a restart."""
+        now = time.monotonic()
+        with self._lock:
+            if self._entries is not None and now - self._scanned < RESCAN:
+                return self._entries
+        found = self._scan()
+        with self._lock:
+            self._entries, self._scanned = found, now
+        return found
+
+    def _scan(self) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
         for origin, root in self.roots:
             families = {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
