@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _routes(app, catalogue, jobs, settings)
     from xeploai.service import page
 
-    page.add_routes(app, catalogue, jobs, settings)
+    page.add_routes(app, catalogue, jobs)
     return app
 
 

@@ -62,6 +62,7 @@ class Job:
     created: float = field(default_factory=time.time)
     seconds: float | None = None
     _written: dict[str, Path] = field(default_factory=dict)
+    _writing: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def finished(self) -> bool:
@@ -158,6 +159,11 @@ DOWNLOADS = ("ket-qua", "tong-hop", "bi-loai", "bieu-mau")
 
 def write(job: Job, name: str, fmt: str, lang: str) -> Path:
     """Write one of a finished job's tables (once per name, format and language) and return its path."""
+    with job._writing:  # two downloads of one table at once: the second waits and is served the same file
+        return _write(job, name, fmt, lang)
+
+
+def _write(job: Job, name: str, fmt: str, lang: str) -> Path:
     from xeploai.tables import population_tables as tables
 
     classified = job.classified

@@ -113,7 +113,7 @@ def _errors(error: ServiceError, lang: str) -> str:
     return f'<ul class="error" id="errors">{items}</ul>'
 
 
-def add_routes(app: FastAPI, catalogue: Catalogue, jobs: Jobs, settings: object) -> None:
+def add_routes(app: FastAPI, catalogue: Catalogue, jobs: Jobs) -> None:
     """The page's routes: ``/``, ``/classify``, ``/jobs/{id}``, ``/jobs/{id}/subjects/{id}``, ``/verify``."""
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
