@@ -208,9 +208,8 @@ when downloaded). Best of {args.runs} runs each.
 | `POST /v1/populations`, then the three CSV tables downloaded | {service_tables:.2f} |
 | ratio service (with the tables) / batch | {service_tables / batch_wall:.2f} |
 
-With several clients the service answers more evaluations a second than one library call in a loop does: the
-server and its clients use both cores. `xeploai batch` pays a new process (Python start-up, imports, compiling the
-family) on every run, which the service pays once.
+`xeploai batch` pays a new process (Python start-up, imports, compiling the family) on every run, which the
+service pays once, at its first request.
 """
     Path(args.out).write_text(report, encoding="utf-8")
     print(f"written: {args.out}")
