@@ -15,6 +15,15 @@ from xeploai.analysis.framework_tests import TestOutcome
 from xeploai.evaluation.evidence import evidence_json_schema as _evidence_json_schema
 from xeploai.evaluation.inputs import EvidenceFile, PeriodError, evaluate, load_evidence_file, parse_period
 from xeploai.evaluation.trace import Result
+from xeploai.framework.families import (
+    Family,
+    bundled_families,
+    example_district,
+    frameworks_root,
+    load_family,
+    resolve_framework,
+    schema_root,
+)
 from xeploai.framework.files import (
     NoFrameworkError,
     Selection,
@@ -24,6 +33,7 @@ from xeploai.framework.files import (
     framework_json_schema,
     load_framework,
     select_framework,
+    select_from,
 )
 from xeploai.program.ir import Period, Program
 from xeploai.program.issues import EvidenceError, FrameworkError, Issue
@@ -31,6 +41,7 @@ from xeploai.program.issues import EvidenceError, FrameworkError, Issue
 __all__ = [
     "EvidenceError",
     "EvidenceFile",
+    "Family",
     "FrameworkError",
     "Issue",
     "NoFrameworkError",
@@ -40,17 +51,24 @@ __all__ = [
     "Result",
     "Selection",
     "TestOutcome",
+    "bundled_families",
     "check_file",
     "check_paths",
     "evaluate",
     "evidence_json_schema",
+    "example_district",
     "framework_files",
     "framework_json_schema",
+    "frameworks_root",
     "load_evidence_file",
+    "load_family",
     "load_framework",
     "parse_period",
+    "resolve_framework",
     "run_framework_tests",
+    "schema_root",
     "select_framework",
+    "select_from",
 ]
 
 

@@ -1,4 +1,5 @@
-"""The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template``.
+"""The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template
+| serve``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -15,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 
-from xeploai import __version__
+from xeploai import __version__, api
 from xeploai.cli.frameworks import run_check, run_diff, run_schema, run_test
 from xeploai.cli.output import (
     EXIT_INTERNAL,
@@ -303,6 +304,20 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--kinds", nargs="+", required=True, help="subject kinds to include")
     template.add_argument("-o", "--output", required=True, help="output file (.xlsx, or .csv for headers only)")
     template.set_defaults(handler=run_template)
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the HTTP decision service and its page in the browser",
+        description="Serve the decision service (JSON under /v1, OpenAPI at /docs) and the page for classifying a"
+        " unit in the browser (/). Needs the optional extra: pip install 'xeploai[service]'.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    serve.add_argument("--frameworks", metavar="DIR", help="also serve the families of this folder (they win)")
+    serve.add_argument("--max-upload-mb", type=float, default=20, help="largest request body, in MB (20)")
+    serve.add_argument("--workers", type=int, default=2, help="populations classified at once (2)")
+    serve.set_defaults(handler=run_serve)
     return parser
 
 
@@ -319,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(exit_.code)
     lang: str = args.lang
     handler: Handler = args.handler
+    _resolve_frameworks(args)
     try:
         return handler(args)
     except UsageError as error:
@@ -347,6 +363,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         echo_err(msg("cli.internal_error", lang, error=detail) + "\n")
         return EXIT_INTERNAL
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from xeploai.service import server
+
+    try:
+        server.serve(
+            args.host,
+            args.port,
+            frameworks=args.frameworks,
+            max_upload_mb=args.max_upload_mb,
+            workers=args.workers,
+        )
+    except server.MissingExtraError as error:
+        raise UsageError(f"{error.text.vi}\n{error.text.en}") from None
+    return EXIT_OK
+
+
+def _resolve_frameworks(args: argparse.Namespace) -> None:
+    """Framework arguments that name no path on disk but a bundled family or file (``party``) become its path."""
+    for name in ("framework", "before", "after"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, str(api.resolve_framework(value)))
+    if args.command in ("check", "test"):
+        args.paths = [str(api.resolve_framework(p)) for p in args.paths]
 
 
 def _exit_code(code: object) -> int:

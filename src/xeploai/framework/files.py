@@ -162,9 +162,13 @@ def select_framework(family_dir: str | os.PathLike[str], period: Period) -> Sele
     """
     folder = Path(family_dir)
     files = [f for f in sorted(folder.glob("*.yaml")) if not f.name.endswith(".tests.yaml")]
-    if not files:
+    return select_from(folder, [(f, load_framework(f)) for f in files], period)
+
+
+def select_from(folder: Path, programs: Sequence[tuple[Path, Program]], period: Period) -> Selection:
+    """``select_framework`` over versions already loaded (each file with its program)."""
+    if not programs:
         raise NoFrameworkError(f"no framework files in {folder}")
-    programs = [(f, load_framework(f)) for f in files]
     candidates = tuple((str(f), p.info.effective_from, p.info.effective_until) for f, p in programs)
     day = period.end
     in_force = [

@@ -78,6 +78,10 @@ CODES: dict[str, str] = {
     "unused-field": "an evidence or record field that no rule, cap, note or quota reads",
     "untested-rule": "a rule or cap that no framework test exercises",
     "analysis-truncated": "the analysis stopped at its time limit before its evaluation budget was spent",
+    # the decision service (xeploai serve): problems of a request rather than of a file
+    "unknown-framework": "a request names a framework or family the service does not serve, or none is in force",
+    "not-found": "a request names a job, subject, file or path that does not exist (or is not finished yet)",
+    "internal-error": "a bug in xeploai; the service logs it and answers without internals",
 }
 
 # The codes of the whole-framework analysis, in the order its findings are sorted; a framework may declare any of
@@ -155,6 +159,9 @@ CODES_VI: dict[str, str] = {
     "unused-field": "trường căn cứ không được quy tắc nào đọc",
     "untested-rule": "quy tắc chưa có ca kiểm thử nào",
     "analysis-truncated": "phân tích dừng vì hết thời gian cho phép",
+    "unknown-framework": "dịch vụ không có khung tiêu chí này",
+    "not-found": "không có việc, đối tượng, tệp hoặc đường dẫn này",
+    "internal-error": "lỗi nội bộ của xeploai",
 }
 
 
