@@ -23,7 +23,7 @@ from xeploai.tables import population_tables as tables
 
 if TYPE_CHECKING:
     from xeploai.analysis.search import Finding
-    from xeploai.evaluation.bulk import BulkResult
+    from xeploai.evaluation.bulk_result import BulkResult
     from xeploai.explanation.counterfactual import SelfAssessment
     from xeploai.process.ladder import ProcessInput
     from xeploai.process.periods import PeriodFacts
@@ -529,10 +529,11 @@ def run_batch(args: argparse.Namespace) -> int:
     columns = None
     if engine == "columnar":
         from xeploai.evaluation import bulk
+        from xeploai.evaluation.bulk_input import from_population_input
 
         if bulk_input is None:
             bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
-            bulk_input = bulk.from_population_input(program, data, progress=bar.update)
+            bulk_input = from_population_input(program, data, progress=bar.update)
             bar.close()
         bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
         columns = bulk.classify(program, bulk_input, period, progress=bar.update)

@@ -1,4 +1,4 @@
-"""Population folders at national scale: Parquet (or CSV) tables → ``bulk.BulkInput``, checked column by column.
+"""Population folders at national scale: Parquet (or CSV) tables → ``bulk_input.BulkInput``, checked column by column.
 
 Input: a population directory as ``tables.read_population`` reads it (units, subjects, one table per records field,
 decisions; each a ``.parquet`` or a ``.csv`` file) and a compiled program. Output: a ``BulkInput`` — one
@@ -26,7 +26,7 @@ from xeploai.tables import population_tables as tables
 from xeploai.tables.population_tables import TableError
 
 if TYPE_CHECKING:
-    from xeploai.evaluation.bulk import BulkInput, KindColumns
+    from xeploai.evaluation.bulk_input import BulkInput, KindColumns
 
 __all__ = ["read_bulk"]
 
@@ -500,7 +500,7 @@ def _compared(fields: Sequence[ir.FieldDef]) -> set[str]:
 def _column(fdef: ir.FieldDef, verdicts: _Verdicts, codes: Array) -> Any:
     """The runner's ``Column`` of a field over the rows with these codes; absent values are left for
     ``EvidenceTable.from_columns`` to default, as ``validate_evidence`` defaults an omitted key."""
-    from xeploai.evaluation.runners.columnar import Column
+    from xeploai.evaluation.runners.columnar_table import Column
 
     _, _, np = _modules()
     known = (verdicts.state == _VALID)[codes]
@@ -764,7 +764,7 @@ def _check_records(program: ir.Program, records: _Records, kind_first: Mapping[s
 def _records_column(program: ir.Program, fdef: ir.FieldDef, records: _Records, at: Array) -> Any:
     """The ``RecordsColumn`` of subjects with distinct ids, ``at`` giving each one's id among ``records.names``
     (-1: none): each subject's filed rows, in table order."""
-    from xeploai.evaluation.runners.columnar import RecordsColumn
+    from xeploai.evaluation.runners.columnar_table import RecordsColumn
 
     _, _, np = _modules(records.columns.source)
     assert isinstance(fdef.type, ir.RecordsType)
@@ -882,7 +882,7 @@ def read_bulk(
     called after each of the ``READ_STAGES`` stages (reading the tables, who each row is, the evidence, the records,
     the rejections, the columns, the decisions).
     """
-    from xeploai.evaluation.bulk import BulkInput
+    from xeploai.evaluation.bulk_input import BulkInput
 
     display = os.fspath(folder)
     pa, _, np = _modules(display)
@@ -1055,8 +1055,8 @@ def _kind_columns(
     named_at: Array,
 ) -> dict[str, KindColumns]:
     """The rows without problems, kind by kind in the program's order, as typed columns."""
-    from xeploai.evaluation.bulk import KindColumns
-    from xeploai.evaluation.runners.columnar import EvidenceTable
+    from xeploai.evaluation.bulk_input import KindColumns
+    from xeploai.evaluation.runners.columnar_table import EvidenceTable
 
     pa, _, np = _modules(subjects.source)
     name_index = plan.fixed.get("name")
@@ -1115,12 +1115,12 @@ def read_spelled(
     The folder is read with level fields as text (``spellings.text_levels``); each distinct text is resolved once. A
     row with a spelling of no level is rejected as ``spellings.normalize_population`` rejects it, after the reader's
     rejections and in input order, so the result equals
-    ``bulk.from_population_input(program, spellings.read_population(folder, program))``. ``progress(done, total)``
+    ``bulk_input.from_population_input(program, spellings.read_population(folder, program))``. ``progress(done, total)``
     counts ``read_bulk``'s stages and one more, the levels' spellings.
     """
-    from xeploai.evaluation.bulk import BulkInput, KindColumns
+    from xeploai.evaluation.bulk_input import BulkInput, KindColumns
     from xeploai.evaluation.population import SubjectRow
-    from xeploai.evaluation.runners.columnar import Column, EvidenceTable
+    from xeploai.evaluation.runners.columnar_table import Column, EvidenceTable
     from xeploai.tables import spellings
 
     _, _, np = _modules(os.fspath(folder))
