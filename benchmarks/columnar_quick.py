@@ -23,6 +23,7 @@ import numpy as np
 from xeploai import api
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.runners import columnar, interpreter
+from xeploai.evaluation.runners.columnar_table import AnyColumn, Column, EvidenceTable, RecordsColumn, _choices
 from xeploai.program import ir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,54 +32,50 @@ KIND = "party_member"
 PERIOD = api.parse_period(2020)
 
 
-def synthetic_columns(
-    program: ir.Program, kind: str, n: int, missing: float, seed: int = 0
-) -> dict[str, columnar.AnyColumn]:
+def synthetic_columns(program: ir.Program, kind: str, n: int, missing: float, seed: int = 0) -> dict[str, AnyColumn]:
     """Typed columns for n members: values valid for each declaration, ``missing`` of them absent."""
     rng = np.random.default_rng(seed)
     subject = program.subjects[kind]
-    out: dict[str, columnar.AnyColumn] = {}
+    out: dict[str, AnyColumn] = {}
 
     def known(size: int) -> np.ndarray[Any, Any]:
         return rng.random(size) >= missing if missing else np.ones(size, bool)
 
-    def column(f: ir.FieldDef, size: int, done: dict[str, columnar.AnyColumn]) -> columnar.AnyColumn:
+    def column(f: ir.FieldDef, size: int, done: dict[str, AnyColumn]) -> AnyColumn:
         k = known(size)
         match f.type:
             case ir.BoolType():
-                return columnar.Column(rng.random(size) < 0.05, k)
+                return Column(rng.random(size) < 0.05, k)
             case ir.NumberType(integer=True):
                 values = rng.integers(0, 481 if f.unit == "tháng" else 21, size)
                 other = done.get(f.at_most_field or "")
-                if isinstance(other, columnar.Column):
+                if isinstance(other, Column):
                     values = np.minimum(values, rng.integers(0, 21, size) + other.values // 2)
                     values = np.minimum(values, other.values)
-                return columnar.Column(values, k)
+                return Column(values, k)
             case ir.NumberType():
                 low = int(f.minimum or 0)
                 high = int(f.maximum) if f.maximum is not None else 24
                 halves = rng.integers(2 * low, 2 * high + 1, size)
                 halves[rng.random(size) < 0.8] = 0  # most members take no leave
-                return columnar.Column(halves, k, denominator=2)
+                return Column(halves, k, denominator=2)
             case ir.OrdinalType() | ir.EnumType():
-                count = len(columnar._choices(program, f.type))
+                count = len(_choices(program, f.type))
                 weights = np.arange(1, count + 1, dtype=float) ** 3  # mostly the better values
-                return columnar.Column(rng.choice(count, size, p=weights / weights.sum()), k)
+                return Column(rng.choice(count, size, p=weights / weights.sum()), k)
             case ir.DateType():
                 start, end = date(2018, 1, 1).toordinal(), date(2022, 12, 31).toordinal()
-                return columnar.Column(rng.integers(start, end + 1, size), k)
+                return Column(rng.integers(start, end + 1, size), k)
             case ir.TextType() | ir.PeriodType():
-                return columnar.Column(np.full(size, "x", object), k)
+                return Column(np.full(size, "x", object), k)
             case ir.RecordsType(record=record):
                 lengths = np.where(rng.random(size) < 0.03, rng.integers(1, 3, size), 0) * k
                 offsets = np.concatenate([[0], np.cumsum(lengths)])
                 total = int(offsets[-1])
-                fields: dict[str, columnar.AnyColumn] = {}
+                fields: dict[str, AnyColumn] = {}
                 for g in program.records[record].fields:
                     fields[g.id] = column(g, total, fields)
-                return columnar.RecordsColumn(
-                    offsets, k, {g: c for g, c in fields.items() if isinstance(c, columnar.Column)}
-                )
+                return RecordsColumn(offsets, k, {g: c for g, c in fields.items() if isinstance(c, Column)})
             case _:
                 raise AssertionError(f.type)
 
@@ -87,16 +84,16 @@ def synthetic_columns(
     return out
 
 
-def floor(cols: dict[str, columnar.AnyColumn], period: ir.Period) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+def floor(cols: dict[str, AnyColumn], period: ir.Period) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """The HD21 member rules written by hand: a bit column of the 16 conditions and a branch-free level."""
 
     def v(name: str) -> np.ndarray[Any, Any]:
         col = cols[name]
-        assert isinstance(col, columnar.Column)
+        assert isinstance(col, Column)
         return col.values
 
     discipline = cols["discipline"]
-    assert isinstance(discipline, columnar.RecordsColumn)
+    assert isinstance(discipline, RecordsColumn)
     day = discipline.fields["decided_on"].values
     fresh = (day >= period.start.toordinal()) & (day <= period.end.toordinal())
     fresh &= ~discipline.fields["counted_before"].values
@@ -162,7 +159,7 @@ def main() -> None:
     args = parser.parse_args()
     program = api.load_framework(HD21)
 
-    sample = columnar.EvidenceTable.from_columns(program, KIND, synthetic_columns(program, KIND, 2000, 0.05, 7))
+    sample = EvidenceTable.from_columns(program, KIND, synthetic_columns(program, KIND, 2000, 0.05, 7))
     rows = [sample.evidence(i) for i in range(len(sample))]
     raws = [{k: columnar_raw(v) for k, v in e.values.items() if e.origins[k] == "evidence"} for e in rows]
     typed = [validate_evidence(program, KIND, r) for r in raws]
@@ -179,10 +176,10 @@ def main() -> None:
     )
     for n in args.sizes:
         cols = synthetic_columns(program, KIND, n, 0.0)
-        table = columnar.EvidenceTable.from_columns(program, KIND, cols)
-        gappy = columnar.EvidenceTable.from_columns(program, KIND, synthetic_columns(program, KIND, n, 0.05, 1))
+        table = EvidenceTable.from_columns(program, KIND, cols)
+        gappy = EvidenceTable.from_columns(program, KIND, synthetic_columns(program, KIND, n, 0.05, 1))
         runs: dict[str, Callable[[], object]] = {
-            "build": partial(columnar.EvidenceTable.from_columns, program, KIND, cols),
+            "build": partial(EvidenceTable.from_columns, program, KIND, cols),
             "columnar": partial(columnar.evaluate_table, table, PERIOD),
             "floor": partial(floor, cols, PERIOD),
             "missing": partial(columnar.evaluate_table, gappy, PERIOD),

@@ -235,14 +235,14 @@ def floor_engine(program: ir.Program, pop: synthetic.Population, rows: int, cloc
 
 def columnar_columns(pop: synthetic.Population) -> dict[str, Any]:
     """The population as the columnar runner's typed columns (what a Parquet reader produces)."""
-    from xeploai.evaluation.runners import columnar as C
+    from xeploai.evaluation.runners.columnar_table import Column, RecordsColumn
 
     core = pop.has_core
     every = np.ones(pop.n, bool)
     records = np.ones(len(pop.disc_form), bool)
 
     def col(values: np.ndarray, known: np.ndarray, denominator: int = 1) -> Any:
-        return C.Column(values, known, denominator=denominator)
+        return Column(values, known, denominator=denominator)
 
     return {
         "exempted": col(pop.exempted, every),
@@ -256,7 +256,7 @@ def columnar_columns(pop: synthetic.Population) -> dict[str, Any]:
         "targets_assigned": col(pop.assigned.astype(np.int64), core),
         "targets_met": col(pop.met.astype(np.int64), core),
         "targets_exceeded": col(pop.exceeded.astype(np.int64), core),
-        "discipline": C.RecordsColumn(
+        "discipline": RecordsColumn(
             pop.disc_start,
             pop.discipline_known,
             {
@@ -280,12 +280,13 @@ def columnar_codes(result: Any) -> np.ndarray:
 
 
 def columnar_engine(program: ir.Program, pop: synthetic.Population, rows: int, clock: Clock) -> tuple[Any, dict]:
-    from xeploai.evaluation.runners import columnar as C
+    from xeploai.evaluation.runners.columnar import evaluate_table
+    from xeploai.evaluation.runners.columnar_table import EvidenceTable
 
     columns = columnar_columns(pop)
     build = Clock()
-    table = best_of(lambda: C.EvidenceTable.from_columns(program, synthetic.KIND, columns), build, at_least=1)
-    result = best_of(lambda: C.evaluate_table(table, PERIOD), clock)
+    table = best_of(lambda: EvidenceTable.from_columns(program, synthetic.KIND, columns), build, at_least=1)
+    result = best_of(lambda: evaluate_table(table, PERIOD), clock)
     times = []
     for i in np.linspace(0, rows - 1, min(REBUILDS, rows)).astype(int):
         t = time.perf_counter()
@@ -372,11 +373,12 @@ def self_check(out: Path, seed: int) -> dict[str, object]:
         int(engine.evaluate("hd21", r)["result"]["outcome"]) == c for r, c in zip(plain, reference, strict=True)
     )
     try:
-        from xeploai.evaluation.runners import columnar as C
+        from xeploai.evaluation.runners.columnar import evaluate_table
+        from xeploai.evaluation.runners.columnar_table import EvidenceTable
 
-        table = C.EvidenceTable.from_columns(program, synthetic.KIND, columnar_columns(pop))
+        table = EvidenceTable.from_columns(program, synthetic.KIND, columnar_columns(pop))
         checks["columnar_table_equals_validation"] = sum(table.evidence(i) == t for i, t in enumerate(typed))
-        checks["columnar_outcomes"] = int((columnar_codes(C.evaluate_table(table, PERIOD)) == reference).sum())
+        checks["columnar_outcomes"] = int((columnar_codes(evaluate_table(table, PERIOD)) == reference).sum())
     except ImportError as error:
         checks["columnar"] = f"not available: {error}"
     return {k: int(v) if isinstance(v, np.integer | bool) else v for k, v in checks.items()}

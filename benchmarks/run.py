@@ -60,13 +60,14 @@ def available(need: str) -> str | None:
     if need == "durable" and importlib.util.find_spec("durable") is None:
         return "durable_rules is not installed (pip install durable-rules)"
     if need == "columnar":
-        if not (ROOT / "src" / "xeploai" / "runners" / "columnar.py").exists():
+        if not (ROOT / "src" / "xeploai" / "evaluation" / "runners" / "columnar.py").exists():
             return "src/xeploai/evaluation/runners/columnar.py is not present"
         probe = subprocess.run(
             [
                 sys.executable,
                 "-c",
-                "import xeploai.evaluation.runners.columnar as c; c.evaluate_table; c.EvidenceTable",
+                "import xeploai.evaluation.runners.columnar as c, xeploai.evaluation.runners.columnar_table as t; "
+                "c.evaluate_table; t.EvidenceTable",
             ],
             env=_env(),
             capture_output=True,

@@ -24,7 +24,7 @@ from paths import FIXTURES, HD21, ROOT
 from xeploai.cli import app as cli
 from xeploai.cli import output
 from xeploai.cli import populations as cli_populations
-from xeploai.evaluation import bulk, report
+from xeploai.evaluation import bulk_result, report
 from xeploai.evaluation.population import Rejection
 from xeploai.tables import writers
 
@@ -197,7 +197,7 @@ def test_both_engines_write_equal_parquet_tables(runs: dict[tuple[str, str, str]
 def test_the_results_table_is_a_row_group_per_block(
     runs: dict[tuple[str, str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: str
 ) -> None:
-    monkeypatch.setattr(bulk, "_BLOCK", 1000)  # the columnar engine's blocks
+    monkeypatch.setattr(bulk_result, "_BLOCK", 1000)  # the columnar engine's blocks
     monkeypatch.setattr(writers, "PARQUET_BLOCK", 1000)  # the interpreter's rows, batched by the writer
     out = _batch(DISTRICT, tmp_path / "out", engine, "parquet")
     metadata = pq.ParquetFile(out / "ket-qua.parquet").metadata

@@ -16,6 +16,7 @@ from xeploai.analysis import readings
 from xeploai.cli import app as cli
 from xeploai.cli import populations
 from xeploai.evaluation import bulk, report
+from xeploai.evaluation.bulk_input import from_population_input
 from xeploai.tables import spellings
 from xeploai.tables.writers import write_table
 
@@ -60,7 +61,7 @@ def test_read_spelled_equals_the_row_path_with_level_spellings(tmp_path: Path, f
     if form == "parquet":
         folder = _parquet(folder, tmp_path / "pq")
     rows = readings.prepare(PROGRAM, spellings.read_population(folder, PROGRAM))
-    expected = bulk.from_population_input(PROGRAM, rows)
+    expected = from_population_input(PROGRAM, rows)
     got = parquet.read_spelled(folder, PROGRAM)
     assert got.rejections == expected.rejections and len(got.rejections) == 1
     assert "nonsense" in str(got.rejections[0].value)

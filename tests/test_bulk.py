@@ -22,9 +22,12 @@ from strategies import within_bounds
 from xeploai import api
 from xeploai.cli import app as cli
 from xeploai.cli import populations as cli_populations
-from xeploai.evaluation import bulk, population, report
+from xeploai.evaluation import bulk, bulk_input, bulk_result, population, report
+from xeploai.evaluation.bulk_input import BulkInput, KindColumns, from_population_input
+from xeploai.evaluation.bulk_result import BulkResult
 from xeploai.evaluation.evidence import validate_evidence
-from xeploai.evaluation.runners.columnar import DECISIONS, STATUSES, EvidenceTable
+from xeploai.evaluation.runners.columnar import DECISIONS, STATUSES
+from xeploai.evaluation.runners.columnar_table import EvidenceTable
 from xeploai.evaluation.trace import Decision, NodeKind, Status
 from xeploai.program import ir
 from xeploai.tables.reader import read_population
@@ -51,7 +54,7 @@ def _period(program: ir.Program) -> ir.Period:
 # --- what must agree -----------------------------------------------------------------------------------------------
 
 
-def _outcomes(result: bulk.BulkResult) -> dict[str, tuple[Status, str | None, Decision]]:
+def _outcomes(result: BulkResult) -> dict[str, tuple[Status, str | None, Decision]]:
     levels = [v.id for v in reversed(result.program.levels.values)]
     out = {}
     for outcome in result.kinds.values():
@@ -67,9 +70,9 @@ def _outcomes(result: bulk.BulkResult) -> dict[str, tuple[Status, str | None, De
 
 def assert_agrees(
     program: ir.Program, data: population.PopulationInput, period: ir.Period, sample: int | None = None
-) -> tuple[population.PopulationResult, bulk.BulkResult]:
+) -> tuple[population.PopulationResult, BulkResult]:
     expected = population.evaluate_population(program, data, period)
-    got = bulk.classify(program, bulk.from_population_input(program, data), period)
+    got = bulk.classify(program, from_population_input(program, data), period)
     assert got.rejections == expected.rejections
     # Equal rejections carry the same Vietnamese reasons; every one has its own.
     assert [r.reason_vi for r in got.rejections] == [r.reason_vi for r in expected.rejections]
@@ -118,13 +121,13 @@ def test_numpy_sorting_gives_the_order_python_gives(
     district: population.PopulationInput, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Large inputs sort candidates and result rows with numpy; force that path on the district.
-    monkeypatch.setattr(bulk, "_SMALL", 0)
+    monkeypatch.setattr(bulk_input, "SMALL", 0)
     assert_agrees(HD21_PROGRAM, district, PERIOD_2020, sample=200)
 
 
 def test_every_one_line_reason_equals_the_trace_based_one(district: population.PopulationInput) -> None:
     expected = population.evaluate_population(HD21_PROGRAM, district, PERIOD_2020)
-    got = bulk.classify(HD21_PROGRAM, bulk.from_population_input(HD21_PROGRAM, district), PERIOD_2020)
+    got = bulk.classify(HD21_PROGRAM, from_population_input(HD21_PROGRAM, district), PERIOD_2020)
     for lang in ("vi", "en"):
         reasons = {kind: got._reasons(kind, lang) for kind in got.kinds}
         for result in expected.results:
@@ -270,14 +273,14 @@ def _random_population_test(path: Path) -> Any:
 
 @pytest.mark.parametrize("path", POPULATION_FRAMEWORKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_random_populations_agree_with_the_population_runner(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bulk, "_SMALL", 0)  # the numpy paths, which large inputs take
+    monkeypatch.setattr(bulk_input, "SMALL", 0)  # the numpy paths, which large inputs take
     _random_population_test(path)()
 
 
 # --- columns from another reader: the runner's own identity checks -------------------------------------------------
 
 
-def _columns_without_checks(program: ir.Program, data: population.PopulationInput) -> bulk.BulkInput:
+def _columns_without_checks(program: ir.Program, data: population.PopulationInput) -> BulkInput:
     """Every row as columns, its evidence validated but its identity not checked (as a Parquet reader gives it)."""
     by_kind: dict[str, list[tuple[int, population.SubjectRow]]] = {}
     for position, row in enumerate(data.subjects):
@@ -286,7 +289,7 @@ def _columns_without_checks(program: ir.Program, data: population.PopulationInpu
     for kind, entries in by_kind.items():
         known = kind in program.subjects
         evidences = [validate_evidence(program, kind if known else "member", r.evidence) for _, r in entries]
-        kinds[kind] = bulk.KindColumns(
+        kinds[kind] = KindColumns(
             kind=kind,
             ids=np.array([r.id for _, r in entries], object),
             units=np.array([r.unit for _, r in entries], object),
@@ -295,7 +298,7 @@ def _columns_without_checks(program: ir.Program, data: population.PopulationInpu
             table=EvidenceTable.from_evidence(program, kind if known else "member", evidences),
             source="test",
         )
-    return bulk.BulkInput(data.units, kinds, data.decisions, data.rejections, data.rows_read)
+    return BulkInput(data.units, kinds, data.decisions, data.rejections, data.rows_read)
 
 
 def test_identity_problems_in_columns_are_rejected_as_the_population_runner_rejects_them() -> None:
@@ -326,7 +329,7 @@ def test_identity_problems_in_columns_are_rejected_as_the_population_runner_reje
 
 
 def test_a_subject_without_a_result_is_a_key_error(district: population.PopulationInput) -> None:
-    got = bulk.classify(HD21_PROGRAM, bulk.from_population_input(HD21_PROGRAM, district), PERIOD_2020)
+    got = bulk.classify(HD21_PROGRAM, from_population_input(HD21_PROGRAM, district), PERIOD_2020)
     with pytest.raises(KeyError):
         got.result("nobody")
     quota_nodes = [n for n in got.result("DV0317").trace.children if n.kind is NodeKind.QUOTA]
@@ -335,7 +338,7 @@ def test_a_subject_without_a_result_is_a_key_error(district: population.Populati
 
 def test_progress_counts_rows_up_to_the_total(district: population.PopulationInput) -> None:
     seen: list[tuple[int, int]] = []
-    data = bulk.from_population_input(HD21_PROGRAM, district, progress=lambda d, t: seen.append((d, t)))
+    data = from_population_input(HD21_PROGRAM, district, progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (len(district.subjects), len(district.subjects))
     seen.clear()
     bulk.classify(HD21_PROGRAM, data, PERIOD_2020, progress=lambda d, t: seen.append((d, t)))
@@ -344,7 +347,7 @@ def test_progress_counts_rows_up_to_the_total(district: population.PopulationInp
 
 def test_to_population_gives_the_population_result(district: population.PopulationInput) -> None:
     expected = population.evaluate_population(HD21_PROGRAM, district, PERIOD_2020)
-    got = bulk.classify(HD21_PROGRAM, bulk.from_population_input(HD21_PROGRAM, district), PERIOD_2020)
+    got = bulk.classify(HD21_PROGRAM, from_population_input(HD21_PROGRAM, district), PERIOD_2020)
     assert got.to_population() == expected
 
 
@@ -394,7 +397,7 @@ def test_batch_auto_engine_is_columnar_from_the_threshold_without_a_review_proce
 # --- the results table as blocks of columns ------------------------------------------------------------------------
 
 
-def _written(tmp_path: Path, result: bulk.BulkResult, lang: str = "vi") -> list[bytes]:
+def _written(tmp_path: Path, result: BulkResult, lang: str = "vi") -> list[bytes]:
     """The results table as ``write_table`` writes its rows, then as ``write_csv_blocks`` writes its blocks (with
     the repeated columns looked up per distinct value, then with every column cell by cell)."""
     write_table(result.result_rows(lang), report.RESULT_COLUMNS, tmp_path / "rows.csv")
@@ -407,8 +410,8 @@ def _written(tmp_path: Path, result: bulk.BulkResult, lang: str = "vi") -> list[
 def test_result_blocks_are_written_as_the_bytes_of_the_result_rows(
     district: population.PopulationInput, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulk, "_BLOCK", 500)  # several blocks, the last one shorter
-    got = bulk.classify(HD21_PROGRAM, bulk.from_population_input(HD21_PROGRAM, district), PERIOD_2020)
+    monkeypatch.setattr(bulk_result, "_BLOCK", 500)  # several blocks, the last one shorter
+    got = bulk.classify(HD21_PROGRAM, from_population_input(HD21_PROGRAM, district), PERIOD_2020)
     blocks = list(got.result_blocks())
     assert len(blocks) == 7 and all(len(column) == 500 for column in blocks[0])
     keys = [key for key, _ in report.RESULT_COLUMNS]
@@ -438,7 +441,7 @@ def test_result_blocks_neutralise_formulas_as_the_result_rows_do(tmp_path: Path)
     ]
     subjects.append({"id": "=CB", "unit": "-C11", "kind": "cell", "name": None, "evidence": {}})
     data = population.from_document({"units": units, "subjects": subjects}, "test")
-    got = bulk.classify(program, bulk.from_population_input(program, data), PERIOD_2020)
+    got = bulk.classify(program, from_population_input(program, data), PERIOD_2020)
     assert got.size == len(subjects)
     rows, by_blocks, by_cells = _written(tmp_path, got)
     assert rows == by_blocks == by_cells
@@ -533,7 +536,7 @@ def test_signature_keys_are_equal_exactly_when_every_column_is(given_columns: tu
     """Rows share a signature key when, and only when, they agree in every column: whether the key is one packed
     number (the columns' ranges fit in 64 bits) or a row of bytes (wide columns)."""
     m, columns = given_columns
-    first, inverse = bulk._unique_rows(bulk._key_matrix(columns, m))
+    first, inverse = bulk_result._unique_rows(bulk_result._key_matrix(columns, m))
     rows = [tuple(int(c[i]) for c in columns) for i in range(m)]
     assert len(inverse) == m
     for i in range(m):
@@ -546,5 +549,5 @@ def test_signature_keys_are_equal_exactly_when_every_column_is(given_columns: tu
 def test_wide_signature_columns_are_not_packed_into_a_number_that_wraps() -> None:
     # Packed in 64 bits, rows 0 and 1 would wrap to the same number: 2**24 and 2**24 * (2**40 + 1) mod 2**64.
     wide = [np.array([0, 2**24, 2**40], np.int64), np.array([2**24, 0, 2**40], np.int64)]
-    _, inverse = bulk._unique_rows(bulk._key_matrix(wide, 3))
+    _, inverse = bulk_result._unique_rows(bulk_result._key_matrix(wide, 3))
     assert len(set(inverse.tolist())) == 3

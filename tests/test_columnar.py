@@ -20,14 +20,8 @@ from strategies import _value, evidence
 from xeploai import api
 from xeploai.evaluation.evidence import Evidence, validate_evidence
 from xeploai.evaluation.runners import columnar, interpreter
-from xeploai.evaluation.runners.columnar import (
-    DECISIONS,
-    STATUSES,
-    TRUTHS,
-    EvidenceTable,
-    classify_table,
-    evaluate_table,
-)
+from xeploai.evaluation.runners.columnar import DECISIONS, STATUSES, TRUTHS, classify_table, evaluate_table
+from xeploai.evaluation.runners.columnar_table import Column, EvidenceTable, RecordsColumn, column_of
 from xeploai.evaluation.trace import NodeKind, Status, Truth, walk
 from xeploai.program import ir
 
@@ -292,7 +286,7 @@ def test_absent_columns_take_defaults_as_validation_does(data: st.DataObject) ->
     evidences = typed(program, kind, data.draw(batches(program, kind, 20)))
     # Only what was given: defaulted values are left out, as an empty cell of a table would be.
     columns = {
-        f.id: columnar.column_of(
+        f.id: column_of(
             program, f.type, [ev.values.get(f.id) if ev.origins.get(f.id) == "evidence" else None for ev in evidences]
         )
         for f in program.subjects[kind].fields
@@ -304,10 +298,10 @@ def test_absent_columns_take_defaults_as_validation_does(data: st.DataObject) ->
 def test_columns_of_numerators_over_one_denominator() -> None:
     n = 4
     columns = {
-        "targets_assigned": columnar.Column(np.array([10, 10, 0, 7]), np.array([True, True, True, False])),
-        "targets_met": columnar.Column(np.array([5, 4, 0, 0]), np.ones(n, bool)),
-        "task_results": columnar.Column(np.array([3, 2, 1, 3]), np.ones(n, bool)),
-        "sick_leave_months": columnar.Column(np.array([5, 6, 0, 0]), np.ones(n, bool), denominator=2),
+        "targets_assigned": Column(np.array([10, 10, 0, 7]), np.array([True, True, True, False])),
+        "targets_met": Column(np.array([5, 4, 0, 0]), np.ones(n, bool)),
+        "task_results": Column(np.array([3, 2, 1, 3]), np.ones(n, bool)),
+        "sick_leave_months": Column(np.array([5, 6, 0, 0]), np.ones(n, bool), denominator=2),
     }
     table = EvidenceTable.from_columns(PROGRAMS[GOOD], "member", columns)
     result = evaluate_table(table, PERIODS[1])
@@ -321,9 +315,9 @@ def test_columns_as_arrow_gives_them_dates_and_large_integers() -> None:
     n = 3
     known = np.ones(n, bool)
     columns = {
-        "joined_on": columnar.Column(np.array(["2020-03-01", "2021-01-01", "2019-12-31"], "datetime64[D]"), known),
-        "weight": columnar.Column(np.array([2**62, 3, -(2**63)]), known),  # too large for int64 arithmetic
-        "remark": columnar.Column(np.array(["ok", "x", None], object), np.array([True, True, False])),
+        "joined_on": Column(np.array(["2020-03-01", "2021-01-01", "2019-12-31"], "datetime64[D]"), known),
+        "weight": Column(np.array([2**62, 3, -(2**63)]), known),  # too large for int64 arithmetic
+        "remark": Column(np.array(["ok", "x", None], object), np.array([True, True, False])),
     }
     table = EvidenceTable.from_columns(OPERATORS, "member", columns)
     assert table.evidence(0).values["joined_on"] == date(2020, 3, 1)
@@ -337,13 +331,11 @@ def test_columns_as_arrow_gives_them_dates_and_large_integers() -> None:
 def test_bad_columns_are_refused() -> None:
     program = PROGRAMS[GOOD]
     with pytest.raises(ValueError, match="not fields"):
-        EvidenceTable.from_columns(program, "member", {"nope": columnar.Column(np.zeros(1), np.ones(1, bool))})
+        EvidenceTable.from_columns(program, "member", {"nope": Column(np.zeros(1), np.ones(1, bool))})
     with pytest.raises(ValueError, match="ranks"):
-        EvidenceTable.from_columns(
-            program, "member", {"task_results": columnar.Column(np.array([4]), np.ones(1, bool))}
-        )
+        EvidenceTable.from_columns(program, "member", {"task_results": Column(np.array([4]), np.ones(1, bool))})
     with pytest.raises(ValueError, match="no records"):
-        records = columnar.RecordsColumn(np.array([0, 1]), np.zeros(1, bool), {})
+        records = RecordsColumn(np.array([0, 1]), np.zeros(1, bool), {})
         EvidenceTable.from_columns(program, "member", {"discipline": records}, defaults=False)
 
 

@@ -32,7 +32,9 @@ pytest.importorskip("numpy")
 
 from xeploai.api import parse_period  # noqa: E402
 from xeploai.evaluation import bulk as bulk_module  # noqa: E402
+from xeploai.evaluation.bulk_input import from_population_input  # noqa: E402
 from xeploai.evaluation.population import evaluate_population  # noqa: E402
+from xeploai.evaluation.runners.columnar import STATUSES  # noqa: E402
 from xeploai.evaluation.trace import Status  # noqa: E402
 from xeploai.tables import parquet  # noqa: E402  (needs pyarrow and numpy to read anything)
 from xeploai.tables.columns import encode  # noqa: E402
@@ -100,7 +102,7 @@ def assert_bulk_agrees(program: Program, folder: Path) -> PopulationInput:
         assert columns.source == (rows[0].source if rows else columns.source)
         for i, subject in enumerate(rows):
             assert columns.table.evidence(i) == validate_evidence(program, kind, subject.evidence), subject.id
-    from_rows = bulk_module.from_population_input(program, expected)
+    from_rows = from_population_input(program, expected)
     assert comparable(from_rows.rejections) == comparable(bulk.rejections)
     assert [r.reason_vi for r in from_rows.rejections] == [r.reason_vi for r in bulk.rejections]
     assert {k: list(c.ids) for k, c in from_rows.kinds.items()} == {k: list(c.ids) for k, c in bulk.kinds.items()}
@@ -278,7 +280,7 @@ def test_the_district_read_as_columns_classifies_as_the_population_runner_does(p
     for outcome in result.kinds.values():
         for i in range(len(outcome)):
             rank = int(outcome.level[i])
-            status = bulk_module.STATUSES[int(outcome.status[i])]
+            status = STATUSES[int(outcome.status[i])]
             level = program.levels.values[len(program.levels.values) - 1 - rank].id if rank >= 0 else None
             levels[str(outcome.columns.ids[i])] = (status, level if status is Status.CLASSIFIED else None)
     assert levels == {

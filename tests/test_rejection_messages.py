@@ -15,6 +15,7 @@ from test_tables import DOCUMENT, EXTRA_FIELDS, HEADER, QUOTA, UNITS, population
 from xeploai import api
 from xeploai.cli import app as cli
 from xeploai.evaluation import bulk, population, report
+from xeploai.evaluation.bulk_input import from_population_input
 from xeploai.evaluation.population import PopulationInput, Rejection
 from xeploai.program.ir import Program
 from xeploai.tables.reader import read_population
@@ -260,7 +261,7 @@ def test_a_duplicate_id_names_the_first_row_in_both_languages(tmp_path: Path, pr
 def test_the_columnar_runner_gives_the_same_vietnamese_reasons(tmp_path: Path, program: Program, rich: Program) -> None:
     data = _from_document(tmp_path, program, rich)
     expected = population.evaluate_population(program, data, PERIOD)
-    got = bulk.classify(program, bulk.from_population_input(program, data), PERIOD)
+    got = bulk.classify(program, from_population_input(program, data), PERIOD)
     assert got.rejections == expected.rejections
     assert [r.reason_in("vi") for r in got.rejections] == [r.reason_in("vi") for r in expected.rejections]
 
@@ -277,7 +278,7 @@ def test_rejected_decision_rows_are_not_counted_as_rejected_subject_rows(
     result = population.evaluate_population(rich, data, PERIOD)
     assert result.rows_read == 2 and len(result.results) == 2
     assert result.reconciles() and population.rejected_rows(result.rejections) == 0
-    columns = bulk.classify(rich, bulk.from_population_input(rich, data), PERIOD)
+    columns = bulk.classify(rich, from_population_input(rich, data), PERIOD)
     assert columns.reconciles() and columns.counts()["rejected"] == 0
 
 

@@ -9,7 +9,7 @@ from xeploai import api
 from xeploai.evaluation import population
 
 pytest.importorskip("numpy")
-from xeploai.evaluation import bulk
+from xeploai.evaluation.bulk_input import Units
 
 HD21 = ROOT / "frameworks" / "party" / "2019-10-18.yaml"
 
@@ -34,4 +34,4 @@ def test_the_column_wise_grouping_refuses_the_cycle_too() -> None:
     program = api.load_framework(HD21)
     quota = next(q for q in program.quotas if q.group_unit_kinds)
     with pytest.raises(ValueError, match="cycle of parents: A → B → A"):
-        bulk._Units(cyclic_population().units).groups_of(quota)
+        Units(cyclic_population().units).groups_of(quota)

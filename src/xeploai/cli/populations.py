@@ -23,7 +23,7 @@ from xeploai.program.issues import EvidenceError, Issue, suggest
 from xeploai.tables import reader, templates, writers
 
 if TYPE_CHECKING:
-    from xeploai.evaluation.bulk import BulkResult
+    from xeploai.evaluation.bulk_result import BulkResult
     from xeploai.process.periods import PeriodFacts
     from xeploai.process.process_tables import ProcessInput
 
@@ -61,10 +61,11 @@ def run_batch(args: argparse.Namespace) -> int:
     columns = None
     if engine == "columnar":
         from xeploai.evaluation import bulk
+        from xeploai.evaluation.bulk_input import from_population_input
 
         if bulk_input is None:
             bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet)
-            bulk_input = bulk.from_population_input(program, data, progress=bar.update)
+            bulk_input = from_population_input(program, data, progress=bar.update)
             bar.close()
         bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
         columns = bulk.classify(program, bulk_input, period, progress=bar.update)

@@ -1,8 +1,8 @@
 """Population reports: a population result → rows of the results table and of the per-unit summary.
 
 Input: a ``population.PopulationResult`` (or, through ``result_row`` and ``summary_table``, the columns of a
-``bulk.BulkResult``). Output: plain rows (mappings) that ``tables`` writes as CSV, XLSX or Parquet. Every row is a
-view of the traces: the one-line reason is read from the outcome and its deciding nodes.
+``bulk_result.BulkResult``). Output: plain rows (mappings) that ``tables`` writes as CSV, XLSX or Parquet. Every row
+is a view of the traces: the one-line reason is read from the outcome and its deciding nodes.
 """
 
 from __future__ import annotations

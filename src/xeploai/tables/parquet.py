@@ -1,4 +1,4 @@
-"""Population folders at national scale: Parquet (or CSV) tables → ``bulk.BulkInput``, checked column by column.
+"""Population folders at national scale: Parquet (or CSV) tables → ``bulk_input.BulkInput``, checked column by column.
 
 Input: a population directory as ``reader.read_population`` reads it (units, subjects, one table per records field,
 decisions; each a ``.parquet`` or a ``.csv`` file) and a compiled program. Output: a ``BulkInput`` — one
@@ -73,7 +73,7 @@ from xeploai.tables.verdicts import (
 )
 
 if TYPE_CHECKING:
-    from xeploai.evaluation.bulk import BulkInput, KindColumns
+    from xeploai.evaluation.bulk_input import BulkInput, KindColumns
 
 __all__ = [
     "READ_STAGES",
@@ -341,7 +341,7 @@ def read_bulk(
     called after each of the ``READ_STAGES`` stages (reading the tables, who each row is, the evidence, the records,
     the rejections, the columns, the decisions).
     """
-    from xeploai.evaluation.bulk import BulkInput
+    from xeploai.evaluation.bulk_input import BulkInput
 
     display = os.fspath(folder)
     pa, _, np = arrow_modules(display)
@@ -512,8 +512,8 @@ def _kind_columns(
     named_at: Array,
 ) -> dict[str, KindColumns]:
     """The rows without problems, kind by kind in the program's order, as typed columns."""
-    from xeploai.evaluation.bulk import KindColumns
-    from xeploai.evaluation.runners.columnar import EvidenceTable
+    from xeploai.evaluation.bulk_input import KindColumns
+    from xeploai.evaluation.runners.columnar_table import EvidenceTable
 
     pa, _, np = arrow_modules(subjects.source)
     name_index = plan.fixed.get("name")
@@ -572,12 +572,12 @@ def read_spelled(
     The folder is read with level fields as text (``spellings.text_levels``); each distinct text is resolved once. A
     row with a spelling of no level is rejected as ``spellings.normalize_population`` rejects it, after the reader's
     rejections and in input order, so the result equals
-    ``bulk.from_population_input(program, spellings.read_population(folder, program))``. ``progress(done, total)``
+    ``bulk_input.from_population_input(program, spellings.read_population(folder, program))``. ``progress(done, total)``
     counts ``read_bulk``'s stages and one more, the levels' spellings.
     """
-    from xeploai.evaluation.bulk import BulkInput, KindColumns
+    from xeploai.evaluation.bulk_input import BulkInput, KindColumns
     from xeploai.evaluation.population import SubjectRow
-    from xeploai.evaluation.runners.columnar import Column, EvidenceTable
+    from xeploai.evaluation.runners.columnar_table import Column, EvidenceTable
     from xeploai.tables import spellings
 
     _, _, np = arrow_modules(os.fspath(folder))

@@ -165,7 +165,7 @@ def compared_fields(fields: Sequence[ir.FieldDef]) -> set[str]:
 def typed_column(fdef: ir.FieldDef, verdicts: Verdicts, codes: Array) -> Any:
     """The runner's ``Column`` of a field over the rows with these codes; absent values are left for
     ``EvidenceTable.from_columns`` to default, as ``validate_evidence`` defaults an omitted key."""
-    from xeploai.evaluation.runners.columnar import Column
+    from xeploai.evaluation.runners.columnar_table import Column
 
     _, _, np = arrow_modules()
     known = (verdicts.state == _VALID)[codes]
@@ -270,7 +270,7 @@ def check_records(program: ir.Program, records: Records, kind_first: Mapping[str
 def records_column(program: ir.Program, fdef: ir.FieldDef, records: Records, at: Array) -> Any:
     """The ``RecordsColumn`` of subjects with distinct ids, ``at`` giving each one's id among ``records.names``
     (-1: none): each subject's filed rows, in table order."""
-    from xeploai.evaluation.runners.columnar import RecordsColumn
+    from xeploai.evaluation.runners.columnar_table import RecordsColumn
 
     _, _, np = arrow_modules(records.columns.source)
     assert isinstance(fdef.type, ir.RecordsType)
