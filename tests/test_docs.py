@@ -162,3 +162,16 @@ def test_every_issue_code_has_a_vietnamese_summary() -> None:
 
     assert set(CODES_VI) == set(CODES)
     assert all(text and unicodedata.normalize("NFC", text) == text for text in CODES_VI.values())
+
+
+def test_the_architecture_page_lists_every_module() -> None:
+    """docs/architecture.md is the folder map: each module under src/xeploai has its row, linked to its file."""
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    package = ROOT / "src" / "xeploai"
+    missing = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if path.name not in ("__init__.py", "__main__.py")
+        and f"](../src/xeploai/{path.relative_to(package).as_posix()})" not in page
+    ]
+    assert not missing, f"docs/architecture.md has no row for {missing}"
