@@ -24,6 +24,21 @@ from paths import ROOT
 DISTRICT = ROOT / "examples" / "district"
 
 
+def district_batch(out: Path) -> str:
+    """``xeploai batch party examples/district --period 2020`` as a user runs it (a new process), writing to
+    ``out``: what it prints, the reference the service is compared with."""
+    command = ["batch", "party", str(DISTRICT), "--period", "2020", "--quiet", "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "xeploai", *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=300,
+        check=True,
+    )
+    return done.stdout
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -4,9 +4,6 @@ another language would call it (JSON in, JSON out), and its answers compared wit
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -19,7 +16,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
 from paths import HD21, ROOT
-from service_server import DISTRICT, Server, district_zip, running
+from service_server import DISTRICT, Server, district_batch, district_zip, running
 from xeploai import api
 from xeploai.cli import main
 from xeploai.explanation import explain
@@ -43,27 +40,7 @@ def server() -> Iterator[Server]:
 def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """What ``xeploai batch`` prints and writes for the example district (the reference for the service)."""
     out = tmp_path_factory.mktemp("batch")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xeploai",
-            "batch",
-            "party",
-            str(DISTRICT),
-            "--period",
-            "2020",
-            "--quiet",
-            "--out",
-            f"{out}",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        timeout=300,
-        check=True,
-    )
-    return done.stdout, out
+    return district_batch(out), out
 
 
 def issues(reply_json: object) -> list[dict[str, object]]:

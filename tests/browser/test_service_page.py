@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,8 +18,7 @@ pytest.importorskip("uvicorn")
 
 from test_render import CHROMIUM, FLAGS, needs_chromium
 
-from paths import ROOT
-from service_server import DISTRICT, Server, district_zip, running
+from service_server import Server, district_batch, district_zip, running
 
 
 def dump_dom(tmp_path: Path, url: str) -> str:
@@ -40,32 +37,13 @@ def dump_dom(tmp_path: Path, url: str) -> str:
 
 def batch_counts(out: Path) -> dict[str, int]:
     """The closing line of ``xeploai batch`` for the example district: rows = classified + … + rejected."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "xeploai",
-            "batch",
-            "party",
-            str(DISTRICT),
-            "--period",
-            "2020",
-            "--quiet",
-            "--out",
-            f"{out}",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-        timeout=300,
-        check=True,
-    )
+    printed = district_batch(out)
     line = re.search(
         r"(\d+) dòng đầu vào = (\d+) được xếp loại \+ (\d+) không xếp loại \+ (\d+) chưa đủ căn cứ"
         r" \+ (\d+) bị loại",
-        done.stdout,
+        printed,
     )
-    assert line, done.stdout
+    assert line, printed
     keys = ("rows_read", "classified", "not_classified", "insufficient_evidence", "rejected")
     return dict(zip(keys, map(int, line.groups()), strict=True))
 
