@@ -1,5 +1,5 @@
 """The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template
-| serve``.
+| serve | completion``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -24,7 +24,9 @@ from xeploai.cli.output import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
+    STDIN,
     UsageError,
+    echo,
     echo_err,
 )
 from xeploai.cli.populations import AUTO_COLUMNAR_ROWS, run_batch, run_readings, run_template
@@ -74,8 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check framework files (directories are searched for *.yaml frameworks) and print every"
         " problem with its position.",
     )
-    check.add_argument("paths", nargs="+", metavar="PATH", help="framework file or directory")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    check.add_argument(
+        "paths", nargs="+", metavar="PATH", help="framework file or directory; - reads a framework from standard input"
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "lines"),
+        default="text",
+        help="output format (text); lines: one problem a line, file:line:col: error: message [code], as editors'"
+        " problem matchers read it, and the count on standard error",
+    )
     check.add_argument(
         "--deep",
         action="store_true",
@@ -102,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FRAMEWORK",
         help="framework file (.yaml), or a family folder (e.g. frameworks/party): the version in force is chosen",
     )
-    evaluate.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .json)")
+    evaluate.add_argument(
+        "evidence", metavar="EVIDENCE", help="evidence file (.yaml or .json); - reads it from standard input"
+    )
     evaluate.add_argument("--kind", metavar="K", help="subject kind (default: subject.kind of the evidence file)")
     evaluate.add_argument(
         "--period",
@@ -135,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run framework test files (directories are searched for *.tests.yaml).",
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="test file or directory")
+    test.add_argument(
+        "--format",
+        choices=("text", "json", "junit", "lines"),
+        default="text",
+        help="output format (text): json, junit (JUnit XML, for CI), or lines (each case that did not pass on one"
+        " line, file:line:col: error: …, as editors' problem matchers read it)",
+    )
     test.set_defaults(handler=run_test)
 
     batch = commands.add_parser(
@@ -329,6 +348,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-upload-mb", type=float, default=20, help="largest request body, in MB (20)")
     serve.add_argument("--workers", type=int, default=2, help="populations classified at once (2)")
     serve.set_defaults(handler=run_serve)
+
+    completion = commands.add_parser(
+        "completion",
+        parents=[common],
+        help="print the shell completion script for bash or zsh",
+        description="Print a completion script made from xeploai's own arguments. bash: add"
+        ' eval "$(xeploai completion bash)" to ~/.bashrc; zsh: add eval "$(xeploai completion zsh)" to ~/.zshrc.',
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell")
+    completion.set_defaults(handler=run_completion)
     return parser
 
 
@@ -392,6 +421,14 @@ def run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_completion(args: argparse.Namespace) -> int:
+    from xeploai.cli import completion
+
+    parser = build_parser()
+    echo(completion.bash(parser) if args.shell == "bash" else completion.zsh(parser))
+    return EXIT_OK
+
+
 def _resolve_frameworks(args: argparse.Namespace) -> None:
     """Framework arguments that name no path on disk but a bundled family or file (``party``) become its path."""
     for name in ("framework", "before", "after"):
@@ -399,7 +436,7 @@ def _resolve_frameworks(args: argparse.Namespace) -> None:
         if isinstance(value, str):
             setattr(args, name, str(api.resolve_framework(value)))
     if args.command in ("check", "test"):
-        args.paths = [str(api.resolve_framework(p)) for p in args.paths]
+        args.paths = [p if p == STDIN else str(api.resolve_framework(p)) for p in args.paths]
 
 
 def _exit_code(code: object) -> int:

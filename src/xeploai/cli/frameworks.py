@@ -11,7 +11,19 @@ import json
 from typing import TYPE_CHECKING
 
 from xeploai import api
-from xeploai.cli.output import EXIT_OK, EXIT_PROBLEMS, UsageError, _period, counted, echo, echo_err, print_json
+from xeploai.cli import reports
+from xeploai.cli.output import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    STDIN,
+    UsageError,
+    _period,
+    counted,
+    echo,
+    echo_err,
+    print_json,
+    read_stdin,
+)
 from xeploai.explanation.messages import msg
 from xeploai.program.ir import Text
 from xeploai.program.issues import EvidenceError, Issue, render_issues, suggest
@@ -23,7 +35,9 @@ if TYPE_CHECKING:
 def run_check(args: argparse.Namespace) -> int:
     if (args.strict or args.seed) and not args.deep:
         raise UsageError(msg("cli.check.needs_deep", args.lang))
-    results = api.check_paths(args.paths)
+    if args.deep and STDIN in args.paths:
+        raise UsageError(msg("cli.check.deep_stdin", args.lang))
+    results = _check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
     warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
     deep = _deep_findings(results, args) if args.deep else {}
@@ -43,6 +57,17 @@ def run_check(args: argparse.Namespace) -> int:
         if args.deep:
             report["findings"] = {"undeclared": undeclared, "declared": sum(map(len, deep.values())) - undeclared}
         print_json(report)
+    elif args.format == "lines":
+        for file, issues in results.items():
+            for issue in issues:
+                echo(reports.issue_line(issue, file, args.lang) + "\n")
+        for file, findings in deep.items():
+            for finding in findings:
+                if not finding.declared:
+                    echo(reports.issue_line(finding.to_issue(args.lang), file, args.lang) + "\n")
+        counts = counted(files=len(results), errors=errors, warnings=warnings + undeclared)
+        echo_err(msg("cli.check.summary" if errors or warnings + undeclared else "cli.check.ok", args.lang, **counts))
+        echo_err("\n")
     else:
         for file, issues in results.items():
             if issues:
@@ -54,6 +79,17 @@ def run_check(args: argparse.Namespace) -> int:
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"
         echo(msg(key, args.lang, **counts) + "\n")
     return EXIT_PROBLEMS if errors or (args.strict and undeclared) else EXIT_OK
+
+
+def _check_paths(paths: list[str]) -> dict[str, list[Issue]]:
+    """Every framework file's issues, in the order named; ``-`` is the framework text on standard input."""
+    results: dict[str, list[Issue]] = {}
+    for path in paths:
+        if path == STDIN:
+            results["<stdin>"] = api.check_text(read_stdin())
+        else:
+            results.update(api.check_paths([path]))
+    return results
 
 
 def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) -> dict[str, list[Finding]]:
@@ -116,6 +152,18 @@ def run_test(args: argparse.Namespace) -> int:
     lang: str = args.lang
     outcomes = api.run_framework_tests(args.paths)
     failed = [o for o in outcomes if not o.passed]
+    if args.format != "text":
+        if args.format == "json":
+            echo(reports.tests_json(outcomes))
+        elif args.format == "junit":
+            echo(reports.tests_junit(outcomes))
+        else:
+            echo("".join(reports.outcome_line(o) + "\n" for o in failed))
+        if not outcomes:
+            echo_err(f"xeploai test: {msg('cli.test.none', lang)}\n")
+        elif args.format == "lines":
+            echo_err(msg("cli.test.summary", lang, passed=len(outcomes) - len(failed), failed=len(failed)) + "\n")
+        return EXIT_PROBLEMS if failed or not outcomes else EXIT_OK
     for outcome in failed:
         echo(f"{msg('cli.test.fail', lang)} {outcome.file}: {outcome.name}\n")
         for message in outcome.messages:
