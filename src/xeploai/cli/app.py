@@ -422,10 +422,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_completion(args: argparse.Namespace) -> int:
-    from xeploai.cli import completion
+    from xeploai.cli.completion import bash, zsh
 
     parser = build_parser()
-    echo(completion.bash(parser) if args.shell == "bash" else completion.zsh(parser))
+    echo(bash(parser) if args.shell == "bash" else zsh(parser))
     return EXIT_OK
 
 

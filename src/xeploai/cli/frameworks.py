@@ -11,7 +11,6 @@ import json
 from typing import TYPE_CHECKING
 
 from xeploai import api
-from xeploai.cli import reports
 from xeploai.cli.output import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -24,6 +23,7 @@ from xeploai.cli.output import (
     print_json,
     read_stdin,
 )
+from xeploai.cli.reports import issue_line, outcome_line, tests_json, tests_junit
 from xeploai.explanation.messages import msg
 from xeploai.program.ir import Text
 from xeploai.program.issues import EvidenceError, Issue, render_issues, suggest
@@ -60,11 +60,11 @@ def run_check(args: argparse.Namespace) -> int:
     elif args.format == "lines":
         for file, issues in results.items():
             for issue in issues:
-                echo(reports.issue_line(issue, file, args.lang) + "\n")
+                echo(issue_line(issue, file, args.lang) + "\n")
         for file, findings in deep.items():
             for finding in findings:
                 if not finding.declared:
-                    echo(reports.issue_line(finding.to_issue(args.lang), file, args.lang) + "\n")
+                    echo(issue_line(finding.to_issue(args.lang), file, args.lang) + "\n")
         counts = counted(files=len(results), errors=errors, warnings=warnings + undeclared)
         echo_err(msg("cli.check.summary" if errors or warnings + undeclared else "cli.check.ok", args.lang, **counts))
         echo_err("\n")
@@ -154,11 +154,11 @@ def run_test(args: argparse.Namespace) -> int:
     failed = [o for o in outcomes if not o.passed]
     if args.format != "text":
         if args.format == "json":
-            echo(reports.tests_json(outcomes))
+            echo(tests_json(outcomes))
         elif args.format == "junit":
-            echo(reports.tests_junit(outcomes))
+            echo(tests_junit(outcomes))
         else:
-            echo("".join(reports.outcome_line(o) + "\n" for o in failed))
+            echo("".join(outcome_line(o) + "\n" for o in failed))
         if not outcomes:
             echo_err(f"xeploai test: {msg('cli.test.none', lang)}\n")
         elif args.format == "lines":
