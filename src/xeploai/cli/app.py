@@ -128,15 +128,27 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser(
         "schema",
         parents=[common],
-        help="print the JSON Schema of the framework format or of a subject kind's evidence",
-        description="Print the JSON Schema of the framework format, or with --evidence the JSON Schema of the"
-        " evidence of one subject kind of a framework.",
+        help="print the JSON Schema of the framework format, of a subject kind's evidence, or of another document",
+        description="Print the JSON Schema of the framework format; with --evidence the JSON Schema of the"
+        " evidence of one subject kind of a framework (with --whole, of a whole evidence file of that kind); with"
+        " --document the schema of an evidence file, a tests file or a population document, for editors.",
     )
     schema.add_argument(
         "--evidence",
         nargs=2,
         metavar=("FRAMEWORK", "KIND"),
         help="print the evidence schema of subject kind KIND of framework FRAMEWORK",
+    )
+    schema.add_argument(
+        "--whole",
+        action="store_true",
+        help="with --evidence: the schema of a whole evidence file (subject, period, evidence) of that kind",
+    )
+    schema.add_argument(
+        "--document",
+        choices=("evidence", "tests", "population"),
+        help="print the schema of an evidence file, a framework's tests file or a population document"
+        " (schema/evidence.schema.json, tests.schema.json, population.schema.json)",
     )
     schema.set_defaults(handler=run_schema)
 

@@ -126,9 +126,19 @@ def _print_findings(file: str, findings: list[Finding], lang: str) -> None:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    if args.evidence:
+    from xeploai.analysis import document_schemas
+
+    if args.whole and not args.evidence:
+        raise UsageError(msg("cli.schema.whole_needs_evidence", args.lang))
+    if args.document and args.evidence:
+        raise UsageError(msg("cli.schema.one_schema", args.lang))
+    if args.document:
+        made = document_schemas.EDITOR_SCHEMAS[f"{args.document}.schema.json"]()
+        # Sorted keys: the checked-in schema/<document>.schema.json is exactly this output.
+        echo(json.dumps(made, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    elif args.evidence:
         framework, kind = args.evidence
-        program = api.load_framework(framework)
+        program = api.load_framework(api.resolve_framework(framework))
         if kind not in program.subjects:
             # the same problem api.evidence_json_schema reports, in the user's language and with the file
             kinds = ", ".join(program.subjects)
@@ -141,7 +151,10 @@ def run_schema(args: argparse.Namespace) -> int:
                 hint=suggest(kind, program.subjects),
             )
             raise EvidenceError(program.info.source, [issue])
-        print_json(api.evidence_json_schema(program, kind))
+        if args.whole:
+            print_json(document_schemas.evidence_file_schema(program, kind))
+        else:
+            print_json(api.evidence_json_schema(program, kind))
     else:
         # Sorted keys: the checked-in schema/framework.schema.json is exactly this output.
         echo(json.dumps(api.framework_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
