@@ -232,3 +232,21 @@ def test_zsh_completion_is_the_bash_one_through_bashcompinit(capsys: pytest.Capt
     code, script, _ = run(capsys, "completion", "zsh")
     assert code == 0
     assert "bashcompinit" in script and "complete -o" in script and "_xeploai" in script
+
+
+def test_standard_input_over_the_size_limit_is_refused_like_a_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin(monkeypatch, b"a: " + b"x" * (21 * 1024 * 1024))
+    code, out, _ = run(capsys, "check", "-", "--format", "lines", "--lang", "en")
+    assert code == 1
+    assert out == "<stdin>:1:1: error: the file is larger than 20 MiB [too-large]\n"
+
+
+def test_the_deep_analysis_of_standard_input_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin(monkeypatch, CLEAN.read_bytes())
+    code, _, err = run(capsys, "check", "-", "--deep", "--lang", "en")
+    assert code == 2
+    assert "not standard input" in err
