@@ -266,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         " when collectives or quotas decided it.",
     )
     explain_cmd.add_argument("framework", metavar="FRAMEWORK", help="framework file, or a family folder")
-    explain_cmd.add_argument("evidence", metavar="EVIDENCE", nargs="?", help="evidence file (.yaml or .json)")
+    explain_cmd.add_argument(
+        "evidence", metavar="EVIDENCE", nargs="?", help="evidence file (.yaml or .json); - reads it from standard input"
+    )
     explain_cmd.add_argument("--population", metavar="DATA", help="a population (folder, .xlsx, .yaml/.json)")
     explain_cmd.add_argument("--subject", metavar="ID", help="the subject to explain, with --population")
     explain_cmd.add_argument("--kind", metavar="K", help="subject kind (default: from the evidence file)")
