@@ -92,3 +92,88 @@ def test_the_schema_rejects_each_broken_fixture_where_the_checker_does(
 
 def test_the_published_schema_is_what_the_command_prints() -> None:
     assert json.loads(SCHEMA.read_text(encoding="utf-8")) == api.framework_json_schema()
+
+
+# --- the documents written beside frameworks: evidence files, tests files, population documents ---------------
+
+DOCUMENT_SCHEMAS = ("evidence.schema.json", "tests.schema.json", "population.schema.json")
+EVIDENCE_FILES = sorted((ROOT / "examples" / "members").glob("*.yaml"))
+TESTS_FILES = sorted((ROOT / "frameworks").rglob("*.tests.yaml")) + sorted(FIXTURES.rglob("*.tests.yaml"))
+POPULATION_DOCUMENT = FIXTURES / "process" / "population" / "population.yaml"
+
+
+def document_validator(name: str) -> jsonschema.Draft202012Validator:
+    schema = json.loads((ROOT / "schema" / name).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def messages(validator: jsonschema.Draft202012Validator, document: Any) -> list[str]:
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in errors]
+
+
+@pytest.mark.parametrize("name", DOCUMENT_SCHEMAS)
+def test_each_published_document_schema_is_what_the_command_prints(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xeploai.cli import app
+
+    assert app.main(["schema", "--document", name.removesuffix(".schema.json")]) == 0
+    printed = capsys.readouterr().out
+    assert (ROOT / "schema" / name).read_text(encoding="utf-8") == printed
+
+
+def test_there_are_documents_to_validate() -> None:
+    assert len(EVIDENCE_FILES) >= 3 and len(TESTS_FILES) >= 7 and POPULATION_DOCUMENT.exists()
+
+
+@pytest.mark.parametrize("path", EVIDENCE_FILES, ids=lambda p: p.name)
+def test_a_real_evidence_file_validates_against_the_evidence_file_schema(path: Path) -> None:
+    assert messages(document_validator("evidence.schema.json"), as_json(path)) == []
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first == MARKER + "../../schema/evidence.schema.json"
+
+
+def test_the_evidence_file_schema_flags_what_the_reader_rejects() -> None:
+    validator = document_validator("evidence.schema.json")
+    document = as_json(EVIDENCE_FILES[0])
+    document["evidnce"] = document.pop("evidence")
+    assert messages(validator, document) == [": Additional properties are not allowed ('evidnce' was unexpected)"]
+    assert messages(validator, {**as_json(EVIDENCE_FILES[0]), "period": "2020-Q5"})
+
+
+def test_the_evidence_schema_of_one_kind_covers_a_whole_evidence_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from xeploai.cli import app
+
+    path = ROOT / "examples" / "members" / "nguyen-van-an.yaml"
+    assert app.main(["schema", "--evidence", "party/2019-10-18", "party_member", "--whole"]) == 0
+    whole = jsonschema.Draft202012Validator(json.loads(capsys.readouterr().out))
+    assert messages(whole, as_json(path)) == []
+    wrong = as_json(path)
+    wrong["evidence"]["targets_met"] = "twelve"
+    assert [m.split(":")[0] for m in messages(whole, wrong)] == ["evidence.targets_met"]
+
+
+@pytest.mark.parametrize("path", TESTS_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_tests_file_validates_against_the_tests_schema(path: Path) -> None:
+    assert messages(document_validator("tests.schema.json"), as_json(path)) == []
+
+
+def test_the_tests_schema_flags_a_misspelt_expectation() -> None:
+    document = {
+        "framework": "2019-10-18.yaml",
+        "period": 2020,
+        "cases": [{"name": "x", "subject": "member", "evidence": {}, "expect": {"levle": "good"}}],
+    }
+    assert messages(document_validator("tests.schema.json"), document) == [
+        "cases.0.expect: Additional properties are not allowed ('levle' was unexpected)"
+    ]
+
+
+def test_a_population_document_validates_against_the_population_schema() -> None:
+    validator = document_validator("population.schema.json")
+    assert messages(validator, as_json(POPULATION_DOCUMENT)) == []
+    broken = as_json(POPULATION_DOCUMENT)
+    broken["subjects"][0]["nmae"] = broken["subjects"][0].pop("name")
+    assert messages(validator, broken) == ["subjects.0: Additional properties are not allowed ('nmae' was unexpected)"]

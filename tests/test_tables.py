@@ -607,6 +607,34 @@ def test_the_template_guide_explains_every_column(tmp_path: Path, program: Progr
     assert ("discipline", "decided_on") in rows and ("units", "parent") in rows
 
 
+def test_each_template_header_carries_its_labels_as_a_comment(tmp_path: Path, program: Program) -> None:
+    path = tmp_path / "mau.xlsx"
+    template(program, ["member"], path)
+    book = openpyxl.load_workbook(path)
+    for sheet in ("subjects", "units", "discipline"):
+        for cell in book[sheet][1]:
+            assert cell.comment is not None, f"{sheet}!{cell.coordinate} ({cell.value}) has no comment"
+    comments = {c.value: c.comment.text for c in book["subjects"][1]}
+    assert comments["targets_met"].splitlines()[0] == "Đạt"  # the Vietnamese label first, then the English one
+    assert "Met" in comments["targets_met"]
+    assert comments["name"].splitlines()[0] == "Họ và tên"
+    assert {c.value: c.comment.text for c in book["units"][1]}["kind"].splitlines()[0] == "Loại đơn vị"
+    assert {c.value: c.comment.text for c in book["discipline"][1]}["decided_on"].splitlines()[0] == "Ngày"
+
+
+def test_the_template_offers_unit_kinds_in_a_drop_down(tmp_path: Path, program: Program) -> None:
+    path = tmp_path / "mau.xlsx"
+    template(program, ["member"], path)
+    units = openpyxl.load_workbook(path)["units"]
+    kind_column = [c.value for c in units[1]].index("kind") + 1
+    letter = openpyxl.utils.get_column_letter(kind_column)
+    (validation,) = [v for v in units.data_validations.dataValidation if f"{letter}2" in v.sqref]
+    assert validation.type == "list"
+    options = validation.formula1.strip('"').split(",")
+    assert {"grassroots_cell", "grassroots_committee"} <= set(options)
+    assert not validation.showErrorMessage  # a kind the list does not offer stays allowed
+
+
 def test_a_csv_template_is_the_subjects_header_with_a_bom(tmp_path: Path, program: Program) -> None:
     path = tmp_path / "mau.csv"
     template(program, ["member"], path)

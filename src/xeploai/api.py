@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from xeploai.analysis import framework_tests
 from xeploai.analysis.framework_tests import TestOutcome
 from xeploai.evaluation.evidence import evidence_json_schema as _evidence_json_schema
-from xeploai.evaluation.inputs import EvidenceFile, PeriodError, evaluate, load_evidence_file, parse_period
+from xeploai.evaluation.inputs import (
+    EvidenceFile,
+    PeriodError,
+    evaluate,
+    load_evidence_file,
+    load_evidence_text,
+    parse_period,
+)
 from xeploai.evaluation.trace import Result
 from xeploai.framework.families import (
     Family,
@@ -29,6 +36,7 @@ from xeploai.framework.files import (
     Selection,
     check_file,
     check_paths,
+    check_text,
     framework_files,
     framework_json_schema,
     load_framework,
@@ -54,6 +62,7 @@ __all__ = [
     "bundled_families",
     "check_file",
     "check_paths",
+    "check_text",
     "evaluate",
     "evidence_json_schema",
     "example_district",
@@ -61,6 +70,7 @@ __all__ = [
     "framework_json_schema",
     "frameworks_root",
     "load_evidence_file",
+    "load_evidence_text",
     "load_family",
     "load_framework",
     "parse_period",

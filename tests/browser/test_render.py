@@ -1,7 +1,8 @@
 """The packet in a real browser: headless Chromium renders the HTML to a screenshot and to an A4 PDF.
 
-Runs only where ``chromium`` (or ``chromium-browser``) is on PATH; ``scripts/render-check`` installs it and runs
-this folder. The checks use the standard library only: the PNG is decoded by hand to see that text was drawn.
+Runs only where a Chromium or Chrome is found (``browsers.find_browser``: the ``CHROMIUM`` variable or the usual
+names on PATH); ``scripts/render-check`` installs one when none is and runs this folder. The checks use the standard
+library only: the PNG is decoded by hand to see that text was drawn.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import zlib
 from pathlib import Path
 
 import pytest
+from browsers import ENV, NAMES, BrowserNotFoundError, find_browser
 
 from test_packet import CASES, discipline_case, quota_case
 from xeploai.explanation import packet
 from xeploai.explanation.redact import Redaction
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium (or chromium-browser) is not on PATH; scripts/render-check installs it"
-)
+try:
+    CHROMIUM = find_browser()
+    _MISSING = f"no Chromium or Chrome ({', '.join(NAMES)}) on PATH and {ENV} unset; scripts/render-check installs one"
+except BrowserNotFoundError as error:
+    CHROMIUM, _MISSING = None, str(error)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=_MISSING)
 
 # A4 at 150 dpi: 1240 × 1754 pixels.
 WIDTH, HEIGHT = 1240, 1754

@@ -1,6 +1,7 @@
 """The service's page in a real browser: headless Chromium submits the page's own form for the example district,
 reads the counts off the rendered summary (they must be what ``xeploai batch`` prints), switches to English and
-opens a subject's packet. Runs where ``chromium`` is on PATH and the ``service`` extra is installed."""
+opens a subject's packet. Runs where a Chromium or Chrome is found (see ``browsers``) and the ``service`` extra is
+installed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The command line: ``xeploai check | evaluate | explain | verify | appeal | schema | test | batch | diff | template
-| serve``.
+| serve | completion``.
 
 Input: arguments and the files they name. Output: text or JSON on stdout, problems on stderr, and an exit code:
 0 ok, 1 problems found, 2 usage error, 3 invalid input, 4 internal error. Users never see a Python traceback.
@@ -24,7 +24,9 @@ from xeploai.cli.output import (
     EXIT_INVALID,
     EXIT_OK,
     EXIT_USAGE,
+    STDIN,
     UsageError,
+    echo,
     echo_err,
 )
 from xeploai.cli.populations import AUTO_COLUMNAR_ROWS, run_batch, run_readings, run_template
@@ -74,8 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check framework files (directories are searched for *.yaml frameworks) and print every"
         " problem with its position.",
     )
-    check.add_argument("paths", nargs="+", metavar="PATH", help="framework file or directory")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    check.add_argument(
+        "paths", nargs="+", metavar="PATH", help="framework file or directory; - reads a framework from standard input"
+    )
+    check.add_argument(
+        "--format",
+        choices=("text", "json", "lines"),
+        default="text",
+        help="output format (text); lines: one problem a line, file:line:col: error: message [code], as editors'"
+        " problem matchers read it, and the count on standard error",
+    )
     check.add_argument(
         "--deep",
         action="store_true",
@@ -102,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FRAMEWORK",
         help="framework file (.yaml), or a family folder (e.g. frameworks/party): the version in force is chosen",
     )
-    evaluate.add_argument("evidence", metavar="EVIDENCE", help="evidence file (.yaml or .json)")
+    evaluate.add_argument(
+        "evidence", metavar="EVIDENCE", help="evidence file (.yaml or .json); - reads it from standard input"
+    )
     evaluate.add_argument("--kind", metavar="K", help="subject kind (default: subject.kind of the evidence file)")
     evaluate.add_argument(
         "--period",
@@ -116,15 +128,27 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser(
         "schema",
         parents=[common],
-        help="print the JSON Schema of the framework format or of a subject kind's evidence",
-        description="Print the JSON Schema of the framework format, or with --evidence the JSON Schema of the"
-        " evidence of one subject kind of a framework.",
+        help="print the JSON Schema of the framework format, of a subject kind's evidence, or of another document",
+        description="Print the JSON Schema of the framework format; with --evidence the JSON Schema of the"
+        " evidence of one subject kind of a framework (with --whole, of a whole evidence file of that kind); with"
+        " --document the schema of an evidence file, a tests file or a population document, for editors.",
     )
     schema.add_argument(
         "--evidence",
         nargs=2,
         metavar=("FRAMEWORK", "KIND"),
         help="print the evidence schema of subject kind KIND of framework FRAMEWORK",
+    )
+    schema.add_argument(
+        "--whole",
+        action="store_true",
+        help="with --evidence: the schema of a whole evidence file (subject, period, evidence) of that kind",
+    )
+    schema.add_argument(
+        "--document",
+        choices=("evidence", "tests", "population"),
+        help="print the schema of an evidence file, a framework's tests file or a population document"
+        " (schema/evidence.schema.json, tests.schema.json, population.schema.json)",
     )
     schema.set_defaults(handler=run_schema)
 
@@ -135,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run framework test files (directories are searched for *.tests.yaml).",
     )
     test.add_argument("paths", nargs="+", metavar="PATH", help="test file or directory")
+    test.add_argument(
+        "--format",
+        choices=("text", "json", "junit", "lines"),
+        default="text",
+        help="output format (text): json, junit (JUnit XML, for CI), or lines (each case that did not pass on one"
+        " line, file:line:col: error: …, as editors' problem matchers read it)",
+    )
     test.set_defaults(handler=run_test)
 
     batch = commands.add_parser(
@@ -152,7 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--format", choices=("csv", "xlsx", "parquet"), default="csv", help="table format; parquet needs pyarrow (csv)"
     )
-    batch.add_argument("--traces", action="store_true", help="also write every full explanation as JSON lines")
+    batch.add_argument(
+        "--traces",
+        action="store_true",
+        help="also write every full explanation as JSON lines (giai-thich.jsonl): about 50 KB a subject, 165 MB for"
+        " a district of 3,000",
+    )
+    batch.add_argument(
+        "--traces-gz",
+        action="store_true",
+        help="write the explanations gzip-compressed instead (giai-thich.jsonl.gz): about 4 KB a subject, 12 MB for"
+        " a district of 3,000; read with zcat or Python's gzip module",
+    )
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.add_argument(
         "--process",
@@ -224,7 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
         " when collectives or quotas decided it.",
     )
     explain_cmd.add_argument("framework", metavar="FRAMEWORK", help="framework file, or a family folder")
-    explain_cmd.add_argument("evidence", metavar="EVIDENCE", nargs="?", help="evidence file (.yaml or .json)")
+    explain_cmd.add_argument(
+        "evidence", metavar="EVIDENCE", nargs="?", help="evidence file (.yaml or .json); - reads it from standard input"
+    )
     explain_cmd.add_argument("--population", metavar="DATA", help="a population (folder, .xlsx, .yaml/.json)")
     explain_cmd.add_argument("--subject", metavar="ID", help="the subject to explain, with --population")
     explain_cmd.add_argument("--kind", metavar="K", help="subject kind (default: from the evidence file)")
@@ -318,6 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-upload-mb", type=float, default=20, help="largest request body, in MB (20)")
     serve.add_argument("--workers", type=int, default=2, help="populations classified at once (2)")
     serve.set_defaults(handler=run_serve)
+
+    completion = commands.add_parser(
+        "completion",
+        parents=[common],
+        help="print the shell completion script for bash or zsh",
+        description="Print a completion script made from xeploai's own arguments. bash: add"
+        ' eval "$(xeploai completion bash)" to ~/.bashrc; zsh: add eval "$(xeploai completion zsh)" to ~/.zshrc.',
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"), help="the shell")
+    completion.set_defaults(handler=run_completion)
     return parser
 
 
@@ -381,6 +435,14 @@ def run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_completion(args: argparse.Namespace) -> int:
+    from xeploai.cli.completion import bash, zsh
+
+    parser = build_parser()
+    echo(bash(parser) if args.shell == "bash" else zsh(parser))
+    return EXIT_OK
+
+
 def _resolve_frameworks(args: argparse.Namespace) -> None:
     """Framework arguments that name no path on disk but a bundled family or file (``party``) become its path."""
     for name in ("framework", "before", "after"):
@@ -388,7 +450,7 @@ def _resolve_frameworks(args: argparse.Namespace) -> None:
         if isinstance(value, str):
             setattr(args, name, str(api.resolve_framework(value)))
     if args.command in ("check", "test"):
-        args.paths = [str(api.resolve_framework(p)) for p in args.paths]
+        args.paths = [p if p == STDIN else str(api.resolve_framework(p)) for p in args.paths]
 
 
 def _exit_code(code: object) -> int:

@@ -11,7 +11,19 @@ import json
 from typing import TYPE_CHECKING
 
 from xeploai import api
-from xeploai.cli.output import EXIT_OK, EXIT_PROBLEMS, UsageError, _period, counted, echo, echo_err, print_json
+from xeploai.cli.output import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    STDIN,
+    UsageError,
+    _period,
+    counted,
+    echo,
+    echo_err,
+    print_json,
+    read_stdin,
+)
+from xeploai.cli.reports import issue_line, outcome_line, tests_json, tests_junit
 from xeploai.explanation.messages import msg
 from xeploai.program.ir import Text
 from xeploai.program.issues import EvidenceError, Issue, render_issues, suggest
@@ -23,7 +35,9 @@ if TYPE_CHECKING:
 def run_check(args: argparse.Namespace) -> int:
     if (args.strict or args.seed) and not args.deep:
         raise UsageError(msg("cli.check.needs_deep", args.lang))
-    results = api.check_paths(args.paths)
+    if args.deep and STDIN in args.paths:
+        raise UsageError(msg("cli.check.deep_stdin", args.lang))
+    results = _check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
     warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
     deep = _deep_findings(results, args) if args.deep else {}
@@ -43,6 +57,17 @@ def run_check(args: argparse.Namespace) -> int:
         if args.deep:
             report["findings"] = {"undeclared": undeclared, "declared": sum(map(len, deep.values())) - undeclared}
         print_json(report)
+    elif args.format == "lines":
+        for file, issues in results.items():
+            for issue in issues:
+                echo(issue_line(issue, file, args.lang) + "\n")
+        for file, findings in deep.items():
+            for finding in findings:
+                if not finding.declared:
+                    echo(issue_line(finding.to_issue(args.lang), file, args.lang) + "\n")
+        counts = counted(files=len(results), errors=errors, warnings=warnings + undeclared)
+        echo_err(msg("cli.check.summary" if errors or warnings + undeclared else "cli.check.ok", args.lang, **counts))
+        echo_err("\n")
     else:
         for file, issues in results.items():
             if issues:
@@ -54,6 +79,17 @@ def run_check(args: argparse.Namespace) -> int:
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"
         echo(msg(key, args.lang, **counts) + "\n")
     return EXIT_PROBLEMS if errors or (args.strict and undeclared) else EXIT_OK
+
+
+def _check_paths(paths: list[str]) -> dict[str, list[Issue]]:
+    """Every framework file's issues, in the order named; ``-`` is the framework text on standard input."""
+    results: dict[str, list[Issue]] = {}
+    for path in paths:
+        if path == STDIN:
+            results["<stdin>"] = api.check_text(read_stdin())
+        else:
+            results.update(api.check_paths([path]))
+    return results
 
 
 def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) -> dict[str, list[Finding]]:
@@ -90,9 +126,19 @@ def _print_findings(file: str, findings: list[Finding], lang: str) -> None:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    if args.evidence:
+    from xeploai.analysis import document_schemas
+
+    if args.whole and not args.evidence:
+        raise UsageError(msg("cli.schema.whole_needs_evidence", args.lang))
+    if args.document and args.evidence:
+        raise UsageError(msg("cli.schema.one_schema", args.lang))
+    if args.document:
+        made = document_schemas.EDITOR_SCHEMAS[f"{args.document}.schema.json"]()
+        # Sorted keys: the checked-in schema/<document>.schema.json is exactly this output.
+        echo(json.dumps(made, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+    elif args.evidence:
         framework, kind = args.evidence
-        program = api.load_framework(framework)
+        program = api.load_framework(api.resolve_framework(framework))
         if kind not in program.subjects:
             # the same problem api.evidence_json_schema reports, in the user's language and with the file
             kinds = ", ".join(program.subjects)
@@ -105,7 +151,10 @@ def run_schema(args: argparse.Namespace) -> int:
                 hint=suggest(kind, program.subjects),
             )
             raise EvidenceError(program.info.source, [issue])
-        print_json(api.evidence_json_schema(program, kind))
+        if args.whole:
+            print_json(document_schemas.evidence_file_schema(program, kind))
+        else:
+            print_json(api.evidence_json_schema(program, kind))
     else:
         # Sorted keys: the checked-in schema/framework.schema.json is exactly this output.
         echo(json.dumps(api.framework_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n")
@@ -116,6 +165,18 @@ def run_test(args: argparse.Namespace) -> int:
     lang: str = args.lang
     outcomes = api.run_framework_tests(args.paths)
     failed = [o for o in outcomes if not o.passed]
+    if args.format != "text":
+        if args.format == "json":
+            echo(tests_json(outcomes))
+        elif args.format == "junit":
+            echo(tests_junit(outcomes))
+        else:
+            echo("".join(outcome_line(o) + "\n" for o in failed))
+        if not outcomes:
+            echo_err(f"xeploai test: {msg('cli.test.none', lang)}\n")
+        elif args.format == "lines":
+            echo_err(msg("cli.test.summary", lang, passed=len(outcomes) - len(failed), failed=len(failed)) + "\n")
+        return EXIT_PROBLEMS if failed or not outcomes else EXIT_OK
     for outcome in failed:
         echo(f"{msg('cli.test.fail', lang)} {outcome.file}: {outcome.name}\n")
         for message in outcome.messages:

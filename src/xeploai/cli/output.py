@@ -21,6 +21,9 @@ EXIT_INTERNAL = 4  # a bug in xeploai
 EXIT_INTERRUPTED = 130
 
 
+STDIN = "-"  # a file argument that means standard input
+
+
 class UsageError(Exception):
     """A problem with the arguments that argparse cannot see (e.g. no period given anywhere)."""
 
@@ -31,6 +34,18 @@ def _period(spec: str, lang: str) -> Period:
         return api.parse_period(spec)
     except api.PeriodError as error:
         raise UsageError(msg("cli.bad_period", lang, spec=spec, reason=error.text.get(lang))) from None
+
+
+def read_stdin() -> bytes:
+    """Standard input, as bytes, up to one byte more than the loader accepts (so that it can say "too large")."""
+    from xeploai.framework.loader import MAX_TEXT_BYTES
+
+    return sys.stdin.buffer.read(MAX_TEXT_BYTES + 1)
+
+
+def load_evidence(path: str) -> api.EvidenceFile:
+    """The evidence file a command names, ``-`` meaning standard input."""
+    return api.load_evidence_text(read_stdin()) if path == STDIN else api.load_evidence_file(path)
 
 
 def echo(text: str) -> None:

@@ -8,9 +8,12 @@ Out: the result tables, summaries and rejections written to files, progress on s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xeploai import api
@@ -24,6 +27,7 @@ from xeploai.tables import reader, templates, writers
 
 if TYPE_CHECKING:
     from xeploai.evaluation.bulk_result import BulkResult
+    from xeploai.evaluation.trace import Result
     from xeploai.process.periods import PeriodFacts
     from xeploai.process.process_tables import ProcessInput
 
@@ -119,17 +123,13 @@ def run_batch(args: argparse.Namespace) -> int:
     rejections_path = out / f"bi-loai.{ext}"
     writers.write_rejections(result.rejections, rejections_path, lang)
     written.append(rejections_path)
-    if args.traces:
-        traces_path = out / "giai-thich.jsonl"
+    if args.traces or args.traces_gz:
         if columns is not None:
             traced = columns.results(by_unit=True)
         else:
             assert isinstance(result, population.PopulationResult)
             traced = iter(sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)))
-        with traces_path.open("w", encoding="utf-8") as handle:
-            for subject in traced:
-                handle.write(json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n")
-        written.append(traces_path)
+        written.append(_write_traces(out, traced, program, lang, compress=args.traces_gz))
     ladder = None
     if inputs is not None:
         from xeploai.process import ladder as review
@@ -164,6 +164,26 @@ def run_batch(args: argparse.Namespace) -> int:
         echo_err(msg("cli.batch.no_rows", lang, path=args.data) + "\n")
         return EXIT_INVALID
     return EXIT_OK
+
+
+def _write_traces(out: Path, traced: Iterator[Result], program: Program, lang: str, *, compress: bool) -> Path:
+    """Every subject's full explanation, one JSON document a line: ``giai-thich.jsonl``, or gzip-compressed
+    ``giai-thich.jsonl.gz`` (about a fourteenth of the size). The gzip header holds no time and no file name, so
+    that reruns write the same bytes."""
+    import gzip
+
+    path = out / ("giai-thich.jsonl.gz" if compress else "giai-thich.jsonl")
+    with contextlib.ExitStack() as stack:
+        raw = stack.enter_context(path.open("wb"))
+        write: Callable[[bytes], object] = raw.write
+        if compress:
+            # Level 6 (gzip's own default): within a few percent of 9's size, at several times its speed.
+            write = stack.enter_context(
+                gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0)
+            ).write
+        for subject in traced:
+            write((json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n").encode())
+    return path
 
 
 # From this many subject rows, ``batch --engine auto`` classifies column-wise: below it the interpreter takes a few

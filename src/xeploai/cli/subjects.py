@@ -12,7 +12,17 @@ import os
 from typing import TYPE_CHECKING
 
 from xeploai import api
-from xeploai.cli.output import EXIT_INVALID, EXIT_OK, EXIT_PROBLEMS, UsageError, _period, echo, echo_err, print_json
+from xeploai.cli.output import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    UsageError,
+    _period,
+    echo,
+    echo_err,
+    load_evidence,
+    print_json,
+)
 from xeploai.evaluation.trace import Result, Status
 from xeploai.explanation import explain
 from xeploai.explanation.messages import msg
@@ -29,7 +39,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.period is not None:
         period = _period(args.period, lang)
     program = None if os.path.isdir(args.framework) else api.load_framework(args.framework)
-    evidence = api.load_evidence_file(args.evidence)
+    evidence = load_evidence(args.evidence)
     kind = args.kind or evidence.kind
     if not kind:
         raise UsageError(msg("cli.no_kind", lang))
@@ -99,7 +109,7 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
             raise UsageError(msg("cli.explain.no_subject", lang, subject=args.subject)) from None
     if not args.evidence:
         raise UsageError(msg("cli.explain.no_evidence", lang))
-    evidence = api.load_evidence_file(args.evidence)
+    evidence = load_evidence(args.evidence)
     kind = args.kind or evidence.kind
     if not kind:
         raise UsageError(msg("cli.no_kind", lang))

@@ -108,7 +108,16 @@ def _year(digits: str) -> int:
 
 def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
     """Read one subject's evidence document (YAML or JSON): ``subject``, ``period``, ``evidence``."""
-    document = loader.load_file(path, display=loader.display_path(path))
+    return _evidence_file(loader.load_file(path, display=loader.display_path(path)))
+
+
+def load_evidence_text(content: str | bytes, source: str = "<stdin>") -> EvidenceFile:
+    """Read one subject's evidence document from text that is in no file (``xeploai evaluate FRAMEWORK -`` reads
+    standard input); problems name ``source``."""
+    return _evidence_file(loader.load_yaml(content, source))
+
+
+def _evidence_file(document: loader.Document) -> EvidenceFile:
     data = document.data
     problems: list[Issue] = []
     if not isinstance(data, dict):

@@ -134,6 +134,14 @@ MESSAGES: dict[str, Text] = {
     "cli.check.needs_deep": Text(
         "--strict và --seed chỉ dùng cùng --deep", "--strict and --seed apply to the analysis: add --deep"
     ),
+    "cli.check.deep_stdin": Text(
+        "--deep phân tích các tệp khung tiêu chí (cùng tệp kiểm thử bên cạnh), không đọc từ đầu vào chuẩn (-)",
+        "--deep analyses framework files (with the tests beside them), not standard input (-)",
+    ),
+    "cli.schema.whole_needs_evidence": Text(
+        "--whole dùng cùng --evidence KHUNG LOẠI", "--whole applies to --evidence FRAMEWORK KIND"
+    ),
+    "cli.schema.one_schema": Text("chọn một trong --evidence và --document", "choose one of --evidence and --document"),
     "cli.test.fail": Text("KHÔNG ĐẠT", "FAIL"),
     "cli.test.summary": Text("{passed} đạt, {failed} không đạt", "{passed} passed, {failed} failed"),
     "cli.test.none": Text("không tìm thấy ca kiểm thử nào", "no test cases found"),

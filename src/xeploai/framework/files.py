@@ -46,9 +46,15 @@ class _FrontEnd:
     base: Program | None = None
 
 
-def _front_end(path: str | os.PathLike[str], chain: tuple[Path, ...] = ()) -> _FrontEnd:
-    """Load, validate and check a framework file (and the one it extends); the model is None when invalid."""
-    document = loader.load_file(path, display=loader.display_path(path))
+def _front_end(
+    path: str | os.PathLike[str], chain: tuple[Path, ...] = (), document: loader.Document | None = None
+) -> _FrontEnd:
+    """Load, validate and check a framework file (and the one it extends); the model is None when invalid.
+
+    ``document``: the file's content already loaded (text that is in no file, ``path`` only saying where it
+    stands for ``extends``)."""
+    if document is None:
+        document = loader.load_file(path, display=loader.display_path(path))
     span_of, style_of = _spans(document)
     doc, problems = schema.validate(document.data)
     if doc is None:
@@ -104,6 +110,20 @@ def check_file(path: str | os.PathLike[str]) -> list[Issue]:
     """Every problem of one framework file (an empty list when it is clean)."""
     try:
         return _front_end(path).issues
+    except FrameworkError as error:
+        return list(error.issues)
+
+
+def check_text(content: str | bytes, source: str = "<stdin>") -> list[Issue]:
+    """Every problem of framework text that is in no file (``xeploai check -`` reads standard input); the issues
+    name ``source``, and an ``extends`` is resolved from the working folder.
+
+    >>> [i.code for i in check_text("format: xeploai/1\\n")][:1]
+    ['missing-key']
+    """
+    try:
+        document = loader.load_yaml(content, source)
+        return _front_end(Path.cwd() / "-", (), document).issues
     except FrameworkError as error:
         return list(error.issues)
 

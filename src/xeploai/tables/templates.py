@@ -1,6 +1,7 @@
 """Tables, templates. Input: a compiled program and the subject kinds a unit fills in. Output: a blank population to
-fill: the subjects header as CSV, or a workbook with the subjects, units and records sheets, drop-down lists for
-choice fields and a guide sheet explaining every column.
+fill: the subjects header as CSV, or a workbook with the subjects, units and records sheets, each header cell
+commented with its Vietnamese and English labels, drop-down lists for choice fields and unit kinds, and a guide
+sheet explaining every column.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from xeploai.tables.headers import GUIDE_SHEET, RECORD_COLUMNS, SUBJECT_COLUMNS,
 from xeploai.tables.writers import fill_sheet, format_of, write_csv
 
 __all__ = [
+    "COMMON_UNIT_KINDS",
     "GUIDE_COLUMNS",
     "template",
 ]
@@ -36,6 +38,9 @@ GUIDE_COLUMNS: Final = (
     ("kinds", "Loại đối tượng (subject kinds)"),
 )
 _YES, _NO = "có", "không"
+# The unit kinds of the documentation and the example district, offered in the units sheet's drop-down list after
+# those the framework's quotas group by; the list only suggests: any other kind is still accepted.
+COMMON_UNIT_KINDS: Final = ("district", "grassroots_committee", "grassroots_cell", "cell")
 _FIXED_GUIDE: Final = {
     "subjects": (
         ("id", "Mã đối tượng", "Subject id", "mã duy nhất (a unique id)", _YES),
@@ -186,7 +191,12 @@ def template(program: ir.Program, kinds: Sequence[str], path: str | os.PathLike[
     subjects_sheet.title = "subjects"
     fill_sheet(subjects_sheet, header, [])
     _add_dropdowns(program, subjects_sheet, list(enumerate((f for f, _ in plain), len(SUBJECT_COLUMNS) + 1)))
-    fill_sheet(book.create_sheet("units"), list(UNIT_COLUMNS), [])
+    fixed = {sheet: {key: (vi, en) for key, vi, en, _, _ in rows} for sheet, rows in _FIXED_GUIDE.items()}
+    _comment_headers(subjects_sheet, [fixed["subjects"][k] for k in SUBJECT_COLUMNS] + [_labels(f) for f, _ in plain])
+    units_sheet = book.create_sheet("units")
+    fill_sheet(units_sheet, list(UNIT_COLUMNS), [])
+    _comment_headers(units_sheet, [fixed["units"][k] for k in UNIT_COLUMNS])
+    _add_list(units_sheet, list(UNIT_COLUMNS).index("kind") + 1, _unit_kinds(program))
 
     all_kinds = ", ".join(s.kind for s in chosen)
     guide: list[list[object]] = []
@@ -203,6 +213,8 @@ def template(program: ir.Program, kinds: Sequence[str], path: str | os.PathLike[
         sheet = book.create_sheet(fdef.id)
         fill_sheet(sheet, [*RECORD_COLUMNS, *(f.id for f in record_def.fields)], [])
         _add_dropdowns(program, sheet, list(enumerate(record_def.fields, len(RECORD_COLUMNS) + 1)))
+        subject_labels = (f"{fixed['subjects']['id'][0]} ({fdef.label.vi})", f"Subject id ({fdef.label.en})")
+        _comment_headers(sheet, [subject_labels, *(_labels(f) for f in record_def.fields)])
         accepted = (
             f"một mã của bảng subjects (a subject id); mỗi dòng một {record_def.label.vi.lower()}; "
             "không có dòng nào = không có (no row = none)"
@@ -215,19 +227,45 @@ def template(program: ir.Program, kinds: Sequence[str], path: str | os.PathLike[
     book.save(target)
 
 
+def _labels(fdef: ir.FieldDef) -> tuple[str, str]:
+    return fdef.label.vi, fdef.label.en
+
+
+def _unit_kinds(program: ir.Program) -> list[str]:
+    """The unit kinds to offer: those the framework's quotas group by, then the common ones."""
+    kinds = [k for quota in program.quotas for k in quota.group_unit_kinds]
+    return list(dict.fromkeys([*kinds, *COMMON_UNIT_KINDS]))
+
+
+def _comment_headers(sheet: Any, labels: Sequence[tuple[str, str]]) -> None:
+    """A comment on each header cell with the column's Vietnamese label, then its English one: the ids in the
+    header are what the reader matches, the labels are what the person filling the sheet reads."""
+    from openpyxl.comments import Comment  # type: ignore[import-untyped]
+
+    for column, (vi, en) in enumerate(labels, 1):
+        comment = Comment(f"{vi}\n{en}", "xeploai")
+        comment.width, comment.height = 240, 60  # openpyxl's default box cuts a long label
+        sheet.cell(row=1, column=column).comment = comment
+
+
 def _add_dropdowns(program: ir.Program, sheet: Any, columns: Sequence[tuple[int, ir.FieldDef]]) -> None:
     """Offer the Vietnamese labels of choice fields in a drop-down list; other spellings stay allowed."""
-    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-    from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
-
     for index, fdef in columns:
         options = (
             [_YES, _NO] if isinstance(fdef.type, ir.BoolType) else [v.label.vi for v in _choices(program, fdef.type)]
         )
-        formula = '"' + ",".join(options) + '"'
-        if not options or len(formula) > 255 or any("," in o or '"' in o for o in options):
-            continue  # Excel's limits on an inline list
-        validation = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=False)
-        letter = get_column_letter(index)
-        validation.add(f"{letter}2:{letter}10000")
-        sheet.add_data_validation(validation)
+        _add_list(sheet, index, options)
+
+
+def _add_list(sheet: Any, index: int, options: Sequence[str]) -> None:
+    """A drop-down list of ``options`` under the header of column ``index``, that still accepts other values."""
+    from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+    from openpyxl.worksheet.datavalidation import DataValidation  # type: ignore[import-untyped]
+
+    formula = '"' + ",".join(options) + '"'
+    if not options or len(formula) > 255 or any("," in o or '"' in o for o in options):
+        return  # Excel's limits on an inline list
+    validation = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=False)
+    letter = get_column_letter(index)
+    validation.add(f"{letter}2:{letter}10000")
+    sheet.add_data_validation(validation)
