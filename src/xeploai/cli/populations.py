@@ -228,8 +228,8 @@ def _population_input(
         return readings.prepare(program, data), None, None
     from xeploai.process import process_tables
 
-    inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects])
-    data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events)
+    inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects], period)
+    data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events, inputs.unread_quarters)
     return readings.prepare(program, data), inputs, dict(facts)
 
 

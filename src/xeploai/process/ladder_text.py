@@ -45,9 +45,10 @@ def explain_ladder(row: LadderRow, program: ir.Program, lang: str = "vi") -> lis
         if view.ballot is not None:
             lines.append(f"    {'ballot' if en else 'bỏ phiếu'}: {view.ballot.text(lang)}")
             lines.append(f"    {view.ballot.rule.label.get(lang)} — {cite_text(program, view.ballot.rule.cite)}")
-        if view.mismatch:
+        if view.mismatch is not None:
             lines.append(
-                f"    {'proposal differs from its tally' if en else 'đề xuất khác kết quả kiểm phiếu'}: {view.mismatch}"
+                f"    {'proposal differs from its tally' if en else 'đề xuất khác kết quả kiểm phiếu'}:"
+                f" {view.mismatch.get(lang)}"
             )
         if view.relation == "above":
             lines.append("    " + ("breaks:" if en else "vướng:"))
