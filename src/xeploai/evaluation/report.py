@@ -92,7 +92,9 @@ def reason_text(
     if caps:
         parts.append(_t("Giới hạn: ", "Capped: ", lang) + "; ".join(label(c) for c in caps))
     higher = levels[: levels.index(before)]
-    failed = [label(r) for r in outcome.reasons if r not in caps]
+    # The reasons hold the failed requirements of every level above; the line names those of the next one up.
+    next_up = next((req.rules for req in program.subjects[kind].levels if higher and req.level == higher[-1]), ())
+    failed = [label(r) for r in outcome.reasons if r not in caps and r in next_up]
     if higher and failed:
         parts.append(_t(f"Chưa đạt {code(higher[-1])}: ", f"Not {code(higher[-1])}: ", lang) + "; ".join(failed[:3]))
     return " · ".join(parts) or _t("Đạt mọi tiêu chuẩn của mức", "Meets every requirement of the level", lang)
