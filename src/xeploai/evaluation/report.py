@@ -224,11 +224,15 @@ def summary_count_columns(program: ir.Program) -> frozenset[str]:
 
 
 def summary_rows(
-    population: PopulationResult, individual_kinds: Sequence[str] | None = None
+    population: PopulationResult,
+    individual_kinds: Sequence[str] | None = None,
+    decided: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """One row per unit with the counts of its individuals at each level (its whole subtree), then a total row.
 
     Individuals are the subject kinds that read no other subjects unless ``individual_kinds`` says otherwise.
+    ``decided`` (subject id → level id) counts a classified subject at the level the competent committee decided
+    (the decision rung of the review process) instead of the level of the rules.
     """
     program = population.program
     kinds = set(individual_kinds or [k for k, s in program.subjects.items() if not s.relations])
@@ -250,7 +254,7 @@ def summary_rows(
         elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
             c = UnitCounts(c.by_level, c.not_classified, c.insufficient + 1, 0)
         elif outcome.level is not None:
-            c.by_level[outcome.level] += 1
+            c.by_level[(decided or {}).get(result.subject_id, outcome.level)] += 1
         direct[unit] = c
     return summary_table(program, population.units, direct, own, population.rejections, population.quota_groups)
 
