@@ -139,16 +139,22 @@ def run_batch(args: argparse.Namespace) -> int:
         process_rejections = out / f"bi-loai-quy-trinh.{ext}"
         writers.write_rejections(ladder.rejections, process_rejections, lang)
         written.append(process_rejections)
+        process_results = out / f"quy-trinh.{ext}"
+        writers.write_table(ladder_text.as_rows(ladder, lang), ladder_text.LADDER_COLUMNS, process_results)
+        written.append(process_results)
         for row in ladder.rows:
-            if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
+            if ladder_text.needs_attention(row):
                 echo("\n".join(ladder_text.explain_ladder(row, program, lang)) + "\n")
+        for note in [r for r in ladder.rejections if r.row is None]:
+            echo_err(f"{msg('cli.batch.note', lang)}: {note.source}: {note.reason_in(lang)}\n")
     if args.tables:
         from xeploai.process import forms
 
         assert isinstance(result, population.PopulationResult)
         # The official forms are documents for people (titles, headings), not data tables: CSV when Parquet is asked.
         form_ext = "csv" if ext == "parquet" else ext
-        written.extend(forms.write_official(forms.official_tables(result, ladder, data), out / "bieu-mau", form_ext))
+        tables = forms.official_tables(result, ladder, data)
+        written.extend(forms.write_official(tables, out / "bieu-mau", form_ext, forms.letterhead_for(result)))
     echo(_batch_summary(result, summary, lang))
     notes = [r for r in result.rejections if r.row is None]
     for note in notes[:10]:

@@ -149,6 +149,8 @@ def _differs(program: ir.Program, row: LadderRow) -> list[str]:
             out.append(f"{name}: {relation_text(view.relation)}")
         elif view.relation == "pending" and view.ballot is not None:
             out.append(f"{name}: {_PENDING.lower()} (biểu quyết không đạt quá tỷ lệ)")
+        elif view.ballot is not None and view.ballot.level is None:
+            out.append(f"{name}: {_BALLOT_STATUS[view.ballot.status].lower()}")
         elif view.relation == "missing" and status is not Status.NOT_CLASSIFIED:
             out.append(f"{name}: {relation_text('missing')}")
         if view.mismatch is not None:
