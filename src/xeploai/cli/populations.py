@@ -246,10 +246,10 @@ def run_readings(args: argparse.Namespace) -> int:
     period = _period(args.period, lang)
     program = _program_in_force(args.framework, period, lang)
     data, _, _ = _population_input(args, program, period)
-    _, runs = readings.evaluate_readings(program, data, period, args.only)
+    _, runs = readings.evaluate_readings(program, data, period, args.only, combine=True)
     rows = readings.readings_rows(runs, lang)
     for run in runs:
-        echo(f"{run.reading.id} = {run.option.id}: {len(run.differences)}\n")
+        echo(f"{run.name}: {len(run.differences)}\n")
         for d in run.differences:
             echo(f"  {d.subject} {d.name} ({d.unit}): {d.default} → {d.other}\n")
     if args.out:
