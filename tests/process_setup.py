@@ -30,7 +30,30 @@ def run(period: str = "2025") -> Run:
     program = api.load_framework(FRAMEWORK)
     when = api.parse_period(period)
     population = spellings.read_population(POPULATION, program)
-    inputs = process_tables.read_process(INPUTS, program, [s.id for s in population.subjects])
-    population, facts = periods.apply_periods(program, population, when, inputs.quarters, inputs.events)
+    inputs = process_tables.read_process(INPUTS, program, [s.id for s in population.subjects], period=when)
+    population, facts = periods.apply_periods(
+        program, population, when, inputs.quarters, inputs.events, inputs.unread_quarters
+    )
     result = evaluate_population(program, population, when)
     return Run(program, population, inputs, result, ladder.evaluate_process(result, population, inputs, facts))
+
+
+BAD = (
+    PROCESS / "bad"
+)  # process tables with the rows a secretary gets wrong: impossible tallies, duplicates, unknown columns
+
+
+def run_bad(period: str = "2025") -> Run:
+    """The process population with the bad process tables of ``tests/fixtures/process/bad``."""
+    program = api.load_framework(FRAMEWORK)
+    when = api.parse_period(period)
+    population = spellings.read_population(POPULATION, program)
+    inputs = process_tables.read_process(BAD, program, [s.id for s in population.subjects], period=when)
+    population, facts = periods.apply_periods(
+        program, population, when, inputs.quarters, inputs.events, inputs.unread_quarters
+    )
+    result = evaluate_population(program, population, when)
+    return Run(program, population, inputs, result, ladder.evaluate_process(result, population, inputs, facts))
+
+
+RUN_PROGRAM = api.load_framework(FRAMEWORK)

@@ -334,3 +334,39 @@ def test_check_deep_json_lists_findings_with_counterexamples_and_declarations(
 def test_strict_and_seed_need_deep(capsys: pytest.CaptureFixture[str], option: str) -> None:
     code, _, err = run(capsys, "check", option, str(PLANTED), "--lang", "en")
     assert code == output.EXIT_USAGE and "--deep" in err
+
+
+def test_batch_shows_a_split_vote_as_awaiting_the_committee_and_reports_ignored_columns(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    inputs = tmp_path / "quy-trinh"
+    inputs.mkdir()
+    (inputs / "ballots.csv").write_text(
+        "Mã đối tượng,Bậc,Tổng số,Có mặt,Phiếu hợp lệ,HTXS,HTT,HT,KHT,HTTT\n"
+        "DV0001,cell,15,12,12,5,5,2,0,\n"
+        "DV0002,cell,15,7,7,0,7,0,0,\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(
+        capsys,
+        "batch",
+        str(PARTY / "2019-10-18.yaml"),
+        str(ROOT / "examples" / "district"),
+        "--period",
+        "2020",
+        "--process",
+        str(inputs),
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+        "--engine",
+        "interpreter",
+    )
+    assert code == 0
+    # a split vote under HD21's "refer" rule: awaiting the committee on the console and in the process results
+    assert "Chi bộ nhận xét và đề xuất mức xếp loại: — — chờ cấp có thẩm quyền" in out
+    # 7 of 15 present is not more than half (QĐ 24-QĐ/TW 9.3.2, read as the quorum)
+    assert "Có mặt 7/15, chưa đủ số có mặt (có mặt quá 50% số được triệu tập — 24-QĐ/TW" in out
+    results = (tmp_path / "out" / "quy-trinh.csv").read_text(encoding="utf-8-sig")
+    assert "DV0001" in results and "Chờ cấp có thẩm quyền quyết định" in results
+    assert "cột 'HTTT' không thuộc bảng ballots, bị bỏ qua; có phải là 'HTT'?" in err

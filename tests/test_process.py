@@ -7,11 +7,14 @@ from fractions import Fraction
 
 import pytest
 
-from process_setup import INPUTS, run
-from xeploai.process import ladder_text, process_tables
+from process_setup import INPUTS, POPULATION, run
+from xeploai import api
+from xeploai.evaluation.population import evaluate_population
+from xeploai.process import ladder, ladder_text, periods, process_tables
 from xeploai.process.ballots import tally_ballot
 from xeploai.process.process_tables import Tally
 from xeploai.program import ir
+from xeploai.tables import spellings
 
 RUN = run()
 
@@ -130,3 +133,73 @@ def test_process_inputs_read_from_a_workbook_and_a_document(tmp_path) -> None:  
     [proposal] = process_tables.read_process(tmp_path / "p.yaml", RUN.program).proposals
     assert proposal.level == "good"
     assert process_tables.read_process(INPUTS, RUN.program).quarters is not None
+
+
+def _with_ballot_rule(**changes: object) -> ir.Program:
+    import dataclasses
+
+    assert RUN.program.process is not None
+    rule = dataclasses.replace(RUN.program.process.ballots["cell_vote"], **changes)  # type: ignore[arg-type]
+    process = dataclasses.replace(RUN.program.process, ballots={"cell_vote": rule})
+    return dataclasses.replace(RUN.program, process=process)
+
+
+def test_the_tally_says_which_quorum_rule_applies() -> None:
+    from paths import HD21
+    from xeploai import api
+
+    hd21 = api.load_framework(HD21)
+    assert hd21.process is not None
+    rule = hd21.process.ballots["cell_vote"]
+    assert (rule.quorum, rule.quorum_strict) == (Fraction(1, 2), True)
+    half = tally_ballot(rule, Tally("x", "cell", {"good": 5}, entitled=10, present=5, valid=5), hd21)
+    assert half.status == "no_quorum" and "24-QĐ/TW, điểm 9.3.2 Điều 9, giả định" in half.text()
+    more = tally_ballot(rule, Tally("x", "cell", {"good": 6}, entitled=10, present=6, valid=6), hd21)
+    assert (more.status, more.level) == ("majority", "good") and "more than 50% of those entitled" in more.text("en")
+    none = _with_ballot_rule(quorum=None)
+    assert none.process is not None
+    outcome = tally_ballot(none.process.ballots["cell_vote"], Tally("a3", "cell", {"good": 5}, valid=5), none)
+    assert "the framework declares no quorum" in outcome.text("en")
+
+
+def _ladder_with(program: ir.Program, *rows: object) -> ladder.ProcessResult:
+    result = evaluate_population(program, RUN.population, api.parse_period("2025"))
+    proposals = tuple(r for r in rows if isinstance(r, process_tables.Proposal))
+    tallies = tuple(r for r in rows if isinstance(r, Tally))
+    return ladder.evaluate_process(result, RUN.population, process_tables.ProcessInput(proposals, tallies))
+
+
+def test_a_referred_vote_awaits_the_committee_and_the_typed_level_is_flagged() -> None:
+    program = _with_ballot_rule(no_majority=ir.NoMajority.REFER)
+    split = Tally("a3", "cell", {"excellent": 4, "good": 3, "completed": 2}, entitled=10, present=9, valid=9)
+    typed = process_tables.Proposal("a3", "cell", "good")
+    view = _ladder_with(program, split, typed).row("a3").rungs[1]
+    assert (view.level, view.relation) == (None, "pending")
+    assert (
+        view.mismatch is not None
+        and view.mismatch.en == "the proposal says HTT but the tally: referred to the competent committee"
+    )
+    lines = "\n".join(ladder_text.explain_ladder(_ladder_with(program, split, typed).row("a3"), program))
+    assert "chờ cấp có thẩm quyền" in lines and "đề xuất ghi HTT nhưng kiểm phiếu" in lines
+
+
+def test_a_typed_proposal_that_contradicts_its_tally_is_flagged_and_the_tally_stands() -> None:
+    tally = Tally("a1", "cell", {"good": 8, "completed": 1}, entitled=10, present=9, valid=9)
+    typed = process_tables.Proposal("a1", "cell", "excellent")
+    view = _ladder_with(RUN.program, tally, typed).row("a1").rungs[1]
+    assert view.level == "good" and view.mismatch is not None
+    assert view.mismatch.vi == "đề xuất ghi HTXS nhưng kiểm phiếu ra HTT"
+
+
+def test_the_consecutive_kht_flag_names_the_two_quarters_that_met_it() -> None:
+    from xeploai.process.periods import QuarterResult
+
+    quarters = [
+        QuarterResult("a5", 2025, q, lv)
+        for q, lv in ((1, "good"), (2, "not_completed"), (3, "not_completed"), (4, "good"))
+    ]
+    raw = spellings.read_population(POPULATION, RUN.program)
+    population, facts = periods.apply_periods(RUN.program, raw, api.parse_period("2025"), quarters, None)
+    result = evaluate_population(RUN.program, population, api.parse_period("2025"))
+    [flag] = ladder.evaluate_process(result, population, process_tables.ProcessInput(), facts).row("a5").flags
+    assert flag.facts == "quarters = Q2/2025; Q3/2025"

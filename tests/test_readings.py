@@ -39,6 +39,30 @@ def test_rounding_scores_after_summing_changes_a_level() -> None:
 
 def test_rows_name_both_readings_and_their_sources() -> None:
     rows = readings.readings_rows(list(RUNS.values()))
-    assert {r["subject"] for r in rows} == {"c2", "d1"}
-    first = next(r for r in rows if r["reading"] == "quota_rounding")
-    assert first["default"] == "floor (floor)" and str(first["option_source"]).startswith("hd03")
+    assert {r.get("subject") for r in rows} == {"c2", "d1", None}
+    first = next(r for r in rows if r["reading"] == "quota_rounding = half_up")
+    # labels and document numbers, not ids (it was "floor (floor)" and "hd03, …")
+    assert first["default"] == "Làm tròn xuống" and first["option"] == "Từ 0,5 trở lên thành 1"
+    assert str(first["option_source"]).startswith("03-HD/TVĐU") and str(first["default_source"]).startswith("366-QĐ/TW")
+
+
+def test_every_reading_has_a_total_row() -> None:
+    rows = readings.readings_rows(list(RUNS.values()))
+    totals = {r["reading"]: r["changed"] for r in rows if "changed" in r}
+    assert totals == {
+        "quota_rounding = half_up": 1,
+        "quota_denominator = htt_and_above": 1,
+        "score_rounding = each": 0,
+        "score_rounding = total": 1,
+    }
+    assert next(r for r in rows if r.get("changed") == 0)["name"] == "Tổng cộng: 0 người thay đổi"
+
+
+def test_the_readings_taken_together() -> None:
+    _, runs = readings.evaluate_readings(RUN.program, RUN.population, RUN.result.period, combine=True)
+    combined = {r.name: r for r in runs if r.combined}
+    assert len(combined) == 2  # 1 rounding × 1 denominator × 2 score options
+    both = combined["quota_rounding = half_up + quota_denominator = htt_and_above + score_rounding = total"]
+    assert {d.subject for d in both.differences} == {"c2", "d1"}
+    [group] = [g for g in both.groups if g.group == "to_2"]
+    assert (group.base, group.allowed) == (10, 2)

@@ -9,11 +9,13 @@ Rounding and ratio readings replace the quota's own figures. A denominator of "H
 candidates too (``base + candidates``); the number allowed per group is computed from the default run's quota
 groups, and the kept candidates (in the quota's own ranking) are fed back as the group's outcome, until nothing
 changes (collectives and later quotas then read the levels that stand under the reading). Score readings round the
-summed score fields before evaluation: ``each`` rounds every field, ``total`` rounds their sum.
+summed score fields before evaluation: ``each`` rounds every field, ``total`` rounds their sum. With ``combine``,
+the readings are also taken together: one run per combination of their other options (at most ``MAX_COMBINATIONS``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +35,7 @@ from xeploai.program import ir
 __all__ = ["Difference", "GroupUnderReading", "ReadingRun", "evaluate_readings", "prepare", "variant"]
 
 SIMULATED = "(mô phỏng cách hiểu / reading simulated)"
+MAX_COMBINATIONS = 32  # combined runs of several readings: beyond this many, only the single readings are run
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,16 @@ class ReadingRun:
     result: PopulationResult
     groups: tuple[GroupUnderReading, ...]
     differences: tuple[Difference, ...]
+    combined: tuple[tuple[ir.Reading, ir.ReadingOption], ...] = ()  # several readings taken together (first above)
+
+    @property
+    def choices(self) -> tuple[tuple[ir.Reading, ir.ReadingOption], ...]:
+        return self.combined or ((self.reading, self.option),)
+
+    @property
+    def name(self) -> str:
+        """``quota_rounding = half_up`` or, for a combination, ``quota_rounding = half_up + score_rounding = total``."""
+        return " + ".join(f"{reading.id} = {option.id}" for reading, option in self.choices)
 
 
 def _round(value: Fraction, decimals: int) -> Fraction:
@@ -236,64 +249,89 @@ def evaluate_readings(
     population: PopulationInput,
     period: ir.Period,
     only: Sequence[str] | None = None,
+    combine: bool = False,
 ) -> tuple[PopulationResult, list[ReadingRun]]:
-    """The default run, and one run per other option of each reading (or of the readings in ``only``)."""
+    """The default run, and one run per other option of each reading (or of the readings in ``only``); with
+    ``combine``, one run per combination of the other options of every reading too."""
     process = program.process
     baseline = evaluate_population(program, prepare(program, population), period)
     if process is None:
         return baseline, []
     before = {r.subject_id: r for r in baseline.results}
+    chosen = [r for r in process.readings if only is None or r.id in only]
+    plans: list[tuple[tuple[ir.Reading, ir.ReadingOption], ...]] = [
+        ((reading, option),) for reading in chosen for option in reading.options if option.id != reading.default
+    ]
+    if combine and len(chosen) > 1:
+        others = [[(r, o) for o in r.options if o.id != r.default] for r in chosen]
+        if math.prod(len(o) for o in others) <= MAX_COMBINATIONS:
+            plans.extend(tuple(combo) for combo in itertools.product(*others))
     runs: list[ReadingRun] = []
-    for reading in process.readings:
-        if only is not None and reading.id not in only:
-            continue
-        for option in reading.options:
-            if option.id == reading.default:
+    for plan in plans:
+        prepared = prepare(program, population, {reading.id: option.id for reading, option in plan})
+        changed = program
+        for reading, option in plan:
+            changed = variant(changed, reading, option)
+        denominator = [
+            r
+            for r, o in plan
+            if r.parameter is ir.ReadingParameter.QUOTA_DENOMINATOR and o.value == "of_level_and_above"
+        ]
+        if denominator:
+            result, groups = _with_denominator(changed, prepared, period, denominator[0].quotas)
+        else:
+            result = evaluate_population(changed, prepared, period)
+            groups = _groups(result)
+        differences = []
+        for other in result.results:
+            mine = before.get(other.subject_id)
+            if mine is None:
                 continue
-            prepared = prepare(program, population, {reading.id: option.id})
-            if reading.parameter is ir.ReadingParameter.QUOTA_DENOMINATOR and option.value == "of_level_and_above":
-                result, groups = _with_denominator(program, prepared, period, reading.quotas)
-            else:
-                result = evaluate_population(variant(program, reading, option), prepared, period)
-                groups = _groups(result)
-            differences = []
-            for other in result.results:
-                mine = before.get(other.subject_id)
-                if mine is None:
-                    continue
-                a, b = _shown(mine, program), _shown(other, program)
-                if a != b:
-                    involved = _involved(baseline.quota_groups, other.subject_id) + _involved(groups, other.subject_id)
-                    differences.append(
-                        Difference(
-                            other.subject_id,
-                            other.subject_name or "",
-                            other.subject_kind,
-                            str(other.extras.get("unit", "")),
-                            a,
-                            b,
-                            tuple(dict.fromkeys(involved)),
-                        )
+            a, b = _shown(mine, program), _shown(other, program)
+            if a != b:
+                involved = _involved(baseline.quota_groups, other.subject_id) + _involved(groups, other.subject_id)
+                differences.append(
+                    Difference(
+                        other.subject_id,
+                        other.subject_name or "",
+                        other.subject_kind,
+                        str(other.extras.get("unit", "")),
+                        a,
+                        b,
+                        tuple(dict.fromkeys(involved)),
                     )
-            differences.sort(key=lambda d: (d.unit, d.subject))
-            runs.append(ReadingRun(reading, option, result, groups, tuple(differences)))
+                )
+        differences.sort(key=lambda d: (d.unit, d.subject))
+        reading, option = plan[0]
+        combined = plan if len(plan) > 1 else ()
+        runs.append(ReadingRun(reading, option, result, groups, tuple(differences), combined))
     return baseline, runs
 
 
+def _source(program: ir.Program, cite: ir.Citation) -> str:
+    doc = next((legal.number for legal in program.info.legal_basis if legal.id == cite.doc), cite.doc)
+    return f"{doc}, {cite.at}"
+
+
 def readings_rows(runs: Sequence[ReadingRun], lang: str = "vi") -> list[dict[str, object]]:
-    """One row per subject whose outcome depends on a reading (``xeploai readings`` prints or writes these)."""
+    """One row per subject whose outcome depends on a reading, then a total row per run (``xeploai readings``
+    prints or writes these): readings and options by their labels, sources by the document's number."""
     rows: list[dict[str, object]] = []
     for run in runs:
-        default = run.reading.option(run.reading.default)
+        program = run.result.program
+        choices = run.choices
+        common = {
+            "reading": run.name,
+            "reading_label": " + ".join(r.label.get(lang) for r, _ in choices),
+            "default": " + ".join(r.option(r.default).label.get(lang) for r, _ in choices),
+            "default_source": "; ".join(_source(program, r.option(r.default).cite) for r, _ in choices),
+            "option": " + ".join(o.label.get(lang) for _, o in choices),
+            "option_source": "; ".join(_source(program, o.cite) for _, o in choices),
+        }
         for d in run.differences:
             rows.append(
                 {
-                    "reading": run.reading.id,
-                    "reading_label": run.reading.label.get(lang),
-                    "default": f"{default.id} ({default.value})",
-                    "default_source": f"{default.cite.doc}, {default.cite.at}",
-                    "option": f"{run.option.id} ({run.option.value})",
-                    "option_source": f"{run.option.cite.doc}, {run.option.cite.at}",
+                    **common,
                     "subject": d.subject,
                     "name": d.name,
                     "unit": d.unit,
@@ -302,6 +340,14 @@ def readings_rows(runs: Sequence[ReadingRun], lang: str = "vi") -> list[dict[str
                     "quota_groups": " ".join(d.quotas),
                 }
             )
+        total = len(run.differences)
+        rows.append(
+            {
+                **common,
+                "name": (f"Total: {total} subject(s) change" if lang == "en" else f"Tổng cộng: {total} người thay đổi"),
+                "changed": total,
+            }
+        )
     return rows
 
 
@@ -318,4 +364,5 @@ READINGS_COLUMNS: Sequence[tuple[str, str]] = (
     ("under_default", "Kết quả theo mặc định (default result)"),
     ("under_option", "Kết quả theo cách hiểu khác (other result)"),
     ("quota_groups", "Nhóm tỷ lệ (quota groups)"),
+    ("changed", "Số người thay đổi (subjects changed)"),
 )

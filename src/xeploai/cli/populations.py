@@ -140,16 +140,22 @@ def run_batch(args: argparse.Namespace) -> int:
         process_rejections = out / f"bi-loai-quy-trinh.{ext}"
         writers.write_rejections(ladder.rejections, process_rejections, lang)
         written.append(process_rejections)
+        process_results = out / f"quy-trinh.{ext}"
+        writers.write_table(ladder_text.as_rows(ladder, lang), ladder_text.LADDER_COLUMNS, process_results)
+        written.append(process_results)
         for row in ladder.rows:
-            if any(view.relation == "above" for view in row.rungs) or any(not d.explained for d in row.discrepancies):
+            if ladder_text.needs_attention(row):
                 echo("\n".join(ladder_text.explain_ladder(row, program, lang)) + "\n")
+        for note in [r for r in ladder.rejections if r.row is None]:
+            echo_err(f"{msg('cli.batch.note', lang)}: {note.source}: {note.reason_in(lang)}\n")
     if args.tables:
         from xeploai.process import forms
 
         assert isinstance(result, population.PopulationResult)
         # The official forms are documents for people (titles, headings), not data tables: CSV when Parquet is asked.
         form_ext = "csv" if ext == "parquet" else ext
-        written.extend(forms.write_official(forms.official_tables(result, ladder, data), out / "bieu-mau", form_ext))
+        tables = forms.official_tables(result, ladder, data)
+        written.extend(forms.write_official(tables, out / "bieu-mau", form_ext, forms.letterhead_for(result)))
     echo(_batch_summary(result, summary, lang))
     notes = [r for r in result.rejections if r.row is None]
     for note in notes[:10]:
@@ -249,8 +255,8 @@ def _population_input(
         return readings.prepare(program, data), None, None
     from xeploai.process import process_tables
 
-    inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects])
-    data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events)
+    inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects], period)
+    data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events, inputs.unread_quarters)
     return readings.prepare(program, data), inputs, dict(facts)
 
 
@@ -261,10 +267,10 @@ def run_readings(args: argparse.Namespace) -> int:
     period = _period(args.period, lang)
     program = _program_in_force(args.framework, period, lang)
     data, _, _ = _population_input(args, program, period)
-    _, runs = readings.evaluate_readings(program, data, period, args.only)
+    _, runs = readings.evaluate_readings(program, data, period, args.only, combine=True)
     rows = readings.readings_rows(runs, lang)
     for run in runs:
-        echo(f"{run.reading.id} = {run.option.id}: {len(run.differences)}\n")
+        echo(f"{run.name}: {len(run.differences)}\n")
         for d in run.differences:
             echo(f"  {d.subject} {d.name} ({d.unit}): {d.default} → {d.other}\n")
     if args.out:

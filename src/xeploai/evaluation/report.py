@@ -92,7 +92,9 @@ def reason_text(
     if caps:
         parts.append(_t("Giới hạn: ", "Capped: ", lang) + "; ".join(label(c) for c in caps))
     higher = levels[: levels.index(before)]
-    failed = [label(r) for r in outcome.reasons if r not in caps]
+    # The reasons hold the failed requirements of every level above; the line names those of the next one up.
+    next_up = next((req.rules for req in program.subjects[kind].levels if higher and req.level == higher[-1]), ())
+    failed = [label(r) for r in outcome.reasons if r not in caps and r in next_up]
     if higher and failed:
         parts.append(_t(f"Chưa đạt {code(higher[-1])}: ", f"Not {code(higher[-1])}: ", lang) + "; ".join(failed[:3]))
     return " · ".join(parts) or _t("Đạt mọi tiêu chuẩn của mức", "Meets every requirement of the level", lang)
@@ -222,11 +224,15 @@ def summary_count_columns(program: ir.Program) -> frozenset[str]:
 
 
 def summary_rows(
-    population: PopulationResult, individual_kinds: Sequence[str] | None = None
+    population: PopulationResult,
+    individual_kinds: Sequence[str] | None = None,
+    decided: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """One row per unit with the counts of its individuals at each level (its whole subtree), then a total row.
 
     Individuals are the subject kinds that read no other subjects unless ``individual_kinds`` says otherwise.
+    ``decided`` (subject id → level id) counts a classified subject at the level the competent committee decided
+    (the decision rung of the review process) instead of the level of the rules.
     """
     program = population.program
     kinds = set(individual_kinds or [k for k, s in program.subjects.items() if not s.relations])
@@ -248,7 +254,7 @@ def summary_rows(
         elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
             c = UnitCounts(c.by_level, c.not_classified, c.insufficient + 1, 0)
         elif outcome.level is not None:
-            c.by_level[outcome.level] += 1
+            c.by_level[(decided or {}).get(result.subject_id, outcome.level)] += 1
         direct[unit] = c
     return summary_table(program, population.units, direct, own, population.rejections, population.quota_groups)
 

@@ -311,16 +311,24 @@ def compile_process(
     for ballot_id, b in doc.ballots.items():
         more_than = ratio(b.more_than)
         assert more_than is not None, "the checker reports a share it cannot read"
+        quorum = b.quorum
+        cited = quorum if isinstance(quorum, schema.QuorumDoc) else None
+        share = (cited.more_than if cited.more_than is not None else cited.at_least) if cited else quorum
+        assert not isinstance(share, schema.QuorumDoc)
         ballots[ballot_id] = ir.BallotRule(
             id=ballot_id,
             label=text(b.label),
             majority_of=ir.MajorityOf(b.majority_of),
             more_than=more_than,
-            quorum=_fraction_or_ratio(b.quorum),
+            quorum=_fraction_or_ratio(share),
             no_majority=ir.NoMajority(b.no_majority),
             cite=citation(b.cite),
             confidence=ir.Confidence(b.confidence),
             span=span_of(("process", "ballots", ballot_id)),
+            quorum_strict=cited is not None and cited.more_than is not None,
+            quorum_cite=citation(cited.cite) if cited else None,
+            quorum_confidence=ir.Confidence(cited.confidence) if cited else None,
+            quorum_label=text(cited.label) if cited else None,
         )
     readings = {r.id: r for r in base.readings} if base else {}
     for reading_id, r in doc.readings.items():

@@ -164,17 +164,40 @@ def check_process(
         path = (*root, "ballots", ballot_id)
         named = ir.Text(f"quy định bỏ phiếu '{ballot_id}'", f"ballot '{ballot_id}'")
         yield from check_cited(doc, decl, Entry(ballot, path), span_of, named)
-        for key, value, upper in (("more_than", ballot.more_than, False), ("quorum", ballot.quorum, True)):
+        shares: list[tuple[tuple[str, ...], float | str | None, bool]] = [(("more_than",), ballot.more_than, False)]
+        quorum = ballot.quorum
+        if isinstance(quorum, schema.QuorumDoc):
+            quorum_path = (*path, "quorum")
+            named_quorum = ir.Text(f"số có mặt tối thiểu của '{ballot_id}'", f"the quorum of '{ballot_id}'")
+            yield from check_cited(doc, decl, Entry(quorum, quorum_path), span_of, named_quorum)
+            if (quorum.at_least is None) == (quorum.more_than is None):
+                yield Issue.from_text(
+                    "invalid-value",
+                    ir.Text(
+                        "quorum cần đúng một trong at_least, more_than", "a quorum needs one of at_least, more_than"
+                    ),
+                    dotted(quorum_path),
+                    span_of(quorum_path),
+                    ir.Text("ví dụ quorum: {more_than: 50%, …}", "for example quorum: {more_than: 50%, …}"),
+                )
+            shares += [
+                (("quorum", "at_least"), quorum.at_least, True),
+                (("quorum", "more_than"), quorum.more_than, False),
+            ]
+        else:
+            shares.append((("quorum",), quorum, True))
+        for keys, value, upper in shares:
             share = None if value is None else ratio(value)
             if value is not None and (share is None or not 0 < share <= 1 or (share == 1 and not upper)):
+                key = ".".join(keys)
                 yield Issue.from_text(
                     "invalid-value",
                     ir.Text(
                         f"{key} {value!r} không phải tỷ lệ trong khoảng từ 0 đến 1 (viết 50%, 0.5 hoặc 2/3)",
                         f"{key} {value!r} is not a share between 0 and 1 (write 50%, 0.5 or 2/3)",
                     ),
-                    dotted((*path, key)),
-                    span_of((*path, key)),
+                    dotted((*path, *keys)),
+                    span_of((*path, *keys)),
                 )
     yield from _check_readings(doc, process, subjects, decl, span_of)
     if process.periods is not None:

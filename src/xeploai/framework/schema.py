@@ -241,11 +241,25 @@ class LadderDoc(_Model):
     gaps: dict[Id, GapDoc] = Field(default_factory=dict, description="Differences that require an explanation")
 
 
+class QuorumDoc(_Model):
+    """A quorum with its own clause: attendance at least, or more than, a share of those entitled."""
+
+    at_least: float | NonEmpty | None = Field(default=None, description="Those present reach this share")
+    more_than: float | NonEmpty | None = Field(default=None, description="Those present exceed this share")
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
 class BallotDoc(_Model):
     label: Text | None = None
     majority_of: Literal["valid", "present", "entitled"]
     more_than: float | NonEmpty = Field(default="50%", description="A level needs strictly more than this share")
-    quorum: float | NonEmpty | None = Field(default=None, description="The share of those entitled who must attend")
+    quorum: float | NonEmpty | QuorumDoc | None = Field(
+        default=None,
+        description="The share of those entitled who must attend (at least), or a mapping with at_least or"
+        " more_than and its own label, cite and confidence",
+    )
     no_majority: Literal["cumulative", "below_plurality", "refer"]
     cite: Citation | None = None
     confidence: Confidence
@@ -395,6 +409,7 @@ def _known_keys() -> set[str]:
         GapDoc,
         LadderDoc,
         BallotDoc,
+        QuorumDoc,
         ReadingOptionDoc,
         ReadingDoc,
         PeriodRuleDoc,

@@ -14,7 +14,7 @@ from fractions import Fraction
 from xeploai.process.process_tables import Tally
 from xeploai.program import ir
 
-__all__ = ["BallotOutcome", "tally_ballot"]
+__all__ = ["BallotOutcome", "quorum_rule", "tally_ballot"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,24 @@ def _pct(share: Fraction) -> str:
     return f"{value:.4g}%"
 
 
+def quorum_rule(rule: ir.BallotRule, program: ir.Program) -> ir.Text:
+    """Which quorum applies to a ballot, with its clause and confidence mark, or that the framework declares none."""
+    if rule.quorum is None:
+        return ir.Text("khung tiêu chí không quy định số có mặt tối thiểu", "the framework declares no quorum")
+    share = _pct(rule.quorum)
+    vi = f"có mặt {'quá' if rule.quorum_strict else 'từ'} {share} số được triệu tập"
+    en = f"{'more than' if rule.quorum_strict else 'at least'} {share} of those entitled present"
+    cite = rule.quorum_cite or rule.cite
+    confidence = rule.quorum_confidence or rule.confidence
+    doc = next((legal.number for legal in program.info.legal_basis if legal.id == cite.doc), cite.doc)
+    mark = {
+        ir.Confidence.CONFIRMED: ("", ""),
+        ir.Confidence.SECONDARY: (", theo nguồn thứ cấp", ", per a secondary source"),
+        ir.Confidence.ASSUMED: (", giả định", ", assumed"),
+    }[confidence]
+    return ir.Text(f"{vi} — {doc}, {cite.at}{mark[0]}", f"{en} — {doc}, {cite.at}{mark[1]}")
+
+
 def tally_ballot(rule: ir.BallotRule, tally: Tally, program: ir.Program) -> BallotOutcome:
     """The level a tally gives under ``rule``: quorum, then a strict majority, then the rule for no majority."""
     code = program.level_code
@@ -44,21 +62,30 @@ def tally_ballot(rule: ir.BallotRule, tally: Tally, program: ir.Program) -> Ball
     cast = sum(tally.votes.values())
     valid = tally.valid if tally.valid is not None else cast
     present = tally.present if tally.present is not None else valid
-    if rule.quorum is not None and tally.entitled:
-        if Fraction(present, tally.entitled) < rule.quorum:
+    quorum = quorum_rule(rule, program)
+    if rule.quorum is None:
+        steps.append(ir.Text(f"{quorum.vi}.", f"{quorum.en}."))
+    elif not tally.entitled:
+        steps.append(
+            ir.Text(
+                f"Không có tổng số được triệu tập: chưa kiểm được số có mặt ({quorum.vi}).",
+                f"No number entitled to vote: the quorum cannot be checked ({quorum.en}).",
+            )
+        )
+    else:
+        share = Fraction(present, tally.entitled)
+        if share < rule.quorum or (rule.quorum_strict and share == rule.quorum):
             steps.append(
                 ir.Text(
-                    f"Có mặt {present}/{tally.entitled}, chưa đủ {_pct(rule.quorum)} số được triệu tập:"
-                    " phiếu không có giá trị.",
-                    f"{present} of {tally.entitled} present, under the quorum of {_pct(rule.quorum)}:"
-                    " the ballot does not count.",
+                    f"Có mặt {present}/{tally.entitled}, chưa đủ số có mặt ({quorum.vi}): phiếu không có giá trị.",
+                    f"{present} of {tally.entitled} present, no quorum ({quorum.en}): the ballot does not count.",
                 )
             )
             return BallotOutcome(rule, tally, None, "no_quorum", tuple(steps))
         steps.append(
             ir.Text(
-                f"Có mặt {present}/{tally.entitled} (đủ {_pct(rule.quorum)}).",
-                f"{present} of {tally.entitled} present (quorum {_pct(rule.quorum)} reached).",
+                f"Có mặt {present}/{tally.entitled}, đủ số có mặt ({quorum.vi}).",
+                f"{present} of {tally.entitled} present, quorum reached ({quorum.en}).",
             )
         )
     denominator = {ir.MajorityOf.VALID: valid, ir.MajorityOf.PRESENT: present, ir.MajorityOf.ENTITLED: tally.entitled}[

@@ -1,54 +1,104 @@
 """The official tables offices print, from a population result (and, when given, its process result).
 
 Input: a ``PopulationResult``, optionally the ``ProcessResult`` of its ladder and the ``PopulationInput`` (for the
-title groups). Output: named tables with Vietnamese headings in the order offices use, written as one CSV per
-table or as one XLSX workbook with a sheet per table. Every figure is a view of the traces and of
-``report.summary_rows``, so the totals reconcile with the population summary; text that a spreadsheet would take
-for a formula stays text.
+title groups). Output: named tables with Vietnamese headings and labels (never ids) in the order offices use,
+written by ``form_writer`` as one CSV per table or as one XLSX workbook with a sheet per table, with the Party's
+document header and a signature block. Every figure is a view of the traces and of ``report.summary_rows``, so the
+totals reconcile with the population summary; where the competent committee decided a level (the decision rung),
+the counts and the decision list use the decided level.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from xeploai.evaluation.population import PopulationInput, PopulationResult
 from xeploai.evaluation.report import one_line_reason, summary_rows
 from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, Truth
 from xeploai.explanation import reasons
-from xeploai.process.ballots import BallotOutcome
-from xeploai.process.ladder import ProcessResult, cite_text
+from xeploai.process.ballots import BallotOutcome, quorum_rule
+from xeploai.process.form_writer import (
+    HEADING_ROW,
+    PERCENT,
+    Letterhead,
+    Signature,
+    Table,
+    share,
+    write_official,
+)
+from xeploai.process.ladder import LadderRow, ProcessResult, RungView, cite_text, findings_above
 from xeploai.process.ladder_text import relation_text
 from xeploai.program import ir
-from xeploai.tables.writers import write_table
 
-__all__ = ["SHEETS", "Table", "official_tables", "write_official"]
+__all__ = [
+    "HEADING_ROW",
+    "SHEETS",
+    "Letterhead",
+    "Table",
+    "letterhead_for",
+    "official_tables",
+    "write_official",
+]
 
 SHEETS: Mapping[str, str] = {
     "de_xuat": "Tổng hợp đề xuất xếp loại",
     "tong_hop": "Tổng hợp kết quả xếp loại theo đơn vị",
     "tong_hop_nhom": "Tổng hợp kết quả xếp loại theo nhóm chức danh",
     "kiem_soat_ty_le": "Kiểm soát tỷ lệ Hoàn thành xuất sắc nhiệm vụ",
-    "chenh_lech": "Chênh lệch giữa tự đánh giá và thẩm định",
+    "chenh_lech": "Chênh lệch giữa các bậc đề xuất phải giải trình",
     "khong_xep_loai": "Danh sách không xếp loại",
     "quyet_dinh": "Danh sách đề nghị quyết định xếp loại",
     "phieu_bau": "Phiếu biểu quyết xếp loại",
     "kiem_phieu": "Biên bản kiểm phiếu",
     "khac_phuc": "Kế hoạch khắc phục hạn chế, khuyết điểm",
 }
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
+# Unit kinds (population-input.md) as offices name them.
+UNIT_KINDS: Mapping[str, str] = {
+    "district": "Đảng bộ huyện",
+    "grassroots_committee": "Đảng bộ cơ sở",
+    "grassroots_cell": "Chi bộ cơ sở",
+    "cell": "Chi bộ trực thuộc",
+    "agency": "Cơ quan, đơn vị",
+}
+_PENDING = "Chờ cấp có thẩm quyền quyết định"
+_BALLOT_STATUS = {
+    "majority": "Đạt quá tỷ lệ",
+    "cumulative": "Cộng dồn từ mức cao xuống",
+    "below_plurality": "Mức liền dưới mức nhiều phiếu nhất",
+    "referred": _PENDING,
+    "no_quorum": "Không đủ số có mặt — phiếu không có giá trị",
+    "no_ballots": "Không có phiếu hợp lệ",
+}
 
 
-@dataclass(frozen=True)
-class Table:
-    id: str
-    title: str
-    columns: tuple[tuple[str, str], ...]  # (key, Vietnamese heading)
-    rows: tuple[dict[str, object], ...]
+def letterhead_for(population: PopulationResult) -> Letterhead:
+    """The letterhead of a population's forms: its top unit issues them; place and date are left to fill in."""
+    roots = [u for u in population.units if not u.parent or u.parent not in {v.id for v in population.units}]
+    return Letterhead(committee=roots[0].name if len(roots) == 1 else "")
+
+
+def _decided(process: ProcessResult | None) -> dict[str, str]:
+    """Subject id → the level the competent committee decided (the decision rung), for classified subjects."""
+    out: dict[str, str] = {}
+    for row in process.rows if process else ():
+        for view in row.rungs:
+            if view.rung.role is ir.RungRole.DECISION and view.level is not None and row.allowed is not None:
+                out[row.result.subject_id] = view.level
+    return out
+
+
+def _final(result: Result, decided: Mapping[str, str]) -> str | None:
+    if result.outcome.status is not Status.CLASSIFIED:
+        return None
+    return decided.get(result.subject_id, result.outcome.level)
+
+
+def _field_label(program: ir.Program, name: str) -> str:
+    for subject in program.subjects.values():
+        fdef = subject.field_def(name)
+        if fdef is not None:
+            return fdef.label.vi
+    return name
 
 
 def _individuals(program: ir.Program) -> set[str]:
@@ -68,10 +118,6 @@ def _code(program: ir.Program, level: str | None) -> str:
     return program.level_code(level) if level else ""
 
 
-def _ratio(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}" if whole else ""
-
-
 def _person(n: int, result: Result, units: Mapping[str, str], program: ir.Program) -> dict[str, object]:
     unit = str(result.extras.get("unit", ""))
     kind = program.subjects.get(result.subject_kind)
@@ -82,6 +128,34 @@ def _person(n: int, result: Result, units: Mapping[str, str], program: ir.Progra
         "unit": units.get(unit, unit),
         "kind": kind.label.vi if kind else result.subject_kind,
     }
+
+
+def _rung_cell(program: ir.Program, view: RungView) -> str:
+    if view.level is not None:
+        return _code(program, view.level)
+    if view.relation == "pending" and view.ballot is not None:
+        return _PENDING
+    return ""
+
+
+def _differs(program: ir.Program, row: LadderRow) -> list[str]:
+    """What an office must look at on one person's ladder: rungs above or below the rules, a proposal for someone
+    not classified, a split vote awaiting the committee, a proposal its tally contradicts, a required rung missing."""
+    out: list[str] = []
+    status = row.result.outcome.status
+    for view in row.rungs:
+        name = view.rung.label.vi
+        if view.relation in ("above", "below", "not_classified"):
+            out.append(f"{name}: {relation_text(view.relation)}")
+        elif view.relation == "pending" and view.ballot is not None:
+            out.append(f"{name}: {_PENDING.lower()} (biểu quyết không đạt quá tỷ lệ)")
+        elif view.ballot is not None and view.ballot.level is None:
+            out.append(f"{name}: {_BALLOT_STATUS[view.ballot.status].lower()}")
+        elif view.relation == "missing" and status is not Status.NOT_CLASSIFIED:
+            out.append(f"{name}: {relation_text('missing')}")
+        if view.mismatch is not None:
+            out.append(f"{name}: {view.mismatch.vi}")
+    return out
 
 
 _PERSON = (("stt", "STT"), ("id", "Mã"), ("name", "Họ và tên"), ("unit", "Đơn vị"), ("kind", "Đối tượng"))
@@ -96,7 +170,7 @@ def _proposals(population: PopulationResult, process: ProcessResult | None, unit
             rungs.setdefault(rung.id, rung)
     columns = [*_PERSON, *((f"rung:{r.id}", r.label.vi) for r in rungs.values())]
     columns += [("allowed", "Mức theo quy định"), ("reason", "Lý do"), ("differs", "Khác mức quy định")]
-    columns += [("explain", "Chênh lệch phải giải trình")]
+    columns += [("explain", "Chênh lệch phải giải trình"), ("flags", "Lưu ý cấp có thẩm quyền")]
     rows: list[dict[str, object]] = []
     laddered = {row.result.subject_id: row for row in process.rows} if process else {}
     kinds = {k for ladder in ladders for k in ladder.kinds} or _individuals(program)
@@ -108,12 +182,13 @@ def _proposals(population: PopulationResult, process: ProcessResult | None, unit
         ladder_row = laddered.get(result.subject_id)
         differs: list[str] = []
         if ladder_row is not None:
+            labels = {view.rung.id: view.rung.label.vi for view in ladder_row.rungs}
             for view in ladder_row.rungs:
-                row[f"rung:{view.rung.id}"] = _code(program, view.level)
-                if view.relation in ("above", "below"):
-                    differs.append(f"{view.rung.label.vi}: {relation_text(view.relation)}")
+                row[f"rung:{view.rung.id}"] = _rung_cell(program, view)
+            differs = _differs(program, ladder_row)
             pending = [d for d in ladder_row.discrepancies if not d.explained]
-            row["explain"] = "; ".join(f"{d.first} → {d.second}" for d in pending)
+            row["explain"] = "; ".join(f"{labels[d.first]} → {labels[d.second]}" for d in pending)
+            row["flags"] = "; ".join(f.text(program) for f in ladder_row.flags)
         row["differs"] = "; ".join(differs)
         rows.append(row)
     return Table("de_xuat", SHEETS["de_xuat"], tuple(columns), tuple(rows))
@@ -144,15 +219,35 @@ def _count_columns(program: ir.Program, first: Sequence[tuple[str, str]]) -> lis
     return columns
 
 
+def _count_formats(program: ir.Program) -> dict[str, str]:
+    shares = [f"{v.code}_share" for v in program.levels.values] + ["ratio_of_good", "ratio_of_good_and_above"]
+    return {key: PERCENT for key in shares}
+
+
 def _add_ratios(program: ir.Program, row: dict[str, object]) -> dict[str, object]:
     codes = [v.code for v in program.levels.values]
     best, second = (int(str(row.get(codes[0], 0) or 0)), int(str(row.get(codes[1], 0) or 0)))
-    row["ratio_of_good"] = _ratio(best, second)
-    row["ratio_of_good_and_above"] = _ratio(best, best + second)
+    row["ratio_of_good"] = share(best, second)
+    row["ratio_of_good_and_above"] = share(best, best + second)
     return row
 
 
-def _by_unit(population: PopulationResult) -> Table:
+def _own_levels(program: ir.Program, population: PopulationResult, decided: Mapping[str, str]) -> dict[str, str]:
+    """Unit id → its collectives' results as offices write them ("Chi bộ: HTT")."""
+    units = {u.id for u in population.units}
+    out: dict[str, list[str]] = {}
+    for result in sorted(population.results, key=lambda r: (r.subject_kind, r.subject_id)):
+        subject = program.subjects.get(result.subject_kind)
+        unit = str(result.extras.get("unit", ""))
+        if subject is None or not subject.relations or unit not in units:
+            continue
+        level = _final(result, decided)
+        shown = _code(program, level) if level else _status_vi(result.outcome.status)
+        out.setdefault(unit, []).append(f"{subject.label.vi}: {shown}")
+    return {unit: "; ".join(found) for unit, found in out.items()}
+
+
+def _by_unit(population: PopulationResult, decided: Mapping[str, str]) -> Table:
     program = population.program
     first = [
         ("unit", "Mã đơn vị"),
@@ -160,13 +255,18 @@ def _by_unit(population: PopulationResult) -> Table:
         ("unit_kind", "Loại"),
         ("own_level", "Xếp loại tổ chức"),
     ]
+    own = _own_levels(program, population, decided)
     rows = []
-    for summary in summary_rows(population):
+    for summary in summary_rows(population, decided=decided):
         row = dict(summary)
-        if row["unit"] == "":
+        unit = str(row["unit"])
+        if unit == "":
             row["unit_name"] = "Tổng cộng"
-        rows.append(_add_ratios(program, row))
-    return Table("tong_hop", SHEETS["tong_hop"], tuple(_count_columns(program, first)), tuple(rows))
+        row["unit_kind"] = UNIT_KINDS.get(str(row["unit_kind"]), str(row["unit_kind"]))
+        row["own_level"] = own.get(unit, "")
+        rows.append(_finish(program, row))
+    columns = tuple(_count_columns(program, first))
+    return Table("tong_hop", SHEETS["tong_hop"], columns, tuple(rows), _count_formats(program))
 
 
 def _group_field(program: ir.Program) -> str | None:
@@ -176,7 +276,9 @@ def _group_field(program: ir.Program) -> str | None:
     return None
 
 
-def _by_group(population: PopulationResult, population_input: PopulationInput | None) -> Table:
+def _by_group(
+    population: PopulationResult, population_input: PopulationInput | None, decided: Mapping[str, str]
+) -> Table:
     program = population.program
     name = _group_field(program)
     evidence = {row.id: row.evidence for row in population_input.subjects} if population_input else {}
@@ -188,7 +290,7 @@ def _by_group(population: PopulationResult, population_input: PopulationInput | 
         value = evidence.get(result.subject_id, {}).get(name, "") if name else ""
         key = str(value) if value not in (None, "") else "(chưa xác định nhóm)"
         row = groups.setdefault(key, _empty_counts(program, {"group": key}))
-        _count(program, row, result)
+        _count(program, row, result, decided)
     total = _empty_counts(program, {"group": "Tổng cộng"})
     for row in groups.values():
         for key, value in row.items():
@@ -196,7 +298,8 @@ def _by_group(population: PopulationResult, population_input: PopulationInput | 
                 total[key] = int(str(total.get(key, 0))) + value
     rows = [_finish(program, groups[k]) for k in sorted(groups)] + [_finish(program, total)]
     first = [("group", f"Nhóm chức danh ({name})" if name else "Nhóm chức danh")]
-    return Table("tong_hop_nhom", SHEETS["tong_hop_nhom"], tuple(_count_columns(program, first)), tuple(rows))
+    columns = tuple(_count_columns(program, first))
+    return Table("tong_hop_nhom", SHEETS["tong_hop_nhom"], columns, tuple(rows), _count_formats(program))
 
 
 def _empty_counts(program: ir.Program, start: dict[str, object]) -> dict[str, object]:
@@ -208,7 +311,7 @@ def _empty_counts(program: ir.Program, start: dict[str, object]) -> dict[str, ob
     return row
 
 
-def _count(program: ir.Program, row: dict[str, object], result: Result) -> None:
+def _count(program: ir.Program, row: dict[str, object], result: Result, decided: Mapping[str, str]) -> None:
     def bump(key: str) -> None:
         row[key] = int(str(row[key])) + 1
 
@@ -220,13 +323,13 @@ def _count(program: ir.Program, row: dict[str, object], result: Result) -> None:
         bump("insufficient")
     elif outcome.level is not None:
         bump("classified")
-        bump(program.level_code(outcome.level))
+        bump(program.level_code(decided.get(result.subject_id, outcome.level)))
 
 
 def _finish(program: ir.Program, row: dict[str, object]) -> dict[str, object]:
     classified = int(str(row["classified"]))
     for value in program.levels.values:
-        row[f"{value.code}_share"] = _ratio(int(str(row[value.code])), classified)
+        row[f"{value.code}_share"] = share(int(str(row[value.code])), classified)
     return _add_ratios(program, row)
 
 
@@ -245,7 +348,7 @@ def _quota_control(population: PopulationResult) -> Table:
         ("quota", "Tỷ lệ áp dụng"),
         ("group", "Nhóm"),
         ("base", "Số HTT"),
-        ("ratio", "Tỷ lệ tối đa"),
+        ("ratio", "Tỷ lệ tối đa (%)"),
         ("rounding", "Cách làm tròn"),
         ("allowed", "Số được HTXS"),
         ("proposed", "Số đề nghị HTXS"),
@@ -260,14 +363,14 @@ def _quota_control(population: PopulationResult) -> Table:
     for n, g in enumerate(population.quota_groups, 1):
         quota = quotas[g.quota]
         over = g.demoted if g.status in ("ranked", "decided") else (g.candidates if g.status == "flagged" else ())
-        ranking = ", ".join(k.field for k in quota.rank_by) or "mã đối tượng"
+        ranking = ", ".join(_field_label(program, k.field) for k in quota.rank_by) or "mã đối tượng"
         rows.append(
             {
                 "stt": n,
                 "quota": quota.label.vi,
                 "group": g.group_name,
                 "base": g.base,
-                "ratio": f"{float(quota.ratio) * 100:g}%",
+                "ratio": share(quota.ratio.numerator, quota.ratio.denominator, 2),
                 "rounding": {"floor": "làm tròn xuống", "half_up": "từ 0,5 trở lên thành 1", "ceil": "làm tròn lên"}[
                     quota.rounding.value
                 ],
@@ -281,24 +384,34 @@ def _quota_control(population: PopulationResult) -> Table:
                 "cite": cite_text(program, quota.cite),
             }
         )
-    return Table("kiem_soat_ty_le", SHEETS["kiem_soat_ty_le"], columns, tuple(rows))
+    return Table("kiem_soat_ty_le", SHEETS["kiem_soat_ty_le"], columns, tuple(rows), {"ratio": "0.##"})
 
 
 def _discrepancies(population: PopulationResult, process: ProcessResult | None, units: Mapping[str, str]) -> Table:
+    """One row per criterion of each discrepancy, headed by the rungs of the framework's gaps (HD21: self-assessment
+    vs the cell; 366: self-assessment vs the appraisal); with several kinds of gap, a column names the two rungs."""
     program = population.program
-    columns = (
+    rungs = {r.id: r.label.vi for ladder in program.process.ladders for r in ladder.rungs} if program.process else {}
+    pairs = list(
+        dict.fromkeys(gap.between for ladder in program.process.ladders for gap in ladder.gaps)
+        if program.process
+        else ()
+    )
+    one = pairs[0] if len(pairs) == 1 else None
+    columns = [
         ("stt", "STT"),
         ("id", "Mã"),
         ("name", "Họ và tên"),
         ("unit", "Đơn vị"),
+        *([] if one else [("between", "Chênh lệch giữa")]),
         ("criterion", "Nhóm tiêu chí"),
-        ("first", "Tự đánh giá"),
-        ("second", "Thẩm định"),
+        ("first", rungs.get(one[0], one[0]) if one else "Bậc trước"),
+        ("second", rungs.get(one[1], one[1]) if one else "Bậc sau"),
         ("difference", "Chênh lệch"),
         ("required", "Phải giải trình"),
         ("explanation", "Nội dung giải trình"),
         ("cite", "Căn cứ"),
-    )
+    ]
     rows: list[dict[str, object]] = []
     for row in process.rows if process else ():
         for d in row.discrepancies:
@@ -320,6 +433,7 @@ def _discrepancies(population: PopulationResult, process: ProcessResult | None, 
                         "id": row.result.subject_id,
                         "name": row.result.subject_name or "",
                         "unit": units.get(row.unit, row.unit),
+                        "between": f"{rungs.get(d.first, d.first)} – {rungs.get(d.second, d.second)}",
                         "criterion": fdef.label.vi if fdef else criterion,
                         "first": a,
                         "second": b,
@@ -329,7 +443,12 @@ def _discrepancies(population: PopulationResult, process: ProcessResult | None, 
                         "cite": cite_text(program, d.gap.cite),
                     }
                 )
-    return Table("chenh_lech", SHEETS["chenh_lech"], columns, tuple(rows))
+    title = (
+        f"Chênh lệch giữa {rungs.get(one[0], one[0]).lower()} và {rungs.get(one[1], one[1]).lower()}"
+        if one
+        else SHEETS["chenh_lech"]
+    )
+    return Table("chenh_lech", title, tuple(columns), tuple(rows))
 
 
 def _not_classified(population: PopulationResult, units: Mapping[str, str]) -> Table:
@@ -346,36 +465,44 @@ def _not_classified(population: PopulationResult, units: Mapping[str, str]) -> T
     return Table("khong_xep_loai", SHEETS["khong_xep_loai"], columns, tuple(rows))
 
 
-def _decisions(population: PopulationResult, process: ProcessResult | None, units: Mapping[str, str]) -> Table:
+def _decisions(
+    population: PopulationResult, process: ProcessResult | None, units: Mapping[str, str], decided: Mapping[str, str]
+) -> Table:
+    """The decision list: the level that stands (the committee's decided level where recorded, else the rules'),
+    beside the level of the rules and whether they differ, with the basis."""
     program = population.program
     columns = (
         *_PERSON,
         ("level", "Mức xếp loại"),
         ("level_label", "Mức xếp loại (chữ)"),
+        ("rules", "Mức theo quy định"),
         ("decided", "Mức cấp có thẩm quyền quyết định"),
         ("differs", "Khác mức theo quy định"),
         ("basis", "Căn cứ"),
     )
-    decided: dict[str, tuple[str | None, str]] = {}
+    references: dict[str, str] = {}
     for ladder_row in process.rows if process else ():
         for view in ladder_row.rungs:
             if view.rung.role is ir.RungRole.DECISION and view.proposal is not None:
-                decided[ladder_row.result.subject_id] = (view.level, view.proposal.reference or "")
+                references[ladder_row.result.subject_id] = view.proposal.reference or ""
     rows = []
     chosen = [r for r in _ordered(population, _individuals(program)) if r.outcome.status is Status.CLASSIFIED]
     for n, result in enumerate(chosen, 1):
         row = _person(n, result, units, program)
-        level = result.outcome.level
+        rules = result.outcome.level
+        taken = decided.get(result.subject_id)
+        level = _final(result, decided)
         row["level"] = _code(program, level)
         row["level_label"] = program.level_label(level).vi if level else ""
-        taken, reference = decided.get(result.subject_id, (None, ""))
+        row["rules"] = _code(program, rules)
         row["decided"] = _code(program, taken)
-        row["differs"] = "Có" if taken is not None and taken != level else ""
+        row["differs"] = "Có" if taken is not None and taken != rules else ""
         quota_decisions = [
             str(dict(n.details).get("decision"))
             for n in reasons.quota_checks(result)
             if dict(n.details).get("decision")
         ]
+        reference = references.get(result.subject_id, "")
         row["basis"] = "; ".join([*([reference] if reference else []), *quota_decisions])
         rows.append(row)
     return Table("quyet_dinh", SHEETS["quyet_dinh"], columns, tuple(rows))
@@ -408,15 +535,15 @@ def _ballot_sheet(population: PopulationResult, process: ProcessResult | None, u
                 "proposed": _code(program, level),
             }
         )
-    return Table("phieu_bau", SHEETS["phieu_bau"], tuple(columns), tuple(rows))
+    # A secret ballot: nobody signs the ballot sheet.
+    return Table("phieu_bau", SHEETS["phieu_bau"], tuple(columns), tuple(rows), signature=None)
 
 
 def _tally_sheet(population: PopulationResult, process: ProcessResult | None, units: Mapping[str, str]) -> Table:
     program = population.program
-    outcomes = {(b.tally.subject, b.tally.rung): b for b in process.ballots} if process else {}
     by_subject: dict[str, BallotOutcome] = {}
-    for (subject, _rung), ballot in outcomes.items():
-        by_subject.setdefault(subject, ballot)
+    for ballot in process.ballots if process else ():
+        by_subject.setdefault(ballot.tally.subject, ballot)
     columns = [
         ("stt", "STT"),
         ("id", "Mã"),
@@ -428,6 +555,7 @@ def _tally_sheet(population: PopulationResult, process: ProcessResult | None, un
         *((f"votes:{v.code}", f"Số phiếu {v.code}") for v in program.levels.values),
         ("result", "Kết quả"),
         ("how", "Cách tính"),
+        ("quorum", "Quy định về số có mặt"),
         ("cite", "Căn cứ"),
     ]
     rows = []
@@ -446,11 +574,15 @@ def _tally_sheet(population: PopulationResult, process: ProcessResult | None, un
             row.update({"entitled": tally.entitled, "present": tally.present, "valid": tally.valid})
             for value in program.levels.values:
                 row[f"votes:{value.code}"] = tally.votes.get(value.id, 0)
-            row["result"] = _code(program, outcome.level) or outcome.status
+            row["result"] = _code(program, outcome.level) or _BALLOT_STATUS.get(outcome.status, outcome.status)
             row["how"] = outcome.text()
+            row["quorum"] = quorum_rule(outcome.rule, program).vi
             row["cite"] = cite_text(program, outcome.rule.cite)
         rows.append(row)
-    return Table("kiem_phieu", SHEETS["kiem_phieu"], tuple(columns), tuple(rows))
+    rules = program.process.ballots.values() if program.process else ()
+    notes = tuple(f"{rule.label.vi}: {quorum_rule(rule, program).vi}" for rule in rules)
+    signature = Signature("CÁC THÀNH VIÊN TỔ KIỂM PHIẾU", "TỔ TRƯỞNG TỔ KIỂM PHIẾU", right_note="(Ký, ghi rõ họ tên)")
+    return Table("kiem_phieu", SHEETS["kiem_phieu"], tuple(columns), tuple(rows), signature=signature, notes=notes)
 
 
 def _improvement(population: PopulationResult, units: Mapping[str, str]) -> Table:
@@ -476,11 +608,13 @@ def _improvement(population: PopulationResult, units: Mapping[str, str]) -> Tabl
         if outcome.decision is Decision.TRIGGER:
             nodes = [c for stage in result.trace.children if stage.kind is NodeKind.TRIGGERS for c in stage.children]
             nodes = [c for c in nodes if c.truth is Truth.MET]
+            found = [(n.label.vi if n.label else n.id, n.cite) for n in nodes]
         else:
+            # What the next level up needs: its failed requirements, and the caps or quota that lowered the level.
             above = order[order.index(outcome.level) - 1]
-            nodes = reasons.why_not(result, program).get(above, [])
-        row["shortcomings"] = "; ".join((n.label.vi if n.label else n.id) for n in nodes)
-        row["cite"] = "; ".join(dict.fromkeys(cite_text(program, n.cite) for n in nodes if n.cite is not None))
+            found = [(f.label.vi if f.label else f.id, f.cite) for f in findings_above(result, program, above)]
+        row["shortcomings"] = "; ".join(label for label, _ in found)
+        row["cite"] = "; ".join(dict.fromkeys(cite_text(program, c) for _, c in found if c is not None))
         rows.append(row)
     return Table("khac_phuc", SHEETS["khac_phuc"], columns, tuple(rows))
 
@@ -492,61 +626,17 @@ def official_tables(
 ) -> dict[str, Table]:
     """Every official table, by sheet id, in the order offices file them."""
     units = _unit_names(population)
+    decided = _decided(process)
     tables = [
         _proposals(population, process, units),
-        _by_unit(population),
-        _by_group(population, population_input),
+        _by_unit(population, decided),
+        _by_group(population, population_input, decided),
         _quota_control(population),
         _discrepancies(population, process, units),
         _not_classified(population, units),
-        _decisions(population, process, units),
+        _decisions(population, process, units, decided),
         _ballot_sheet(population, process, units),
         _tally_sheet(population, process, units),
         _improvement(population, units),
     ]
     return {t.id: t for t in tables}
-
-
-def _cell_value(value: object) -> tuple[object, bool]:
-    if value is None or isinstance(value, bool | int | float):
-        return value, False
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "\ufffd", str(value))
-    return text, True
-
-
-def write_official(tables: Mapping[str, Table], out: str | os.PathLike[str], fmt: str = "xlsx") -> list[Path]:
-    """Write the tables: ``xlsx`` → one workbook ``bieu_mau.xlsx`` with a sheet per table (a title row, then the
-    headings in row 2); ``csv`` → one ``<sheet id>.csv`` per table (UTF-8 with BOM, headings in the first row)."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        written = []
-        for table in tables.values():
-            path = folder / f"{table.id}.csv"
-            write_table(list(table.rows), list(table.columns), path)
-            written.append(path)
-        return written
-    import openpyxl  # type: ignore[import-untyped]
-    from openpyxl.styles import Font  # type: ignore[import-untyped]
-
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for table in tables.values():
-        sheet: Any = book.create_sheet(table.id)
-        sheet.cell(row=1, column=1, value=table.title).font = Font(bold=True, size=13)
-        for col, (_, heading) in enumerate(table.columns, 1):
-            cell = sheet.cell(row=2, column=col, value=heading)
-            cell.data_type = "s"
-            cell.font = Font(bold=True)
-        for r, row in enumerate(table.rows, 3):
-            for col, (key, _) in enumerate(table.columns, 1):
-                value, as_text = _cell_value(row.get(key))
-                if as_text and _FORMULA.match(str(value)):
-                    value = "'" + str(value)
-                cell = sheet.cell(row=r, column=col, value=value)
-                if as_text:
-                    cell.data_type = "s"
-        sheet.freeze_panes = "A3"
-    path = folder / "bieu_mau.xlsx"
-    book.save(path)
-    return [path]

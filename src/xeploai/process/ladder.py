@@ -20,7 +20,7 @@ from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, TraceNo
 from xeploai.explanation import explain, reasons
 from xeploai.process.ballots import BallotOutcome, tally_ballot
 from xeploai.process.periods import PeriodFacts
-from xeploai.process.process_tables import ProcessInput, Proposal, read_number
+from xeploai.process.process_tables import ProcessInput, Proposal, Tally, read_number
 from xeploai.program import ir
 from xeploai.tables.spellings import fold
 
@@ -65,7 +65,7 @@ class RungView:
     level: str | None  # the rung's level: the ballot's when a tally decides, else the proposal's
     relation: str  # agrees | above | below | missing | no_level | pending | undetermined | not_classified
     findings: tuple[Finding, ...] = ()
-    mismatch: str | None = None  # a proposal that contradicts its own tally
+    mismatch: ir.Text | None = None  # a typed proposal that its own tally contradicts (the tally stands)
 
 
 @dataclass(frozen=True)
@@ -126,10 +126,36 @@ def cite_text(program: ir.Program, cite: ir.Citation) -> str:
     return f"{doc}, {cite.at}"
 
 
-def _facts(node: TraceNode) -> str:
+def _met_records(node: TraceNode, records: Sequence[Mapping[str, object]]) -> dict[str, str]:
+    """Records field → the records that met an ``exists`` below ``node`` (one child per record); a quarter met on
+    a streak (``streak`` ≥ 2) names the consecutive quarters of the streak, not only the last."""
+    out: dict[str, str] = {}
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        stack.extend(current.children)
+        if current.kind is not NodeKind.EXISTS:
+            continue
+        for read in current.reads:
+            if not isinstance(read.value, list) or len(read.value) != len(current.children):
+                continue
+            ids = [str(v) for v in read.value]
+            met: list[int] = []
+            for index, child in enumerate(current.children):
+                if child.truth is not Truth.MET:
+                    continue
+                streak = records[index].get("streak") if read.name == ir.QUARTERS_FIELD and index < len(records) else 1
+                first = index - (streak if isinstance(streak, int) and streak > 1 else 1) + 1
+                met.extend(i for i in range(max(first, 0), index + 1) if i not in met)
+            if met:
+                out.setdefault(read.name, "; ".join(ids[i] for i in sorted(met)))
+    return out
+
+
+def _facts(node: TraceNode, records: Sequence[Mapping[str, object]] = ()) -> str:
     """The values read by a rule's deciding conditions; for records, the ones that met the condition (quarters)."""
     leaves = [node, *reasons.deciding_conditions(node)]
-    seen: dict[str, object] = {}
+    seen: dict[str, object] = dict(_met_records(node, records))
     for leaf in leaves:
         for read in leaf.reads:
             if read.origin == "derived" and isinstance(read.value, dict):
@@ -143,7 +169,9 @@ def _facts(node: TraceNode) -> str:
     return "; ".join(f"{k} = {explain.format_value(v)}" for k, v in seen.items())
 
 
-def _finding(kind: str, node: TraceNode, subject: ir.SubjectProgram | None) -> Finding:
+def _finding(
+    kind: str, node: TraceNode, subject: ir.SubjectProgram | None, records: Sequence[Mapping[str, object]] = ()
+) -> Finding:
     label = node.label
     if label is None and subject is not None:
         rule = subject.rules.get(node.id)
@@ -151,7 +179,7 @@ def _finding(kind: str, node: TraceNode, subject: ir.SubjectProgram | None) -> F
     cite, confidence = node.cite, node.confidence
     if cite is None and subject is not None and node.id in subject.rules:
         cite, confidence = subject.rules[node.id].cite, subject.rules[node.id].confidence
-    return Finding(kind, node.id, label, cite, confidence, _facts(node))
+    return Finding(kind, node.id, label, cite, confidence, _facts(node, records))
 
 
 def findings_above(result: Result, program: ir.Program, proposed: str) -> list[Finding]:
@@ -201,12 +229,14 @@ def _flagged(result: Result) -> list[Finding]:
     ]
 
 
-def _row_flags(result: Result, program: ir.Program) -> list[Finding]:
+def _row_flags(result: Result, program: ir.Program, evidence: Mapping[str, object]) -> list[Finding]:
     """Period flags that held (notes of ``process.periods.flags``) and quotas left for the committee."""
     periods = program.process.periods if program.process else None
     wanted = set(periods.flags) if periods else set()
     subject = program.subjects.get(result.subject_kind)
-    found = [_finding("flag", n, subject) for n in reasons.notes_held(result) if n.id in wanted]
+    quarters = evidence.get(ir.QUARTERS_FIELD)
+    records = [q for q in quarters if isinstance(q, Mapping)] if isinstance(quarters, list) else []
+    found = [_finding("flag", n, subject, records) for n in reasons.notes_held(result) if n.id in wanted]
     return found + _flagged(result)
 
 
@@ -260,9 +290,10 @@ def evaluate_process(
     proposals = {(p.subject, p.rung): p for p in inputs.proposals}
     tallies = {(t.subject, t.rung): t for t in inputs.tallies}
     evidence = {row.id: row.evidence for row in population.subjects}
+    official = _official_members(population)
+    rejections = list(inputs.rejections)
     rows: list[LadderRow] = []
     outcomes: list[BallotOutcome] = []
-    rank = program.levels.rank
     for subject_result in sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)):
         ladder = process.ladder_for(subject_result.subject_kind)
         if ladder is None:
@@ -270,28 +301,21 @@ def evaluate_process(
         sid = subject_result.subject_id
         outcome = subject_result.outcome
         allowed = outcome.level if outcome.status is Status.CLASSIFIED else None
+        unit = str(subject_result.extras.get("unit", ""))
         views: list[RungView] = []
         for rung in ladder.rungs:
             proposal = proposals.get((sid, rung.id))
             ballot = None
             tally = tallies.get((sid, rung.id))
+            members = sum(1 for kind in official.get(unit, ()) if kind in ladder.kinds)
+            if tally is not None and tally.entitled is not None and tally.entitled > members:
+                rejections.append(_too_many_entitled(tally, unit, members))
+                tally = None
             if rung.ballot is not None and tally is not None:
                 ballot = tally_ballot(process.ballots[rung.ballot], tally, program)
                 outcomes.append(ballot)
-            level = (
-                ballot.level
-                if ballot is not None and ballot.level is not None
-                else (proposal.level if proposal else None)
-            )
-            mismatch = None
-            if (
-                ballot is not None
-                and proposal is not None
-                and proposal.level
-                and ballot.level
-                and proposal.level != ballot.level
-            ):
-                mismatch = f"{program.level_code(proposal.level)} ≠ {program.level_code(ballot.level)}"
+            level = ballot.level if ballot is not None else (proposal.level if proposal else None)
+            mismatch = _mismatch(program, proposal, ballot)
             views.append(_view(subject_result, program, rung, proposal, ballot, level, allowed, mismatch))
         discrepancies = _discrepancies(program, subject_result, ladder, views, evidence.get(sid, {}))
         rows.append(
@@ -304,11 +328,53 @@ def evaluate_process(
                 tuple(discrepancies),
                 one_line_reason(subject_result, program, lang),
                 (facts or {}).get(sid),
-                tuple(_row_flags(subject_result, program)),
+                tuple(_row_flags(subject_result, program, evidence.get(sid, {}))),
             )
         )
-    del rank
-    return ProcessResult(result, tuple(rows), inputs.rejections, tuple(outcomes))
+    return ProcessResult(result, tuple(rows), tuple(rejections), tuple(outcomes))
+
+
+def _official_members(population: PopulationInput) -> dict[str, list[str]]:
+    """Unit → the kinds of its subjects who vote: probationary members (``is_probationary``) have no vote under the
+    Party Statute. One row per subject: a person holding two kinds in one unit would count twice (the persons
+    model will tell)."""
+    by_unit: dict[str, list[str]] = {}
+    for row in population.subjects:
+        if row.evidence.get("is_probationary") is not True:
+            by_unit.setdefault(row.unit or "", []).append(row.kind)
+    return by_unit
+
+
+def _too_many_entitled(tally: Tally, unit: str, members: int) -> Rejection:
+    reason = ir.Text(
+        f"tổng số được triệu tập {tally.entitled} nhiều hơn {members} đảng viên chính thức của đơn vị {unit}"
+        " (đảng viên dự bị không biểu quyết)",
+        f"{tally.entitled} entitled to vote is more than the {members} official members of unit {unit}"
+        " (probationary members have no vote)",
+    )
+    return Rejection.from_text(tally.source, tally.row, "entitled", tally.entitled, reason, tally.subject, unit)
+
+
+_STATUS = {
+    "referred": ("chuyển cấp có thẩm quyền quyết định", "referred to the competent committee"),
+    "no_quorum": ("không đủ số có mặt, phiếu không có giá trị", "no quorum, the ballot does not count"),
+    "no_ballots": ("không có phiếu", "no ballots"),
+}
+
+
+def _mismatch(program: ir.Program, proposal: Proposal | None, ballot: BallotOutcome | None) -> ir.Text | None:
+    """A typed proposal that the rung's own tally contradicts: the tally stands, the difference is flagged."""
+    if ballot is None or proposal is None or not proposal.level or proposal.level == ballot.level:
+        return None
+    typed = program.level_code(proposal.level)
+    if ballot.level is not None:
+        counted = program.level_code(ballot.level)
+        return ir.Text(
+            f"đề xuất ghi {typed} nhưng kiểm phiếu ra {counted}",
+            f"the proposal says {typed} but the tally gives {counted}",
+        )
+    vi, en = _STATUS.get(ballot.status, (ballot.status, ballot.status))
+    return ir.Text(f"đề xuất ghi {typed} nhưng kiểm phiếu: {vi}", f"the proposal says {typed} but the tally: {en}")
 
 
 def _view(
@@ -319,7 +385,7 @@ def _view(
     ballot: BallotOutcome | None,
     level: str | None,
     allowed: str | None,
-    mismatch: str | None,
+    mismatch: ir.Text | None,
 ) -> RungView:
     outcome = result.outcome
     if proposal is None and ballot is None and rung.from_evidence and allowed is not None:
@@ -327,9 +393,11 @@ def _view(
     if proposal is None and ballot is None:
         return RungView(rung, None, None, None, "missing" if rung.required else "no_level")
     if level is None:
-        return RungView(
-            rung, proposal, ballot, None, "pending" if ballot is not None else "no_level", mismatch=mismatch
-        )
+        if ballot is not None and ballot.status == "referred":
+            relation = "pending"  # a split vote: the competent committee decides
+        else:  # a void ballot (no quorum, no ballots) or a row without a level
+            relation = "missing" if ballot is not None and rung.required else "no_level"
+        return RungView(rung, proposal, ballot, None, relation, mismatch=mismatch)
     if outcome.status is Status.NOT_CLASSIFIED:
         return RungView(
             rung, proposal, ballot, level, "not_classified", tuple(findings_above(result, program, level)), mismatch

@@ -6,12 +6,13 @@ Output: plain-text lines citing the clauses (what ``xeploai batch --process`` pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from xeploai.process.ladder import LadderRow, ProcessResult, cite_text
 from xeploai.program import ir
 
-__all__ = ["as_rows", "explain_ladder", "relation_text"]
+__all__ = ["LADDER_COLUMNS", "as_rows", "explain_ladder", "needs_attention", "relation_text"]
 
 
 _RELATION = {
@@ -45,9 +46,10 @@ def explain_ladder(row: LadderRow, program: ir.Program, lang: str = "vi") -> lis
         if view.ballot is not None:
             lines.append(f"    {'ballot' if en else 'bỏ phiếu'}: {view.ballot.text(lang)}")
             lines.append(f"    {view.ballot.rule.label.get(lang)} — {cite_text(program, view.ballot.rule.cite)}")
-        if view.mismatch:
+        if view.mismatch is not None:
             lines.append(
-                f"    {'proposal differs from its tally' if en else 'đề xuất khác kết quả kiểm phiếu'}: {view.mismatch}"
+                f"    {'proposal differs from its tally' if en else 'đề xuất khác kết quả kiểm phiếu'}:"
+                f" {view.mismatch.get(lang)}"
             )
         if view.relation == "above":
             lines.append("    " + ("breaks:" if en else "vướng:"))
@@ -76,20 +78,63 @@ def explain_ladder(row: LadderRow, program: ir.Program, lang: str = "vi") -> lis
     return lines
 
 
-def as_rows(result: ProcessResult) -> list[dict[str, Any]]:
-    """A flat view (one row per subject and rung) for JSON output."""
+def needs_attention(row: LadderRow) -> bool:
+    """Whether a subject's ladder is printed: a rung above the rules, a vote awaiting the committee or void, a
+    proposal its tally contradicts, a discrepancy not yet explained or a flag for the committee."""
+    return (
+        any(
+            view.relation in ("above", "pending")
+            or view.mismatch is not None
+            or (view.ballot is not None and view.ballot.level is None)  # referred, or void (no quorum)
+            for view in row.rungs
+        )
+        or any(not d.explained for d in row.discrepancies)
+        or bool(row.flags)
+    )
+
+
+LADDER_COLUMNS: Sequence[tuple[str, str]] = (
+    ("subject", "Mã (subject)"),
+    ("name", "Họ tên (name)"),
+    ("rung", "Bậc (rung)"),
+    ("rung_label", "Bậc đề xuất (rung label)"),
+    ("level", "Mức của bậc (level)"),
+    ("allowed", "Mức theo quy định (allowed)"),
+    ("relation", "So với quy định (relation)"),
+    ("relation_label", "Nhận xét (relation label)"),
+    ("ballot", "Kiểm phiếu (ballot)"),
+    ("mismatch", "Đề xuất khác kiểm phiếu (mismatch)"),
+    ("findings", "Quy định liên quan (findings)"),
+    ("flags", "Lưu ý cấp có thẩm quyền (flags)"),
+)
+
+
+def as_rows(result: ProcessResult, lang: str = "vi") -> list[dict[str, Any]]:
+    """A flat view, one row per subject and rung (the process results table and the JSON output): a split vote
+    reads "awaiting the competent committee's decision" in the level column."""
     program = result.population.program
+    pending = "Awaiting the competent committee's decision" if lang == "en" else "Chờ cấp có thẩm quyền quyết định"
     out: list[dict[str, Any]] = []
     for row in result.rows:
+        flags = "; ".join(f.text(program, lang) for f in row.flags)
         for view in row.rungs:
+            level = program.level_code(view.level) if view.level else None
+            if level is None and view.relation == "pending" and view.ballot is not None:
+                level = pending
             out.append(
                 {
                     "subject": row.result.subject_id,
+                    "name": row.result.subject_name or "",
                     "rung": view.rung.id,
-                    "level": program.level_code(view.level) if view.level else None,
+                    "rung_label": view.rung.label.get(lang),
+                    "level": level,
                     "allowed": program.level_code(row.allowed) if row.allowed else None,
                     "relation": view.relation,
-                    "findings": [f.id for f in view.findings],
+                    "relation_label": relation_text(view.relation, lang),
+                    "ballot": view.ballot.text(lang) if view.ballot else "",
+                    "mismatch": view.mismatch.get(lang) if view.mismatch else "",
+                    "findings": "; ".join(f.id for f in view.findings),
+                    "flags": flags,
                 }
             )
     return out

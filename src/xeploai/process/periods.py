@@ -12,7 +12,7 @@ them and names the quarters. Evidence given in the population always wins over w
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
@@ -142,11 +142,14 @@ def apply_periods(
     period: ir.Period,
     quarters: Sequence[QuarterResult] | None,
     events: Sequence[DateEvent] | None,
+    unread: Collection[str] = (),
 ) -> tuple[PopulationInput, dict[str, PeriodFacts]]:
     """The population with the evidence that quarters and dates yield, and the facts behind it by subject id.
 
     ``None`` means the table was not supplied: its fields stay unknown and the rules reading them do not hold. A
     table that was supplied is the full list: a subject without rows has no quarters, or no leave, or no transfer.
+    The subjects of ``unread`` had a quarterly row that could not be used (``ProcessInput.unread_quarters``): their
+    quarters stay unknown rather than read as missing.
     """
     rules = program.process.periods if program.process else None
     if rules is None or (quarters is None and events is None):
@@ -168,7 +171,7 @@ def apply_periods(
             continue
         derived: dict[str, object] = {}
         used: list[QuarterResult] = []
-        if quarters is not None:
+        if quarters is not None and row.id not in unread:
             mine = {(q.year, q.quarter): q for q in by_subject.get(row.id, [])}
             records: list[dict[str, object]] = []
             previous: QuarterResult | None = None

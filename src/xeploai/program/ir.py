@@ -751,11 +751,15 @@ class BallotRule:
     label: Text
     majority_of: MajorityOf
     more_than: Fraction  # a level needs strictly more than this share of the denominator
-    quorum: Fraction | None  # the share of those entitled who must be present
+    quorum: Fraction | None  # the share of those entitled who must be present (None: the framework declares none)
     no_majority: NoMajority
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    quorum_strict: bool = False  # attendance must exceed the share ("quá một nửa"), not merely reach it
+    quorum_cite: Citation | None = None  # where the quorum comes from, when not from the ballot rule's clause
+    quorum_confidence: Confidence | None = None
+    quorum_label: Text | None = None
 
 
 class ReadingParameter(enum.StrEnum):

@@ -189,7 +189,8 @@ def _write(job: Job, name: str, fmt: str, lang: str) -> Path:
         from xeploai.process import forms
 
         folder = out / "bieu-mau"
-        written = forms.write_official(forms.official_tables(result, None, classified.data), folder, fmt)
+        tables = forms.official_tables(result, None, classified.data)
+        written = forms.write_official(tables, folder, fmt, forms.letterhead_for(result))
         path = out / f"bieu-mau-{fmt}.zip"
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for file in written:
