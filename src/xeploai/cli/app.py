@@ -82,8 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also analyse each clean framework as a whole: unreachable levels, rules that never or always hold,"
         " shadowed rules, unused fields, untested rules, non-monotone outcomes — each with a counterexample",
     )
-    check.add_argument("--budget", type=float, default=10, help="analysis budget per framework, in seconds (10)")
-    check.add_argument("--seed", type=int, default=0, help="seed of the analysis' random choices (0)")
+    check.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="with --deep: the analysis budget per framework, SECONDS × 600 evaluations — a count, not a clock, so"
+        " the findings do not depend on the machine (10)",
+    )
+    check.add_argument("--seed", type=int, help="with --deep: seed of the analysis' random choices (0)")
     check.add_argument(
         "--strict",
         action="store_true",

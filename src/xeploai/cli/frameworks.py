@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from xeploai.analysis.findings import Finding
 
 
+DEFAULT_BUDGET = 10.0  # seconds of analysis per framework, for check --deep
+
+
 def run_check(args: argparse.Namespace) -> int:
-    if (args.strict or args.seed) and not args.deep:
+    if (args.strict or args.seed is not None or args.budget is not None) and not args.deep:
         raise UsageError(msg("cli.check.needs_deep", args.lang))
     results = api.check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
@@ -66,7 +69,8 @@ def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) ->
             continue
         program = api.load_framework(file)
         tests = search.find_tests(program)
-        out[file] = search.analyse(program, tests, budget_seconds=args.budget, seed=args.seed)
+        budget = DEFAULT_BUDGET if args.budget is None else args.budget
+        out[file] = search.analyse(program, tests, budget_seconds=budget, seed=args.seed or 0)
     return out
 
 

@@ -194,6 +194,23 @@ def _needs_pyarrow(lang: str) -> None:
         raise UsageError(msg("cli.batch.needs_pyarrow", lang)) from None
 
 
+def _check_table_out(path: str, lang: str) -> None:
+    """A table file to write (``--out``): a usage error, before any work, when its extension is not one the writer
+    knows or the package its format needs is missing."""
+    import importlib.util
+
+    suffix = os.path.splitext(path)[1].casefold()
+    if suffix not in (".csv", ".xlsx", ".parquet"):
+        raise UsageError(msg("cli.bad_table_out", lang, path=path))
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401  (only whether it imports)
+        except ImportError:
+            raise UsageError(msg("cli.needs_pyarrow", lang)) from None
+    if suffix == ".xlsx" and importlib.util.find_spec("openpyxl") is None:
+        raise UsageError(msg("cli.needs_openpyxl", lang))
+
+
 def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
     """Whether ``batch`` may read DATA column-wise (``parquet.read_bulk``): a folder, not for the interpreter, nor
     for the review process or the official tables (they read the rows), nor when a reading rewrites scores."""
@@ -238,7 +255,10 @@ def run_readings(args: argparse.Namespace) -> int:
 
     lang: str = args.lang
     period = _period(args.period, lang)
+    if args.out:
+        _check_table_out(args.out, lang)
     program = _program_in_force(args.framework, period, lang)
+    _check_readings(program, args.only, lang)
     data, _, _ = _population_input(args, program, period)
     _, runs = readings.evaluate_readings(program, data, period, args.only)
     rows = readings.readings_rows(runs, lang)
@@ -250,6 +270,21 @@ def run_readings(args: argparse.Namespace) -> int:
         writers.write_table(rows, readings.READINGS_COLUMNS, args.out)
         echo(msg("cli.batch.written", lang, path=args.out) + "\n")
     return EXIT_OK
+
+
+def _check_readings(program: Program, only: list[str] | None, lang: str) -> None:
+    """A usage error, before any work, when the framework declares no reading or ``--only`` names another one:
+    an empty list would read as "nobody depends on this reading"."""
+    declared = [r.id for r in program.process.readings] if program.process is not None else []
+    if not declared:
+        raise UsageError(msg("cli.readings.none", lang, file=program.info.source))
+    for name in only or ():
+        if name not in declared:
+            hint = suggest(name, declared)
+            raise UsageError(
+                msg("cli.readings.unknown", lang, value=name, known=", ".join(declared))
+                + (f"; {hint.get(lang)}" if hint else "")
+            )
 
 
 def _batch_summary(

@@ -132,7 +132,8 @@ MESSAGES: dict[str, Text] = {
         " them)",
     ),
     "cli.check.needs_deep": Text(
-        "--strict và --seed chỉ dùng cùng --deep", "--strict and --seed apply to the analysis: add --deep"
+        "--strict, --seed và --budget chỉ dùng cùng --deep",
+        "--strict, --seed and --budget apply to the analysis: add --deep",
     ),
     "cli.test.fail": Text("KHÔNG ĐẠT", "FAIL"),
     "cli.test.summary": Text("{passed} đạt, {failed} không đạt", "{passed} passed, {failed} failed"),
@@ -163,6 +164,25 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.needs_numpy": Text(
         "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
         "--engine columnar needs numpy: pip install 'xeploai[columnar]'",
+    ),
+    "cli.bad_table_out": Text(
+        "không ghi được bảng vào {path!r}: tên tệp phải có đuôi .csv, .xlsx hoặc .parquet",
+        "cannot write a table to {path!r}: the file name must end in .csv, .xlsx or .parquet",
+    ),
+    "cli.needs_openpyxl": Text(
+        "tệp .xlsx cần openpyxl: pip install 'xeploai[xlsx]'", ".xlsx files need openpyxl: pip install 'xeploai[xlsx]'"
+    ),
+    "cli.needs_pyarrow": Text(
+        "tệp .parquet cần pyarrow: pip install 'xeploai[parquet]'",
+        ".parquet files need pyarrow: pip install 'xeploai[parquet]'",
+    ),
+    "cli.readings.none": Text(
+        "khung tiêu chí {file} không khai báo cách hiểu nào (process.readings)",
+        "the framework {file} declares no readings (process.readings)",
+    ),
+    "cli.readings.unknown": Text(
+        "không có cách hiểu {value!r}; các cách hiểu khung tiêu chí khai báo: {known}",
+        "unknown reading {value!r}; the framework declares: {known}",
     ),
     "cli.batch.needs_pyarrow": Text(
         "--format parquet cần pyarrow: pip install 'xeploai[parquet]'",
