@@ -84,3 +84,107 @@ def test_readings_out_parquet_without_pyarrow_fails_before_any_work(
     argv = ["readings", str(PROCESS_FRAMEWORK), str(PROCESS_POPULATION), "--period", "2025"]
     code, _, err = run(capsys, *argv, "--out", str(tmp_path / "r.parquet"), "--lang", "en")
     assert code == 2 and "need pyarrow" in err
+
+
+# --- 2. a framework without tests does not pass ------------------------------------------------------------
+
+
+def _copy_framework(tmp_path: Path, name: str = "2018-09-24.yaml", *, tests: bool = False) -> Path:
+    """A copy of a bundled party framework in ``tmp_path/party``, with or without its tests file."""
+    folder = tmp_path / "party"
+    folder.mkdir(exist_ok=True)
+    source = ROOT / "frameworks" / "party" / name
+    (folder / name).write_bytes(source.read_bytes())
+    if tests:
+        tests_name = name.removesuffix(".yaml") + ".tests.yaml"
+        (folder / tests_name).write_bytes(source.with_name(tests_name).read_bytes())
+    return folder / name
+
+
+def test_test_fails_on_a_folder_holding_a_framework_without_tests(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    framework = _copy_framework(tmp_path)
+    code, out, err = run(capsys, "test", str(tmp_path), "--lang", "en")
+    assert code == 1, out + err
+    assert "[missing-tests]" in out and str(framework) in out and "2018-09-24.tests.yaml" in out
+
+
+def test_test_on_a_framework_file_runs_the_tests_beside_it_or_fails_without_them(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    framework = _copy_framework(tmp_path)
+    code, out, _ = run(capsys, "test", str(framework), "--lang", "en")
+    assert code == 1 and "[missing-tests]" in out
+    framework = _copy_framework(tmp_path, tests=True)
+    code, out, _ = run(capsys, "test", str(framework), "--lang", "en")
+    assert code == 0 and "[missing-tests]" not in out and "0 failed" in out
+
+
+def test_test_still_passes_on_the_bundled_frameworks(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "test", str(ROOT / "frameworks"), "--lang", "en")
+    assert code == 0 and out.rstrip().endswith(" 0 failed")
+
+
+def test_check_deep_strict_reports_every_rule_untested_without_a_tests_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from xeploai import api
+
+    framework = _copy_framework(tmp_path)
+    code, out, _ = run(capsys, "check", "--deep", "--strict", "--budget", "1", str(framework), "--lang", "en")
+    assert code == 1, out
+    assert "no tests file" in out and "2018-09-24.tests.yaml" in out
+    # Every rule that a level, cap or note uses is reported: none is exercised by a test.
+    program = api.load_framework(framework)
+    used = {rule for subject in program.subjects.values() for level in subject.levels for rule in level.rules}
+    reported = out.count("[untested-rule]")
+    assert reported >= len(used) > 0
+
+
+# --- 3. test periods the framework does not govern; supersedes naming no version ----------------------------
+
+
+def test_test_case_whose_period_ends_before_the_framework_takes_effect_fails(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    framework = _copy_framework(tmp_path, tests=True)
+    tests_file = framework.with_name("2018-09-24.tests.yaml")
+    text = tests_file.read_text(encoding="utf-8")
+    assert "\nperiod: 2018\n" in text
+    tests_file.write_text(text.replace("\nperiod: 2018\n", "\nperiod: 2017\n"), encoding="utf-8")
+    code, out, _ = run(capsys, "test", str(tests_file), "--lang", "en")
+    assert code == 1
+    assert "the period 2017-01-01..2017-12-31 ends before the framework takes effect on 2018-09-24" in out
+
+
+def test_supersedes_naming_a_version_that_does_not_exist_is_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    framework = _copy_framework(tmp_path, "2025-08-30.yaml")
+    _copy_framework(tmp_path, "2023-10-04.yaml")
+    code, out, _ = run(capsys, "check", str(framework), "--lang", "en")
+    assert code == 0 and "[unknown-version]" not in out  # party/2023-10-04 is beside it
+    text = framework.read_text(encoding="utf-8")
+    framework.write_text(text.replace("supersedes: party/2023-10-04", "supersedes: party/2024-01-01"), "utf-8")
+    code, out, _ = run(capsys, "check", str(framework), "--lang", "en")
+    assert "[unknown-version]" in out and "party/2024-01-01" in out and "1 warning" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("civil-service/2023-09-15", "the family party"),
+        ("party/2026-01-01", "takes effect after"),
+        ("party/2025-08-30", "takes effect after"),
+        ("party-2023-10-04", "family/YYYY-MM-DD"),
+    ],
+)
+def test_supersedes_of_another_family_or_a_later_date_is_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str, expected: str
+) -> None:
+    framework = _copy_framework(tmp_path, "2025-08-30.yaml")
+    text = framework.read_text(encoding="utf-8")
+    framework.write_text(text.replace("supersedes: party/2023-10-04", f"supersedes: {value}"), "utf-8")
+    code, out, _ = run(capsys, "check", str(framework), "--lang", "en")
+    assert code == 1 and "framework.supersedes" in out and expected in out

@@ -29,7 +29,8 @@ def run_check(args: argparse.Namespace) -> int:
     results = api.check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
     warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
-    deep = _deep_findings(results, args) if args.deep else {}
+    missing_tests: set[str] = set()
+    deep = _deep_findings(results, args, missing_tests) if args.deep else {}
     undeclared = sum(1 for findings in deep.values() for f in findings if not f.declared)
     if args.format == "json":
         files: list[dict[str, object]] = []
@@ -41,6 +42,7 @@ def run_check(args: argparse.Namespace) -> int:
             }
             if file in deep:
                 entry["findings"] = [f.to_json() for f in deep[file]]
+                entry["tests_file"] = file not in missing_tests
             files.append(entry)
         report: dict[str, object] = {"files": files, "errors": errors, "warnings": warnings}
         if args.deep:
@@ -59,9 +61,14 @@ def run_check(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if errors or (args.strict and undeclared) else EXIT_OK
 
 
-def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) -> dict[str, list[Finding]]:
-    """The whole-framework analysis of every file the ordinary check passed, declared findings included."""
-    from xeploai.analysis import search
+def _deep_findings(
+    results: dict[str, list[Issue]], args: argparse.Namespace, missing_tests: set[str]
+) -> dict[str, list[Finding]]:
+    """The whole-framework analysis of every file the ordinary check passed, declared findings included; the files
+    without a tests file are added to ``missing_tests``."""
+    from pathlib import Path
+
+    from xeploai.analysis import framework_tests, search
 
     out: dict[str, list[Finding]] = {}
     for file, issues in results.items():
@@ -69,6 +76,12 @@ def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) ->
             continue
         program = api.load_framework(file)
         tests = search.find_tests(program)
+        if tests is None:
+            # No tests file: every rule is untested, and the analysis is told to say so rule by rule.
+            tests = framework_tests.tests_of(Path(program.info.source))
+            if args.format == "text":
+                echo(msg("cli.check.no_tests", args.lang, file=file, tests=tests.name) + "\n\n")
+            missing_tests.add(file)
         budget = DEFAULT_BUDGET if args.budget is None else args.budget
         out[file] = search.analyse(program, tests, budget_seconds=budget, seed=args.seed or 0)
     return out

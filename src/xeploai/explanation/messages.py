@@ -135,6 +135,10 @@ MESSAGES: dict[str, Text] = {
         "--strict, --seed và --budget chỉ dùng cùng --deep",
         "--strict, --seed and --budget apply to the analysis: add --deep",
     ),
+    "cli.check.no_tests": Text(
+        "{file}: không có tệp kiểm thử ({tests}): mọi quy tắc đều chưa được kiểm thử",
+        "{file}: no tests file ({tests}): every rule is untested",
+    ),
     "cli.test.fail": Text("KHÔNG ĐẠT", "FAIL"),
     "cli.test.summary": Text("{passed} đạt, {failed} không đạt", "{passed} passed, {failed} failed"),
     "cli.test.none": Text("không tìm thấy ca kiểm thử nào", "no test cases found"),

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from xeploai.framework import checker, compiler, loader, resolver, schema
+from xeploai.framework.document_checks import superseded
 from xeploai.program.ir import Period, Program, Span, Text
 from xeploai.program.issues import FrameworkError, Issue
 
@@ -72,7 +73,31 @@ def _front_end(path: str | os.PathLike[str], chain: tuple[Path, ...] = ()) -> _F
             issue = Issue.from_text("extends-path", message, "framework.extends", span_of(here))
             return _FrontEnd(document, doc, [issue])
     issues = checker.check(doc, document.data, span_of, style_of, document.source, base)
+    issues += _superseded_file(Path(path), doc, span_of)
     return _FrontEnd(document, doc, issues, base)
+
+
+def _superseded_file(path: Path, doc: schema.FrameworkDoc, span_of: resolver.SpanOf) -> list[Issue]:
+    """A warning when ``supersedes`` names a version that has no file in the frameworks folder
+    (``<frameworks>/<family>/<date>.yaml``); a malformed value is the checker's error."""
+    reference = doc.framework.supersedes
+    named = superseded(reference) if reference is not None else None
+    if named is None:
+        return []
+    family, effective = named
+    target = path.resolve().parent.parent / family / f"{effective.isoformat()}.yaml"
+    if target.is_file():
+        return []
+    here = ("framework", "supersedes")
+    message = Text(
+        f"supersedes {reference!r}: không có tệp {family}/{effective.isoformat()}.yaml trong thư mục khung tiêu chí",
+        f"supersedes {reference!r}: there is no file {family}/{effective.isoformat()}.yaml in the frameworks folder",
+    )
+    hint = Text(
+        "sửa ngày theo phiên bản được thay thế, hoặc bỏ khóa supersedes",
+        "correct the date to that of the version replaced, or remove the key",
+    )
+    return [Issue.from_text("unknown-version", message, "framework.supersedes", span_of(here), hint, "warning")]
 
 
 def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:

@@ -52,6 +52,7 @@ CODES: dict[str, str] = {
     "unknown-override": "an override names a rule that the extended framework does not have",
     "duplicate-rule": "a new rule has the id of a rule of the extended framework (use overrides)",
     "extends-path": "the framework to extend cannot be found, or lies outside the frameworks folder",
+    "unknown-version": "`supersedes` names a version that has no file in the frameworks folder (a warning)",
     "alias-conflict": "a level spelling (alias) that would name two levels",
     "reading-default": "a named reading whose default is not an option, or disagrees with what the quota declares",
     "unknown-finding-code": "a declared exception names a code that is not a finding of the whole-framework analysis",
@@ -68,6 +69,7 @@ CODES: dict[str, str] = {
     # framework tests
     "test-failed": "a framework test case whose outcome differs from the expectation",
     "invalid-test": "a framework test file that cannot be read",
+    "missing-tests": "a framework file with no tests file beside it (`xeploai test` fails)",
     # whole-framework analysis (xeploai.analysis.search): warnings, each with evidence documents
     "level-never-reached": "no evidence the analysis tried reaches the level",
     "level-gap": "evidence that meets no level's rules and no trigger falls to the lowest level by default",
@@ -136,6 +138,7 @@ CODES_VI: dict[str, str] = {
     "unknown-override": "thay thế một quy tắc không có trong khung được mở rộng",
     "duplicate-rule": "quy tắc mới trùng mã quy tắc của khung được mở rộng",
     "extends-path": "không tìm thấy khung được mở rộng hoặc đường dẫn nằm ngoài thư mục khung",
+    "unknown-version": "supersedes nêu một phiên bản không có tệp trong thư mục khung",
     "alias-conflict": "cách viết mức xếp loại trùng nhau",
     "reading-default": "cách hiểu mặc định không hợp lệ",
     "unknown-finding-code": "ngoại lệ nêu một mã phát hiện không có trong phân tích toàn khung",
@@ -150,6 +153,7 @@ CODES_VI: dict[str, str] = {
     "unknown-subject-kind": "loại đối tượng không có trong khung",
     "test-failed": "ca kiểm thử cho kết quả khác mong đợi",
     "invalid-test": "tệp kiểm thử không đọc được",
+    "missing-tests": "khung tiêu chí không có tệp kiểm thử đi kèm",
     "level-never-reached": "mức không bao giờ là kết quả",
     "level-gap": "có bộ căn cứ không dẫn tới mức nào",
     "rule-never-holds": "quy tắc không bao giờ thỏa",
