@@ -118,6 +118,8 @@ class Run:
     evaluated: int  # classified, not classified or insufficient evidence
     rejected: int
     notes: int  # every problem the reader reported, ignored columns and rejected decision rows included
+    ignored_columns: tuple[str, ...] = ()  # input columns this version does not read (each once)
+    missing_fields: tuple[str, ...] = ()  # required evidence fields this version's input has no column for
 
 
 @dataclass(frozen=True)
@@ -218,8 +220,25 @@ def _problem_text(rejection: Rejection, lang: str = "en") -> str:
 
 def _run(result: PopulationResult) -> Run:
     rows = result.rows_read or len(result.results)
+    ignored: dict[str, None] = {}
+    missing: dict[str, None] = {}
+    for note in result.rejections:
+        if note.row is not None or note.column is None:
+            continue
+        # The readers' column notes (tables.headers, tables.reader): an unread column says "ignored"; a required
+        # field without a column names "the required field". Their English wording is stable for this reason.
+        if "required field" in note.reason:
+            missing[note.column] = None
+        elif "ignored" in note.reason:
+            ignored[note.column] = None
     return Run(
-        result.program.info.version, rows, len(result.results), rows - len(result.results), len(result.rejections)
+        result.program.info.version,
+        rows,
+        len(result.results),
+        rows - len(result.results),
+        len(result.rejections),
+        tuple(ignored),
+        tuple(missing),
     )
 
 
@@ -410,6 +429,7 @@ def replay_lines(replayed: Replay, codes: Mapping[str, str], lang: str) -> list[
         return ", ".join(items)
 
     lines = ["", msg("diff.replay.head", lang, moved=len(replayed.moved), compared=replayed.compared)]
+    lines += warning_lines(replayed, lang)
     for m in replayed.moved:
         lines.append(f"  {m.subject_id} {m.name or ''} ({m.kind}): {short(m.before)} → {short(m.after)}")
         causes = ", ".join(f"{SYMBOLS[c.change]}{c.rule} ({mark(c.confidence)})" for c in m.causes) or "—"
@@ -438,6 +458,48 @@ def replay_lines(replayed: Replay, codes: Mapping[str, str], lang: str) -> list[
             rule = f"{SYMBOLS[c.change]} {_pad(c.rule, rule_width)}"
             lines.append(f"  {c.subjects:>5}  {rule}{_pad(mark(c.confidence), mark_width)}{moves}{label}")
     lines += _reconciliation_lines(replayed, short, lang)
+    return lines
+
+
+def insufficient_both(replayed: Replay) -> int:
+    """The subjects with insufficient evidence under both versions: the replay cannot tell whether they change."""
+    return replayed.matrix.get(INSUFFICIENT, {}).get(INSUFFICIENT, 0)
+
+
+def warning_lines(replayed: Replay, lang: str) -> list[str]:
+    """What makes "n of m change" misleading, said before the list: subjects that no version could classify, and
+    inputs with columns a version does not read or without the fields it requires."""
+
+    def some(names: Sequence[str]) -> str:
+        return ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+
+    lines = []
+    both = insufficient_both(replayed)
+    if both:
+        lines.append(msg("diff.replay.warn_insufficient", lang, both=both, compared=replayed.compared))
+    for side, run in zip(("A", "B"), replayed.runs, strict=False):
+        if run.ignored_columns:
+            lines.append(
+                msg(
+                    "diff.replay.warn_ignored",
+                    lang,
+                    side=side,
+                    version=run.version,
+                    count=len(run.ignored_columns),
+                    columns=some(run.ignored_columns),
+                )
+            )
+        if run.missing_fields:
+            lines.append(
+                msg(
+                    "diff.replay.warn_missing",
+                    lang,
+                    side=side,
+                    version=run.version,
+                    count=len(run.missing_fields),
+                    fields=some(run.missing_fields),
+                )
+            )
     return lines
 
 
@@ -507,6 +569,8 @@ def replay_json(replayed: Replay) -> dict[str, object]:
             "evaluated": r.evaluated,
             "rejected": r.rejected,
             "notes": r.notes,
+            "ignored_columns": list(r.ignored_columns),
+            "missing_fields": list(r.missing_fields),
         }
 
     out: dict[str, object] = {
@@ -528,6 +592,7 @@ def replay_json(replayed: Replay) -> dict[str, object]:
         ],
         "matrix": {row: dict(cols) for row, cols in replayed.matrix.items()},
         "compared": replayed.compared,
+        "insufficient_both": insufficient_both(replayed),
         "only_before": list(replayed.only_before),
         "only_after": list(replayed.only_after),
         "transitions": [

@@ -265,6 +265,22 @@ MESSAGES: dict[str, Text] = {
         "Chạy lại trên dữ liệu: {moved} trong {compared} đối tượng đổi kết quả",
         "Replay: {moved} of {compared} subjects change outcome",
     ),
+    "diff.replay.warn_insufficient": Text(
+        "CẢNH BÁO: {both} trong {compared} đối tượng so sánh được chưa đủ căn cứ theo cả hai khung: lần chạy lại"
+        " không cho biết họ có đổi kết quả hay không",
+        "WARNING: {both} of {compared} subjects compared have insufficient evidence under both versions: the replay"
+        " cannot tell whether they change",
+    ),
+    "diff.replay.warn_ignored": Text(
+        "CẢNH BÁO: {side} ({version}) không đọc {count} cột của dữ liệu đầu vào: {columns}",
+        "WARNING: {side} ({version}) does not read {count} columns of its input: {columns}",
+    ),
+    "diff.replay.warn_missing": Text(
+        "CẢNH BÁO: dữ liệu đầu vào của {side} ({version}) thiếu cột cho {count} trường bắt buộc: {fields} — dữ liệu"
+        " có lẽ được lập cho phiên bản khác (dùng --replay-before/--replay-after)",
+        "WARNING: the input of {side} ({version}) has no column for {count} required fields: {fields} — it was"
+        " probably written for another version (use --replay-before/--replay-after)",
+    ),
     "diff.replay.causes": Text("do: {rules}", "because of: {rules}"),
     "diff.replay.added": Text("lý do mới (quy tắc chỉ có ở B): {rules}", "new reasons (rules only in B): {rules}"),
     "diff.replay.removed": Text(
