@@ -188,3 +188,33 @@ def test_supersedes_of_another_family_or_a_later_date_is_an_error(
     framework.write_text(text.replace("supersedes: party/2023-10-04", f"supersedes: {value}"), "utf-8")
     code, out, _ = run(capsys, "check", str(framework), "--lang", "en")
     assert code == 1 and "framework.supersedes" in out and expected in out
+
+
+# --- 7. check on a file that is not a framework --------------------------------------------------------------
+
+
+def test_check_on_an_evidence_file_says_to_use_evaluate(capsys: pytest.CaptureFixture[str]) -> None:
+    evidence = ROOT / "examples" / "members" / "nguyen-van-an.yaml"
+    code, out, _ = run(capsys, "check", str(evidence), "--lang", "en")
+    assert code == 1
+    assert "this looks like an evidence file" in out and "xeploai evaluate" in out
+    assert "did you mean 'evidence'?" not in out
+    code, out, _ = run(capsys, "check", str(evidence))
+    assert "tệp minh chứng" in out and "xeploai evaluate" in out
+
+
+def test_check_on_a_tests_file_says_to_use_test(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(ROOT / "frameworks" / "party" / "2019-10-18.tests.yaml"), "--lang", "en")
+    assert code == 1 and "this looks like a framework tests file" in out and "xeploai test" in out
+
+
+def test_an_unknown_key_is_never_hinted_as_itself(tmp_path: Path) -> None:
+    """A key the format knows elsewhere ('evidence' of a subject kind) misplaced at the top: no "did you mean" it."""
+    from xeploai import api
+
+    framework = _copy_framework(tmp_path)
+    text = framework.read_text(encoding="utf-8")
+    framework.write_text(text.replace("format: xeploai/1\n", "format: xeploai/1\nevidence: {}\n", 1), "utf-8")
+    issues = [i for i in api.check_file(framework) if i.code == "unknown-key"]
+    assert [i.path for i in issues] == ["evidence"]
+    assert issues[0].hint is None or "'evidence'" not in issues[0].hint

@@ -53,6 +53,9 @@ def _front_end(path: str | os.PathLike[str], chain: tuple[Path, ...] = ()) -> _F
     span_of, style_of = _spans(document)
     doc, problems = schema.validate(document.data)
     if doc is None:
+        other = _another_kind_of_file(document.data)
+        if other is not None:
+            return _FrontEnd(document, None, [replace(other, span=span_of(()))])
         return _FrontEnd(document, None, _with_spans(problems, span_of))
     base = None
     if doc.framework.extends is not None:
@@ -98,6 +101,31 @@ def _superseded_file(path: Path, doc: schema.FrameworkDoc, span_of: resolver.Spa
         "correct the date to that of the version replaced, or remove the key",
     )
     return [Issue.from_text("unknown-version", message, "framework.supersedes", span_of(here), hint, "warning")]
+
+
+def _another_kind_of_file(data: object) -> Issue | None:
+    """The one issue to report for a file that is plainly not a framework but an evidence or a tests file (rather
+    than every framework key it lacks), saying which command reads it."""
+    if not isinstance(data, dict) or {"format", "subjects"} & data.keys():
+        return None
+    if "evidence" in data and "framework" not in data:
+        message = Text(
+            "tệp này có vẻ là tệp minh chứng (subject, period, evidence), không phải khung tiêu chí",
+            "this looks like an evidence file (subject, period, evidence), not a framework",
+        )
+        hint = Text(
+            "đánh giá nó bằng `xeploai evaluate KHUNG_TIÊU_CHÍ TỆP_MINH_CHỨNG`",
+            "evaluate it with `xeploai evaluate FRAMEWORK EVIDENCE`",
+        )
+    elif "cases" in data and not isinstance(data.get("framework"), dict):  # a tests file names its framework
+        message = Text(
+            "tệp này có vẻ là tệp kiểm thử của khung tiêu chí (cases), không phải khung tiêu chí",
+            "this looks like a framework tests file (cases), not a framework",
+        )
+        hint = Text("chạy nó bằng `xeploai test TỆP`", "run it with `xeploai test FILE`")
+    else:
+        return None
+    return Issue.from_text("format-version", message, "", None, hint)
 
 
 def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:
