@@ -218,3 +218,44 @@ def test_an_unknown_key_is_never_hinted_as_itself(tmp_path: Path) -> None:
     issues = [i for i in api.check_file(framework) if i.code == "unknown-key"]
     assert [i.path for i in issues] == ["evidence"]
     assert issues[0].hint is None or "'evidence'" not in issues[0].hint
+
+
+# --- 8. the API raises what it documents ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["khong-co.yaml", "folder"])
+def test_load_framework_on_a_missing_or_unreadable_path_raises_framework_error(tmp_path: Path, name: str) -> None:
+    from xeploai import api
+
+    path = tmp_path / name
+    if name == "folder":
+        path.mkdir()
+    with pytest.raises(api.FrameworkError) as raised:
+        api.load_framework(path)
+    (issue,) = raised.value.issues
+    assert issue.code == "cannot-read" and str(path) in str(raised.value)
+    assert issue.message_in("vi").startswith("không đọc được tệp")
+
+
+def test_evaluate_with_a_missing_framework_names_it_and_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    evidence = ROOT / "examples" / "members" / "nguyen-van-an.yaml"
+    code, _, err = run(capsys, "evaluate", "khong-co.yaml", str(evidence), "--lang", "en")
+    assert code == 3 and "khong-co.yaml" in err and "[cannot-read]" in err
+
+
+def test_the_api_exports_every_public_name_it_defines() -> None:
+    import types
+
+    from xeploai import api
+
+    public = {
+        name
+        for name, value in vars(api).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType) and name != "annotations"
+    }
+    public -= {"Sequence"}  # a typing import, not part of the API
+    assert set(api.__all__) == public
+    assert len(api.__all__) == len(set(api.__all__))
+    namespace: dict[str, object] = {}
+    exec("from xeploai.api import *", namespace)
+    assert set(namespace) - {"__builtins__"} == set(api.__all__)

@@ -162,8 +162,22 @@ def check_file(path: str | os.PathLike[str]) -> list[Issue]:
 
 
 def load_framework(path: str | os.PathLike[str]) -> Program:
-    """Load, check and compile a framework file; raises ``FrameworkError`` with every problem."""
-    return _load(Path(path), ())
+    """Load, check and compile a framework file; raises ``FrameworkError`` with every problem (a file that does not
+    exist or cannot be read is one, ``cannot-read``)."""
+    try:
+        return _load(Path(path), ())
+    except OSError as error:
+        raise FrameworkError(loader.display_path(path), [cannot_read(path, error)]) from None
+
+
+def cannot_read(path: str | os.PathLike[str], error: OSError) -> Issue:
+    """The issue of a framework file that does not exist or cannot be read, with the system's reason."""
+    shown = loader.display_path(path)
+    reason = error.strerror or type(error).__name__
+    return Issue.from_text(
+        "cannot-read",
+        Text(f"không đọc được tệp {shown}: {reason}", f"cannot read the file {shown}: {reason}"),
+    )
 
 
 def _load(path: Path, chain: tuple[Path, ...]) -> Program:

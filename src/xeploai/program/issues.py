@@ -16,6 +16,7 @@ from xeploai.program.ir import Span, Text
 # Every issue code, with a one-line summary. docs/reference/issue-codes.md has a section per code.
 CODES: dict[str, str] = {
     # loader: YAML text -> plain data with positions
+    "cannot-read": "the framework file does not exist or cannot be read",
     "not-utf8": "the file is not valid UTF-8",
     "too-large": "the file or a scalar in it exceeds a size limit",
     "yaml-syntax": "the YAML cannot be parsed",
@@ -105,6 +106,7 @@ DECLARABLE_CODES: tuple[str, ...] = ANALYSIS_CODES[:-1]
 # The same, in Vietnamese: what a user reading `--lang vi` sees before an issue's message when it has no
 # Vietnamese one of its own.
 CODES_VI: dict[str, str] = {
+    "cannot-read": "không đọc được tệp khung tiêu chí",
     "not-utf8": "tệp không phải UTF-8 hợp lệ",
     "too-large": "tệp hoặc một giá trị vượt giới hạn kích thước",
     "yaml-syntax": "không đọc được cú pháp YAML",
