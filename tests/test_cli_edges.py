@@ -259,3 +259,37 @@ def test_the_api_exports_every_public_name_it_defines() -> None:
     namespace: dict[str, object] = {}
     exec("from xeploai.api import *", namespace)
     assert set(namespace) - {"__builtins__"} == set(api.__all__)
+
+
+# --- 11. explain --format text|json carry what the packet carries -----------------------------------------------
+
+AN = ROOT / "examples" / "members" / "nguyen-van-an.yaml"
+
+
+def test_explain_text_has_the_packets_sections(capsys: pytest.CaptureFixture[str]) -> None:
+    code, md, _ = run(capsys, "explain", str(HD21), str(AN), "--format", "md", "--lang", "en")
+    assert code == 0
+    code, text, _ = run(capsys, "explain", str(HD21), str(AN), "--format", "text", "--lang", "en")
+    assert code == 0
+    sections = [line.removeprefix("## ") for line in md.splitlines() if line.startswith("## ")]
+    assert len(sections) >= 6
+    for title in sections:
+        assert title in text.splitlines(), title
+    assert "The smallest changes that would reach a higher level" in text
+    assert "targets_assigned" in text  # a row of the facts table
+    assert "|" not in text and "**" not in text  # plain text, no Markdown
+
+
+def test_explain_json_has_the_facts_and_the_smallest_changes(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    code, out, _ = run(capsys, "explain", str(HD21), str(AN), "--format", "json", "--lang", "en")
+    assert code == 0
+    document = json.loads(out)
+    facts = {f["field"]: f for f in document["facts"]}
+    assert facts["targets_assigned"]["origin"] and facts["targets_assigned"]["value"]
+    (first, *_) = document["smallest_changes"]
+    assert first["level"] == "excellent" and first["code"] == "HTXS"
+    change = first["change_sets"][0]["changes"][0]
+    assert {"field", "before", "after", "text"} <= change.keys() and change["text"]["en"]
+    assert document["confidence"]["summary"]
