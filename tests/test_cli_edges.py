@@ -293,3 +293,49 @@ def test_explain_json_has_the_facts_and_the_smallest_changes(capsys: pytest.Capt
     change = first["change_sets"][0]["changes"][0]
     assert {"field", "before", "after", "text"} <= change.keys() and change["text"]["en"]
     assert document["confidence"]["summary"]
+
+
+# --- 12. the documented options are accepted ---------------------------------------------------------------------
+
+
+def test_keep_takes_several_ids_as_documented() -> None:
+    parser = cli.build_parser()
+    args = parser.parse_args(["explain", "party", "an.yaml", "--redact", "--keep", "DV1", "DV2", "--keep", "DV3"])
+    assert args.keep == ["DV1", "DV2", "DV3"]
+
+
+def test_the_cli_reference_synopsis_names_only_options_the_parser_accepts() -> None:
+    """Every ``--option`` of the synopsis of docs/reference/cli.md and of receipts.md's command lines exists."""
+    import re
+
+    parser = cli.build_parser()
+    commands = {
+        name: sub
+        for action in parser._subparsers._group_actions  # type: ignore[union-attr]
+        for name, sub in action.choices.items()
+    }
+    appeal = {
+        name: sub
+        for action in commands["appeal"]._subparsers._group_actions  # type: ignore[union-attr]
+        for name, sub in action.choices.items()
+    }
+
+    def options(sub: object) -> set[str]:
+        return {o for a in sub._actions for o in a.option_strings}  # type: ignore[attr-defined]
+
+    docs = ROOT / "docs" / "reference"
+    lines = (docs / "cli.md").read_text(encoding="utf-8").split("```")[1].splitlines()
+    lines += [
+        line for line in (docs / "receipts.md").read_text(encoding="utf-8").splitlines() if "xeploai appeal" in line
+    ]
+    current = None
+    for line in lines:
+        words = line.split()
+        if len(words) > 1 and words[0] == "xeploai" and words[1] in commands:
+            current = commands[words[1]]
+            if words[1] == "appeal" and len(words) > 2 and words[2] in appeal:
+                current = appeal[words[2]]
+        if current is None:
+            continue
+        for option in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", line):
+            assert option in options(current) | {"--help", "--version"}, f"{option} in: {line.strip()}"

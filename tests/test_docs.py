@@ -205,3 +205,22 @@ def test_a_framework_without_page_or_index_row_is_named(tmp_path: Path) -> None:
         "no page docs/frameworks/party-2024-01-01.md for party/2024-01-01.yaml",
         "no row for party/2024-01-01 in the frameworks table of docs/index.md",
     ]
+
+
+# --- docs that match the code ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_calls_a_shipped_command_planned(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for phrase in ("(being added)", "đang được bổ sung vào chương trình", "Planned command line"):
+        assert phrase not in text, f"{path.name}: {phrase!r} — the command exists; show it"
+
+
+def test_the_readme_names_what_ci_runs_beyond_scripts_test() -> None:
+    """`.ci/run` runs more than `scripts/test`; the README must not say they are the same."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for script in re.findall(r"bash (scripts/[\w-]+)", ci):
+        if script != "scripts/test":
+            assert script in readme, f"the README does not say that .ci/run also runs {script}"

@@ -246,7 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the complainant's copy: other members' names and ids become stable pseudonyms"
         " (the key is read from the environment variable XEPLOAI_REDACT_SALT)",
     )
-    explain_cmd.add_argument("--keep", action="append", default=[], metavar="ID", help="an id that stays named")
+    explain_cmd.add_argument(
+        "--keep", action="extend", nargs="+", default=[], metavar="ID", help="with --redact: ids that stay named"
+    )
     explain_cmd.add_argument(
         "--self-assessment",
         metavar="LEVEL",

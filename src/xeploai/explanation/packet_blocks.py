@@ -109,7 +109,9 @@ def to_text(title: str, blocks: Sequence[Block]) -> str:
 
 
 def _text_inline(text: Inline) -> str:
-    return "".join(value for _, value in text).replace("\n", " ")
+    # Without a typeface to set it apart, an id after its label goes in parentheses: "Tasks met (targets_met)".
+    parts = [f"({value})" if style == "code" and i else value for i, (style, value) in enumerate(text)]
+    return "".join(parts).replace("\n", " ")
 
 
 def _text_block(block: Block) -> list[str]:
