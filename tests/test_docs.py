@@ -96,7 +96,7 @@ GLOSSARY_TERMS = {
     "criterion": "tiêu chí",
     "rule": "",
     "condition": "điều kiện",
-    "evidence": "căn cứ",
+    "evidence": "minh chứng",
     "level": "mức xếp loại",
     "cap": "",
     "quota": "tỷ lệ",

@@ -61,8 +61,8 @@ def batch_counts(out: Path) -> dict[str, int]:
         check=True,
     )
     line = re.search(
-        r"(\d+) dòng đầu vào = (\d+) được xếp loại \+ (\d+) không xếp loại \+ (\d+) chưa đủ căn cứ"
-        r" \+ (\d+) bị loại",
+        r"(\d+) dòng đối tượng \(cá nhân và tập thể\) = (\d+) được xếp loại \+ (\d+) không xếp loại"
+        r" \+ (\d+) chưa đủ minh chứng \+ (\d+) bị loại",
         done.stdout,
     )
     assert line, done.stdout

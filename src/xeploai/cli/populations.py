@@ -304,17 +304,28 @@ def _batch_summary(
             lines.append(msg("cli.batch.stratum_first", lang, index=stratum.index, items=items))
     lines.append("")
     codes = [v.code for v in program.levels.values]
-    header = f"{'':<44}{'Tổng':>7}" + "".join(f"{c:>7}" for c in codes) + f"{'KXL':>6}{'CĐCC':>6}{'Loại':>6}"
+    # The table counts the people of each unit's subtree (the summary file's rows); the closing line counts every
+    # subject row, collectives too: their words say so, and a legend spells out the short headers.
+    people, not_classified, insufficient, rejected = (
+        msg(f"cli.batch.column.{key}", lang) for key in ("people", "not_classified", "insufficient", "rejected")
+    )
+    widths = [max(7, len(people) + 1), *(max(7, len(c) + 1) for c in codes)]
+    tail = [max(6, len(word) + 1) for word in (not_classified, insufficient, rejected)]
+    header = f"{'':<44}" + "".join(
+        f"{word:>{width}}"
+        for word, width in zip([people, *codes, not_classified, insufficient, rejected], [*widths, *tail], strict=True)
+    )
     lines.append(header)
     for row in summary:
         if row["unit_kind"] in ("cell",):
             continue  # cells are in the files; the screen shows the grassroots level and the total
-        name = str(row["unit_name"])[:42]
-        counts = "".join(f"{row[c]!s:>7}" for c in codes)
-        lines.append(
-            f"{name:<44}{row['members']!s:>7}{counts}{row['not_classified']!s:>6}{row['insufficient']!s:>6}"
-            f"{row['rejected']!s:>6}"
-        )
+        name = str(row["unit_name"])
+        if row is summary[-1] and not row["unit"] and name == report.TOTAL_NAME:
+            name = msg("cli.batch.total", lang)
+        name = name if len(name) <= 42 else name[:41] + "…"
+        values = [row["members"], *(row[c] for c in codes), row["not_classified"], row["insufficient"], row["rejected"]]
+        lines.append(f"{name:<44}" + "".join(f"{v!s:>{w}}" for v, w in zip(values, [*widths, *tail], strict=True)))
+    lines.append(msg("cli.batch.legend", lang))
     totals = (
         report.counts_text(result, lang) if isinstance(result, population_model.PopulationResult) else result.counts()
     )
@@ -325,6 +336,7 @@ def _batch_summary(
             "cli.batch.quota",
             lang,
             groups=len(groups),
+            groups_s="" if len(groups) == 1 else "s",
             ranked=sum(g.status == "ranked" for g in groups),
             flagged=sum(g.status == "flagged" for g in groups),
             decided=sum(g.status == "decided" for g in groups),

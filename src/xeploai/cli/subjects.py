@@ -15,7 +15,7 @@ from xeploai import api
 from xeploai.cli.output import EXIT_INVALID, EXIT_OK, EXIT_PROBLEMS, UsageError, _period, echo, echo_err, print_json
 from xeploai.evaluation.trace import Result, Status
 from xeploai.explanation import explain
-from xeploai.explanation.messages import msg
+from xeploai.explanation.messages import MESSAGES, msg
 from xeploai.program.ir import Period, Program
 from xeploai.tables.reader import read_population
 
@@ -275,7 +275,10 @@ def run_appeal(args: argparse.Namespace) -> int:
     action: str = args.appeal_command
     if action == "show":
         for entry in case.entries():
-            echo(f"{entry.seq}. {entry.time} {entry.kind} — {entry.actor}: {entry.text}\n")
+            kind = msg(f"appeal.kind.{entry.kind}", lang) if f"appeal.kind.{entry.kind}" in MESSAGES else entry.kind
+            level = entry.data.get("level") if isinstance(entry.data, dict) else None
+            decided = f" ({msg('appeal.level', lang)}: {level})" if level else ""
+            echo(f"{entry.seq}. {entry.time} {kind} — {entry.actor}: {entry.text}{decided}\n")
         problems = case.verify(args.head)
         for problem in problems:
             echo_err(f"{problem}\n")

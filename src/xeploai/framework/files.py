@@ -71,7 +71,8 @@ def _front_end(path: str | os.PathLike[str], chain: tuple[Path, ...] = ()) -> _F
             count = len(error.issues)
             message = Text(
                 f"khung tiêu chí được mở rộng {doc.framework.extends} có {count} vấn đề; hãy kiểm tra khung đó trước",
-                f"the extended framework {doc.framework.extends} has {count} problem(s); check it first",
+                f"the extended framework {doc.framework.extends} has {count} problem{'' if count == 1 else 's'};"
+                " check it first",
             )
             issue = Issue.from_text("extends-path", message, "framework.extends", span_of(here))
             return _FrontEnd(document, doc, [issue])

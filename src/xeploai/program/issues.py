@@ -145,7 +145,7 @@ CODES_VI: dict[str, str] = {
     "reading-default": "cách hiểu mặc định không hợp lệ",
     "unknown-finding-code": "ngoại lệ nêu một mã phát hiện không có trong phân tích toàn khung",
     "unknown-exception-id": "ngoại lệ nêu một mã không phải quy tắc, giới hạn, ghi chú, trường hay mức của loại",
-    "unknown-field": "căn cứ có trường không được khai báo",
+    "unknown-field": "minh chứng có trường không được khai báo",
     "wrong-type": "giá trị sai kiểu",
     "null-value": "giá trị rỗng (null); bỏ trường đi nếu chưa biết",
     "not-finite": "NaN hoặc vô cực ở chỗ cần một số",
@@ -157,12 +157,12 @@ CODES_VI: dict[str, str] = {
     "invalid-test": "tệp kiểm thử không đọc được",
     "missing-tests": "khung tiêu chí không có tệp kiểm thử đi kèm",
     "level-never-reached": "mức không bao giờ là kết quả",
-    "level-gap": "có bộ căn cứ không dẫn tới mức nào",
+    "level-gap": "có bộ minh chứng không dẫn tới mức nào",
     "rule-never-holds": "quy tắc không bao giờ thỏa",
     "rule-always-holds": "quy tắc luôn thỏa",
     "shadowed-rule": "quy tắc bị che bởi quy tắc khác trong cùng danh sách",
-    "non-monotone": "căn cứ tốt hơn lại cho mức thấp hơn",
-    "unused-field": "trường căn cứ không được quy tắc nào đọc",
+    "non-monotone": "minh chứng tốt hơn lại cho mức thấp hơn",
+    "unused-field": "trường minh chứng không được quy tắc nào đọc",
     "untested-rule": "quy tắc chưa có ca kiểm thử nào",
     "analysis-truncated": "phân tích dừng vì hết thời gian cho phép",
     "unknown-framework": "dịch vụ không có khung tiêu chí này",
@@ -278,6 +278,11 @@ def closest_text(match: str) -> Text:
     return Text(f"có phải là '{match}'?", f"did you mean '{match}'?")
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``: an English count that agrees with its noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def render_issues(issues: Sequence[Issue], source: str, lang: str = "en") -> str:
     """Every issue of a file, with a count first, in ``lang`` (``vi`` or ``en``)."""
     errors = [i for i in issues if i.severity == "error"]
@@ -289,7 +294,8 @@ def render_issues(issues: Sequence[Issue], source: str, lang: str = "en") -> str
         noun = "problem" if len(issues) == 1 else "problems"
         head = f"{len(issues)} {noun} in {source}"
         if len(errors) != len(issues):
-            head += f" ({len(errors)} errors, {len(issues) - len(errors)} warnings)"
+            warnings = len(issues) - len(errors)
+            head += f" ({_count(len(errors), 'error')}, {_count(warnings, 'warning')})"
     return "\n".join([head, *(i.render(lang) for i in issues)])
 
 
