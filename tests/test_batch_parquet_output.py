@@ -71,7 +71,7 @@ SUMMARY_SCHEMA = pa.schema(
         ("KHT (Did not complete tasks)", COUNT),
         ("KHT %", TEXT),
         ("Không xếp loại (not classified)", COUNT),
-        ("Chưa đủ căn cứ (insufficient)", COUNT),
+        ("Chưa đủ minh chứng (insufficient)", COUNT),
         ("Dòng bị loại (rejected rows)", COUNT),
         ("Tỷ lệ HTXS (quota)", TEXT),
     ]

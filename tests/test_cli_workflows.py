@@ -89,7 +89,7 @@ def test_batch_on_the_example_district_prints_the_order_and_reconciles(
         "en",
     )
     assert code == 0
-    assert "3110 input rows = " in out and "+ 0 rejected" in out
+    assert "3110 subject rows (people and collectives) = " in out and "+ 0 rejected" in out
     assert "party_cell — after" in out or "party_cell" in out
     assert (tmp_path / "ket-qua.csv").exists() and (tmp_path / "tong-hop.csv").exists()
 

@@ -219,7 +219,15 @@ def test_the_command_takes_one_input_per_version_and_reports_rows_only_one_versi
     assert unmatched["D"]["evaluated_under"] == "before" and unmatched["D"]["problems"] == []
     assert unmatched["E"]["evaluated_under"] == "after"
     assert "unknown subject kind 'membre'" in unmatched["F"]["problems"][0]
-    assert replay["runs"]["after"] == {"version": "01-QĐ/TU", "rows_read": 5, "evaluated": 4, "rejected": 1, "notes": 1}
+    assert replay["runs"]["after"] == {
+        "version": "01-QĐ/TU",
+        "rows_read": 5,
+        "evaluated": 4,
+        "rejected": 1,
+        "notes": 1,
+        "ignored_columns": [],
+        "missing_fields": [],
+    }
 
     code = cli.main([*argv, "--period", "2020", "--lang", "en"])
     out, _ = capsys.readouterr()
@@ -232,3 +240,30 @@ def test_one_side_alone_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 2 and "--replay-before and --replay-after go together" in capsys.readouterr().err
     code = cli.main(["diff", str(CENTRAL), str(LOCAL), "--replay", str(DISTRICT_2020), "--lang", "en"])
     assert code == 2
+
+
+def test_replay_warns_loudly_of_subjects_insufficient_under_both_and_of_inputs_that_do_not_fit(
+    on_2020_data: diff.Replay,
+) -> None:
+    """A "0 of 3095 change" must not read as "the versions agree" when most subjects could not be classified."""
+    from xeploai.analysis import replay
+
+    both = on_2020_data.matrix["insufficient_evidence"]["insufficient_evidence"]
+    text = "\n".join(replay.replay_lines(on_2020_data, {}, "en"))
+    head = text.strip().splitlines()[:6]
+    assert any(
+        line.startswith(f"WARNING: {both} of {on_2020_data.compared} subjects compared have insufficient evidence")
+        for line in head
+    ), head
+    _, after = on_2020_data.runs
+    assert after.missing_fields and "tasks_assigned" not in after.ignored_columns
+    assert any(line.startswith(f"WARNING: B ({after.version}) does not read ") for line in head)
+    assert any(line.startswith(f"WARNING: the input of B ({after.version}) has no column for ") for line in head)
+    document = replay.replay_json(on_2020_data)
+    assert document["insufficient_both"] == both
+    runs = document["runs"]
+    assert isinstance(runs, dict)
+    assert runs["after"]["ignored_columns"] == list(after.ignored_columns)
+    assert runs["after"]["missing_fields"] == list(after.missing_fields)
+    vi = "\n".join(replay.replay_lines(on_2020_data, {}, "vi"))
+    assert f"CẢNH BÁO: {both} trong {on_2020_data.compared} đối tượng" in vi

@@ -96,7 +96,7 @@ GLOSSARY_TERMS = {
     "criterion": "tiêu chí",
     "rule": "",
     "condition": "điều kiện",
-    "evidence": "căn cứ",
+    "evidence": "minh chứng",
     "level": "mức xếp loại",
     "cap": "",
     "quota": "tỷ lệ",
@@ -175,3 +175,65 @@ def test_the_architecture_page_lists_every_module() -> None:
         and f"](../src/xeploai/{path.relative_to(package).as_posix()})" not in page
     ]
     assert not missing, f"docs/architecture.md has no row for {missing}"
+
+
+# --- framework pages -----------------------------------------------------------------------------------------
+
+FRAMEWORK_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.yaml$")
+
+
+def framework_page_problems(frameworks: Path, docs: Path) -> list[str]:
+    """What the docs lack for the framework files under ``frameworks``: each version ``<family>/<date>.yaml`` has a
+    page ``frameworks/<family>-<date>.md`` and a row in the index linking to it."""
+    index = (docs / "index.md").read_text(encoding="utf-8")
+    problems = []
+    for file in sorted(frameworks.glob("*/*.yaml")):
+        if not FRAMEWORK_NAME.match(file.name):
+            continue
+        page = f"frameworks/{file.parent.name}-{file.stem}.md"
+        if not (docs / page).is_file():
+            problems.append(f"no page docs/{page} for {file.parent.name}/{file.name}")
+        row = re.compile(rf"^\|\s*{re.escape(file.parent.name)}\s*\|\s*\[{re.escape(file.stem)}\]\({re.escape(page)}\)")
+        if not any(row.match(line) for line in index.splitlines()):
+            problems.append(f"no row for {file.parent.name}/{file.stem} in the frameworks table of docs/index.md")
+    return problems
+
+
+def test_every_bundled_framework_has_its_page_and_its_index_row() -> None:
+    assert (ROOT / "frameworks" / "party" / "2019-10-18.yaml").is_file()
+    assert framework_page_problems(ROOT / "frameworks", ROOT / "docs") == []
+
+
+def test_a_framework_without_page_or_index_row_is_named(tmp_path: Path) -> None:
+    frameworks, docs = tmp_path / "frameworks", tmp_path / "docs"
+    (frameworks / "party").mkdir(parents=True)
+    (docs / "frameworks").mkdir(parents=True)
+    for name in ("2019-10-18.yaml", "2019-10-18.tests.yaml", "2024-01-01.yaml"):
+        (frameworks / "party" / name).write_text("format: xeploai/1\n", encoding="utf-8")
+    (docs / "frameworks" / "party-2019-10-18.md").write_text("# party 2019-10-18\n", encoding="utf-8")
+    (docs / "index.md").write_text(
+        "| family | file |\n| --- | --- |\n| party | [2019-10-18](frameworks/party-2019-10-18.md) |\n", encoding="utf-8"
+    )
+    assert framework_page_problems(frameworks, docs) == [
+        "no page docs/frameworks/party-2024-01-01.md for party/2024-01-01.yaml",
+        "no row for party/2024-01-01 in the frameworks table of docs/index.md",
+    ]
+
+
+# --- docs that match the code ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_page_calls_a_shipped_command_planned(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    for phrase in ("(being added)", "đang được bổ sung vào chương trình", "Planned command line"):
+        assert phrase not in text, f"{path.name}: {phrase!r} — the command exists; show it"
+
+
+def test_the_readme_names_what_ci_runs_beyond_scripts_test() -> None:
+    """`.ci/run` runs more than `scripts/test`; the README must not say they are the same."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for script in re.findall(r"bash (scripts/[\w-]+)", ci):
+        if script != "scripts/test":
+            assert script in readme, f"the README does not say that .ci/run also runs {script}"

@@ -606,13 +606,13 @@ def test_text_of_a_trigger_explains_the_negated_condition() -> None:
     assert "Thuộc trường hợp không hoàn thành nhiệm vụ:" in text
     assert "Bị thi hành kỷ luật trong năm [disciplined_in_year]: đạt" in text
     assert "Không bị kỷ luật [not_disciplined]: không đạt" in text
-    assert "Yêu cầu: disciplined phải sai" in text
+    assert "Yêu cầu: disciplined phải là “không”" in text
     assert "Thực tế: disciplined = có" in text
 
 
 def test_text_of_insufficient_evidence_names_missing_fields_and_possible_levels() -> None:
     text = explain.to_text(insufficient_result(), PROGRAM)
-    assert text.splitlines()[0] == "Nguyễn Văn An (dv-001): Chưa đủ căn cứ để xếp loại"
+    assert text.splitlines()[0] == "Nguyễn Văn An (dv-001): Chưa đủ minh chứng để xếp loại"
     assert "thiếu: Số chỉ tiêu hoàn thành (targets_met)" in text
     assert (
         "Kết quả còn có thể: Hoàn thành tốt nhiệm vụ (HTT), Hoàn thành nhiệm vụ (HT), Không hoàn thành nhiệm vụ (KHT)"

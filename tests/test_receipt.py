@@ -410,5 +410,5 @@ def test_the_report_is_in_vietnamese_by_default_and_in_english_on_request(sealed
     edit_json(sealed, lambda d: {**d, "evidence": {**d["evidence"], "source": "x"}})  # type: ignore[dict-item]
     verification = verify(sealed)
     assert verification.to_text().startswith("Biên nhận KHÔNG hợp lệ: 1 khác biệt.")
-    assert verification.to_text("en").startswith("The receipt does NOT verify: 1 difference(s).")
+    assert verification.to_text("en").startswith("The receipt does NOT verify: 1 difference.")
     assert verification.to_json()["ok"] is False

@@ -210,7 +210,7 @@ def test_the_example_district_is_classified_as_by_batch(server: Server, batch: t
     job = reply.json()
     assert isinstance(job, dict)
     counts = job["result"]["counts"]
-    line = f"{counts['rows_read']} dòng đầu vào = {counts['classified']} được xếp loại"
+    line = f"{counts['rows_read']} dòng đối tượng (cá nhân và tập thể) = {counts['classified']} được xếp loại"
     assert line in printed and job["result"]["reconciles"] is True
     results = server.get(job["links"]["files"]["ket-qua.csv"])
     assert results.body == (out / "ket-qua.csv").read_bytes()

@@ -40,8 +40,8 @@ def batch_counts(out: Path) -> dict[str, int]:
     """The closing line of ``xeploai batch`` for the example district: rows = classified + … + rejected."""
     printed = district_batch(out)
     line = re.search(
-        r"(\d+) dòng đầu vào = (\d+) được xếp loại \+ (\d+) không xếp loại \+ (\d+) chưa đủ căn cứ"
-        r" \+ (\d+) bị loại",
+        r"(\d+) dòng đối tượng \(cá nhân và tập thể\) = (\d+) được xếp loại \+ (\d+) không xếp loại"
+        r" \+ (\d+) chưa đủ minh chứng \+ (\d+) bị loại",
         printed,
     )
     assert line, printed

@@ -63,8 +63,8 @@ def unused_fields(program: ir.Program, searches: Mapping[str, Explorer]) -> list
                 f"subjects.{owner}.evidence.{field_def.id}",
                 field_def.span,
                 ir.Text(
-                    f"trường căn cứ '{field_def.id}' được khai báo nhưng không quy tắc, giới hạn, ghi chú hay tỷ lệ "
-                    f"nào của {', '.join(kinds)} đọc",
+                    f"trường minh chứng '{field_def.id}' được khai báo nhưng không quy tắc, giới hạn, ghi chú hay"
+                    f" tỷ lệ nào của {', '.join(kinds)} đọc",
                     f"evidence field '{field_def.id}' is declared but no rule, cap, note or quota of "
                     f"{', '.join(kinds)} reads it",
                 ),

@@ -198,7 +198,7 @@ def _level_findings(search: Explorer) -> list[Finding]:
                 path,
                 span,
                 ir.Text(
-                    f"không bộ căn cứ nào trong {len(search.cache)} bộ đã thử cho '{search.kind}' đạt mức {code} "
+                    f"không bộ minh chứng nào trong {len(search.cache)} bộ đã thử cho '{search.kind}' đạt mức {code} "
                     f"('{level}'){' (đã thử mọi tổ hợp giá trị biên)' if search.complete else ''}",
                     f"none of the {len(search.cache)} evidence documents tried for '{search.kind}' reaches {code} "
                     f"('{level}'){' (every combination of the boundary values)' if search.complete else ''}",
@@ -225,7 +225,7 @@ def _level_findings(search: Explorer) -> list[Finding]:
                     f"subjects.{owner_of(search.program, search.kind, 'levels', last.level)}.levels.{last.level}",
                     last.span,
                     ir.Text(
-                        f"căn cứ không đạt yêu cầu của mức nào và không vướng trường hợp {code} nào vẫn bị xếp "
+                        f"minh chứng không đạt yêu cầu của mức nào và không vướng trường hợp {code} nào vẫn bị xếp "
                         f"{code} theo mặc định (không đạt {above}: {', '.join(failed)})",
                         f"evidence that meets no level and triggers no {code} rule still falls to {code} by "
                         f"default (it fails {above}: {', '.join(failed)})",
@@ -266,7 +266,7 @@ def _truth_findings(search: Explorer) -> list[Finding]:
                     path,
                     span,
                     ir.Text(
-                        f"{vi_name} {word_vi} với {search.tried[key]} bộ căn cứ đã thử ({how_vi} của {fields})",
+                        f"{vi_name} {word_vi} với {search.tried[key]} bộ minh chứng đã thử ({how_vi} của {fields})",
                         f"{en_name} {word_en} for the {search.tried[key]} evidence combinations tried ({how_en} "
                         f"of {fields})",
                     ),
@@ -374,7 +374,7 @@ def _monotone_findings(search: Explorer) -> list[Finding]:
                 path,
                 span,
                 ir.Text(
-                    f"căn cứ tốt hơn lại cho mức thấp hơn: {field_text} {change} (tốt hơn khi {way_vi}) làm mức "
+                    f"minh chứng tốt hơn lại cho mức thấp hơn: {field_text} {change} (tốt hơn khi {way_vi}) làm mức "
                     f"giảm từ {b_code} xuống {a_code}; do: {culprits}",
                     f"better evidence gives a worse level: {field_text} {change} (better when {way_en}) lowers the "
                     f"level from {b_code} to {a_code}; because of: {culprits}",

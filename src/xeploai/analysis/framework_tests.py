@@ -8,6 +8,7 @@ Input: test files (evidence and the expected outcome, including the expected rea
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from xeploai.evaluation import inputs, population
 from xeploai.evaluation.trace import NodeKind, Result, Status, Truth
 from xeploai.framework import files, loader
-from xeploai.program.ir import Program, Span
+from xeploai.program.ir import Period, Program, Span
 from xeploai.program.issues import EvidenceError, FrameworkError
 
 
@@ -34,20 +35,55 @@ _CASE_KEYS = {"name", "subject", "evidence", "expect", "period", "population"}
 _EXPECT_KEYS = {"level", "status", "reasons", "why_not", "missing", "notes", "possible", "flags"}
 
 
+TESTS_SUFFIX = ".tests.yaml"
+# A framework file is named by the day it takes effect (the checker's effective-date-mismatch holds it to that).
+_FRAMEWORK_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.yaml$")
+
+
+def tests_of(framework: Path) -> Path:
+    """Where the tests of a framework file are: ``2019-10-18.yaml`` → ``2019-10-18.tests.yaml`` beside it."""
+    return framework.with_name(framework.name.removesuffix(".yaml") + TESTS_SUFFIX)
+
+
 def test_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The tests files named, those beside the framework files named, and those found under directories."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            found.extend(sorted(p.rglob("*.tests.yaml")))
+            found.extend(sorted(p.rglob("*" + TESTS_SUFFIX)))
+        elif _FRAMEWORK_NAME.match(p.name):
+            found.append(tests_of(p))
         else:
             found.append(p)
     return found
 
 
+def untested_frameworks(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The framework files named, or found under directories, that have no tests file beside them."""
+    frameworks: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            frameworks.extend(f for f in sorted(p.rglob("*.yaml")) if _FRAMEWORK_NAME.match(f.name))
+        elif _FRAMEWORK_NAME.match(p.name):
+            frameworks.append(p)
+    return [f for f in frameworks if not tests_of(f).is_file()]
+
+
 def run(paths: Sequence[str | os.PathLike[str]]) -> list[TestOutcome]:
+    """Every case of the tests files of ``paths``, and a failed outcome for each framework without tests: a
+    version nobody tested must not pass."""
+    untested = set(untested_frameworks(paths))
     outcomes: list[TestOutcome] = []
     for file in test_files(paths):
+        if file.with_name(file.name.removesuffix(TESTS_SUFFIX) + ".yaml") in untested:
+            continue
         outcomes.extend(run_file(file))
+    for framework in sorted(untested):
+        message = (
+            f"[missing-tests] the framework has no tests: write {tests_of(framework).name} beside it"
+            " (cases with evidence and the expected level and reasons)"
+        )
+        outcomes.append(TestOutcome(str(framework), "(file)", False, (message,), None))
     return outcomes
 
 
@@ -102,6 +138,9 @@ def _run_case(
         period = inputs.parse_period(period_spec if isinstance(period_spec, str | int | dict) else str(period_spec))
     except ValueError as error:
         return TestOutcome(source, name, False, (f"[invalid-test] {error}",), span)
+    out_of_force = _out_of_force(program, period)
+    if out_of_force is not None:
+        return TestOutcome(source, name, False, (out_of_force,), span)
     evidence = case.get("evidence", {})
     if not isinstance(evidence, dict):
         return TestOutcome(source, name, False, ("[invalid-test] evidence must be a mapping",), span)
@@ -131,6 +170,9 @@ def _run_population_case(
         period = inputs.parse_period(period_spec if isinstance(period_spec, str | int | dict) else str(period_spec))
     except ValueError as error:
         return TestOutcome(source, name, False, (f"[invalid-test] {error}",), span)
+    out_of_force = _out_of_force(program, period)
+    if out_of_force is not None:
+        return TestOutcome(source, name, False, (out_of_force,), span)
     outcome = population.evaluate_population(program, population.from_document(data, source), period)
     # Test messages are English; a rejection's Vietnamese reason follows its English one.
     problems = [
@@ -147,6 +189,23 @@ def _run_population_case(
             continue
         problems += [f"{subject_id}: {difference}" for difference in compare(by_id[str(subject_id)], wanted)]
     return TestOutcome(source, name, not problems, tuple(problems), span)
+
+
+def _out_of_force(program: Program, period: Period) -> str | None:
+    """Why a case's period is not one the framework governs (the version chosen for a period is the one in force on
+    its last day), or None."""
+    info = program.info
+    if period.end < info.effective_from:
+        return (
+            f"[invalid-test] the period {period} ends before the framework takes effect on"
+            f" {info.effective_from.isoformat()}: another version governs it"
+        )
+    if info.effective_until is not None and period.end > info.effective_until:
+        return (
+            f"[invalid-test] the period {period} ends after the framework's last day in force"
+            f" ({info.effective_until.isoformat()}): another version governs it"
+        )
+    return None
 
 
 def _as_set(value: object) -> set[str]:

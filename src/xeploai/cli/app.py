@@ -12,9 +12,11 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from xeploai import __version__, api
 from xeploai.cli.frameworks import run_check, run_diff, run_schema, run_test
@@ -49,10 +51,60 @@ documentation: docs/reference/cli.md"""
 
 Handler = Callable[[argparse.Namespace], int]
 
+# argparse's own messages (Python 3.11–3.13), in Vietnamese: argument errors follow --lang like everything else.
+_ARGPARSE_VI: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), replacement)
+    for pattern, replacement in (
+        (r"^the following arguments are required: (.*)$", r"thiếu đối số bắt buộc: \1"),
+        (r"^unrecognized arguments: (.*)$", r"đối số không nhận ra: \1"),
+        (
+            r"^argument (.*?): invalid choice: (.*?) \(choose from (.*)\)$",
+            r"đối số \1: lựa chọn không hợp lệ: \2 (chọn một trong \3)",
+        ),
+        (r"^argument (.*?): expected one argument$", r"đối số \1: cần một giá trị"),
+        (r"^argument (.*?): expected at least one argument$", r"đối số \1: cần ít nhất một giá trị"),
+        (r"^argument (.*?): expected (\d+) arguments$", r"đối số \1: cần \2 giá trị"),
+        (r"^argument (.*?): invalid (\w+) value: (.*)$", r"đối số \1: giá trị \2 không hợp lệ: \3"),
+        (r"^argument (.*?): not allowed with argument (.*)$", r"đối số \1: không dùng cùng đối số \2"),
+        (r"^one of the arguments (.*) is required$", r"cần một trong các đối số \1"),
+        (r"^ambiguous option: (.*?) could match (.*)$", r"tùy chọn mơ hồ: \1 có thể là \2"),
+    )
+)
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``xeploai``; each subcommand stores its handler in ``handler``."""
-    common = argparse.ArgumentParser(add_help=False)
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are in the language ``--lang`` asks for (Vietnamese by default)."""
+
+    lang = DEFAULT_LANG
+
+    def error(self, message: str) -> NoReturn:
+        if self.lang != "en":
+            for pattern, replacement in _ARGPARSE_VI:
+                translated = pattern.sub(replacement, message)
+                if translated != message:
+                    message = translated
+                    break
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"{self.prog}: lỗi: {message}\n")
+        super().error(message)
+
+
+def _lang_of(argv: Sequence[str]) -> str:
+    """The ``--lang`` of the arguments, read before parsing them so that their errors can use it."""
+    lang = DEFAULT_LANG
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            lang = argv[index + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.removeprefix("--lang=")
+    return lang if lang in LANGS else DEFAULT_LANG
+
+
+def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
+    """The argument parser of ``xeploai``; each subcommand stores its handler in ``handler``; its errors are in
+    ``lang``."""
+    parser_class: type[_Parser] = type("_LangParser", (_Parser,), {"lang": lang})
+    common = parser_class(add_help=False)
     common.add_argument(
         "--lang",
         choices=LANGS,
@@ -60,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the output: vi (default) or en",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = parser_class(
         prog="xeploai",
         description="Vietnamese annual quality classification rules as versioned, explainable frameworks.",
         epilog=EPILOG,
@@ -92,8 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also analyse each clean framework as a whole: unreachable levels, rules that never or always hold,"
         " shadowed rules, unused fields, untested rules, non-monotone outcomes — each with a counterexample",
     )
-    check.add_argument("--budget", type=float, default=10, help="analysis budget per framework, in seconds (10)")
-    check.add_argument("--seed", type=int, default=0, help="seed of the analysis' random choices (0)")
+    check.add_argument(
+        "--budget",
+        type=float,
+        metavar="SECONDS",
+        help="with --deep: the analysis budget per framework, SECONDS × 600 evaluations — a count, not a clock, so"
+        " the findings do not depend on the machine (10)",
+    )
+    check.add_argument("--seed", type=int, help="with --deep: seed of the analysis' random choices (0)")
     check.add_argument(
         "--strict",
         action="store_true",
@@ -284,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the complainant's copy: other members' names and ids become stable pseudonyms"
         " (the key is read from the environment variable XEPLOAI_REDACT_SALT)",
     )
-    explain_cmd.add_argument("--keep", action="append", default=[], metavar="ID", help="an id that stays named")
+    explain_cmd.add_argument(
+        "--keep", action="extend", nargs="+", default=[], metavar="ID", help="with --redact: ids that stay named"
+    )
     explain_cmd.add_argument(
         "--self-assessment",
         metavar="LEVEL",
@@ -381,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``xeploai`` with ``argv`` (default: the process arguments) and return the exit code."""
     _use_utf8()
-    parser = build_parser()
+    parser = build_parser(_lang_of(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse exits on --help, --version and usage errors

@@ -32,15 +32,19 @@ if TYPE_CHECKING:
     from xeploai.analysis.findings import Finding
 
 
+DEFAULT_BUDGET = 10.0  # seconds of analysis per framework, for check --deep
+
+
 def run_check(args: argparse.Namespace) -> int:
-    if (args.strict or args.seed) and not args.deep:
+    if (args.strict or args.seed is not None or args.budget is not None) and not args.deep:
         raise UsageError(msg("cli.check.needs_deep", args.lang))
     if args.deep and STDIN in args.paths:
         raise UsageError(msg("cli.check.deep_stdin", args.lang))
     results = _check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
     warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
-    deep = _deep_findings(results, args) if args.deep else {}
+    missing_tests: set[str] = set()
+    deep = _deep_findings(results, args, missing_tests) if args.deep else {}
     undeclared = sum(1 for findings in deep.values() for f in findings if not f.declared)
     if args.format == "json":
         files: list[dict[str, object]] = []
@@ -52,6 +56,7 @@ def run_check(args: argparse.Namespace) -> int:
             }
             if file in deep:
                 entry["findings"] = [f.to_json() for f in deep[file]]
+                entry["tests_file"] = file not in missing_tests
             files.append(entry)
         report: dict[str, object] = {"files": files, "errors": errors, "warnings": warnings}
         if args.deep:
@@ -92,9 +97,14 @@ def _check_paths(paths: list[str]) -> dict[str, list[Issue]]:
     return results
 
 
-def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) -> dict[str, list[Finding]]:
-    """The whole-framework analysis of every file the ordinary check passed, declared findings included."""
-    from xeploai.analysis import search
+def _deep_findings(
+    results: dict[str, list[Issue]], args: argparse.Namespace, missing_tests: set[str]
+) -> dict[str, list[Finding]]:
+    """The whole-framework analysis of every file the ordinary check passed, declared findings included; the files
+    without a tests file are added to ``missing_tests``."""
+    from pathlib import Path
+
+    from xeploai.analysis import framework_tests, search
 
     out: dict[str, list[Finding]] = {}
     for file, issues in results.items():
@@ -102,7 +112,14 @@ def _deep_findings(results: dict[str, list[Issue]], args: argparse.Namespace) ->
             continue
         program = api.load_framework(file)
         tests = search.find_tests(program)
-        out[file] = search.analyse(program, tests, budget_seconds=args.budget, seed=args.seed)
+        if tests is None:
+            # No tests file: every rule is untested, and the analysis is told to say so rule by rule.
+            tests = framework_tests.tests_of(Path(program.info.source))
+            if args.format == "text":
+                echo(msg("cli.check.no_tests", args.lang, file=file, tests=tests.name) + "\n\n")
+            missing_tests.add(file)
+        budget = DEFAULT_BUDGET if args.budget is None else args.budget
+        out[file] = search.analyse(program, tests, budget_seconds=budget, seed=args.seed or 0)
     return out
 
 

@@ -221,6 +221,23 @@ def _needs_pyarrow(lang: str) -> None:
         raise UsageError(msg("cli.batch.needs_pyarrow", lang)) from None
 
 
+def _check_table_out(path: str, lang: str) -> None:
+    """A table file to write (``--out``): a usage error, before any work, when its extension is not one the writer
+    knows or the package its format needs is missing."""
+    import importlib.util
+
+    suffix = os.path.splitext(path)[1].casefold()
+    if suffix not in (".csv", ".xlsx", ".parquet"):
+        raise UsageError(msg("cli.bad_table_out", lang, path=path))
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet  # noqa: F401  (only whether it imports)
+        except ImportError:
+            raise UsageError(msg("cli.needs_pyarrow", lang)) from None
+    if suffix == ".xlsx" and importlib.util.find_spec("openpyxl") is None:
+        raise UsageError(msg("cli.needs_openpyxl", lang))
+
+
 def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
     """Whether ``batch`` may read DATA column-wise (``parquet.read_bulk``): a folder, not for the interpreter, nor
     for the review process or the official tables (they read the rows), nor when a reading rewrites scores."""
@@ -265,7 +282,10 @@ def run_readings(args: argparse.Namespace) -> int:
 
     lang: str = args.lang
     period = _period(args.period, lang)
+    if args.out:
+        _check_table_out(args.out, lang)
     program = _program_in_force(args.framework, period, lang)
+    _check_readings(program, args.only, lang)
     data, _, _ = _population_input(args, program, period)
     _, runs = readings.evaluate_readings(program, data, period, args.only, combine=True)
     rows = readings.readings_rows(runs, lang)
@@ -277,6 +297,21 @@ def run_readings(args: argparse.Namespace) -> int:
         writers.write_table(rows, readings.READINGS_COLUMNS, args.out)
         echo(msg("cli.batch.written", lang, path=args.out) + "\n")
     return EXIT_OK
+
+
+def _check_readings(program: Program, only: list[str] | None, lang: str) -> None:
+    """A usage error, before any work, when the framework declares no reading or ``--only`` names another one:
+    an empty list would read as "nobody depends on this reading"."""
+    declared = [r.id for r in program.process.readings] if program.process is not None else []
+    if not declared:
+        raise UsageError(msg("cli.readings.none", lang, file=program.info.source))
+    for name in only or ():
+        if name not in declared:
+            hint = suggest(name, declared)
+            raise UsageError(
+                msg("cli.readings.unknown", lang, value=name, known=", ".join(declared))
+                + (f"; {hint.get(lang)}" if hint else "")
+            )
 
 
 def _batch_summary(
@@ -296,17 +331,28 @@ def _batch_summary(
             lines.append(msg("cli.batch.stratum_first", lang, index=stratum.index, items=items))
     lines.append("")
     codes = [v.code for v in program.levels.values]
-    header = f"{'':<44}{'Tổng':>7}" + "".join(f"{c:>7}" for c in codes) + f"{'KXL':>6}{'CĐCC':>6}{'Loại':>6}"
+    # The table counts the people of each unit's subtree (the summary file's rows); the closing line counts every
+    # subject row, collectives too: their words say so, and a legend spells out the short headers.
+    people, not_classified, insufficient, rejected = (
+        msg(f"cli.batch.column.{key}", lang) for key in ("people", "not_classified", "insufficient", "rejected")
+    )
+    widths = [max(7, len(people) + 1), *(max(7, len(c) + 1) for c in codes)]
+    tail = [max(6, len(word) + 1) for word in (not_classified, insufficient, rejected)]
+    header = f"{'':<44}" + "".join(
+        f"{word:>{width}}"
+        for word, width in zip([people, *codes, not_classified, insufficient, rejected], [*widths, *tail], strict=True)
+    )
     lines.append(header)
     for row in summary:
         if row["unit_kind"] in ("cell",):
             continue  # cells are in the files; the screen shows the grassroots level and the total
-        name = str(row["unit_name"])[:42]
-        counts = "".join(f"{row[c]!s:>7}" for c in codes)
-        lines.append(
-            f"{name:<44}{row['members']!s:>7}{counts}{row['not_classified']!s:>6}{row['insufficient']!s:>6}"
-            f"{row['rejected']!s:>6}"
-        )
+        name = str(row["unit_name"])
+        if row is summary[-1] and not row["unit"] and name == report.TOTAL_NAME:
+            name = msg("cli.batch.total", lang)
+        name = name if len(name) <= 42 else name[:41] + "…"
+        values = [row["members"], *(row[c] for c in codes), row["not_classified"], row["insufficient"], row["rejected"]]
+        lines.append(f"{name:<44}" + "".join(f"{v!s:>{w}}" for v, w in zip(values, [*widths, *tail], strict=True)))
+    lines.append(msg("cli.batch.legend", lang))
     totals = (
         report.counts_text(result, lang) if isinstance(result, population_model.PopulationResult) else result.counts()
     )
@@ -317,6 +363,7 @@ def _batch_summary(
             "cli.batch.quota",
             lang,
             groups=len(groups),
+            groups_s="" if len(groups) == 1 else "s",
             ranked=sum(g.status == "ranked" for g in groups),
             flagged=sum(g.status == "flagged" for g in groups),
             decided=sum(g.status == "decided" for g in groups),

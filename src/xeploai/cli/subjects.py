@@ -25,11 +25,12 @@ from xeploai.cli.output import (
 )
 from xeploai.evaluation.trace import Result, Status
 from xeploai.explanation import explain
-from xeploai.explanation.messages import msg
+from xeploai.explanation.messages import MESSAGES, msg
 from xeploai.program.ir import Period, Program
 from xeploai.tables.reader import read_population
 
 if TYPE_CHECKING:
+    from xeploai.explanation.counterfactual import ChangeSet
     from xeploai.explanation.self_assessment import SelfAssessment
 
 
@@ -159,16 +160,19 @@ def run_explain(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(msg("cli.bad_date", lang, value=args.prepared_on)) from None
     assessment = _self_assessment(result, program, args.self_assessment, lang)
-    extra = _self_assessment_section(assessment, lang) + _smallest_change_section(result, program, lang)
+    changes = _smallest_changes(result, program)
+    extra = _self_assessment_section(assessment, lang) + _smallest_change_section(changes, program, lang)
+    # Every format carries the same content: the packet's sections, or in JSON the explanation with the facts
+    # table, the smallest changes and the self-assessment beside it.
     if args.format == "json":
         document = explain.to_json(result, program, lang)
+        document["facts"] = packet.facts_json(result, program, lang)
+        document["smallest_changes"] = _smallest_changes_json(changes, program)
         if assessment is not None:
             document["self_assessment"] = assessment.to_json()
         text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "text":
-        text = explain.to_text(result, program, lang)
-        for title, lines in _self_assessment_section(assessment, lang):
-            text += f"\n{title}\n" + "".join(f"  {line}\n" for line in lines)
+        text = packet.to_text(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
     elif args.format == "md":
         text = packet.to_markdown(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
     else:
@@ -203,24 +207,58 @@ def _self_assessment_section(assessment: SelfAssessment | None, lang: str) -> li
     return [(msg("section.self_assessment", lang), lines)]
 
 
-def _smallest_change_section(result: Result, program: Program, lang: str) -> list[tuple[str, list[str]]]:
+def _smallest_changes(result: Result, program: Program) -> dict[str, list[ChangeSet]]:
     """The smallest evidence changes that reach each higher level, when the result came from one evidence file."""
     raw = result.extras.get("raw_evidence")
     if not isinstance(raw, dict) or result.outcome.status is not Status.CLASSIFIED:
-        return []
-    try:
-        from xeploai.explanation import counterfactual
-    except ImportError:  # pragma: no cover - the module is part of the package
-        return []
+        return {}
+    from xeploai.explanation import counterfactual
+
+    return counterfactual.for_each_higher_level(program, result.subject_kind, raw, result.period)
+
+
+def _smallest_change_section(
+    changes: dict[str, list[ChangeSet]], program: Program, lang: str
+) -> list[tuple[str, list[str]]]:
+    from xeploai.explanation import counterfactual
+
     lines: list[str] = []
-    for level, change_sets in counterfactual.for_each_higher_level(
-        program, result.subject_kind, raw, result.period
-    ).items():
+    for level, change_sets in changes.items():
         code = program.level_code(level)
         for change_set in change_sets:
             parts = [line.strip().removeprefix("- ") for line in counterfactual.to_text(change_set, lang).splitlines()]
             lines.append(f"{code}: " + "; ".join(p for p in parts if p))
     return [(msg("section.smallest_change", lang), lines)] if lines else []
+
+
+def _smallest_changes_json(changes: dict[str, list[ChangeSet]], program: Program) -> list[dict[str, object]]:
+    def raw(value: object) -> object:
+        return json.loads(json.dumps(value, ensure_ascii=False, default=str))  # dates and fractions as text
+
+    return [
+        {
+            "level": level,
+            "code": program.level_code(level),
+            "change_sets": [
+                {
+                    "reaches": change_set.reaches,
+                    "changes": [
+                        {
+                            "field": c.field,
+                            "before": raw(c.before),
+                            "after": raw(c.after),
+                            "kind": c.kind,
+                            "actionable": c.actionable,
+                            "text": {"vi": c.text.vi, "en": c.text.en},
+                        }
+                        for c in change_set.changes
+                    ],
+                }
+                for change_set in change_sets
+            ],
+        }
+        for level, change_sets in changes.items()
+    ]
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -247,7 +285,10 @@ def run_appeal(args: argparse.Namespace) -> int:
     action: str = args.appeal_command
     if action == "show":
         for entry in case.entries():
-            echo(f"{entry.seq}. {entry.time} {entry.kind} — {entry.actor}: {entry.text}\n")
+            kind = msg(f"appeal.kind.{entry.kind}", lang) if f"appeal.kind.{entry.kind}" in MESSAGES else entry.kind
+            level = entry.data.get("level") if isinstance(entry.data, dict) else None
+            decided = f" ({msg('appeal.level', lang)}: {level})" if level else ""
+            echo(f"{entry.seq}. {entry.time} {kind} — {entry.actor}: {entry.text}{decided}\n")
         problems = case.verify(args.head)
         for problem in problems:
             echo_err(f"{problem}\n")

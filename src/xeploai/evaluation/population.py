@@ -705,7 +705,7 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
     for number, r in rows("subjects"):
         evidence = r.get("evidence", {})
         if not isinstance(evidence, Mapping):
-            reason = ir.Text("căn cứ phải là một ánh xạ (mapping)", "evidence must be a mapping")
+            reason = ir.Text("minh chứng phải là một ánh xạ (mapping)", "evidence must be a mapping")
             rejections.append(
                 Rejection.from_text(source, number, "evidence", evidence, reason, text(r.get("id")), subject_row=True)
             )

@@ -14,6 +14,8 @@ from xeploai.evaluation.population import PopulationResult, QuotaGroup, Rejectio
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode
 from xeploai.program import ir
 
+TOTAL_NAME = "Tổng cộng (total)"  # the unit name of the summary's last row, in the files as printed
+
 
 def _t(vi: str, en: str, lang: str) -> str:
     return en if lang == "en" else vi
@@ -71,7 +73,7 @@ def reason_text(
         return _t("Không xếp loại: ", "Not classified: ", lang) + "; ".join(labels)
     if outcome.status is Status.INSUFFICIENT_EVIDENCE:
         missing = ", ".join(outcome.missing) or "; ".join(labels)
-        return _t("Chưa đủ căn cứ, thiếu: ", "Insufficient evidence, missing: ", lang) + missing
+        return _t("Chưa đủ minh chứng, thiếu: ", "Insufficient evidence, missing: ", lang) + missing
     assert outcome.level is not None
     code = program.level_code
     if outcome.decision is Decision.TRIGGER:
@@ -207,7 +209,7 @@ def summary_columns(program: ir.Program) -> list[tuple[str, str]]:
         columns.append((f"{value.code}_share", f"{value.code} %"))
     columns += [
         ("not_classified", "Không xếp loại (not classified)"),
-        ("insufficient", "Chưa đủ căn cứ (insufficient)"),
+        ("insufficient", "Chưa đủ minh chứng (insufficient)"),
         ("rejected", "Dòng bị loại (rejected rows)"),
         ("quota", "Tỷ lệ HTXS (quota)"),
     ]
@@ -310,7 +312,7 @@ def summary_table(
         classified = c.classified
         out: dict[str, object] = {
             "unit": unit.id if unit else "",
-            "unit_name": unit.name if unit else "Tổng cộng (total)",
+            "unit_name": unit.name if unit else TOTAL_NAME,
             "unit_kind": unit.kind if unit else "",
             "own_level": _own_level(own.get(unit.id, []) if unit else []),
             "members": classified + c.not_classified + c.insufficient + c.rejected,

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import assert_never
 
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Read, Result, Status, TraceNode, Truth
-from xeploai.explanation.messages import msg
+from xeploai.explanation.messages import cite_place, msg
 from xeploai.explanation.reasons import (
     caps_applied,
     deciding_conditions,
@@ -127,13 +127,13 @@ def _level_text(program: Program, level_id: str | None, lang: str) -> str:
         return level_id
 
 
-def _cite_text(program: Program, cite: Citation) -> str:
+def _cite_text(program: Program, cite: Citation, lang: str) -> str:
     doc = cite.doc
     for legal in program.info.legal_basis:
         if legal.id == cite.doc and legal.number and legal.number != legal.id:
             doc = f"{cite.doc} ({legal.number})"
             break
-    return f"{doc}, {cite.at}" if cite.at else doc
+    return f"{doc}, {cite_place(cite.at, lang)}" if cite.at else doc
 
 
 def _node_label(node: TraceNode, ctx: _Ctx) -> Text | None:
@@ -440,7 +440,7 @@ def _render_finding(lines: list[str], node: TraceNode, ctx: _Ctx, depth: int, *,
     if node.error:
         lines.append(f"{sub}{msg('field.error', lang)}: {node.error}")
     if node.cite is not None:
-        lines.append(f"{sub}{msg('field.citation', lang)}: {_cite_text(ctx.program, node.cite)}")
+        lines.append(f"{sub}{msg('field.citation', lang)}: {_cite_text(ctx.program, node.cite, lang)}")
     mark = _confidence(node, lang)
     if mark is not None:
         lines.append(f"{sub}{msg('field.confidence', lang)}: {mark}")

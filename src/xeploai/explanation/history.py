@@ -107,7 +107,10 @@ class HistoryError(Exception):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the case history: " + "; ".join(map(str, problems)))
+        super().__init__(
+            f"{len(self.problems)} problem{'' if len(self.problems) == 1 else 's'} in the case history: "
+            + "; ".join(map(str, problems))
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -542,7 +545,7 @@ _DIFF_WORDS_VI = {
     "reasons_added": "Lý do mới",
     "reasons_removed": "Lý do không còn",
     "rule": "Quy tắc",
-    "evidence": "Căn cứ",
+    "evidence": "Minh chứng",
     "met": "đạt",
     "not_met": "không đạt",
     "unknown": "chưa xác định",

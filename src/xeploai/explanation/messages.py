@@ -16,7 +16,7 @@ DEFAULT_LANG = "vi"
 MESSAGES: dict[str, Text] = {
     # headline and identity
     "outcome.not_classified": Text("Không xếp loại", "Not classified"),
-    "outcome.insufficient_evidence": Text("Chưa đủ căn cứ để xếp loại", "Insufficient evidence to classify"),
+    "outcome.insufficient_evidence": Text("Chưa đủ minh chứng để xếp loại", "Insufficient evidence to classify"),
     "label.subject": Text("Đối tượng", "Subject"),
     "label.framework": Text("Khung tiêu chí", "Framework"),
     "label.period": Text("Kỳ đánh giá", "Evaluation period"),
@@ -74,7 +74,7 @@ MESSAGES: dict[str, Text] = {
         "Does not meet every requirement of {level}, so the level is {lowest}.",
     ),
     "decision.undetermined": Text(
-        "Thiếu căn cứ nên chưa xác định được kết quả.",
+        "Thiếu minh chứng nên chưa xác định được kết quả.",
         "Evidence is missing, so the outcome cannot be determined.",
     ),
     "decision.capped": Text(
@@ -117,8 +117,8 @@ MESSAGES: dict[str, Text] = {
     "read.missing": Text("thiếu", "missing"),
     "read.derived": Text("suy ra", "derived"),
     "read.judgement": Text("đánh giá của tập thể/cá nhân", "human judgement"),
-    "required.holds": Text("{text} phải đúng", "{text} must hold"),
-    "required.not_holds": Text("{text} phải sai", "{text} must not hold"),
+    "required.holds": Text("{text} phải là “có”", "{text} must hold"),
+    "required.not_holds": Text("{text} phải là “không”", "{text} must not hold"),
     "required.negated": Text("không {requirement}", "not {requirement}"),
     # command line
     "cli.check.ok": Text("ok: {files} tệp, không có vấn đề", "ok: {files} file{files_s}, no problems"),
@@ -132,7 +132,12 @@ MESSAGES: dict[str, Text] = {
         " them)",
     ),
     "cli.check.needs_deep": Text(
-        "--strict và --seed chỉ dùng cùng --deep", "--strict and --seed apply to the analysis: add --deep"
+        "--strict, --seed và --budget chỉ dùng cùng --deep",
+        "--strict, --seed and --budget apply to the analysis: add --deep",
+    ),
+    "cli.check.no_tests": Text(
+        "{file}: không có tệp kiểm thử ({tests}): mọi quy tắc đều chưa được kiểm thử",
+        "{file}: no tests file ({tests}): every rule is untested",
     ),
     "cli.check.deep_stdin": Text(
         "--deep phân tích các tệp khung tiêu chí (cùng tệp kiểm thử bên cạnh), không đọc từ đầu vào chuẩn (-)",
@@ -172,6 +177,25 @@ MESSAGES: dict[str, Text] = {
         "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
         "--engine columnar needs numpy: pip install 'xeploai[columnar]'",
     ),
+    "cli.bad_table_out": Text(
+        "không ghi được bảng vào {path!r}: tên tệp phải có đuôi .csv, .xlsx hoặc .parquet",
+        "cannot write a table to {path!r}: the file name must end in .csv, .xlsx or .parquet",
+    ),
+    "cli.needs_openpyxl": Text(
+        "tệp .xlsx cần openpyxl: pip install 'xeploai[xlsx]'", ".xlsx files need openpyxl: pip install 'xeploai[xlsx]'"
+    ),
+    "cli.needs_pyarrow": Text(
+        "tệp .parquet cần pyarrow: pip install 'xeploai[parquet]'",
+        ".parquet files need pyarrow: pip install 'xeploai[parquet]'",
+    ),
+    "cli.readings.none": Text(
+        "khung tiêu chí {file} không khai báo cách hiểu nào (process.readings)",
+        "the framework {file} declares no readings (process.readings)",
+    ),
+    "cli.readings.unknown": Text(
+        "không có cách hiểu {value!r}; các cách hiểu khung tiêu chí khai báo: {known}",
+        "unknown reading {value!r}; the framework declares: {known}",
+    ),
     "cli.batch.needs_pyarrow": Text(
         "--format parquet cần pyarrow: pip install 'xeploai[parquet]'",
         "--format parquet needs pyarrow: pip install 'xeploai[parquet]'",
@@ -186,10 +210,28 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.stratum": Text("  {index}. {items} — sau {after}", "  {index}. {items} — after {after}"),
     "cli.batch.stratum_first": Text("  {index}. {items}", "  {index}. {items}"),
     "cli.batch.reconcile": Text(
-        "{rows} dòng đầu vào = {classified} được xếp loại + {not_classified} không xếp loại"
-        " + {insufficient} chưa đủ căn cứ + {rejected} bị loại",
-        "{rows} input rows = {classified} classified + {not_classified} not classified"
+        "{rows} dòng đối tượng (cá nhân và tập thể) = {classified} được xếp loại + {not_classified} không xếp loại"
+        " + {insufficient} chưa đủ minh chứng + {rejected} bị loại",
+        "{rows} subject rows (people and collectives) = {classified} classified + {not_classified} not classified"
         " + {insufficient} insufficient evidence + {rejected} rejected",
+    ),
+    "appeal.kind.original": Text("kết quả ban đầu", "original result"),
+    "appeal.kind.appeal": Text("khiếu nại", "appeal"),
+    "appeal.kind.evidence_added": Text("bổ sung minh chứng", "evidence added"),
+    "appeal.kind.re_evaluated": Text("đánh giá lại", "re-evaluated"),
+    "appeal.kind.decision": Text("quyết định", "decision"),
+    "appeal.level": Text("mức", "level"),
+    "cli.batch.column.people": Text("Cá nhân", "People"),
+    "cli.batch.column.not_classified": Text("KXL", "Not cl."),
+    "cli.batch.column.insufficient": Text("CĐCC", "Insuff."),
+    "cli.batch.column.rejected": Text("Bị loại", "Rejected"),
+    "cli.batch.total": Text("Tổng cộng", "Total"),
+    "cli.batch.legend": Text(
+        "Bảng trên đếm cá nhân trong mỗi đơn vị (cả các đơn vị trực thuộc); KXL: không xếp loại, CĐCC: chưa đủ minh"
+        " chứng, Bị loại: dòng đầu vào bị loại.\nDòng đối chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
+        "The table counts the people of each unit (its subordinate units included); Not cl.: not classified,"
+        " Insuff.: insufficient evidence, Rejected: input rows rejected.\nThe line below counts every subject row,"
+        " collectives too.",
     ),
     "cli.batch.mismatch": Text(
         "CẢNH BÁO: số dòng không khớp, xin báo lỗi này", "WARNING: the counts do not reconcile; please report it"
@@ -199,7 +241,7 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.quota": Text(
         "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm chờ cấp ủy quyết định,"
         " {decided} nhóm theo quyết định",
-        "HTXS quota: {groups} groups, {ranked} over and ranked, {flagged} left for the committee,"
+        "HTXS quota: {groups} group{groups_s}, {ranked} over and ranked, {flagged} left for the committee,"
         " {decided} decided by the committee",
     ),
     "cli.batch.note": Text("Ghi chú", "Note"),
@@ -217,7 +259,7 @@ MESSAGES: dict[str, Text] = {
         "không có đối tượng '{subject}' trong tập dữ liệu", "no subject '{subject}' in the population"
     ),
     "cli.explain.no_evidence": Text(
-        "cần một tệp căn cứ, hoặc --population và --subject", "give an evidence file, or --population and --subject"
+        "cần một tệp minh chứng, hoặc --population và --subject", "give an evidence file, or --population and --subject"
     ),
     "cli.explain.no_salt": Text(
         "đặt khóa bí mật cho bí danh trong biến môi trường XEPLOAI_REDACT_SALT",
@@ -248,6 +290,22 @@ MESSAGES: dict[str, Text] = {
     "diff.replay.head": Text(
         "Chạy lại trên dữ liệu: {moved} trong {compared} đối tượng đổi kết quả",
         "Replay: {moved} of {compared} subjects change outcome",
+    ),
+    "diff.replay.warn_insufficient": Text(
+        "CẢNH BÁO: {both} trong {compared} đối tượng so sánh được chưa đủ minh chứng theo cả hai khung: lần chạy lại"
+        " không cho biết họ có đổi kết quả hay không",
+        "WARNING: {both} of {compared} subjects compared have insufficient evidence under both versions: the replay"
+        " cannot tell whether they change",
+    ),
+    "diff.replay.warn_ignored": Text(
+        "CẢNH BÁO: {side} ({version}) không đọc {count} cột của dữ liệu đầu vào: {columns}",
+        "WARNING: {side} ({version}) does not read {count} columns of its input: {columns}",
+    ),
+    "diff.replay.warn_missing": Text(
+        "CẢNH BÁO: dữ liệu đầu vào của {side} ({version}) thiếu cột cho {count} trường bắt buộc: {fields} — dữ liệu"
+        " có lẽ được lập cho phiên bản khác (dùng --replay-before/--replay-after)",
+        "WARNING: the input of {side} ({version}) has no column for {count} required fields: {fields} — it was"
+        " probably written for another version (use --replay-before/--replay-after)",
     ),
     "diff.replay.causes": Text("do: {rules}", "because of: {rules}"),
     "diff.replay.added": Text("lý do mới (quy tắc chỉ có ở B): {rules}", "new reasons (rules only in B): {rules}"),
@@ -302,6 +360,19 @@ MESSAGES: dict[str, Text] = {
         " input files; set XEPLOAI_DEBUG=1 to see the technical details.",
     ),
 }
+
+
+# Frameworks write this where the clause of a document is not located yet; English readers get it in English.
+UNLOCATED = "(vị trí chưa xác định)"
+
+
+def cite_place(at: str, lang: str) -> str:
+    """The place in a cited document as written in the framework, except the "not located" mark in English.
+
+    >>> cite_place("(vị trí chưa xác định)", "en"), cite_place("Điều 3", "en")
+    ('(clause not yet located)', 'Điều 3')
+    """
+    return "(clause not yet located)" if lang == "en" and at == UNLOCATED else at
 
 
 def msg(key: str, lang: str = DEFAULT_LANG, **fmt: object) -> str:

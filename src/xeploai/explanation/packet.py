@@ -1,9 +1,9 @@
-"""Dispute packets: one result explained for a complaint, as Markdown and as one printable HTML page.
+"""Dispute packets: one result explained for a complaint, as Markdown, one printable HTML page or plain text.
 
 Input: a ``Result`` (redacted first when a ``Redaction`` is given), its ``Program``, a language and lines
-prepared elsewhere (the smallest changes). Output: text. Both renderings come from one list of blocks
+prepared elsewhere (the smallest changes). Output: text. Every rendering comes from one list of blocks
 (``packet_blocks``) built here, section by section, from the trace with the views of ``reasons`` and the findings of
-``packet_findings``, so the Markdown and the HTML always say the same thing.
+``packet_findings``, so the Markdown, the HTML and the text always say the same thing.
 """
 
 from __future__ import annotations
@@ -94,6 +94,37 @@ def to_html(
     lang = _lang(lang)
     title, blocks = _build(result, program, lang, redact, extra_sections, prepared_on)
     return nfc(packet_blocks.to_html(f"{title} — {subject_text(result)}", title, blocks, lang))
+
+
+def to_text(
+    result: Result,
+    program: Program,
+    lang: str = "vi",
+    *,
+    redact: Redaction | None = None,
+    extra_sections: ExtraSections = (),
+    prepared_on: date | None = None,
+) -> str:
+    """The dispute packet as plain text for a console or a text file: the same sections as the Markdown and the
+    HTML (facts, path, why not, smallest changes, caps, quotas, notes, confidence, legal basis, signatures)."""
+    lang = _lang(lang)
+    title, blocks = _build(result, program, lang, redact, extra_sections, prepared_on)
+    return nfc(packet_blocks.to_text(title, blocks))
+
+
+def facts_json(result: Result, program: Program, lang: str = "vi") -> list[dict[str, object]]:
+    """The packet's facts table as JSON: every evidence value read, once, in the framework's order of fields."""
+    ctx = Context(result, program, program.subjects.get(result.subject_kind), _lang(lang))
+    return [
+        {
+            "field": name,
+            "label": field_label(name, ctx) or None,
+            "value": value_text(name, read.value, ctx),
+            "origin": read.origin,
+            "judgement": read.judgement,
+        }
+        for name, read in _fact_reads(ctx)
+    ]
 
 
 def _lang(lang: str) -> str:
@@ -276,9 +307,8 @@ def _flag_name(flag: str, ctx: Context) -> str:
 # --- the facts ----------------------------------------------------------------------------------------------
 
 
-def _facts(ctx: Context) -> list[Block]:
+def _fact_reads(ctx: Context) -> list[tuple[str, Read]]:
     """Every evidence value read (once), in the order the framework declares the fields."""
-    lang = ctx.lang
     first: dict[str, Read] = {}
     for node in walk(ctx.result.trace):
         for read in node.reads:
@@ -287,11 +317,17 @@ def _facts(ctx: Context) -> list[Block]:
     declared = [f.id for f in ctx.subject.fields] if ctx.subject else []
     declared += [r.id for r in ctx.subject.relations] if ctx.subject else []
     order = [n for n in declared if n in first] + [n for n in first if n not in declared]
-    if not order:
+    return [(name, first[name]) for name in order]
+
+
+def _facts(ctx: Context) -> list[Block]:
+    """Every evidence value read (once), in the order the framework declares the fields."""
+    lang = ctx.lang
+    reads = _fact_reads(ctx)
+    if not reads:
         return [Para(plain(say("facts.none", lang)))]
     rows = []
-    for name in order:
-        read = first[name]
+    for name, read in reads:
         origins = [say(f"origin.{read.origin}", lang) if f"origin.{read.origin}" in WORDS else read.origin]
         if read.judgement:
             origins.append(say("origin.judgement", lang))

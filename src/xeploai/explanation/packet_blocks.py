@@ -1,7 +1,8 @@
-"""Dispute-packet blocks: the document model both renderings of a packet draw, and the two renderings.
+"""Dispute-packet blocks: the document model every rendering of a packet draws, and the renderings.
 
 Input: a title and a list of blocks (headings, paragraphs, bullets, tables, findings, signatures). Output: Markdown
-(GitHub-flavoured tables) or one self-contained HTML page with inline CSS for screen and A4 print.
+(GitHub-flavoured tables), one self-contained HTML page with inline CSS for screen and A4 print, or plain text for a
+console (aligned columns, no markup).
 """
 
 from __future__ import annotations
@@ -94,6 +95,52 @@ def to_html(title: str, heading: str, blocks: Sequence[Block], lang: str) -> str
         h1=html.escape(heading),
         body="\n".join(body),
     )
+
+
+def to_text(title: str, blocks: Sequence[Block]) -> str:
+    """The blocks as plain text under ``title``: headings underlined, tables in aligned columns, no markup."""
+    lines = [title, "=" * len(title), ""]
+    for block in blocks:
+        lines += _text_block(block)
+    return "\n".join(line.rstrip() for line in lines).rstrip("\n") + "\n"
+
+
+# --- plain text ---------------------------------------------------------------------------------------------
+
+
+def _text_inline(text: Inline) -> str:
+    # Without a typeface to set it apart, an id after its label goes in parentheses: "Tasks met (targets_met)".
+    parts = [f"({value})" if style == "code" and i else value for i, (style, value) in enumerate(text)]
+    return "".join(parts).replace("\n", " ")
+
+
+def _text_block(block: Block) -> list[str]:
+    match block:
+        case Heading(level=level, text=text):
+            heading = _text_inline(text)
+            return ["", heading, ("-" if level <= 2 else "·") * len(heading)]
+        case Para(text=text):
+            return [_text_inline(text), ""]
+        case Bullets(items=items):
+            return [*(f"- {_text_inline(item)}" for item in items), ""]
+        case Table(head=head, rows=rows):
+            cells = [list(head), *([_text_inline(c) for c in row] for row in rows)]
+            widths = [max(len(row[i]) for row in cells if i < len(row)) for i in range(len(head))]
+            lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) for row in cells]
+            lines.insert(1, "  ".join("-" * w for w in widths))
+            return [*lines, ""]
+        case Finding(title=title, blocks=blocks):
+            lines = [f"* {_text_inline(title)}"]
+            for inner in blocks:
+                lines += [f"    {line}" if line else "" for line in _text_block(inner)]
+            return lines
+        case Signatures(columns=columns):
+            lines = []
+            for role_text, hint, when in columns:
+                lines += [f"{role_text} — {when}", f"  {hint}", "", ""]
+            return lines
+        case other:
+            assert_never(other)
 
 
 # --- Markdown -----------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import assert_never
 
 from xeploai.evaluation.trace import NodeKind, Read, Result, TraceNode, Truth
 from xeploai.explanation.explain import NOT_CLASSIFIED, format_value
-from xeploai.explanation.messages import msg
+from xeploai.explanation.messages import cite_place, msg
 from xeploai.explanation.packet_blocks import (
     Block,
     Bullets,
@@ -172,7 +172,7 @@ def _message(node: TraceNode, ctx: Context) -> str | None:
 def cite_text(cite: Citation, ctx: Context) -> str:
     """The clause: the document's number (``21-HD/BTCTW``) and the location inside it."""
     doc = next((d.number for d in ctx.program.info.legal_basis if d.id == cite.doc and d.number), cite.doc)
-    return f"{doc}, {cite.at}" if cite.at else doc
+    return f"{doc}, {cite_place(cite.at, ctx.lang)}" if cite.at else doc
 
 
 def _meta(node: TraceNode, ctx: Context) -> Para | None:

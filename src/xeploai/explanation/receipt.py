@@ -59,15 +59,15 @@ MESSAGES: dict[str, Text] = {
         "The receipt was made by {expected}, replayed with {actual} (a warning: it is still replayed and compared)",
     ),
     "evidence-tampered": Text(
-        "Căn cứ lưu trong biên nhận đã bị sửa: sha256 ghi lại {expected}, thực tế {actual}",
+        "Minh chứng lưu trong biên nhận đã bị sửa: sha256 ghi lại {expected}, thực tế {actual}",
         "The evidence stored in the receipt was changed: recorded sha256 {expected}, actual {actual}",
     ),
     "evidence-unreadable": Text(
-        "Căn cứ lưu trong biên nhận không còn là JSON của một bảng trường: {why}",
+        "Minh chứng lưu trong biên nhận không còn là JSON của một bảng trường: {why}",
         "The evidence stored in the receipt is no longer the JSON of a field mapping: {why}",
     ),
     "evidence-invalid": Text(
-        "Căn cứ không còn phù hợp với khung tiêu chí khi phát lại: {why}",
+        "Minh chứng không còn phù hợp với khung tiêu chí khi phát lại: {why}",
         "The evidence no longer fits the framework on replay: {why}",
     ),
     "framework-missing": Text(
@@ -99,11 +99,11 @@ MESSAGES: dict[str, Text] = {
         "The result could not be replayed: {why}",
     ),
     "evidence-unrecordable": Text(
-        "Không ghi được căn cứ vào biên nhận tại '{where}': {why}",
+        "Không ghi được minh chứng vào biên nhận tại '{where}': {why}",
         "Cannot record the evidence in a receipt at '{where}': {why}",
     ),
     "not-replayable": Text(
-        "Kết quả không phát lại được chỉ từ căn cứ của đối tượng ({why}); không lập biên nhận",
+        "Kết quả không phát lại được chỉ từ minh chứng của đối tượng ({why}); không lập biên nhận",
         "The result cannot be replayed from the subject's evidence alone ({why}); no receipt is made",
     ),
 }
@@ -153,7 +153,7 @@ class ReceiptError(Exception):
     def __init__(self, differences: Sequence[Difference]) -> None:
         self.differences = tuple(differences)
         lines = [str(d) for d in self.differences]
-        super().__init__(f"{len(lines)} problem(s): " + "; ".join(lines))
+        super().__init__(f"{len(lines)} problem{'' if len(lines) == 1 else 's'}: " + "; ".join(lines))
 
 
 # --- canonical forms and digests ---------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def compare_self_assessment(result: Result, program: ir.Program, proposed_level:
             )
         listed = ", ".join(program.level_code(p) if p != NOT_CLASSIFIED else p for p in outcome.possible)
         text = ir.Text(
-            f"Chưa đủ căn cứ để xếp loại (có thể là {listed}); mức tự đánh giá là {shown_p.vi}.",
+            f"Chưa đủ minh chứng để xếp loại (có thể là {listed}); mức tự đánh giá là {shown_p.vi}.",
             f"Insufficient evidence to classify (possible: {listed}); the self-assessed level is {shown_p.en}.",
         )
         return SelfAssessment(proposed, INSUFFICIENT_EVIDENCE, comparison, tuple(reasons), text)

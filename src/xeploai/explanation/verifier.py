@@ -39,7 +39,9 @@ _WORDS: dict[str, Text] = {
     "ok": Text(
         "Biên nhận hợp lệ: phát lại cho cùng kết quả.", "The receipt verifies: the replay gives the same result."
     ),
-    "failed": Text("Biên nhận KHÔNG hợp lệ: {count} khác biệt.", "The receipt does NOT verify: {count} difference(s)."),
+    "failed": Text(
+        "Biên nhận KHÔNG hợp lệ: {count} khác biệt.", "The receipt does NOT verify: {count} difference{count_s}."
+    ),
     "warning": Text("cảnh báo", "warning"),
     "subject": Text("Đối tượng", "Subject"),
     "outcome": Text("Kết quả", "Outcome"),
@@ -73,11 +75,18 @@ class Verification:
         """A short report: the verdict, what the receipt is about, then every difference."""
         lang = "en" if lang == "en" else "vi"
         head = _WORDS["ok"] if self.ok else _WORDS["failed"]
-        lines = [head.get(lang).format(count=len(self.errors))]
+        count = len(self.errors)
+        lines = [head.get(lang).format(count=count, count_s="" if count == 1 else "s")]
         if self.receipt is not None:
             r = self.receipt
             who = " ".join(x for x in (r.subject_id, f"({r.subject_name})" if r.subject_name else "") if x)
             level = r.outcome.level or r.outcome.status.value
+            if (
+                r.outcome.level
+                and self.program is not None
+                and r.outcome.level in {v.id for v in self.program.levels.values}
+            ):
+                level = f"{self.program.level_label(r.outcome.level).get(lang)} ({self.program.level_code(level)})"
             lines.append(f"{_WORDS['subject'].get(lang)}: {who}, {r.subject_kind}, {r.period}")
             lines.append(f"{_WORDS['outcome'].get(lang)}: {level}")
             lines.append(f"{_WORDS['files'].get(lang)}: " + ", ".join(c.file for c in r.chain))
@@ -173,7 +182,11 @@ def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None
     try:
         program = load_framework(leaf)
     except FrameworkError as error:
-        why = f"{len(error.issues)} problem(s), first: {error.issues[0]}" if error.issues else str(error)
+        why = (
+            f"{len(error.issues)} problem{'' if len(error.issues) == 1 else 's'}, first: {error.issues[0]}"
+            if error.issues
+            else str(error)
+        )
         differences.append(difference("framework-invalid", parsed.leaf.file, why=why))
         return replace(done, differences=tuple(differences))
     except (OSError, ValueError) as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from datetime import date
 from pathlib import PurePath
 
 from xeploai.framework import schema
@@ -26,6 +27,24 @@ from xeploai.program import ir
 from xeploai.program.issues import Issue, suggest
 
 _DATE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+_VERSION = re.compile(r"^([^/]+)/(\d{4}-\d{2}-\d{2})$")
+
+
+def superseded(reference: str) -> tuple[str, date] | None:
+    """The family and effective date a ``supersedes`` value names, or None when it is not ``family/YYYY-MM-DD``.
+
+    >>> superseded("party/2019-10-18")
+    ('party', datetime.date(2019, 10, 18))
+    >>> superseded("party-2019-10-18") is None
+    True
+    """
+    match = _VERSION.match(reference)
+    if match is None:
+        return None
+    try:
+        return match.group(1), date.fromisoformat(match.group(2))
+    except ValueError:
+        return None
 
 
 def check_text(data: object, path: Path, span_of: SpanOf) -> Iterator[Issue]:
@@ -80,6 +99,35 @@ def check_identity(doc: schema.FrameworkDoc, span_of: SpanOf, source: str) -> It
         message = ir.Text(
             f"effective_until {until} sớm hơn effective_from", f"effective_until {until} is before effective_from"
         )
+        yield Issue.from_text("invalid-value", message, dotted(path), span_of(path))
+    yield from _check_supersedes(doc, span_of)
+
+
+def _check_supersedes(doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Issue]:
+    """``supersedes`` names an earlier version of the same family, as ``family/YYYY-MM-DD``."""
+    reference = doc.framework.supersedes
+    if reference is None:
+        return
+    path: Path = ("framework", "supersedes")
+    named = superseded(reference)
+    family, effective = doc.framework.family, doc.framework.effective_from
+    message = None
+    if named is None:
+        message = ir.Text(
+            f"supersedes {reference!r} phải có dạng family/YYYY-MM-DD (ví dụ {family}/2019-10-18)",
+            f"supersedes {reference!r} must read family/YYYY-MM-DD (e.g. {family}/2019-10-18)",
+        )
+    elif named[0] != family:
+        message = ir.Text(
+            f"supersedes {reference!r} thuộc họ khác: phiên bản này thuộc họ {family}",
+            f"supersedes {reference!r} names another family: this version is of the family {family}",
+        )
+    elif named[1] >= effective:
+        message = ir.Text(
+            f"supersedes {reference!r} có hiệu lực sau hoặc cùng ngày với phiên bản này ({effective})",
+            f"supersedes {reference!r} takes effect after this version or on its day ({effective})",
+        )
+    if message is not None:
         yield Issue.from_text("invalid-value", message, dotted(path), span_of(path))
 
 

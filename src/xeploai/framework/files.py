@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from xeploai.framework import checker, compiler, loader, resolver, schema
+from xeploai.framework.document_checks import superseded
 from xeploai.program.ir import Period, Program, Span, Text
 from xeploai.program.issues import FrameworkError, Issue
 
@@ -58,6 +59,9 @@ def _front_end(
     span_of, style_of = _spans(document)
     doc, problems = schema.validate(document.data)
     if doc is None:
+        other = _another_kind_of_file(document.data)
+        if other is not None:
+            return _FrontEnd(document, None, [replace(other, span=span_of(()))])
         return _FrontEnd(document, None, _with_spans(problems, span_of))
     base = None
     if doc.framework.extends is not None:
@@ -73,12 +77,62 @@ def _front_end(
             count = len(error.issues)
             message = Text(
                 f"khung tiêu chí được mở rộng {doc.framework.extends} có {count} vấn đề; hãy kiểm tra khung đó trước",
-                f"the extended framework {doc.framework.extends} has {count} problem(s); check it first",
+                f"the extended framework {doc.framework.extends} has {count} problem{'' if count == 1 else 's'};"
+                " check it first",
             )
             issue = Issue.from_text("extends-path", message, "framework.extends", span_of(here))
             return _FrontEnd(document, doc, [issue])
     issues = checker.check(doc, document.data, span_of, style_of, document.source, base)
+    issues += _superseded_file(Path(path), doc, span_of)
     return _FrontEnd(document, doc, issues, base)
+
+
+def _superseded_file(path: Path, doc: schema.FrameworkDoc, span_of: resolver.SpanOf) -> list[Issue]:
+    """A warning when ``supersedes`` names a version that has no file in the frameworks folder
+    (``<frameworks>/<family>/<date>.yaml``); a malformed value is the checker's error."""
+    reference = doc.framework.supersedes
+    named = superseded(reference) if reference is not None else None
+    if named is None:
+        return []
+    family, effective = named
+    target = path.resolve().parent.parent / family / f"{effective.isoformat()}.yaml"
+    if target.is_file():
+        return []
+    here = ("framework", "supersedes")
+    message = Text(
+        f"supersedes {reference!r}: không có tệp {family}/{effective.isoformat()}.yaml trong thư mục khung tiêu chí",
+        f"supersedes {reference!r}: there is no file {family}/{effective.isoformat()}.yaml in the frameworks folder",
+    )
+    hint = Text(
+        "sửa ngày theo phiên bản được thay thế, hoặc bỏ khóa supersedes",
+        "correct the date to that of the version replaced, or remove the key",
+    )
+    return [Issue.from_text("unknown-version", message, "framework.supersedes", span_of(here), hint, "warning")]
+
+
+def _another_kind_of_file(data: object) -> Issue | None:
+    """The one issue to report for a file that is plainly not a framework but an evidence or a tests file (rather
+    than every framework key it lacks), saying which command reads it."""
+    if not isinstance(data, dict) or {"format", "subjects"} & data.keys():
+        return None
+    if "evidence" in data and "framework" not in data:
+        message = Text(
+            "tệp này có vẻ là tệp minh chứng (subject, period, evidence), không phải khung tiêu chí",
+            "this looks like an evidence file (subject, period, evidence), not a framework",
+        )
+        hint = Text(
+            "đánh giá nó bằng `xeploai evaluate KHUNG_TIÊU_CHÍ TỆP_MINH_CHỨNG`",
+            "evaluate it with `xeploai evaluate FRAMEWORK EVIDENCE`",
+        )
+    elif "cases" in data and not isinstance(data.get("framework"), dict):  # a tests file names its framework
+        message = Text(
+            "tệp này có vẻ là tệp kiểm thử của khung tiêu chí (cases), không phải khung tiêu chí",
+            "this looks like a framework tests file (cases), not a framework",
+        )
+        hint = Text("chạy nó bằng `xeploai test TỆP`", "run it with `xeploai test FILE`")
+    else:
+        return None
+    return Issue.from_text("format-version", message, "", None, hint)
 
 
 def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:
@@ -129,8 +183,22 @@ def check_text(content: str | bytes, source: str = "<stdin>") -> list[Issue]:
 
 
 def load_framework(path: str | os.PathLike[str]) -> Program:
-    """Load, check and compile a framework file; raises ``FrameworkError`` with every problem."""
-    return _load(Path(path), ())
+    """Load, check and compile a framework file; raises ``FrameworkError`` with every problem (a file that does not
+    exist or cannot be read is one, ``cannot-read``)."""
+    try:
+        return _load(Path(path), ())
+    except OSError as error:
+        raise FrameworkError(loader.display_path(path), [cannot_read(path, error)]) from None
+
+
+def cannot_read(path: str | os.PathLike[str], error: OSError) -> Issue:
+    """The issue of a framework file that does not exist or cannot be read, with the system's reason."""
+    shown = loader.display_path(path)
+    reason = error.strerror or type(error).__name__
+    return Issue.from_text(
+        "cannot-read",
+        Text(f"không đọc được tệp {shown}: {reason}", f"cannot read the file {shown}: {reason}"),
+    )
 
 
 def _load(path: Path, chain: tuple[Path, ...]) -> Program:

@@ -426,7 +426,8 @@ def _issue(code: str, err: Any, loc: tuple[int | str, ...]) -> Issue:
     name = str(loc[-1]) if loc else ""
     if code == "unknown-key":
         message = ir.Text(f"khóa '{name}' không có trong định dạng", f"unknown key '{name}'")
-        return Issue.from_text(code, message, path, hint=suggest(name, _known_keys()))
+        # A key the format has elsewhere (a subject kind's `evidence` at the top) is no misspelling of itself.
+        return Issue.from_text(code, message, path, hint=suggest(name, _known_keys() - {name}))
     if code == "missing-key":
         message = ir.Text(f"thiếu khóa '{name}'", f"missing key '{name}'")
     elif code == "format-version":

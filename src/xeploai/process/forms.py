@@ -198,7 +198,7 @@ def _status_vi(status: Status) -> str:
     return {
         Status.CLASSIFIED: "Được xếp loại",
         Status.NOT_CLASSIFIED: "Không xếp loại",
-        Status.INSUFFICIENT_EVIDENCE: "Chưa đủ căn cứ",
+        Status.INSUFFICIENT_EVIDENCE: "Chưa đủ minh chứng",
     }[status]
 
 
@@ -211,7 +211,7 @@ def _count_columns(program: ir.Program, first: Sequence[tuple[str, str]]) -> lis
         ]
     columns += [
         ("not_classified", "Không xếp loại"),
-        ("insufficient", "Chưa đủ căn cứ"),
+        ("insufficient", "Chưa đủ minh chứng"),
         ("rejected", "Dòng bị loại"),
         ("ratio_of_good", "Tỷ lệ HTXS/HTT (%)"),
         ("ratio_of_good_and_above", "Tỷ lệ HTXS/(HTXS+HTT) (%)"),

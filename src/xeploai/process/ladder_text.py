@@ -22,7 +22,7 @@ _RELATION = {
     "missing": ("chưa có đề xuất (bắt buộc)", "no proposal yet (required)"),
     "no_level": ("không đề xuất mức", "no level proposed"),
     "pending": ("chờ cấp có thẩm quyền", "awaits the competent committee"),
-    "undetermined": ("chưa đủ căn cứ để so sánh", "evidence insufficient to compare"),
+    "undetermined": ("chưa đủ minh chứng để so sánh", "evidence insufficient to compare"),
     "not_classified": ("đối tượng không xếp loại", "the subject is not classified"),
 }
 

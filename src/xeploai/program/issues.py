@@ -16,6 +16,7 @@ from xeploai.program.ir import Span, Text
 # Every issue code, with a one-line summary. docs/reference/issue-codes.md has a section per code.
 CODES: dict[str, str] = {
     # loader: YAML text -> plain data with positions
+    "cannot-read": "the framework file does not exist or cannot be read",
     "not-utf8": "the file is not valid UTF-8",
     "too-large": "the file or a scalar in it exceeds a size limit",
     "yaml-syntax": "the YAML cannot be parsed",
@@ -52,6 +53,7 @@ CODES: dict[str, str] = {
     "unknown-override": "an override names a rule that the extended framework does not have",
     "duplicate-rule": "a new rule has the id of a rule of the extended framework (use overrides)",
     "extends-path": "the framework to extend cannot be found, or lies outside the frameworks folder",
+    "unknown-version": "`supersedes` names a version that has no file in the frameworks folder (a warning)",
     "alias-conflict": "a level spelling (alias) that would name two levels",
     "reading-default": "a named reading whose default is not an option, or disagrees with what the quota declares",
     "unknown-finding-code": "a declared exception names a code that is not a finding of the whole-framework analysis",
@@ -68,6 +70,7 @@ CODES: dict[str, str] = {
     # framework tests
     "test-failed": "a framework test case whose outcome differs from the expectation",
     "invalid-test": "a framework test file that cannot be read",
+    "missing-tests": "a framework file with no tests file beside it (`xeploai test` fails)",
     # whole-framework analysis (xeploai.analysis.search): warnings, each with evidence documents
     "level-never-reached": "no evidence the analysis tried reaches the level",
     "level-gap": "evidence that meets no level's rules and no trigger falls to the lowest level by default",
@@ -103,6 +106,7 @@ DECLARABLE_CODES: tuple[str, ...] = ANALYSIS_CODES[:-1]
 # The same, in Vietnamese: what a user reading `--lang vi` sees before an issue's message when it has no
 # Vietnamese one of its own.
 CODES_VI: dict[str, str] = {
+    "cannot-read": "không đọc được tệp khung tiêu chí",
     "not-utf8": "tệp không phải UTF-8 hợp lệ",
     "too-large": "tệp hoặc một giá trị vượt giới hạn kích thước",
     "yaml-syntax": "không đọc được cú pháp YAML",
@@ -136,11 +140,12 @@ CODES_VI: dict[str, str] = {
     "unknown-override": "thay thế một quy tắc không có trong khung được mở rộng",
     "duplicate-rule": "quy tắc mới trùng mã quy tắc của khung được mở rộng",
     "extends-path": "không tìm thấy khung được mở rộng hoặc đường dẫn nằm ngoài thư mục khung",
+    "unknown-version": "supersedes nêu một phiên bản không có tệp trong thư mục khung",
     "alias-conflict": "cách viết mức xếp loại trùng nhau",
     "reading-default": "cách hiểu mặc định không hợp lệ",
     "unknown-finding-code": "ngoại lệ nêu một mã phát hiện không có trong phân tích toàn khung",
     "unknown-exception-id": "ngoại lệ nêu một mã không phải quy tắc, giới hạn, ghi chú, trường hay mức của loại",
-    "unknown-field": "căn cứ có trường không được khai báo",
+    "unknown-field": "minh chứng có trường không được khai báo",
     "wrong-type": "giá trị sai kiểu",
     "null-value": "giá trị rỗng (null); bỏ trường đi nếu chưa biết",
     "not-finite": "NaN hoặc vô cực ở chỗ cần một số",
@@ -150,13 +155,14 @@ CODES_VI: dict[str, str] = {
     "unknown-subject-kind": "loại đối tượng không có trong khung",
     "test-failed": "ca kiểm thử cho kết quả khác mong đợi",
     "invalid-test": "tệp kiểm thử không đọc được",
+    "missing-tests": "khung tiêu chí không có tệp kiểm thử đi kèm",
     "level-never-reached": "mức không bao giờ là kết quả",
-    "level-gap": "có bộ căn cứ không dẫn tới mức nào",
+    "level-gap": "có bộ minh chứng không dẫn tới mức nào",
     "rule-never-holds": "quy tắc không bao giờ thỏa",
     "rule-always-holds": "quy tắc luôn thỏa",
     "shadowed-rule": "quy tắc bị che bởi quy tắc khác trong cùng danh sách",
-    "non-monotone": "căn cứ tốt hơn lại cho mức thấp hơn",
-    "unused-field": "trường căn cứ không được quy tắc nào đọc",
+    "non-monotone": "minh chứng tốt hơn lại cho mức thấp hơn",
+    "unused-field": "trường minh chứng không được quy tắc nào đọc",
     "untested-rule": "quy tắc chưa có ca kiểm thử nào",
     "analysis-truncated": "phân tích dừng vì hết thời gian cho phép",
     "unknown-framework": "dịch vụ không có khung tiêu chí này",
@@ -272,6 +278,11 @@ def closest_text(match: str) -> Text:
     return Text(f"có phải là '{match}'?", f"did you mean '{match}'?")
 
 
+def _count(n: int, noun: str) -> str:
+    """``1 error``, ``2 errors``: an English count that agrees with its noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def render_issues(issues: Sequence[Issue], source: str, lang: str = "en") -> str:
     """Every issue of a file, with a count first, in ``lang`` (``vi`` or ``en``)."""
     errors = [i for i in issues if i.severity == "error"]
@@ -283,7 +294,8 @@ def render_issues(issues: Sequence[Issue], source: str, lang: str = "en") -> str
         noun = "problem" if len(issues) == 1 else "problems"
         head = f"{len(issues)} {noun} in {source}"
         if len(errors) != len(issues):
-            head += f" ({len(errors)} errors, {len(issues) - len(errors)} warnings)"
+            warnings = len(issues) - len(errors)
+            head += f" ({_count(len(errors), 'error')}, {_count(warnings, 'warning')})"
     return "\n".join([head, *(i.render(lang) for i in issues)])
 
 

@@ -54,7 +54,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "rows_read": ("Dòng đầu vào", "Input rows"),
     "classified": ("Được xếp loại", "Classified"),
     "not_classified": ("Không xếp loại", "Not classified"),
-    "insufficient_evidence": ("Chưa đủ căn cứ", "Insufficient evidence"),
+    "insufficient_evidence": ("Chưa đủ minh chứng", "Insufficient evidence"),
     "rejected": ("Dòng bị loại", "Rejected rows"),
     "unit": ("Đơn vị", "Unit"),
     "total": ("Tổng", "Total"),

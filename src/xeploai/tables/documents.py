@@ -106,7 +106,7 @@ def read_document(path: Path, program: ir.Program) -> PopulationInput:
             entry.read_from = {str(k): f"evidence.{k}" for k in evidence}
         else:
             reason = ir.Text(
-                "căn cứ phải là một ánh xạ trường: giá trị (bỏ trường đi nếu chưa biết)",
+                "minh chứng phải là một ánh xạ trường: giá trị (bỏ trường đi nếu chưa biết)",
                 "evidence must be a mapping of field: value (omit a field to leave it unknown)",
             )
             entry.reject("evidence", reason)

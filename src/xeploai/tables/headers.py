@@ -124,8 +124,8 @@ def map_header(
         if key is None:
             spellings = [*aliases, *names.ids, *names.labels]
             reason = ir.Text(
-                f"cột không xác định, bỏ qua: không phải một trong {', '.join(fixed)}, cũng không phải trường căn cứ "
-                "(theo mã, nhãn tiếng Việt hoặc tiếng Anh)",
+                f"cột không xác định, bỏ qua: không phải một trong {', '.join(fixed)}, cũng không phải trường minh"
+                " chứng (theo mã, nhãn tiếng Việt hoặc tiếng Anh)",
                 f"unknown column, ignored: neither one of {', '.join(fixed)} nor an evidence field "
                 "(by id, Vietnamese or English label)",
             )
