@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from xeploai import __version__, api
 from xeploai.cli.frameworks import run_check, run_diff, run_schema, run_test
@@ -26,12 +27,16 @@ from xeploai.cli.output import (
     EXIT_USAGE,
     UsageError,
     echo_err,
+    terminal_safe,
 )
 from xeploai.cli.populations import AUTO_COLUMNAR_ROWS, run_batch, run_readings, run_template
 from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_verify
 from xeploai.explanation.messages import DEFAULT_LANG, LANGS, msg
 from xeploai.program.issues import EvidenceError, FrameworkError, render_issues
 from xeploai.tables.files import TableError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 DEBUG_ENV = "XEPLOAI_DEBUG"
 
@@ -48,9 +53,17 @@ documentation: docs/reference/cli.md"""
 Handler = Callable[[argparse.Namespace], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose messages (they quote the arguments given) go through the console's escaping."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message:
+            (file or sys.stderr).write(terminal_safe(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``xeploai``; each subcommand stores its handler in ``handler``."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--lang",
         choices=LANGS,
@@ -58,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="language of the output: vi (default) or en",
     )
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="xeploai",
         description="Vietnamese annual quality classification rules as versioned, explainable frameworks.",
         epilog=EPILOG,

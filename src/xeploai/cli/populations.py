@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from xeploai import api
-from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err
+from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err, redraw_err
 from xeploai.evaluation import population as population_model
 from xeploai.explanation import explain
 from xeploai.explanation.messages import msg
@@ -363,7 +363,7 @@ class _ProgressBar:
                 return
             width = 30
             filled = width * done // total
-            echo_err(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            redraw_err(f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
             self.drawn = True
         else:
             decile = 10 * done // total

@@ -24,7 +24,7 @@ from xeploai.process.ballots import BallotOutcome
 from xeploai.process.ladder import ProcessResult, cite_text
 from xeploai.process.ladder_text import relation_text
 from xeploai.program import ir
-from xeploai.tables.writers import write_table
+from xeploai.tables.writers import save_workbook, write_table
 
 __all__ = ["SHEETS", "Table", "official_tables", "write_official"]
 
@@ -548,5 +548,5 @@ def write_official(tables: Mapping[str, Table], out: str | os.PathLike[str], fmt
                     cell.data_type = "s"
         sheet.freeze_panes = "A3"
     path = folder / "bieu_mau.xlsx"
-    book.save(path)
+    save_workbook(book, path)
     return [path]

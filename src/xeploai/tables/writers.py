@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
+import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -16,10 +18,13 @@ from enum import Enum
 from fractions import Fraction
 from itertools import islice
 from pathlib import Path
-from typing import Any, Final, TextIO, cast
+from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
 from xeploai.evaluation.population import Rejection
 from xeploai.tables.files import PARQUET_HINT, TableError, load_openpyxl
+
+if TYPE_CHECKING:
+    from _typeshed import SizedBuffer
 
 __all__ = [
     "PARQUET_BLOCK",
@@ -27,6 +32,7 @@ __all__ = [
     "REJECTION_COUNT_COLUMNS",
     "fill_sheet",
     "format_of",
+    "save_workbook",
     "write_csv",
     "write_csv_blocks",
     "write_parquet_blocks",
@@ -324,6 +330,56 @@ def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object
     sheet.freeze_panes = "A2"
 
 
+# The time written into every workbook (its created and modified properties, and each member of its zip file):
+# fixed, so that the same tables give the same bytes on every run. 1980-01-01 is the earliest time a zip can hold.
+WORKBOOK_TIME: Final = datetime(1980, 1, 1)
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip file whose members, written by name, all carry ``WORKBOOK_TIME`` rather than the current time."""
+
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: SizedBuffer | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=WORKBOOK_TIME.timetuple()[:6])
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16  # what ZipFile gives a member written by name
+            zinfo_or_arcname = info
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(
+        self,
+        filename: str | os.PathLike[str],
+        arcname: str | os.PathLike[str] | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        # openpyxl writes each sheet to a file first: its member would carry that file's time
+        name = os.fspath(arcname if arcname is not None else filename)
+        info = zipfile.ZipInfo(name, date_time=WORKBOOK_TIME.timetuple()[:6])
+        info.compress_type = self.compression if compress_type is None else compress_type
+        info.external_attr = 0o600 << 16
+        large = os.path.getsize(filename) >= zipfile.ZIP64_LIMIT
+        with open(filename, "rb") as source, self.open(info, "w", force_zip64=large) as member:
+            shutil.copyfileobj(source, member, 1 << 20)  # a sheet of a million rows is not held in memory
+
+
+def save_workbook(book: Any, path: str | os.PathLike[str]) -> None:
+    """Save an openpyxl workbook so that the same content gives the same bytes: openpyxl's own ``save`` stamps the
+    workbook and every zip member with the current time, so two identical runs differed only by it."""
+    from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
+
+    book.properties.created = WORKBOOK_TIME
+    book.properties.modified = WORKBOOK_TIME
+    with _FixedTimeZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
+
+
 def write_table(
     rows: Iterable[Mapping[str, object]],
     columns: Sequence[tuple[str, str]],
@@ -354,7 +410,7 @@ def write_table(
     sheet = book.active
     sheet.title = target.stem[:31] or "table"  # Excel's limit on sheet names
     fill_sheet(sheet, header, values)
-    book.save(target)
+    save_workbook(book, target)
 
 
 def write_rejections(rejections: Sequence[Rejection], path: str | os.PathLike[str], lang: str = "vi") -> None:
