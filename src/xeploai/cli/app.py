@@ -34,6 +34,7 @@ from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_veri
 from xeploai.explanation.messages import DEFAULT_LANG, LANGS, msg
 from xeploai.program.issues import EvidenceError, FrameworkError, render_issues
 from xeploai.tables.files import TableError
+from xeploai.tables.outputs import OutputError
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -347,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(exit_.code)
     lang: str = args.lang
     handler: Handler = args.handler
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, as a batch's manifest records it
     _resolve_frameworks(args)
     try:
         return handler(args)
@@ -358,6 +360,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except TableError as error:
         echo_err(render_issues(error.issues, error.source, lang) + "\n" if error.issues else f"{error}\n")
+        return EXIT_INVALID
+    except OutputError as error:
+        reason = error.reason.get(lang)
+        echo_err(f"xeploai {args.command}: {msg('cli.cannot_write', lang, path=error.path, reason=reason)}\n")
         return EXIT_INVALID
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (e.g. `| head`); nothing left to say to it

@@ -220,6 +220,26 @@ MESSAGES: dict[str, Text] = {
         "Mã băm của mục cuối (lưu ở nơi khác để phát hiện việc cắt bớt): {head}",
         "Hash of the last entry (keep it elsewhere to detect truncation): {head}",
     ),
+    "cli.appeal.bad_time": Text(
+        "thời điểm không hợp lệ '{value}': hãy ghi ngày hoặc ngày giờ theo ISO 8601, ví dụ 2021-03-15 hoặc "
+        "2021-03-15T09:30:00+07:00",
+        "invalid time '{value}': give an ISO 8601 date or date-time, e.g. 2021-03-15 or 2021-03-15T09:30:00+07:00",
+    ),
+    "cli.appeal.unknown_level": Text(
+        "Không có mức xếp loại '{value}'; các mức của khung tiêu chí {framework}: {known}",
+        "Unknown level '{value}'; the levels of the framework {framework} are: {known}",
+    ),
+    "cli.appeal.no_levels": Text(
+        "Không kiểm tra được mức '{value}': hồ sơ chưa có mục mở vụ việc (original) cho biết khung tiêu chí, hoặc "
+        "không tìm thấy khung tiêu chí trong biên nhận của mục đó; hãy chạy `xeploai appeal open` trước",
+        "Cannot check the level '{value}': the history has no original entry naming the framework, or the "
+        "framework of its receipt cannot be found; run `xeploai appeal open` first",
+    ),
+    "cli.appeal.damaged": Text(
+        "Hồ sơ vụ việc {path} bị hỏng: {count} vấn đề (không ghi thêm vào một hồ sơ hỏng)",
+        "The case history {path} is damaged: {count} problem(s) (nothing is appended to a damaged history)",
+    ),
+    "cli.cannot_write": Text("không ghi được {path}: {reason}", "cannot write {path}: {reason}"),
     "cli.appeal.bad_corrections": Text(
         "{path} phải là một ánh xạ trường: giá trị", "{path} must be a mapping of field: value"
     ),

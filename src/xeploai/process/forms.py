@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from xeploai.process.ballots import BallotOutcome
 from xeploai.process.ladder import ProcessResult, cite_text
 from xeploai.process.ladder_text import relation_text
 from xeploai.program import ir
+from xeploai.tables.outputs import atomic_file
 from xeploai.tables.writers import save_workbook, write_table
 
 __all__ = ["SHEETS", "Table", "official_tables", "write_official"]
@@ -514,16 +516,26 @@ def _cell_value(value: object) -> tuple[object, bool]:
     return text, True
 
 
-def write_official(tables: Mapping[str, Table], out: str | os.PathLike[str], fmt: str = "xlsx") -> list[Path]:
+def write_official(
+    tables: Mapping[str, Table],
+    out: str | os.PathLike[str],
+    fmt: str = "xlsx",
+    *,
+    files: Callable[[Path], AbstractContextManager[Path]] = atomic_file,
+) -> list[Path]:
     """Write the tables: ``xlsx`` → one workbook ``bieu_mau.xlsx`` with a sheet per table (a title row, then the
-    headings in row 2); ``csv`` → one ``<sheet id>.csv`` per table (UTF-8 with BOM, headings in the first row)."""
+    headings in row 2); ``csv`` → one ``<sheet id>.csv`` per table (UTF-8 with BOM, headings in the first row).
+
+    Each file is written through ``files`` (its final path → the path to write to): by default to a temporary name
+    renamed over the final one once complete (``tables.outputs.atomic_file``)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         written = []
         for table in tables.values():
             path = folder / f"{table.id}.csv"
-            write_table(list(table.rows), list(table.columns), path)
+            with files(path) as temp:
+                write_table(list(table.rows), list(table.columns), temp)
             written.append(path)
         return written
     import openpyxl  # type: ignore[import-untyped]
@@ -548,5 +560,6 @@ def write_official(tables: Mapping[str, Table], out: str | os.PathLike[str], fmt
                     cell.data_type = "s"
         sheet.freeze_panes = "A3"
     path = folder / "bieu_mau.xlsx"
-    save_workbook(book, path)
+    with files(path) as temp:
+        save_workbook(book, temp)
     return [path]
