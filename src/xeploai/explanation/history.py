@@ -9,7 +9,9 @@ number), and a new result with an ``ExplanationDiff``.
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import json
 import math
 import os
@@ -19,12 +21,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from xeploai.evaluation import inputs
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.trace import NodeKind, Result, Truth, walk
-from xeploai.explanation.receipt import canonical_json, sha256_text
+from xeploai.explanation.receipt import canonical_json, sha256_text, unique_keys
 from xeploai.program.ir import EnumValue, Ordinal, Period, Program, Text
 
 HISTORY_SCHEMA_VERSION = "xeploai.history/1"
@@ -174,14 +176,17 @@ class CaseHistory:
         ``ValueError`` for an unknown kind, a time that is not ISO 8601 or data that is not JSON."""
         if kind not in KINDS:
             raise ValueError(f"unknown entry kind {kind!r}; expected one of: {', '.join(KINDS)}")
-        when = _iso_time(time)
+        when = iso_time(time)
         payload = _jsonable(dict(data or {}), "data")
         assert isinstance(payload, dict)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "ab+") as file:  # "a": every write goes to the end, whatever was read
-            _lock(file)
-            file.seek(0)
-            lines, problems = _read(file.read())
+        # O_APPEND: every write goes to the end, whatever was read; O_NOFOLLOW: a link planted at the history's
+        # name is not written through.
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
+        try:
+            _lock(fd)
+            content = _read_all(fd)
+            lines, problems = _read(content)
             if problems:
                 raise HistoryError(problems)
             last = lines[-1].entry if lines else None
@@ -197,10 +202,24 @@ class CaseHistory:
             }
             entry = _entry({**body, "hash": entry_hash(body)})
             assert entry is not None
-            file.write((canonical_json(entry.to_data()) + "\n").encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
+            _append_whole(fd, (canonical_json(entry.to_data()) + "\n").encode("utf-8"), len(content))
+        finally:
+            os.close(fd)
         return entry
+
+    def read(self, head: str | None = None) -> tuple[list[Entry], list[Problem]]:
+        """The entries that can be read, in file order, and every problem ``verify`` finds; never raises."""
+        try:
+            content = self._content()
+        except HistoryError as error:
+            return [], list(error.problems)
+        lines, problems = _read(content)
+        if head is not None and not problems:
+            last = lines[-1].entry if lines else None
+            if last is None or last.hash != head:
+                actual = last.hash if last else "(empty)"
+                problems.append(_problem("head-mismatch", len(lines), expected=head, actual=actual))
+        return [line.entry for line in lines if line.entry is not None and line.problem is None], problems
 
     def entries(self) -> list[Entry]:
         """Every entry in file order; raises ``HistoryError`` when a line is not an entry (see ``verify``)."""
@@ -218,17 +237,7 @@ class CaseHistory:
     def verify(self, head: str | None = None) -> list[Problem]:
         """Every problem of the file, by line: edited, removed, reordered or inserted lines, a broken chain;
         with ``head``, also lines cut off the end. An empty list when the history is intact."""
-        try:
-            content = self._content()
-        except HistoryError as error:
-            return list(error.problems)
-        lines, problems = _read(content)
-        if head is not None and not problems:
-            last = lines[-1].entry if lines else None
-            if last is None or last.hash != head:
-                actual = last.hash if last else "(empty)"
-                problems.append(_problem("head-mismatch", len(lines), expected=head, actual=actual))
-        return problems
+        return self.read(head)[1]
 
     def _content(self) -> bytes:
         try:
@@ -239,39 +248,75 @@ class CaseHistory:
             raise HistoryError([_problem("history-unreadable", 0, why=error.strerror or str(error))]) from None
 
 
-def _lock(file: IO[bytes]) -> None:
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _lock(fd: int) -> None:
     """Hold an exclusive lock until the file is closed, so that two appends cannot interleave."""
     try:
         import fcntl
     except ImportError:  # not POSIX: one writer at a time is the caller's duty
         return
-    fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _append_whole(fd: int, line: bytes, size: int) -> None:
+    """Append ``line`` whole or not at all: one write of the whole line, then fsync; when the write fails or is cut
+    short (a full disk), the file is cut back to its ``size`` before, so that no partial line is ever left to make
+    the history unreadable, and the error is raised."""
+    try:
+        written = os.write(fd, line)
+        while written < len(line):  # a short write: the disk filled up, or a signal came
+            more = os.write(fd, line[written:])
+            if more == 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written += more
+        os.fsync(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        raise
 
 
 def _read(content: bytes) -> tuple[list[_Line], list[Problem]]:
-    """The lines of a history and every problem: per line first, then the chain across lines."""
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        return [], [_problem("line-malformed", line, why=f"not UTF-8 ({error.reason})")]
-    if not text:
+    """The lines of a history and every problem: per line first (a line that is not UTF-8 is one problem, the
+    others are still read), then the chain across lines."""
+    content = content.removeprefix(b"\xef\xbb\xbf")  # a byte order mark an editor added is read past
+    if not content:
         return [], []
-    rows = text.split("\n")
+    rows = content.split(b"\n")
     problems: list[Problem] = []
-    if rows[-1] == "":
+    if rows[-1] == b"":
         rows.pop()
     else:
         problems.append(_problem("line-unterminated", len(rows)))
-    lines = [_parse_line(number, row) for number, row in enumerate(rows, 1)]
+    lines = [_parse_bytes(number, row) for number, row in enumerate(rows, 1)]
     problems.extend(line.problem for line in lines if line.problem is not None)
     problems.extend(_chain_problems(lines))
     return lines, sorted(problems, key=lambda p: p.line)
 
 
+def _parse_bytes(number: int, row: bytes) -> _Line:
+    try:
+        text = row.decode("utf-8")
+    except UnicodeDecodeError as error:
+        why = f"not UTF-8 ({error.reason} at byte {error.start + 1})"
+        return _Line(number, None, None, _problem("line-malformed", number, why=why))
+    return _parse_line(number, text)
+
+
 def _parse_line(number: int, row: str) -> _Line:
     try:
-        raw = json.loads(row)
+        raw = json.loads(row, object_pairs_hook=unique_keys)
     except (ValueError, RecursionError) as error:
         reason = "a blank line" if not row.strip() else f"not JSON ({error})"
         return _Line(number, None, None, _problem("line-malformed", number, why=reason))
@@ -374,7 +419,8 @@ def _ranges(numbers: Sequence[int]) -> str:
     return ", ".join(out)
 
 
-def _iso_time(time: str | datetime | date) -> str:
+def iso_time(time: str | datetime | date) -> str:
+    """The time as an entry records it (ISO 8601 text); raises ``ValueError`` for text that is not ISO 8601."""
     if isinstance(time, datetime | date):
         return time.isoformat()
     try:

@@ -235,13 +235,30 @@ def _unrecordable(where: str, why: str) -> ReceiptError:
     return ReceiptError([difference("evidence-unrecordable", where, why=why)])
 
 
+def unique_keys(pairs: Sequence[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object's members as a dict, refusing a repeated key (``json.loads``'s ``object_pairs_hook``): JSON
+    readers disagree on which of two equal keys wins, so a signed or hashed text with one could be read two ways.
+
+    >>> json.loads('{"level": "HT", "level": "HTXS"}', object_pairs_hook=unique_keys)
+    Traceback (most recent call last):
+    ...
+    ValueError: the key 'level' appears twice in one object
+    """
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
 def read_evidence_json(text: str) -> dict[str, object]:
     """The evidence mapping stored in a receipt; non-integer numbers come back as exact ``Decimal``.
 
-    Raises ``ValueError`` when the text is not the JSON of a mapping.
+    Raises ``ValueError`` when the text is not the JSON of a mapping, or repeats a key.
     """
     try:
-        data = json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
     except RecursionError as error:
         raise ValueError("the JSON is nested too deeply") from error
     if not isinstance(data, dict):
@@ -515,8 +532,9 @@ class _Reader:
 def parse_receipt_json(text: str | bytes, where: str) -> dict[str, object]:
     """JSON text → an object; raises ``ReceiptError`` (receipt-unreadable) for anything else."""
     try:
-        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
-        data = json.loads(decoded)
+        # utf-8-sig: a byte order mark (Windows editors write one) is read past, as for every other input
+        decoded = text.decode("utf-8-sig") if isinstance(text, bytes) else text.removeprefix("\ufeff")
+        data = json.loads(decoded, object_pairs_hook=unique_keys)
     except UnicodeDecodeError as error:
         raise ReceiptError([difference("receipt-unreadable", where, why=f"not UTF-8 ({error.reason})")]) from None
     except json.JSONDecodeError as error:
