@@ -30,8 +30,9 @@ from xeploai.cli.output import (
     terminal_safe,
 )
 from xeploai.cli.populations import AUTO_COLUMNAR_ROWS, run_batch, run_readings, run_template
-from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_verify
+from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_keygen, run_verify
 from xeploai.explanation.messages import DEFAULT_LANG, LANGS, msg
+from xeploai.explanation.signing import SigningError
 from xeploai.program.issues import EvidenceError, FrameworkError, render_issues
 from xeploai.tables.files import TableError
 from xeploai.tables.outputs import OutputError
@@ -125,6 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
     evaluate.add_argument("--receipt", metavar="FILE", help="also write a receipt that `xeploai verify` can replay")
+    evaluate.add_argument(
+        "--sign-key",
+        metavar="KEY",
+        help="sign the receipt with this private key (from `xeploai keygen`; needs the sign extra)",
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     schema = commands.add_parser(
@@ -268,12 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="replay a receipt and confirm its outcome, or show what differs",
         description="Re-hash the framework files of a receipt, replay its evidence and compare the engine version,"
-        " the hashes, the outcome and the trace digest. Exit 0 when everything matches, 1 when something differs,"
-        " 3 when the receipt cannot be read.",
+        " the hashes, the outcome and the trace digest; with --public-key, check its signature. Exit 0 when"
+        " everything matches, 1 when something differs (the receipt does NOT verify), 3 when it cannot be verified"
+        " (the receipt cannot be read, or a framework file it names is missing). Without --public-key a receipt is"
+        " shown to be consistent with itself, not to come from the office.",
     )
     verify_cmd.add_argument("receipt", metavar="RECEIPT", help="receipt file (.json)")
     verify_cmd.add_argument("--root", help="folder to resolve the receipt's framework paths against")
     verify_cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    verify_cmd.add_argument(
+        "--public-key", metavar="PUB", help="the office's public key: the receipt must carry its valid signature"
+    )
     verify_cmd.set_defaults(handler=run_verify)
 
     appeal = commands.add_parser(
@@ -305,7 +316,22 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--level", help="the level decided (id or code)")
         if action == "show":
             sub.add_argument("--head", help="the hash of the last entry, kept elsewhere, to detect truncation")
+            sub.add_argument("--public-key", metavar="PUB", help="every entry must be signed with this key")
+        else:
+            sub.add_argument("--sign-key", metavar="KEY", help="sign the entries (and a new receipt) with this key")
         sub.set_defaults(handler=run_appeal)
+
+    keygen = commands.add_parser(
+        "keygen",
+        parents=[common],
+        help="make the office's signing key pair (Ed25519) for receipts and case histories",
+        description="Write a new private key (PEM, readable by its owner only: keep it safe) and its public key"
+        " (PEM, give it to whoever verifies). Existing files are never overwritten. Needs the optional extra:"
+        " pip install 'xeploai[sign]'.",
+    )
+    keygen.add_argument("key", metavar="KEY", help="the private key file to write")
+    keygen.add_argument("--public", metavar="PUB", help="the public key file to write (KEY.pub)")
+    keygen.set_defaults(handler=run_keygen)
 
     template = commands.add_parser(
         "template",
@@ -360,6 +386,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except TableError as error:
         echo_err(render_issues(error.issues, error.source, lang) + "\n" if error.issues else f"{error}\n")
+        return EXIT_INVALID
+    except SigningError as error:
+        echo_err(f"xeploai {args.command}: {error.text.get(lang)}\n")
         return EXIT_INVALID
     except OutputError as error:
         reason = error.reason.get(lang)

@@ -23,10 +23,33 @@ from xeploai.tables.reader import read_population
 if TYPE_CHECKING:
     from xeploai.explanation.history import CaseHistory, Entry
     from xeploai.explanation.self_assessment import SelfAssessment
+    from xeploai.explanation.signing import SigningKey
+
+
+def _signing_key(args: argparse.Namespace) -> SigningKey | None:
+    from xeploai.explanation import signing
+
+    path = getattr(args, "sign_key", None)
+    return None if path is None else signing.load_signing_key(path)
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    from xeploai.explanation import signing
+
+    public = args.public or f"{args.key}.pub"
+    for path in (args.key, public):
+        if os.path.lexists(path):
+            raise UsageError(msg("cli.keygen.exists", args.lang, path=path))
+    key_id = signing.generate_key_pair(args.key, public)
+    echo(msg("cli.keygen.written", args.lang, private=args.key, public=public, key_id=key_id) + "\n")
+    return EXIT_OK
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     lang: str = args.lang
+    if args.sign_key and not args.receipt:
+        raise UsageError(msg("cli.sign_needs_receipt", lang))
+    signing_key = _signing_key(args)  # before the work: a key that cannot be used stops here
     period = None
     if args.period is not None:
         period = _period(args.period, lang)
@@ -74,7 +97,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         except receipt.ReceiptError as error:
             echo_err(f"xeploai evaluate: {error}\n")
             return EXIT_INVALID
-        Path(args.receipt).write_text(sealed.to_json(), encoding="utf-8")
+        if signing_key is not None:
+            sealed = receipt.sign_receipt(sealed, signing_key)
+        _write_text(args.receipt, sealed.to_json())
     if args.format == "json":
         print_json(explain.to_json(result, program, lang))
     else:
@@ -216,16 +241,24 @@ def _smallest_change_section(result: Result, program: Program, lang: str) -> lis
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from xeploai.explanation import verifier
+    from xeploai.explanation import signing, verifier
 
-    checked = verifier.verify(args.receipt, root=args.root)
+    public = None if args.public_key is None else signing.load_public_key(args.public_key)
+    checked = verifier.verify(args.receipt, root=args.root, public_key=public)
     if args.format == "json":
         print_json(checked.to_json())
     else:
         echo(checked.to_text(args.lang))
-    if checked.receipt is None:
-        return EXIT_INVALID
-    return EXIT_OK if checked.ok else EXIT_PROBLEMS
+    # 1 only when something was found wrong; 3 when it could not be checked (not a sign of tampering)
+    return {"verified": EXIT_OK, "failed": EXIT_PROBLEMS, "unverifiable": EXIT_INVALID}[checked.verdict]
+
+
+def _write_text(path: str, text: str) -> None:
+    """Write a file whole or not at all (a temporary name beside it, renamed once complete)."""
+    from xeploai.tables.outputs import atomic_file
+
+    with atomic_file(path) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 def run_appeal(args: argparse.Namespace) -> int:
@@ -243,7 +276,10 @@ def run_appeal(args: argparse.Namespace) -> int:
         except ValueError:
             raise UsageError(msg("cli.appeal.bad_time", lang, value=args.time)) from None
     if action == "show":
-        entries, problems = case.read(args.head)
+        from xeploai.explanation import signing
+
+        public = None if args.public_key is None else signing.load_public_key(args.public_key)
+        entries, problems = case.read(args.head, public)
         for entry in entries:
             echo(f"{entry.seq}. {entry.time} {entry.kind} — {entry.actor}: {entry.text}\n")
         for problem in problems:
@@ -253,9 +289,10 @@ def run_appeal(args: argparse.Namespace) -> int:
             return EXIT_PROBLEMS
         echo(msg("cli.appeal.head", lang, head=case.head() or "-") + "\n")
         return EXIT_OK
+    signing_key = _signing_key(args)
     try:
         if action == "decide":
-            return _decide(args, case)
+            return _decide(args, case, signing_key)
         checked = verifier.verify(args.receipt)
         if not checked.ok or checked.receipt is None or checked.program is None or checked.replayed is None:
             echo(checked.to_text(lang))
@@ -264,8 +301,8 @@ def run_appeal(args: argparse.Namespace) -> int:
             if not case.entries():
                 headline = explain.headline(checked.replayed, checked.program, lang)
                 data: dict[str, object] = {"receipt": checked.receipt.to_data(), "levels": _levels(checked.program)}
-                case.append("original", args.actor, headline, data, args.time)
-            entry = case.append("appeal", args.actor, args.text, {}, args.time)
+                case.append("original", args.actor, headline, data, args.time, signing_key=signing_key)
+            entry = case.append("appeal", args.actor, args.text, {}, args.time, signing_key=signing_key)
             echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
             return EXIT_OK
         corrections = loader.load_file(args.corrections).data
@@ -273,7 +310,8 @@ def run_appeal(args: argparse.Namespace) -> int:
             raise UsageError(msg("cli.appeal.bad_corrections", lang, path=args.corrections))
         evidence = receipt.read_evidence_json(checked.receipt.evidence_json)
         new, diff = history.reevaluate(checked.program, checked.replayed, evidence, corrections)
-        case.append("evidence_added", args.actor, args.corrections, {"corrections": corrections}, args.time)
+        added = {"corrections": corrections}
+        case.append("evidence_added", args.actor, args.corrections, added, args.time, signing_key=signing_key)
         data = {"diff": diff.to_json()}
         if args.new_receipt:
             sealed = receipt.make_receipt(
@@ -283,9 +321,11 @@ def run_appeal(args: argparse.Namespace) -> int:
                 evidence_source=args.corrections,
                 relative_to=Path(args.new_receipt).resolve().parent,
             )
-            Path(args.new_receipt).write_text(sealed.to_json(), encoding="utf-8")
+            if signing_key is not None:
+                sealed = receipt.sign_receipt(sealed, signing_key)
+            _write_text(args.new_receipt, sealed.to_json())
             data["receipt"] = sealed.to_data()
-        entry = case.append("re_evaluated", args.actor, diff.to_text(lang), data, args.time)
+        entry = case.append("re_evaluated", args.actor, diff.to_text(lang), data, args.time, signing_key=signing_key)
         echo(diff.to_text(lang) + "\n")
         echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
         return EXIT_OK
@@ -307,7 +347,7 @@ def _levels(program: Program) -> list[dict[str, str]]:
     return [{"id": v.id, "code": v.code, "vi": v.label.vi, "en": v.label.en} for v in program.levels.values]
 
 
-def _decide(args: argparse.Namespace, case: CaseHistory) -> int:
+def _decide(args: argparse.Namespace, case: CaseHistory, signing_key: SigningKey | None) -> int:
     """``appeal decide``: the level decided must be one of the framework's (by id or code); recorded by id."""
     from xeploai.explanation import history
 
@@ -325,7 +365,7 @@ def _decide(args: argparse.Namespace, case: CaseHistory) -> int:
             known = ", ".join(f"{v['id']} ({v['code']})" for v in levels)
             raise UsageError(msg("cli.appeal.unknown_level", lang, value=args.level, framework=framework, known=known))
         data = {"level": found["id"], "level_code": found["code"]}
-    entry = case.append("decision", args.actor, args.text, data, args.time)
+    entry = case.append("decision", args.actor, args.text, data, args.time, signing_key=signing_key)
     echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
     return EXIT_OK
 

@@ -16,7 +16,7 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -27,6 +27,14 @@ from xeploai.evaluation import inputs
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.trace import NodeKind, Result, Truth, walk
 from xeploai.explanation.receipt import canonical_json, sha256_text, unique_keys
+from xeploai.explanation.signing import (
+    HISTORY_PURPOSE,
+    PublicKey,
+    SigningKey,
+    is_signature,
+    sign,
+    signature_problem,
+)
 from xeploai.program.ir import EnumValue, Ordinal, Period, Program, Text
 
 HISTORY_SCHEMA_VERSION = "xeploai.history/1"
@@ -73,6 +81,14 @@ MESSAGES: dict[str, Text] = {
     "chain-start": Text(
         "Dòng 1 (mục {seq}) không mở đầu chuỗi: prev_hash của nó phải là null",
         "Line 1 (entry {seq}) does not start the chain: its prev_hash must be null",
+    ),
+    "entry-unsigned": Text(
+        "Dòng {line} (mục {seq}) không có chữ ký, nhưng đã cho khóa công khai {key} để kiểm tra",
+        "Line {line} (entry {seq}) is not signed, but the public key {key} was given to check it",
+    ),
+    "signature-invalid": Text(
+        "Chữ ký của dòng {line} (mục {seq}) không hợp lệ với khóa {key}: {why}",
+        "The signature of line {line} (entry {seq}) does not hold for the key {key}: {why}",
     ),
     "head-mismatch": Text(
         "Mục cuối (dòng {line}) có mã băm {actual}, không phải {expected} như đã lưu: các dòng cuối đã bị xóa "
@@ -123,7 +139,8 @@ class Entry:
     text: str  # what they said or decided, in their words
     data: Mapping[str, Any]  # JSON data: evidence, corrections, outcomes, receipt digests, the diff …
     prev_hash: str | None  # the hash of the entry before; None for the first
-    hash: str  # sha256 of the canonical JSON of this entry without ``hash``
+    hash: str  # sha256 of the canonical JSON of this entry without ``hash`` and ``signature``
+    signature: Mapping[str, str] | None = None  # the office's signature of ``hash`` (``signing``), if signed
 
     def body(self) -> dict[str, object]:
         return {
@@ -138,12 +155,16 @@ class Entry:
         }
 
     def to_data(self) -> dict[str, object]:
-        return {**self.body(), "hash": self.hash}
+        data: dict[str, object] = {**self.body(), "hash": self.hash}
+        if self.signature is not None:
+            data["signature"] = dict(self.signature)
+        return data
 
 
 def entry_hash(body: Mapping[str, object]) -> str:
-    """The hash of an entry: sha256 of the canonical JSON of every key but ``hash``."""
-    return sha256_text(canonical_json({k: v for k, v in body.items() if k != "hash"}))
+    """The hash of an entry: sha256 of the canonical JSON of every key but ``hash`` and ``signature`` (which signs
+    the hash, and through it every other key, the link to the entry before included)."""
+    return sha256_text(canonical_json({k: v for k, v in body.items() if k not in ("hash", "signature")}))
 
 
 @dataclass(frozen=True)
@@ -171,9 +192,13 @@ class CaseHistory:
         text: str,
         data: Mapping[str, object] | None,
         time: str | datetime | date,
+        *,
+        signing_key: SigningKey | None = None,
     ) -> Entry:
-        """Write one entry at the end and return it; raises ``HistoryError`` if the history does not verify and
-        ``ValueError`` for an unknown kind, a time that is not ISO 8601 or data that is not JSON."""
+        """Write one entry at the end and return it, signed with ``signing_key`` when given; raises
+        ``HistoryError`` if the history does not verify, ``ValueError`` for an unknown kind, a time that is not ISO
+        8601 or data that is not JSON, and ``OSError`` when the line cannot be written (the file is then left as it
+        was)."""
         if kind not in KINDS:
             raise ValueError(f"unknown entry kind {kind!r}; expected one of: {', '.join(KINDS)}")
         when = iso_time(time)
@@ -202,18 +227,22 @@ class CaseHistory:
             }
             entry = _entry({**body, "hash": entry_hash(body)})
             assert entry is not None
+            if signing_key is not None:
+                entry = replace(entry, signature=sign(signing_key, HISTORY_PURPOSE, entry.hash.encode("ascii")))
             _append_whole(fd, (canonical_json(entry.to_data()) + "\n").encode("utf-8"), len(content))
         finally:
             os.close(fd)
         return entry
 
-    def read(self, head: str | None = None) -> tuple[list[Entry], list[Problem]]:
+    def read(self, head: str | None = None, public_key: PublicKey | None = None) -> tuple[list[Entry], list[Problem]]:
         """The entries that can be read, in file order, and every problem ``verify`` finds; never raises."""
         try:
             content = self._content()
         except HistoryError as error:
             return [], list(error.problems)
         lines, problems = _read(content)
+        if public_key is not None:
+            problems = sorted([*problems, *_signature_problems(lines, public_key)], key=lambda p: p.line)
         if head is not None and not problems:
             last = lines[-1].entry if lines else None
             if last is None or last.hash != head:
@@ -234,10 +263,11 @@ class CaseHistory:
         entries = self.entries()
         return entries[-1].hash if entries else None
 
-    def verify(self, head: str | None = None) -> list[Problem]:
+    def verify(self, head: str | None = None, public_key: PublicKey | None = None) -> list[Problem]:
         """Every problem of the file, by line: edited, removed, reordered or inserted lines, a broken chain;
-        with ``head``, also lines cut off the end. An empty list when the history is intact."""
-        return self.read(head)[1]
+        with ``head``, also lines cut off the end; with ``public_key``, entries not signed by it. An empty list when
+        the history is intact."""
+        return self.read(head, public_key)[1]
 
     def _content(self) -> bytes:
         try:
@@ -353,6 +383,8 @@ def _entry_problem(raw: Mapping[str, Any]) -> str | None:
         return "data is not an object"
     if raw["prev_hash"] is not None and not isinstance(raw["prev_hash"], str):
         return "prev_hash is neither text nor null"
+    if "signature" in raw and not is_signature(raw["signature"]):
+        return "signature is not {algorithm, key_id, value}"
     return None
 
 
@@ -368,7 +400,27 @@ def _entry(raw: Mapping[str, Any]) -> Entry | None:
         data=raw["data"],
         prev_hash=raw["prev_hash"],
         hash=raw["hash"],
+        signature=raw.get("signature"),
     )
+
+
+def _signature_problems(lines: Sequence[_Line], public_key: PublicKey) -> list[Problem]:
+    """An entry not signed, or not signed by ``public_key``, on an otherwise intact line."""
+    out = []
+    for line in lines:
+        entry = line.entry
+        if entry is None or line.problem is not None:
+            continue
+        if entry.signature is None:
+            out.append(_problem("entry-unsigned", line.number, seq=entry.seq, key=public_key.key_id))
+            continue
+        why = signature_problem(public_key, HISTORY_PURPOSE, entry.hash.encode("ascii"), entry.signature)
+        if why is not None:
+            template = MESSAGES["signature-invalid"]
+            words = {"line": line.number, "seq": entry.seq, "key": public_key.key_id}
+            text = Text(template.vi.format(**words, why=why.vi), template.en.format(**words, why=why.en))
+            out.append(Problem(line.number, "signature-invalid", text))
+    return out
 
 
 def _chain_problems(lines: Sequence[_Line]) -> list[Problem]:

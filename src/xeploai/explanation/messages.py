@@ -239,6 +239,19 @@ MESSAGES: dict[str, Text] = {
         "Hồ sơ vụ việc {path} bị hỏng: {count} vấn đề (không ghi thêm vào một hồ sơ hỏng)",
         "The case history {path} is damaged: {count} problem(s) (nothing is appended to a damaged history)",
     ),
+    "cli.keygen.exists": Text(
+        "{path} đã có: khóa không bao giờ bị ghi đè; hãy chọn tên khác",
+        "{path} exists: a key is never overwritten; choose another name",
+    ),
+    "cli.keygen.written": Text(
+        "Đã tạo khóa bí mật {private} (giữ kín, chỉ người giữ được đọc) và khóa công khai {public} (gửi cho người kiểm "
+        "tra). Mã khóa: {key_id}",
+        "Wrote the private key {private} (keep it secret; readable by its owner only) and the public key {public} "
+        "(give it to whoever verifies). Key id: {key_id}",
+    ),
+    "cli.sign_needs_receipt": Text(
+        "--sign-key ký biên nhận: hãy dùng cùng --receipt FILE", "--sign-key signs the receipt: give --receipt FILE too"
+    ),
     "cli.cannot_write": Text("không ghi được {path}: {reason}", "cannot write {path}: {reason}"),
     "cli.appeal.bad_corrections": Text(
         "{path} phải là một ánh xạ trường: giá trị", "{path} must be a mapping of field: value"
