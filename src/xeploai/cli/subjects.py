@@ -191,9 +191,7 @@ def run_explain(args: argparse.Namespace) -> int:
     else:
         text = packet.to_html(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
     if args.output:
-        from pathlib import Path
-
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_text(args.output, text)
         echo(msg("cli.batch.written", lang, path=args.output) + "\n")
     else:
         echo(text)
