@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -34,7 +35,7 @@ __all__ = [
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_SCHEMA = "xeploai.batch-manifest/1"
-_TEMP_PREFIX = ".xeploai-tmp-"  # a temporary file left by a run that was killed starts so; the next run removes it
+_TEMP_PREFIX = ".xeploai-tmp-"  # the scratch folder of a file being written; a killed run's is removed by the next
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -70,7 +71,8 @@ def _refuse_link(path: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_file(path: str | os.PathLike[str], *, before_replace: Callable[[], None] | None = None) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` (same folder, same extension) to write; once the block ends without
+    """Yield a temporary path beside ``path`` (the same name, in a new hidden folder beside it: writers that read the
+    name, such as a workbook's sheet title, see the final one) to write; once the block ends without
     an error, the file is synced and renamed to ``path``, replacing what was there (a rename within a folder is
     atomic: a reader sees the old file or the whole new one). On any error or interruption the temporary file is
     removed; an ``OSError`` becomes an ``OutputError`` naming ``path``. A symbolic link at ``path`` is refused
@@ -80,29 +82,39 @@ def atomic_file(path: str | os.PathLike[str], *, before_replace: Callable[[], No
     _refuse_link(final)
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
-        temp = final.with_name(f"{_TEMP_PREFIX}{secrets.token_hex(6)}-{final.name}")
-        # created here, exclusively and not through a link, so that the writer opens a file that is ours
+        scratch = final.parent / f"{_TEMP_PREFIX}{secrets.token_hex(6)}"
+        os.mkdir(scratch, 0o700)  # new, so ours: nothing can be planted in it
+    except OSError as error:
+        raise OutputError(final, _os_reason(error)) from None
+    temp = scratch / final.name
+    try:
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644))
     except OSError as error:
+        _remove(scratch)
         raise OutputError(final, _os_reason(error)) from None
     try:
         yield temp
         _sync(temp)
         if before_replace is not None:
             before_replace()
-        os.replace(temp, final)
+        os.replace(temp, final)  # within one file system (the scratch folder is beside the file): atomic
         _sync_folder(final.parent)
     except OSError as error:
-        _remove(temp)
+        _remove(scratch)
         raise OutputError(final, _os_reason(error)) from None
     except BaseException:  # an interruption (Ctrl+C) or any other error: no partial file stays
-        _remove(temp)
+        _remove(scratch)
         raise
+    _remove(scratch)
 
 
 def _remove(path: Path) -> None:
+    """Remove a file, or a scratch folder and what is in it (not following links)."""
     with contextlib.suppress(OSError):
-        path.unlink()
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _sync(path: Path) -> None:
