@@ -53,6 +53,7 @@ STAGES = ["program.*", "framework.*", "evaluation.*", "explanation.*", "tables.*
 
 # Installed only with extras; the core must import without them.
 OPTIONAL = {
+    "cryptography",
     "jsonschema",
     "hypothesis",
     "openpyxl",

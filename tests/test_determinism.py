@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import subprocess
@@ -62,7 +63,13 @@ def _batch(data: Path, out: Path, env_extra: dict[str, str] | None = None) -> di
         cwd=ROOT,
         timeout=300,
     )
-    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "bi-loai.csv"}
+    # bi-loai.csv names the input files, manifest.json the command (both name folders that differ between runs);
+    # the manifest's list of files, but for the rejections, is compared.
+    skipped = ("bi-loai.csv", "manifest.json")
+    tables = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name not in skipped}
+    listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+    tables["manifest.json files"] = json.dumps([f for f in listed if f["name"] != "bi-loai.csv"]).encode()
+    return tables
 
 
 def test_batch_outputs_are_identical_across_runs_row_orders_and_locales(tmp_path: Path) -> None:
@@ -70,7 +77,7 @@ def test_batch_outputs_are_identical_across_runs_row_orders_and_locales(tmp_path
     again = _batch(_population(tmp_path / "in-a", None), tmp_path / "out-b")
     shuffled = _batch(_population(tmp_path / "in-c", 7), tmp_path / "out-c")
     c_locale = _batch(_population(tmp_path / "in-a", None), tmp_path / "out-d", {"LC_ALL": "C", "LANG": "C"})
-    assert set(first) == {"ket-qua.csv", "tong-hop.csv", "giai-thich.jsonl"}
+    assert set(first) == {"ket-qua.csv", "tong-hop.csv", "giai-thich.jsonl", "manifest.json files"}
     assert first == again
     assert first == shuffled
     assert first == c_locale

@@ -176,7 +176,8 @@ def test_append_refuses_to_extend_a_broken_history(history: CaseHistory) -> None
 def test_an_unreadable_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     case = CaseHistory(tmp_path / "case.jsonl")
     case.path.write_bytes(b'{"seq": 1}\n\xff\xfe\n')
-    assert problems(case) == [(2, "line-malformed")]
+    # every line is read on its own: the first (not an entry) is named as well as the second (not UTF-8)
+    assert problems(case) == [(1, "line-malformed"), (2, "line-malformed")]
     directory = CaseHistory(tmp_path)
     assert [p.code for p in directory.verify()] == ["history-unreadable"]
 
@@ -282,3 +283,18 @@ def test_an_appeal_replays_the_receipt_reevaluates_and_seals_the_new_result(tmp_
     sealed = make_receipt(new, checked.program, apply_corrections(stored, corrections), evidence_source="appeal")
     second.write_text(sealed.to_json(), encoding="utf-8")
     assert verify(second).ok
+
+
+def test_a_line_that_repeats_a_key_is_malformed(history: CaseHistory) -> None:
+    lines = lines_of(history)
+    lines[2] = lines[2].replace('{"actor":', '{"actor":"someone else","actor":', 1)
+    write_lines(history, lines)
+    assert (3, "line-malformed") in problems(history)
+    assert "appears twice" in str(history.verify()[0])
+
+
+def test_a_byte_order_mark_before_the_first_line_is_read_past(history: CaseHistory) -> None:
+    history.path.write_bytes(b"\xef\xbb\xbf" + history.path.read_bytes())
+    assert problems(history) == []
+    history.append("decision", "committee", "final", {}, "2021-03-01")
+    assert problems(history) == []

@@ -16,7 +16,7 @@ import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from xeploai import __version__, api
 from xeploai.cli.frameworks import run_check, run_diff, run_schema, run_test
@@ -30,12 +30,18 @@ from xeploai.cli.output import (
     UsageError,
     echo,
     echo_err,
+    terminal_safe,
 )
 from xeploai.cli.populations import AUTO_COLUMNAR_ROWS, run_batch, run_readings, run_template
-from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_verify
+from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_keygen, run_verify
 from xeploai.explanation.messages import DEFAULT_LANG, LANGS, msg
+from xeploai.explanation.signing import SigningError
 from xeploai.program.issues import EvidenceError, FrameworkError, render_issues
 from xeploai.tables.files import TableError
+from xeploai.tables.outputs import OutputError
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 DEBUG_ENV = "XEPLOAI_DEBUG"
 
@@ -73,7 +79,8 @@ _ARGPARSE_VI: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are in the language ``--lang`` asks for (Vietnamese by default)."""
+    """An argument parser whose errors are in the language ``--lang`` asks for (Vietnamese by default), and whose
+    messages (they quote the arguments given) go through the console's escaping."""
 
     lang = DEFAULT_LANG
 
@@ -87,6 +94,10 @@ class _Parser(argparse.ArgumentParser):
             self.print_usage(sys.stderr)
             self.exit(EXIT_USAGE, f"{self.prog}: lỗi: {message}\n")
         super().error(message)
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        if message:
+            (file or sys.stderr).write(terminal_safe(message))
 
 
 def _lang_of(argv: Sequence[str]) -> str:
@@ -181,6 +192,11 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
     evaluate.add_argument("--receipt", metavar="FILE", help="also write a receipt that `xeploai verify` can replay")
+    evaluate.add_argument(
+        "--sign-key",
+        metavar="KEY",
+        help="sign the receipt with this private key (from `xeploai keygen`; needs the sign extra)",
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     schema = commands.add_parser(
@@ -358,12 +374,17 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         parents=[common],
         help="replay a receipt and confirm its outcome, or show what differs",
         description="Re-hash the framework files of a receipt, replay its evidence and compare the engine version,"
-        " the hashes, the outcome and the trace digest. Exit 0 when everything matches, 1 when something differs,"
-        " 3 when the receipt cannot be read.",
+        " the hashes, the outcome and the trace digest; with --public-key, check its signature. Exit 0 when"
+        " everything matches, 1 when something differs (the receipt does NOT verify), 3 when it cannot be verified"
+        " (the receipt cannot be read, or a framework file it names is missing). Without --public-key a receipt is"
+        " shown to be consistent with itself, not to come from the office.",
     )
     verify_cmd.add_argument("receipt", metavar="RECEIPT", help="receipt file (.json)")
     verify_cmd.add_argument("--root", help="folder to resolve the receipt's framework paths against")
     verify_cmd.add_argument("--format", choices=("text", "json"), default="text", help="output format (text)")
+    verify_cmd.add_argument(
+        "--public-key", metavar="PUB", help="the office's public key: the receipt must carry its valid signature"
+    )
     verify_cmd.set_defaults(handler=run_verify)
 
     appeal = commands.add_parser(
@@ -395,7 +416,22 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
             sub.add_argument("--level", help="the level decided (id or code)")
         if action == "show":
             sub.add_argument("--head", help="the hash of the last entry, kept elsewhere, to detect truncation")
+            sub.add_argument("--public-key", metavar="PUB", help="every entry must be signed with this key")
+        else:
+            sub.add_argument("--sign-key", metavar="KEY", help="sign the entries (and a new receipt) with this key")
         sub.set_defaults(handler=run_appeal)
+
+    keygen = commands.add_parser(
+        "keygen",
+        parents=[common],
+        help="make the office's signing key pair (Ed25519) for receipts and case histories",
+        description="Write a new private key (PEM, readable by its owner only: keep it safe) and its public key"
+        " (PEM, give it to whoever verifies). Existing files are never overwritten. Needs the optional extra:"
+        " pip install 'xeploai[sign]'.",
+    )
+    keygen.add_argument("key", metavar="KEY", help="the private key file to write")
+    keygen.add_argument("--public", metavar="PUB", help="the public key file to write (KEY.pub)")
+    keygen.set_defaults(handler=run_keygen)
 
     template = commands.add_parser(
         "template",
@@ -448,6 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(exit_.code)
     lang: str = args.lang
     handler: Handler = args.handler
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, as a batch's manifest records it
     _resolve_frameworks(args)
     try:
         return handler(args)
@@ -459,6 +496,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except TableError as error:
         echo_err(render_issues(error.issues, error.source, lang) + "\n" if error.issues else f"{error}\n")
+        return EXIT_INVALID
+    except SigningError as error:
+        echo_err(f"xeploai {args.command}: {error.text.get(lang)}\n")
+        return EXIT_INVALID
+    except OutputError as error:
+        reason = error.reason.get(lang)
+        echo_err(f"xeploai {args.command}: {msg('cli.cannot_write', lang, path=error.path, reason=reason)}\n")
         return EXIT_INVALID
     except BrokenPipeError:
         _silence_stdout()  # the reader went away (e.g. `| head`); nothing left to say to it

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xeploai import api
-from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err
+from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err, redraw_err
 from xeploai.evaluation import population as population_model
 from xeploai.explanation import explain
 from xeploai.explanation.messages import msg
@@ -26,22 +26,34 @@ from xeploai.program.issues import EvidenceError, Issue, suggest
 from xeploai.tables import reader, templates, writers
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from xeploai.evaluation.bulk_result import BulkResult
     from xeploai.evaluation.trace import Result
     from xeploai.process.periods import PeriodFacts
     from xeploai.process.process_tables import ProcessInput
+    from xeploai.tables.outputs import OutputFolder
 
 
 def run_batch(args: argparse.Namespace) -> int:
-    import time
-    from pathlib import Path
-
-    from xeploai.evaluation import population, report
+    from xeploai.tables.outputs import OutputFolder
 
     lang: str = args.lang
     if args.format == "parquet":
         _needs_pyarrow(lang)
     period = _period(args.period, lang)
+    # The folder is locked from the start, so that a second batch into it stops at once rather than after the work;
+    # every table is written to a temporary name and renamed once complete; manifest.json comes last.
+    with OutputFolder(args.out, ["xeploai", *getattr(args, "argv", ["batch"])]) as folder:
+        return _batch(args, period, folder)
+
+
+def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> int:
+    import time
+
+    from xeploai.evaluation import population, report
+
+    lang: str = args.lang
     started = time.perf_counter()
     program = _program_in_force(args.framework, period, lang)
     if not args.quiet:
@@ -82,11 +94,17 @@ def run_batch(args: argparse.Namespace) -> int:
         bar = _ProgressBar(msg("cli.batch.progress", lang), enabled=not args.quiet)
         result = population.evaluate_population(program, data, period, progress=bar.update)
         bar.close()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = folder.folder
     ext = args.format
-    written = []
-    results_path = out / f"ket-qua.{ext}"
+    written: list[Path] = []
+
+    def put(name: str, write: Callable[[Path], int]) -> None:
+        with folder.file(name) as temp:
+            rows = write(temp)
+        folder.record(name, rows)
+        written.append(folder.path(name))
+
+    results_name = f"ket-qua.{ext}"
     if columns is not None:
         if not args.quiet:  # seconds at national size, before the reasons' bar starts
             echo_err(msg("cli.batch.summarising", lang) + "\n")
@@ -100,36 +118,64 @@ def run_batch(args: argparse.Namespace) -> int:
                 reasons.close()
 
         # Streamed: a block of rows at a time is made and written; none is kept.
+        bulk_columns = columns
         if ext == "csv":  # a block of columns at a time, neutralised column by column
-            blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
             repeated = columns.REPEATED_RESULT_COLUMNS
-            writers.write_csv_blocks(blocks, report.RESULT_COLUMNS, results_path, repeated)
+            put(
+                results_name,
+                lambda path: writers.write_csv_blocks(
+                    bulk_columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned),
+                    report.RESULT_COLUMNS,
+                    path,
+                    repeated,
+                ),
+            )
         elif ext == "parquet":  # a row group per block of columns
-            blocks = columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned)
-            writers.write_parquet_blocks(blocks, report.RESULT_COLUMNS, results_path)
+            put(
+                results_name,
+                lambda path: writers.write_parquet_blocks(
+                    bulk_columns.result_blocks(lang, progress=bar.update, reasons_progress=reasoned),
+                    report.RESULT_COLUMNS,
+                    path,
+                ),
+            )
         else:
-            made = columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned)
-            writers.write_table(made, report.RESULT_COLUMNS, results_path)
+            put(
+                results_name,
+                lambda path: writers.write_table(
+                    bulk_columns.result_rows(lang, progress=bar.update, reasons_progress=reasoned),
+                    report.RESULT_COLUMNS,
+                    path,
+                ),
+            )
         reasons.close()
         bar.close()
     else:
         assert isinstance(result, population.PopulationResult)
         summary = report.summary_rows(result)
-        writers.write_table(report.result_rows(result, lang), report.RESULT_COLUMNS, results_path)
-    written.append(results_path)
-    summary_path = out / f"tong-hop.{ext}"
-    writers.write_table(summary, report.summary_columns(program), summary_path, report.summary_count_columns(program))
-    written.append(summary_path)
-    rejections_path = out / f"bi-loai.{ext}"
-    writers.write_rejections(result.rejections, rejections_path, lang)
-    written.append(rejections_path)
+        classified = result
+        put(
+            results_name,
+            lambda path: writers.write_table(report.result_rows(classified, lang), report.RESULT_COLUMNS, path),
+        )
+    put(
+        f"tong-hop.{ext}",
+        lambda path: writers.write_table(
+            summary, report.summary_columns(program), path, report.summary_count_columns(program)
+        ),
+    )
+    put(f"bi-loai.{ext}", lambda path: writers.write_rejections(result.rejections, path, lang))
     if args.traces or args.traces_gz:
         if columns is not None:
             traced = columns.results(by_unit=True)
         else:
             assert isinstance(result, population.PopulationResult)
             traced = iter(sorted(result.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)))
-        written.append(_write_traces(out, traced, program, lang, compress=args.traces_gz))
+        compress = bool(args.traces_gz)
+        put(
+            "giai-thich.jsonl.gz" if compress else "giai-thich.jsonl",
+            lambda path: _write_traces(path, traced, program, lang, compress=compress),
+        )
     ladder = None
     if inputs is not None:
         from xeploai.process import ladder as review
@@ -137,12 +183,12 @@ def run_batch(args: argparse.Namespace) -> int:
 
         assert isinstance(result, population.PopulationResult)
         ladder = review.evaluate_process(result, data, inputs, facts, lang)
-        process_rejections = out / f"bi-loai-quy-trinh.{ext}"
-        writers.write_rejections(ladder.rejections, process_rejections, lang)
-        written.append(process_rejections)
-        process_results = out / f"quy-trinh.{ext}"
-        writers.write_table(ladder_text.as_rows(ladder, lang), ladder_text.LADDER_COLUMNS, process_results)
-        written.append(process_results)
+        process = ladder
+        put(f"bi-loai-quy-trinh.{ext}", lambda path: writers.write_rejections(process.rejections, path, lang))
+        put(
+            f"quy-trinh.{ext}",
+            lambda path: writers.write_table(ladder_text.as_rows(process, lang), ladder_text.LADDER_COLUMNS, path),
+        )
         for row in ladder.rows:
             if ladder_text.needs_attention(row):
                 echo("\n".join(ladder_text.explain_ladder(row, program, lang)) + "\n")
@@ -154,8 +200,32 @@ def run_batch(args: argparse.Namespace) -> int:
         assert isinstance(result, population.PopulationResult)
         # The official forms are documents for people (titles, headings), not data tables: CSV when Parquet is asked.
         form_ext = "csv" if ext == "parquet" else ext
-        tables = forms.official_tables(result, ladder, data)
-        written.extend(forms.write_official(tables, out / "bieu-mau", form_ext, forms.letterhead_for(result)))
+        official = forms.official_tables(result, ladder, data)
+        letterhead = forms.letterhead_for(result)
+
+        def files(path: Path) -> AbstractContextManager[Path]:
+            return folder.file(path.relative_to(out).as_posix())
+
+        for path in forms.write_official(official, out / "bieu-mau", form_ext, letterhead, files=files):
+            rows = len(official[path.stem].rows) if form_ext == "csv" else sum(len(t.rows) for t in official.values())
+            folder.record(path.relative_to(out).as_posix(), rows)
+            written.append(path)
+    written.append(
+        folder.finish(
+            {
+                "framework": {
+                    "file": program.info.source,
+                    "family": program.info.family,
+                    "version": program.info.version,
+                    "sha256": program.info.source_sha256,
+                },
+                "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "kind": period.kind},
+                "data": args.data,
+                "rows_read": result.rows_read,
+                "reconciles": result.reconciles(),
+            }
+        )
+    )
     echo(_batch_summary(result, summary, lang))
     notes = [r for r in result.rejections if r.row is None]
     for note in notes[:10]:
@@ -172,13 +242,13 @@ def run_batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_traces(out: Path, traced: Iterator[Result], program: Program, lang: str, *, compress: bool) -> Path:
-    """Every subject's full explanation, one JSON document a line: ``giai-thich.jsonl``, or gzip-compressed
-    ``giai-thich.jsonl.gz`` (about a fourteenth of the size). The gzip header holds no time and no file name, so
-    that reruns write the same bytes."""
+def _write_traces(path: Path, traced: Iterator[Result], program: Program, lang: str, *, compress: bool) -> int:
+    """Every subject's full explanation, one JSON document a line, into ``path`` (``giai-thich.jsonl``, or
+    gzip-compressed ``giai-thich.jsonl.gz``, about a fourteenth of the size); the number of lines. The gzip header
+    holds no time and no file name, so that reruns write the same bytes."""
     import gzip
 
-    path = out / ("giai-thich.jsonl.gz" if compress else "giai-thich.jsonl")
+    count = 0
     with contextlib.ExitStack() as stack:
         raw = stack.enter_context(path.open("wb"))
         write: Callable[[bytes], object] = raw.write
@@ -189,7 +259,8 @@ def _write_traces(out: Path, traced: Iterator[Result], program: Program, lang: s
             ).write
         for subject in traced:
             write((json.dumps(explain.to_json(subject, program, lang), ensure_ascii=False) + "\n").encode())
-    return path
+            count += 1
+    return count
 
 
 # From this many subject rows, ``batch --engine auto`` classifies column-wise: below it the interpreter takes a few
@@ -437,7 +508,7 @@ class _ProgressBar:
                 return
             width = 30
             filled = width * done // total
-            echo_err(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            redraw_err(f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
             self.drawn = True
         else:
             decile = 10 * done // total

@@ -26,16 +26,41 @@ from xeploai.cli.output import (
 from xeploai.evaluation.trace import Result, Status
 from xeploai.explanation import explain
 from xeploai.explanation.messages import MESSAGES, msg
-from xeploai.program.ir import Period, Program
+from xeploai.program.ir import Period, Program, Text
+from xeploai.tables.outputs import OutputError
 from xeploai.tables.reader import read_population
 
 if TYPE_CHECKING:
     from xeploai.explanation.counterfactual import ChangeSet
+    from xeploai.explanation.history import CaseHistory, Entry
     from xeploai.explanation.self_assessment import SelfAssessment
+    from xeploai.explanation.signing import SigningKey
+
+
+def _signing_key(args: argparse.Namespace) -> SigningKey | None:
+    from xeploai.explanation import signing
+
+    path = getattr(args, "sign_key", None)
+    return None if path is None else signing.load_signing_key(path)
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    from xeploai.explanation import signing
+
+    public = args.public or f"{args.key}.pub"
+    for path in (args.key, public):
+        if os.path.lexists(path):
+            raise UsageError(msg("cli.keygen.exists", args.lang, path=path))
+    key_id = signing.generate_key_pair(args.key, public)
+    echo(msg("cli.keygen.written", args.lang, private=args.key, public=public, key_id=key_id) + "\n")
+    return EXIT_OK
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     lang: str = args.lang
+    if args.sign_key and not args.receipt:
+        raise UsageError(msg("cli.sign_needs_receipt", lang))
+    signing_key = _signing_key(args)  # before the work: a key that cannot be used stops here
     period = None
     if args.period is not None:
         period = _period(args.period, lang)
@@ -83,7 +108,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         except receipt.ReceiptError as error:
             echo_err(f"xeploai evaluate: {error}\n")
             return EXIT_INVALID
-        Path(args.receipt).write_text(sealed.to_json(), encoding="utf-8")
+        if signing_key is not None:
+            sealed = receipt.sign_receipt(sealed, signing_key)
+        _write_text(args.receipt, sealed.to_json())
     if args.format == "json":
         print_json(explain.to_json(result, program, lang))
     else:
@@ -178,9 +205,7 @@ def run_explain(args: argparse.Namespace) -> int:
     else:
         text = packet.to_html(result, program, lang, extra_sections=extra, prepared_on=prepared_on)
     if args.output:
-        from pathlib import Path
-
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_text(args.output, text)
         echo(msg("cli.batch.written", lang, path=args.output) + "\n")
     else:
         echo(text)
@@ -262,16 +287,24 @@ def _smallest_changes_json(changes: dict[str, list[ChangeSet]], program: Program
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from xeploai.explanation import verifier
+    from xeploai.explanation import signing, verifier
 
-    checked = verifier.verify(args.receipt, root=args.root)
+    public = None if args.public_key is None else signing.load_public_key(args.public_key)
+    checked = verifier.verify(args.receipt, root=args.root, public_key=public)
     if args.format == "json":
         print_json(checked.to_json())
     else:
         echo(checked.to_text(args.lang))
-    if checked.receipt is None:
-        return EXIT_INVALID
-    return EXIT_OK if checked.ok else EXIT_PROBLEMS
+    # 1 only when something was found wrong; 3 when it could not be checked (not a sign of tampering)
+    return {"verified": EXIT_OK, "failed": EXIT_PROBLEMS, "unverifiable": EXIT_INVALID}[checked.verdict]
+
+
+def _write_text(path: str, text: str) -> None:
+    """Write a file whole or not at all (a temporary name beside it, renamed once complete)."""
+    from xeploai.tables.outputs import atomic_file
+
+    with atomic_file(path) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 def run_appeal(args: argparse.Namespace) -> int:
@@ -283,51 +316,130 @@ def run_appeal(args: argparse.Namespace) -> int:
     lang: str = args.lang
     case = history.CaseHistory(args.case)
     action: str = args.appeal_command
+    if action != "show":
+        try:
+            history.iso_time(args.time)
+        except ValueError:
+            raise UsageError(msg("cli.appeal.bad_time", lang, value=args.time)) from None
     if action == "show":
-        for entry in case.entries():
+        from xeploai.explanation import signing
+
+        public = None if args.public_key is None else signing.load_public_key(args.public_key)
+        entries, problems = case.read(args.head, public)
+        for entry in entries:
             kind = msg(f"appeal.kind.{entry.kind}", lang) if f"appeal.kind.{entry.kind}" in MESSAGES else entry.kind
             level = entry.data.get("level") if isinstance(entry.data, dict) else None
             decided = f" ({msg('appeal.level', lang)}: {level})" if level else ""
             echo(f"{entry.seq}. {entry.time} {kind} — {entry.actor}: {entry.text}{decided}\n")
-        problems = case.verify(args.head)
         for problem in problems:
-            echo_err(f"{problem}\n")
+            echo_err(f"{problem.text(lang)} [{problem.code}]\n")
+        if problems:
+            echo_err(msg("cli.appeal.damaged", lang, path=args.case, count=len(problems)) + "\n")
+            return EXIT_PROBLEMS
         echo(msg("cli.appeal.head", lang, head=case.head() or "-") + "\n")
-        return EXIT_PROBLEMS if problems else EXIT_OK
-    if action == "decide":
-        data: dict[str, object] = {"level": args.level}
-        entry = case.append("decision", args.actor, args.text, data, args.time)
+        return EXIT_OK
+    signing_key = _signing_key(args)
+    try:
+        if action == "decide":
+            return _decide(args, case, signing_key)
+        checked = verifier.verify(args.receipt)
+        if not checked.ok or checked.receipt is None or checked.program is None or checked.replayed is None:
+            echo(checked.to_text(lang))
+            return EXIT_PROBLEMS
+        if action == "open":
+            if not case.entries():
+                headline = explain.headline(checked.replayed, checked.program, lang)
+                data: dict[str, object] = {"receipt": checked.receipt.to_data(), "levels": _levels(checked.program)}
+                case.append("original", args.actor, headline, data, args.time, signing_key=signing_key)
+            entry = case.append("appeal", args.actor, args.text, {}, args.time, signing_key=signing_key)
+            echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
+            return EXIT_OK
+        corrections = loader.load_file(args.corrections).data
+        if not isinstance(corrections, dict):
+            raise UsageError(msg("cli.appeal.bad_corrections", lang, path=args.corrections))
+        evidence = receipt.read_evidence_json(checked.receipt.evidence_json)
+        new, diff = history.reevaluate(checked.program, checked.replayed, evidence, corrections)
+        added = {"corrections": corrections}
+        case.append("evidence_added", args.actor, args.corrections, added, args.time, signing_key=signing_key)
+        data = {"diff": diff.to_json()}
+        if args.new_receipt:
+            sealed = receipt.make_receipt(
+                new,
+                checked.program,
+                history.apply_corrections(evidence, corrections),
+                evidence_source=args.corrections,
+                relative_to=Path(args.new_receipt).resolve().parent,
+            )
+            if signing_key is not None:
+                sealed = receipt.sign_receipt(sealed, signing_key)
+            _write_text(args.new_receipt, sealed.to_json())
+            data["receipt"] = sealed.to_data()
+        entry = case.append("re_evaluated", args.actor, diff.to_text(lang), data, args.time, signing_key=signing_key)
+        echo(diff.to_text(lang) + "\n")
         echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
         return EXIT_OK
-    checked = verifier.verify(args.receipt)
-    if not checked.ok or checked.receipt is None or checked.program is None or checked.replayed is None:
-        echo(checked.to_text(lang))
+    except history.HistoryError as error:
+        for problem in error.problems:
+            echo_err(f"{problem.text(lang)} [{problem.code}]\n")
+        echo_err(msg("cli.appeal.damaged", lang, path=args.case, count=len(error.problems)) + "\n")
         return EXIT_PROBLEMS
-    if action == "open":
-        if not case.entries():
-            headline = explain.headline(checked.replayed, checked.program, lang)
-            case.append("original", args.actor, headline, {"receipt": checked.receipt.to_data()}, args.time)
-        entry = case.append("appeal", args.actor, args.text, {}, args.time)
-        echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
-        return EXIT_OK
-    corrections = loader.load_file(args.corrections).data
-    if not isinstance(corrections, dict):
-        raise UsageError(msg("cli.appeal.bad_corrections", lang, path=args.corrections))
-    evidence = receipt.read_evidence_json(checked.receipt.evidence_json)
-    new, diff = history.reevaluate(checked.program, checked.replayed, evidence, corrections)
-    case.append("evidence_added", args.actor, args.corrections, {"corrections": corrections}, args.time)
-    data = {"diff": diff.to_json()}
-    if args.new_receipt:
-        sealed = receipt.make_receipt(
-            new,
-            checked.program,
-            history.apply_corrections(evidence, corrections),
-            evidence_source=args.corrections,
-            relative_to=Path(args.new_receipt).resolve().parent,
-        )
-        Path(args.new_receipt).write_text(sealed.to_json(), encoding="utf-8")
-        data["receipt"] = sealed.to_data()
-    entry = case.append("re_evaluated", args.actor, diff.to_text(lang), data, args.time)
-    echo(diff.to_text(lang) + "\n")
+    except OSError as error:
+        if error.filename is not None and Path(error.filename) != case.path:
+            raise
+        # the history could not be extended (a full disk): the append left the file as it was
+        reason = error.strerror or str(error)
+        raise OutputError(args.case, Text(reason, reason)) from None
+
+
+def _levels(program: Program) -> list[dict[str, str]]:
+    """The framework's levels as a history records them, so that a decision can be checked against them."""
+    return [{"id": v.id, "code": v.code, "vi": v.label.vi, "en": v.label.en} for v in program.levels.values]
+
+
+def _decide(args: argparse.Namespace, case: CaseHistory, signing_key: SigningKey | None) -> int:
+    """``appeal decide``: the level decided must be one of the framework's (by id or code); recorded by id."""
+    from xeploai.explanation import history
+
+    lang: str = args.lang
+    entries, problems = case.read()
+    if problems:
+        raise history.HistoryError(problems)
+    data: dict[str, object] = {"level": None}
+    if args.level is not None:
+        framework, levels = _recorded_levels(case, entries)
+        if levels is None:
+            raise UsageError(msg("cli.appeal.no_levels", lang, value=args.level))
+        found = next((v for v in levels if args.level in (v["id"], v["code"])), None)
+        if found is None:
+            known = ", ".join(f"{v['id']} ({v['code']})" for v in levels)
+            raise UsageError(msg("cli.appeal.unknown_level", lang, value=args.level, framework=framework, known=known))
+        data = {"level": found["id"], "level_code": found["code"]}
+    entry = case.append("decision", args.actor, args.text, data, args.time, signing_key=signing_key)
     echo(msg("cli.appeal.head", lang, head=entry.hash) + "\n")
     return EXIT_OK
+
+
+def _recorded_levels(case: CaseHistory, entries: list[Entry]) -> tuple[str, list[dict[str, str]] | None]:
+    """The framework of the case (its family and version) and its levels: as the original entry records them, or,
+    for a history written before levels were recorded, from the framework its receipt names (found beside the
+    history or in the current folder)."""
+    from xeploai.explanation import verifier
+
+    original = next((e for e in entries if e.kind == "original"), None)
+    if original is None:
+        return "", None
+    sealed = original.data.get("receipt")
+    framework = ""
+    if isinstance(sealed, dict) and isinstance(sealed.get("framework"), dict):
+        named = sealed["framework"]
+        framework = f"{named.get('family', '')} {named.get('version', '')}".strip()
+    levels = original.data.get("levels")
+    if isinstance(levels, list) and all(isinstance(v, dict) and {"id", "code"} <= set(v) for v in levels):
+        return framework, [{k: str(v) for k, v in level.items()} for level in levels]
+    if not isinstance(sealed, dict):
+        return framework, None
+    for root in (case.path.resolve().parent, None):
+        checked = verifier.verify(sealed, root=root)
+        if checked.program is not None:
+            return framework, _levels(checked.program)
+    return framework, None

@@ -287,13 +287,11 @@ def summary_table(
     done: dict[str, UnitCounts] = {}
 
     def counts(unit_id: str) -> UnitCounts:
-        # Each unit's subtree is counted once (units are shared by the rows and the total).
-        found = done.get(unit_id)
-        if found is None:
-            found = done[unit_id] = subtree(unit_id)
-        return found
+        return done[unit_id]
 
     def subtree(unit_id: str) -> UnitCounts:
+        # Each unit's subtree is counted once, from its children's counts (units are shared by the rows and the
+        # total); the children are counted first (see below), so no walk recurses down a deep hierarchy.
         mine = direct.get(unit_id)
         by_level = {v.id: mine.by_level.get(v.id, 0) if mine else 0 for v in program.levels.values}
         not_classified = mine.not_classified if mine else 0
@@ -329,16 +327,16 @@ def summary_table(
         return out
 
     rows = []
-    ordered: list[str] = []
-
-    def walk(unit_id: str) -> None:
-        ordered.append(unit_id)
-        for child in sorted(children.get(unit_id, [])):
-            walk(child)
-
     roots = sorted(children.get(None, []))
-    for root in roots:
-        walk(root)
+    # Depth first, children in id order, with a stack rather than recursion: a hierarchy may be thousands deep.
+    ordered: list[str] = []
+    stack = roots[::-1]
+    while stack:
+        unit_id = stack.pop()
+        ordered.append(unit_id)
+        stack.extend(sorted(children.get(unit_id, []), reverse=True))
+    for unit_id in reversed(ordered):  # every child before its parent
+        done[unit_id] = subtree(unit_id)
     for unit_id in ordered:
         rows.append(row(units[unit_id], counts(unit_id)))
     grand = [counts(r) for r in roots]

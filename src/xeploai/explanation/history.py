@@ -9,22 +9,32 @@ number), and a new result with an ``ExplanationDiff``.
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import json
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from xeploai.evaluation import inputs
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.trace import NodeKind, Result, Truth, walk
-from xeploai.explanation.receipt import canonical_json, sha256_text
+from xeploai.explanation.receipt import canonical_json, sha256_text, unique_keys
+from xeploai.explanation.signing import (
+    HISTORY_PURPOSE,
+    PublicKey,
+    SigningKey,
+    is_signature,
+    sign,
+    signature_problem,
+)
 from xeploai.program.ir import EnumValue, Ordinal, Period, Program, Text
 
 HISTORY_SCHEMA_VERSION = "xeploai.history/1"
@@ -71,6 +81,14 @@ MESSAGES: dict[str, Text] = {
     "chain-start": Text(
         "Dòng 1 (mục {seq}) không mở đầu chuỗi: prev_hash của nó phải là null",
         "Line 1 (entry {seq}) does not start the chain: its prev_hash must be null",
+    ),
+    "entry-unsigned": Text(
+        "Dòng {line} (mục {seq}) không có chữ ký, nhưng đã cho khóa công khai {key} để kiểm tra",
+        "Line {line} (entry {seq}) is not signed, but the public key {key} was given to check it",
+    ),
+    "signature-invalid": Text(
+        "Chữ ký của dòng {line} (mục {seq}) không hợp lệ với khóa {key}: {why}",
+        "The signature of line {line} (entry {seq}) does not hold for the key {key}: {why}",
     ),
     "head-mismatch": Text(
         "Mục cuối (dòng {line}) có mã băm {actual}, không phải {expected} như đã lưu: các dòng cuối đã bị xóa "
@@ -124,7 +142,8 @@ class Entry:
     text: str  # what they said or decided, in their words
     data: Mapping[str, Any]  # JSON data: evidence, corrections, outcomes, receipt digests, the diff …
     prev_hash: str | None  # the hash of the entry before; None for the first
-    hash: str  # sha256 of the canonical JSON of this entry without ``hash``
+    hash: str  # sha256 of the canonical JSON of this entry without ``hash`` and ``signature``
+    signature: Mapping[str, str] | None = None  # the office's signature of ``hash`` (``signing``), if signed
 
     def body(self) -> dict[str, object]:
         return {
@@ -139,12 +158,16 @@ class Entry:
         }
 
     def to_data(self) -> dict[str, object]:
-        return {**self.body(), "hash": self.hash}
+        data: dict[str, object] = {**self.body(), "hash": self.hash}
+        if self.signature is not None:
+            data["signature"] = dict(self.signature)
+        return data
 
 
 def entry_hash(body: Mapping[str, object]) -> str:
-    """The hash of an entry: sha256 of the canonical JSON of every key but ``hash``."""
-    return sha256_text(canonical_json({k: v for k, v in body.items() if k != "hash"}))
+    """The hash of an entry: sha256 of the canonical JSON of every key but ``hash`` and ``signature`` (which signs
+    the hash, and through it every other key, the link to the entry before included)."""
+    return sha256_text(canonical_json({k: v for k, v in body.items() if k not in ("hash", "signature")}))
 
 
 @dataclass(frozen=True)
@@ -172,19 +195,26 @@ class CaseHistory:
         text: str,
         data: Mapping[str, object] | None,
         time: str | datetime | date,
+        *,
+        signing_key: SigningKey | None = None,
     ) -> Entry:
-        """Write one entry at the end and return it; raises ``HistoryError`` if the history does not verify and
-        ``ValueError`` for an unknown kind, a time that is not ISO 8601 or data that is not JSON."""
+        """Write one entry at the end and return it, signed with ``signing_key`` when given; raises
+        ``HistoryError`` if the history does not verify, ``ValueError`` for an unknown kind, a time that is not ISO
+        8601 or data that is not JSON, and ``OSError`` when the line cannot be written (the file is then left as it
+        was)."""
         if kind not in KINDS:
             raise ValueError(f"unknown entry kind {kind!r}; expected one of: {', '.join(KINDS)}")
-        when = _iso_time(time)
+        when = iso_time(time)
         payload = _jsonable(dict(data or {}), "data")
         assert isinstance(payload, dict)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "ab+") as file:  # "a": every write goes to the end, whatever was read
-            _lock(file)
-            file.seek(0)
-            lines, problems = _read(file.read())
+        # O_APPEND: every write goes to the end, whatever was read; O_NOFOLLOW: a link planted at the history's
+        # name is not written through.
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
+        try:
+            _lock(fd)
+            content = _read_all(fd)
+            lines, problems = _read(content)
             if problems:
                 raise HistoryError(problems)
             last = lines[-1].entry if lines else None
@@ -200,10 +230,28 @@ class CaseHistory:
             }
             entry = _entry({**body, "hash": entry_hash(body)})
             assert entry is not None
-            file.write((canonical_json(entry.to_data()) + "\n").encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
+            if signing_key is not None:
+                entry = replace(entry, signature=sign(signing_key, HISTORY_PURPOSE, entry.hash.encode("ascii")))
+            _append_whole(fd, (canonical_json(entry.to_data()) + "\n").encode("utf-8"), len(content))
+        finally:
+            os.close(fd)
         return entry
+
+    def read(self, head: str | None = None, public_key: PublicKey | None = None) -> tuple[list[Entry], list[Problem]]:
+        """The entries that can be read, in file order, and every problem ``verify`` finds; never raises."""
+        try:
+            content = self._content()
+        except HistoryError as error:
+            return [], list(error.problems)
+        lines, problems = _read(content)
+        if public_key is not None:
+            problems = sorted([*problems, *_signature_problems(lines, public_key)], key=lambda p: p.line)
+        if head is not None and not problems:
+            last = lines[-1].entry if lines else None
+            if last is None or last.hash != head:
+                actual = last.hash if last else "(empty)"
+                problems.append(_problem("head-mismatch", len(lines), expected=head, actual=actual))
+        return [line.entry for line in lines if line.entry is not None and line.problem is None], problems
 
     def entries(self) -> list[Entry]:
         """Every entry in file order; raises ``HistoryError`` when a line is not an entry (see ``verify``)."""
@@ -218,20 +266,11 @@ class CaseHistory:
         entries = self.entries()
         return entries[-1].hash if entries else None
 
-    def verify(self, head: str | None = None) -> list[Problem]:
+    def verify(self, head: str | None = None, public_key: PublicKey | None = None) -> list[Problem]:
         """Every problem of the file, by line: edited, removed, reordered or inserted lines, a broken chain;
-        with ``head``, also lines cut off the end. An empty list when the history is intact."""
-        try:
-            content = self._content()
-        except HistoryError as error:
-            return list(error.problems)
-        lines, problems = _read(content)
-        if head is not None and not problems:
-            last = lines[-1].entry if lines else None
-            if last is None or last.hash != head:
-                actual = last.hash if last else "(empty)"
-                problems.append(_problem("head-mismatch", len(lines), expected=head, actual=actual))
-        return problems
+        with ``head``, also lines cut off the end; with ``public_key``, entries not signed by it. An empty list when
+        the history is intact."""
+        return self.read(head, public_key)[1]
 
     def _content(self) -> bytes:
         try:
@@ -242,39 +281,75 @@ class CaseHistory:
             raise HistoryError([_problem("history-unreadable", 0, why=error.strerror or str(error))]) from None
 
 
-def _lock(file: IO[bytes]) -> None:
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _lock(fd: int) -> None:
     """Hold an exclusive lock until the file is closed, so that two appends cannot interleave."""
     try:
         import fcntl
     except ImportError:  # not POSIX: one writer at a time is the caller's duty
         return
-    fcntl.flock(file.fileno(), fcntl.LOCK_EX)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _append_whole(fd: int, line: bytes, size: int) -> None:
+    """Append ``line`` whole or not at all: one write of the whole line, then fsync; when the write fails or is cut
+    short (a full disk), the file is cut back to its ``size`` before, so that no partial line is ever left to make
+    the history unreadable, and the error is raised."""
+    try:
+        written = os.write(fd, line)
+        while written < len(line):  # a short write: the disk filled up, or a signal came
+            more = os.write(fd, line[written:])
+            if more == 0:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            written += more
+        os.fsync(fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+            os.fsync(fd)
+        raise
 
 
 def _read(content: bytes) -> tuple[list[_Line], list[Problem]]:
-    """The lines of a history and every problem: per line first, then the chain across lines."""
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = content[: error.start].count(b"\n") + 1
-        return [], [_problem("line-malformed", line, why=f"not UTF-8 ({error.reason})")]
-    if not text:
+    """The lines of a history and every problem: per line first (a line that is not UTF-8 is one problem, the
+    others are still read), then the chain across lines."""
+    content = content.removeprefix(b"\xef\xbb\xbf")  # a byte order mark an editor added is read past
+    if not content:
         return [], []
-    rows = text.split("\n")
+    rows = content.split(b"\n")
     problems: list[Problem] = []
-    if rows[-1] == "":
+    if rows[-1] == b"":
         rows.pop()
     else:
         problems.append(_problem("line-unterminated", len(rows)))
-    lines = [_parse_line(number, row) for number, row in enumerate(rows, 1)]
+    lines = [_parse_bytes(number, row) for number, row in enumerate(rows, 1)]
     problems.extend(line.problem for line in lines if line.problem is not None)
     problems.extend(_chain_problems(lines))
     return lines, sorted(problems, key=lambda p: p.line)
 
 
+def _parse_bytes(number: int, row: bytes) -> _Line:
+    try:
+        text = row.decode("utf-8")
+    except UnicodeDecodeError as error:
+        why = f"not UTF-8 ({error.reason} at byte {error.start + 1})"
+        return _Line(number, None, None, _problem("line-malformed", number, why=why))
+    return _parse_line(number, text)
+
+
 def _parse_line(number: int, row: str) -> _Line:
     try:
-        raw = json.loads(row)
+        raw = json.loads(row, object_pairs_hook=unique_keys)
     except (ValueError, RecursionError) as error:
         reason = "a blank line" if not row.strip() else f"not JSON ({error})"
         return _Line(number, None, None, _problem("line-malformed", number, why=reason))
@@ -311,6 +386,8 @@ def _entry_problem(raw: Mapping[str, Any]) -> str | None:
         return "data is not an object"
     if raw["prev_hash"] is not None and not isinstance(raw["prev_hash"], str):
         return "prev_hash is neither text nor null"
+    if "signature" in raw and not is_signature(raw["signature"]):
+        return "signature is not {algorithm, key_id, value}"
     return None
 
 
@@ -326,7 +403,27 @@ def _entry(raw: Mapping[str, Any]) -> Entry | None:
         data=raw["data"],
         prev_hash=raw["prev_hash"],
         hash=raw["hash"],
+        signature=raw.get("signature"),
     )
+
+
+def _signature_problems(lines: Sequence[_Line], public_key: PublicKey) -> list[Problem]:
+    """An entry not signed, or not signed by ``public_key``, on an otherwise intact line."""
+    out = []
+    for line in lines:
+        entry = line.entry
+        if entry is None or line.problem is not None:
+            continue
+        if entry.signature is None:
+            out.append(_problem("entry-unsigned", line.number, seq=entry.seq, key=public_key.key_id))
+            continue
+        why = signature_problem(public_key, HISTORY_PURPOSE, entry.hash.encode("ascii"), entry.signature)
+        if why is not None:
+            template = MESSAGES["signature-invalid"]
+            words = {"line": line.number, "seq": entry.seq, "key": public_key.key_id}
+            text = Text(template.vi.format(**words, why=why.vi), template.en.format(**words, why=why.en))
+            out.append(Problem(line.number, "signature-invalid", text))
+    return out
 
 
 def _chain_problems(lines: Sequence[_Line]) -> list[Problem]:
@@ -377,7 +474,8 @@ def _ranges(numbers: Sequence[int]) -> str:
     return ", ".join(out)
 
 
-def _iso_time(time: str | datetime | date) -> str:
+def iso_time(time: str | datetime | date) -> str:
+    """The time as an entry records it (ISO 8601 text); raises ``ValueError`` for text that is not ISO 8601."""
     if isinstance(time, datetime | date):
         return time.isoformat()
     try:

@@ -270,6 +270,39 @@ MESSAGES: dict[str, Text] = {
         "Mã băm của mục cuối (lưu ở nơi khác để phát hiện việc cắt bớt): {head}",
         "Hash of the last entry (keep it elsewhere to detect truncation): {head}",
     ),
+    "cli.appeal.bad_time": Text(
+        "thời điểm không hợp lệ '{value}': hãy ghi ngày hoặc ngày giờ theo ISO 8601, ví dụ 2021-03-15 hoặc "
+        "2021-03-15T09:30:00+07:00",
+        "invalid time '{value}': give an ISO 8601 date or date-time, e.g. 2021-03-15 or 2021-03-15T09:30:00+07:00",
+    ),
+    "cli.appeal.unknown_level": Text(
+        "Không có mức xếp loại '{value}'; các mức của khung tiêu chí {framework}: {known}",
+        "Unknown level '{value}'; the levels of the framework {framework} are: {known}",
+    ),
+    "cli.appeal.no_levels": Text(
+        "Không kiểm tra được mức '{value}': hồ sơ chưa có mục mở vụ việc (original) cho biết khung tiêu chí, hoặc "
+        "không tìm thấy khung tiêu chí trong biên nhận của mục đó; hãy chạy `xeploai appeal open` trước",
+        "Cannot check the level '{value}': the history has no original entry naming the framework, or the "
+        "framework of its receipt cannot be found; run `xeploai appeal open` first",
+    ),
+    "cli.appeal.damaged": Text(
+        "Hồ sơ vụ việc {path} bị hỏng: {count} vấn đề (không ghi thêm vào một hồ sơ hỏng)",
+        "The case history {path} is damaged: {count} problem(s) (nothing is appended to a damaged history)",
+    ),
+    "cli.keygen.exists": Text(
+        "{path} đã có: khóa không bao giờ bị ghi đè; hãy chọn tên khác",
+        "{path} exists: a key is never overwritten; choose another name",
+    ),
+    "cli.keygen.written": Text(
+        "Đã tạo khóa bí mật {private} (giữ kín, chỉ người giữ được đọc) và khóa công khai {public} (gửi cho người kiểm "
+        "tra). Mã khóa: {key_id}",
+        "Wrote the private key {private} (keep it secret; readable by its owner only) and the public key {public} "
+        "(give it to whoever verifies). Key id: {key_id}",
+    ),
+    "cli.sign_needs_receipt": Text(
+        "--sign-key ký biên nhận: hãy dùng cùng --receipt FILE", "--sign-key signs the receipt: give --receipt FILE too"
+    ),
+    "cli.cannot_write": Text("không ghi được {path}: {reason}", "cannot write {path}: {reason}"),
     "cli.appeal.bad_corrections": Text(
         "{path} phải là một ánh xạ trường: giá trị", "{path} must be a mapping of field: value"
     ),

@@ -24,6 +24,7 @@ from typing import Literal, TypeVar
 from xeploai import __version__
 from xeploai.evaluation import inputs
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode, walk
+from xeploai.explanation.signing import RECEIPT_PURPOSE, SigningKey, is_signature, sign
 from xeploai.program.ir import EnumValue, Ordinal, Period, Program, Span, Text
 from xeploai.program.issues import EvidenceError
 
@@ -101,6 +102,14 @@ MESSAGES: dict[str, Text] = {
     "evidence-unrecordable": Text(
         "Không ghi được minh chứng vào biên nhận tại '{where}': {why}",
         "Cannot record the evidence in a receipt at '{where}': {why}",
+    ),
+    "signature-missing": Text(
+        "Biên nhận không có chữ ký, nhưng đã cho khóa công khai {expected} để kiểm tra",
+        "The receipt is not signed, but the public key {expected} was given to check it",
+    ),
+    "signature-invalid": Text(
+        "Chữ ký của biên nhận không hợp lệ với khóa {expected}: {why}",
+        "The receipt's signature does not hold for the key {expected}: {why}",
     ),
     "not-replayable": Text(
         "Kết quả không phát lại được chỉ từ minh chứng của đối tượng ({why}); không lập biên nhận",
@@ -235,13 +244,30 @@ def _unrecordable(where: str, why: str) -> ReceiptError:
     return ReceiptError([difference("evidence-unrecordable", where, why=why)])
 
 
+def unique_keys(pairs: Sequence[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object's members as a dict, refusing a repeated key (``json.loads``'s ``object_pairs_hook``): JSON
+    readers disagree on which of two equal keys wins, so a signed or hashed text with one could be read two ways.
+
+    >>> json.loads('{"level": "HT", "level": "HTXS"}', object_pairs_hook=unique_keys)
+    Traceback (most recent call last):
+    ...
+    ValueError: the key 'level' appears twice in one object
+    """
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
 def read_evidence_json(text: str) -> dict[str, object]:
     """The evidence mapping stored in a receipt; non-integer numbers come back as exact ``Decimal``.
 
-    Raises ``ValueError`` when the text is not the JSON of a mapping.
+    Raises ``ValueError`` when the text is not the JSON of a mapping, or repeats a key.
     """
     try:
-        data = json.loads(text, parse_float=Decimal)
+        data = json.loads(text, parse_float=Decimal, object_pairs_hook=unique_keys)
     except RecursionError as error:
         raise ValueError("the JSON is nested too deeply") from error
     if not isinstance(data, dict):
@@ -320,6 +346,8 @@ class Receipt:
     trace_sha256: str
     digest: str = ""  # sha256 of the canonical JSON of everything above
     schema: str = RECEIPT_SCHEMA_VERSION
+    # {algorithm, key_id, value}: the office's signature of the body (``signing``); None when unsigned
+    signature: Mapping[str, str] | None = None
 
     @property
     def leaf(self) -> ChainFile:
@@ -362,7 +390,10 @@ class Receipt:
         return sha256_text(canonical_json(self.body()))
 
     def to_data(self) -> dict[str, object]:
-        return {**self.body(), "digest": {"sha256": self.digest}}
+        data: dict[str, object] = {**self.body(), "digest": {"sha256": self.digest}}
+        if self.signature is not None:
+            data["signature"] = dict(self.signature)
+        return data
 
     def to_json(self) -> str:
         """Deterministic JSON text: sorted keys, two-space indent, UTF-8 (no escapes), a final newline."""
@@ -504,6 +535,13 @@ class _Reader:
             trace_sha256=self.sha("trace.sha256"),
             digest=self.sha("digest.sha256"),
         )
+        signature = self._get("signature")
+        if signature is not _MISSING:
+            if is_signature(signature):
+                assert isinstance(signature, Mapping)
+                receipt = replace(receipt, signature={k: str(signature[k]) for k in ("algorithm", "key_id", "value")})
+            else:
+                self._bad("signature", "{algorithm, key_id, value}", signature)
         trace_kind = self._get("trace.digest")
         if trace_kind != TRACE_DIGEST_VERSION:
             self._bad("trace.digest", TRACE_DIGEST_VERSION, trace_kind)
@@ -515,8 +553,9 @@ class _Reader:
 def parse_receipt_json(text: str | bytes, where: str) -> dict[str, object]:
     """JSON text → an object; raises ``ReceiptError`` (receipt-unreadable) for anything else."""
     try:
-        decoded = text.decode("utf-8") if isinstance(text, bytes) else text
-        data = json.loads(decoded)
+        # utf-8-sig: a byte order mark (Windows editors write one) is read past, as for every other input
+        decoded = text.decode("utf-8-sig") if isinstance(text, bytes) else text.removeprefix("\ufeff")
+        data = json.loads(decoded, object_pairs_hook=unique_keys)
     except UnicodeDecodeError as error:
         raise ReceiptError([difference("receipt-unreadable", where, why=f"not UTF-8 ({error.reason})")]) from None
     except json.JSONDecodeError as error:
@@ -574,6 +613,23 @@ def make_receipt(
         why = "quota decisions or other subjects' results" if _uses_others(result) else "the trace differs"
         raise ReceiptError([difference("not-replayable", "trace", why=why)])
     return replace(receipt, digest=receipt.expected_digest())
+
+
+def body_of(data: Mapping[str, object]) -> dict[str, object]:
+    """A receipt's JSON data without its digest and signature: what the digest hashes and the signature signs."""
+    return {k: v for k, v in data.items() if k not in ("digest", "signature")}
+
+
+def signed_message(data: Mapping[str, object]) -> bytes:
+    """The bytes a receipt's signature signs: the canonical JSON of its body — the subject's id, kind and name, the
+    period, the evidence, the outcome, the framework files and the trace digest all among them — so that a receipt
+    cannot be moved to another person or period without a new signature."""
+    return canonical_json(body_of(data)).encode("utf-8", "surrogatepass")
+
+
+def sign_receipt(receipt: Receipt, key: SigningKey) -> Receipt:
+    """The receipt signed with the office's key (see ``signing``); needs the ``sign`` extra."""
+    return replace(receipt, signature=sign(key, RECEIPT_PURPOSE, signed_message(receipt.to_data())))
 
 
 def _uses_others(result: Result) -> bool:

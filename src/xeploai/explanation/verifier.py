@@ -18,10 +18,12 @@ from xeploai import __version__
 from xeploai.evaluation.trace import Outcome, Result
 from xeploai.explanation.receipt import (
     ENGINE_NAME,
+    MESSAGES,
     RECEIPT_SCHEMA_VERSION,
     Difference,
     Receipt,
     ReceiptError,
+    body_of,
     canonical_json,
     difference,
     parse_receipt_json,
@@ -29,8 +31,10 @@ from xeploai.explanation.receipt import (
     read_evidence_json,
     replay,
     sha256_text,
+    signed_message,
     trace_digest,
 )
+from xeploai.explanation.signing import RECEIPT_PURPOSE, PublicKey, signature_problem
 from xeploai.framework.files import load_framework
 from xeploai.program.ir import Program, Text
 from xeploai.program.issues import EvidenceError, FrameworkError
@@ -42,11 +46,38 @@ _WORDS: dict[str, Text] = {
     "failed": Text(
         "Biên nhận KHÔNG hợp lệ: {count} khác biệt.", "The receipt does NOT verify: {count} difference{count_s}."
     ),
+    "unverifiable": Text(
+        "KHÔNG KIỂM TRA ĐƯỢC biên nhận: thiếu {count} điều cần để phát lại. Đây không phải dấu hiệu biên nhận bị "
+        "sửa: hãy cung cấp các tệp còn thiếu (--root) rồi kiểm tra lại.",
+        "The receipt CANNOT BE VERIFIED: {count} thing{count_s} needed to replay it {are} missing. This is not a "
+        "sign of tampering: provide what is missing (--root) and verify again.",
+    ),
     "warning": Text("cảnh báo", "warning"),
     "subject": Text("Đối tượng", "Subject"),
     "outcome": Text("Kết quả", "Outcome"),
     "files": Text("Tệp khung tiêu chí", "Framework files"),
+    "signature": Text("Chữ ký", "Signature"),
+    "sig.valid": Text(
+        "hợp lệ, khóa {key}: biên nhận do người giữ khóa bí mật này lập, cho đúng đối tượng, kỳ và kết quả trên",
+        "valid, key {key}: the holder of this private key made the receipt, for this subject, period and outcome",
+    ),
+    "sig.invalid": Text("KHÔNG hợp lệ (xem dưới)", "NOT valid (see below)"),
+    "sig.unchecked": Text(
+        "có chữ ký của khóa {key} nhưng chưa kiểm tra (không có --public-key): việc kiểm tra chỉ chứng minh biên "
+        "nhận tự khớp với chính nó và phát lại được, không chứng minh ai đã lập nó",
+        "signed with the key {key} but not checked (no --public-key): this check proves only that the receipt is "
+        "consistent with itself and replays, not who made it",
+    ),
+    "sig.unsigned": Text(
+        "không có: việc kiểm tra chỉ chứng minh biên nhận tự khớp với chính nó và phát lại được; ai chạy xeploai cũng "
+        "lập được một biên nhận như vậy cho bất kỳ tên, kỳ và căn cứ nào, nên nó không chứng minh ai đã lập nó",
+        "none: this check proves only that the receipt is consistent with itself and replays; anyone who runs "
+        "xeploai can make such a receipt for any name, period and evidence, so it does not prove who made it",
+    ),
 }
+
+# The differences that say a receipt could not be checked, not that it is wrong: what the replay needs is absent.
+CANNOT_VERIFY: frozenset[str] = frozenset({"framework-missing"})
 
 
 @dataclass(frozen=True)
@@ -58,10 +89,22 @@ class Verification:
     replayed: Result | None = None
     files: tuple[tuple[str, str | None], ...] = ()  # each recorded framework file → the path checked (or None)
     program: Program | None = None  # the framework as reloaded for the replay
+    signature: str = "unsigned"  # unsigned | unchecked (signed, no public key given) | valid | invalid
+    key_id: str | None = None  # the key that signed the receipt, as it says
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def verdict(self) -> str:
+        """``verified``; ``failed`` when something differs; ``unverifiable`` when the receipt cannot be read or what
+        the replay needs is missing (a framework file) and nothing else was found wrong."""
+        if self.ok:
+            return "verified"
+        if self.receipt is None or all(d.code in CANNOT_VERIFY for d in self.errors):
+            return "unverifiable"
+        return "failed"
 
     @property
     def errors(self) -> tuple[Difference, ...]:
@@ -74,9 +117,13 @@ class Verification:
     def to_text(self, lang: str = "vi") -> str:
         """A short report: the verdict, what the receipt is about, then every difference."""
         lang = "en" if lang == "en" else "vi"
-        head = _WORDS["ok"] if self.ok else _WORDS["failed"]
+        head = {"verified": _WORDS["ok"], "failed": _WORDS["failed"], "unverifiable": _WORDS["unverifiable"]}
         count = len(self.errors)
-        lines = [head.get(lang).format(count=count, count_s="" if count == 1 else "s")]
+        lines = [
+            head[self.verdict]
+            .get(lang)
+            .format(count=count, count_s="" if count == 1 else "s", are="is" if count == 1 else "are")
+        ]
         if self.receipt is not None:
             r = self.receipt
             who = " ".join(x for x in (r.subject_id, f"({r.subject_name})" if r.subject_name else "") if x)
@@ -90,6 +137,8 @@ class Verification:
             lines.append(f"{_WORDS['subject'].get(lang)}: {who}, {r.subject_kind}, {r.period}")
             lines.append(f"{_WORDS['outcome'].get(lang)}: {level}")
             lines.append(f"{_WORDS['files'].get(lang)}: " + ", ".join(c.file for c in r.chain))
+            said = _WORDS[f"sig.{self.signature}"].get(lang).format(key=self.key_id)
+            lines.append(f"{_WORDS['signature'].get(lang)}: {said}")
         for d in self.differences:
             mark = f"{_WORDS['warning'].get(lang)}: " if d.severity == "warning" else ""
             lines.append(f"- {mark}{d.text(lang)} [{d.code}]")
@@ -98,6 +147,8 @@ class Verification:
     def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
+            "verdict": self.verdict,
+            "signature": {"status": self.signature, "key_id": self.key_id},
             "differences": [
                 {
                     "code": d.code,
@@ -115,12 +166,17 @@ class Verification:
 ReceiptSource = str | os.PathLike[str] | Mapping[str, object] | Receipt
 
 
-def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None) -> Verification:
+def verify(
+    receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None, public_key: PublicKey | None = None
+) -> Verification:
     """Replay a receipt and compare: framework files, engine version, evidence, outcome, trace and the receipt's
-    own digest. Never raises for a damaged receipt or missing files: they are differences.
+    own digest; with ``public_key``, also its signature. Never raises for a damaged receipt or missing files: they
+    are differences.
 
     ``receipt`` is a path to a receipt file, its parsed JSON data or a ``Receipt``. Relative framework paths are
     resolved against ``root`` when given, else against the receipt's folder, then the current directory.
+    Without ``public_key`` a signature is not checked: the receipt is then shown to be consistent with itself, not
+    to come from anyone in particular (``Verification.signature`` says which).
     """
     try:
         data, folder = _load(receipt)
@@ -136,11 +192,23 @@ def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None
         return Verification(error.differences)
 
     try:
-        actual_digest = sha256_text(canonical_json({k: v for k, v in data.items() if k != "digest"}))
+        actual_digest = sha256_text(canonical_json(body_of(data)))
+        message = signed_message(data)
     except (TypeError, ValueError) as error:
         return Verification((difference("receipt-unreadable", "<receipt>", why=f"not JSON data ({error})"),))
     if actual_digest != parsed.digest:
         differences.append(difference("receipt-digest", "digest", parsed.digest, actual_digest))
+    signed = parsed.signature
+    seal = "unsigned" if signed is None else "unchecked"
+    signer = signed["key_id"] if signed is not None else None
+    if public_key is not None:
+        if signed is None:
+            differences.append(difference("signature-missing", "signature", public_key.key_id))
+        else:
+            problem = signature_problem(public_key, RECEIPT_PURPOSE, message, signed)
+            seal = "invalid" if problem else "valid"
+            if problem is not None:
+                differences.append(_signature_invalid(public_key.key_id, problem))
     recorded_engine = f"{parsed.engine_name} {parsed.engine_version}"
     running_engine = f"{ENGINE_NAME} {__version__}"
     if recorded_engine != running_engine:
@@ -169,11 +237,11 @@ def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None
         if sha != chained.sha256:
             differences.append(difference("framework-changed", chained.file, chained.sha256, sha))
             changed.add(index)
-    done = Verification(tuple(differences), parsed, None, tuple(files))
+    done = Verification(tuple(differences), parsed, None, tuple(files), signature=seal, key_id=signer)
 
     leaf = files[-1][1]
-    if leaf is None:
-        return done
+    if leaf is None or any(found is None for _, found in files):
+        return done  # nothing to replay with: the receipt cannot be verified (unless it is already wrong)
     try:
         evidence = read_evidence_json(parsed.evidence_json)
     except ValueError as error:
@@ -209,7 +277,13 @@ def verify(receipt: ReceiptSource, *, root: str | os.PathLike[str] | None = None
     replayed_trace = trace_digest(replayed.trace, renames)
     if replayed_trace != parsed.trace_sha256:
         differences.append(difference("trace-differs", "trace", parsed.trace_sha256, replayed_trace))
-    return Verification(tuple(differences), parsed, replayed, tuple(files), program)
+    return Verification(tuple(differences), parsed, replayed, tuple(files), program, seal, signer)
+
+
+def _signature_invalid(key: str, problem: Text) -> Difference:
+    template = MESSAGES["signature-invalid"]
+    message = Text(template.vi.format(expected=key, why=problem.vi), template.en.format(expected=key, why=problem.en))
+    return Difference("signature-invalid", "signature", key, "", "error", message)
 
 
 def _load(receipt: ReceiptSource) -> tuple[Mapping[str, object], Path]:

@@ -55,6 +55,9 @@ def _front_end(
     ``document``: the file's content already loaded (text that is in no file, ``path`` only saying where it
     stands for ``extends``)."""
     if document is None:
+        link = _link_out_of_folder(Path(path))
+        if link is not None:
+            raise FrameworkError(loader.display_path(path), [link])
         document = loader.load_file(path, display=loader.display_path(path))
     span_of, style_of = _spans(document)
     doc, problems = schema.validate(document.data)
@@ -133,6 +136,34 @@ def _another_kind_of_file(data: object) -> Issue | None:
     else:
         return None
     return Issue.from_text("format-version", message, "", None, hint)
+
+
+def _link_out_of_folder(path: Path) -> Issue | None:
+    """A framework path that is a symbolic link to a file outside the link's own folder is refused unread: the
+    problems of a file quote its text, so following the link would show another file's lines (say, a private one
+    that a link planted in a shared frameworks folder points at). A link within the folder (``current.yaml`` →
+    ``2019-10-18.yaml``) is followed."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link or a loop of links: the reader says it is not found
+        return None
+    folder = path.absolute().parent.resolve()
+    if target.parent == folder or folder in target.parents:
+        return None
+    shown = loader.display_path(path)
+    return Issue.from_text(
+        "framework-link",
+        Text(
+            f"{shown} là liên kết (symlink) tới một tệp ngoài thư mục của nó; xeploai không đọc qua liên kết đó",
+            f"{shown} is a symbolic link to a file outside its folder; xeploai does not read through it",
+        ),
+        hint=Text(
+            "hãy chép tệp khung tiêu chí vào thư mục này, hoặc dùng đường dẫn thật của nó",
+            "copy the framework file into this folder, or give its real path",
+        ),
+    )
 
 
 def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +21,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from xeploai.tables.writers import write_table
+from xeploai.tables.outputs import atomic_file
+from xeploai.tables.writers import save_workbook, write_table
 
 __all__ = ["HEADING_ROW", "Letterhead", "Signature", "Table", "share", "write_official"]
 
@@ -97,17 +99,23 @@ def write_official(
     out: str | os.PathLike[str],
     fmt: str = "xlsx",
     letterhead: Letterhead | None = None,
+    *,
+    files: Callable[[Path], AbstractContextManager[Path]] = atomic_file,
 ) -> list[Path]:
     """Write the tables: ``xlsx`` → one workbook ``bieu_mau.xlsx`` with a sheet per table (the letterhead in rows
     1–3, the title in row 4, the notes in row 5, the headings in row ``HEADING_ROW``, the rows, then the signature
-    block); ``csv`` → one ``<sheet id>.csv`` per table (UTF-8 with BOM, headings in the first row)."""
+    block); ``csv`` → one ``<sheet id>.csv`` per table (UTF-8 with BOM, headings in the first row).
+
+    Each file is written through ``files`` (its final path → the path to write to): by default to a temporary name
+    moved over the final one once complete (``tables.outputs.atomic_file``)."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         written = []
         for table in tables.values():
             path = folder / f"{table.id}.csv"
-            write_table(list(table.rows), list(table.columns), path)
+            with files(path) as temp:
+                write_table(list(table.rows), list(table.columns), temp)
             written.append(path)
         return written
     import openpyxl  # type: ignore[import-untyped]
@@ -117,7 +125,8 @@ def write_official(
     for table in tables.values():
         _sheet(book.create_sheet(table.id), table, letterhead or Letterhead())
     path = folder / "bieu_mau.xlsx"
-    book.save(path)
+    with files(path) as temp:
+        save_workbook(book, temp)
     return [path]
 
 

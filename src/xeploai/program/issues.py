@@ -28,6 +28,7 @@ CODES: dict[str, str] = {
     "non-scalar-key": "a mapping key that is not a plain scalar",
     "alias-limit": "aliases expand to more nodes than allowed (an alias bomb)",
     "nesting-limit": "the document nests deeper than allowed",
+    "framework-link": "the framework path is a symbolic link to a file outside its folder, refused unread",
     # schema: plain data -> framework model
     "format-version": "the `format` key is missing or names an unsupported version",
     "unknown-key": "a key the format does not define",
@@ -118,6 +119,7 @@ CODES_VI: dict[str, str] = {
     "non-scalar-key": "khóa không phải giá trị đơn",
     "alias-limit": "bí danh YAML mở rộng quá giới hạn",
     "nesting-limit": "lồng nhau quá sâu",
+    "framework-link": "đường dẫn khung tiêu chí là liên kết tới tệp ngoài thư mục của nó, không được đọc",
     "format-version": "thiếu hoặc sai khóa `format`",
     "unknown-key": "khóa không có trong định dạng",
     "missing-key": "thiếu khóa bắt buộc",

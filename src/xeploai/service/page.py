@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from xeploai import __version__, api
 from xeploai.evaluation import report
+from xeploai.explanation.receipt import unique_keys
 from xeploai.service import work
 from xeploai.service.catalogue import Catalogue
 from xeploai.service.errors import ServiceError
@@ -178,8 +179,8 @@ def add_routes(app: FastAPI, catalogue: Catalogue, jobs: Jobs) -> None:
         file: Annotated[UploadFile | None, File()] = None,
     ) -> HTMLResponse:
         raw = (await file.read()).decode("utf-8", "replace") if file is not None and file.filename else text
-        try:
-            data = json.loads(raw)
+        try:  # as `xeploai verify` reads a receipt: a byte order mark read past, a repeated key refused
+            data = json.loads(raw.removeprefix("\ufeff"), object_pairs_hook=unique_keys)
         except ValueError:
             return _page(_t("verify", lang), f'<p class="error" id="verdict">{_t("not_json", lang)}</p>', lang)
         if not isinstance(data, dict):

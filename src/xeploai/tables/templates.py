@@ -18,7 +18,7 @@ from xeploai.program.issues import suggest
 from xeploai.tables.cells import is_ratio
 from xeploai.tables.files import TableError, load_openpyxl
 from xeploai.tables.headers import GUIDE_SHEET, RECORD_COLUMNS, SUBJECT_COLUMNS, UNIT_COLUMNS
-from xeploai.tables.writers import fill_sheet, format_of, write_csv
+from xeploai.tables.writers import fill_sheet, format_of, save_workbook, write_csv
 
 __all__ = [
     "COMMON_UNIT_KINDS",
@@ -224,7 +224,7 @@ def template(program: ir.Program, kinds: Sequence[str], path: str | os.PathLike[
         )
         guide.extend(_field_guide(program, fdef.id, f, owners) for f in record_def.fields)
     fill_sheet(book.create_sheet(GUIDE_SHEET), [h for _, h in GUIDE_COLUMNS], guide)
-    book.save(target)
+    save_workbook(book, target)
 
 
 def _labels(fdef: ir.FieldDef) -> tuple[str, str]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
+import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -16,10 +18,13 @@ from enum import Enum
 from fractions import Fraction
 from itertools import islice
 from pathlib import Path
-from typing import Any, Final, TextIO, cast
+from typing import TYPE_CHECKING, Any, Final, TextIO, cast
 
 from xeploai.evaluation.population import Rejection
 from xeploai.tables.files import PARQUET_HINT, TableError, load_openpyxl
+
+if TYPE_CHECKING:
+    from _typeshed import SizedBuffer
 
 __all__ = [
     "PARQUET_BLOCK",
@@ -27,6 +32,7 @@ __all__ = [
     "REJECTION_COUNT_COLUMNS",
     "fill_sheet",
     "format_of",
+    "save_workbook",
     "write_csv",
     "write_csv_blocks",
     "write_parquet_blocks",
@@ -136,14 +142,25 @@ def _csv_file(path: Path, header: Sequence[str]) -> Iterator[TextIO]:
         yield file
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Write the header and the rows as CSV; the number of rows written."""
+    count = 0
+
+    def counted() -> Iterator[Sequence[object]]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield row
+
     with _csv_file(path, header) as file:
         # Most cells are text: _csv_cell's match and _neutral's call are spelled out for them (the same value, a
         # fraction of the time, which counts at millions of rows).
         start = _FORMULA_START
         csv.writer(file).writerows(
-            [("'" + v if v.startswith(start) else v) if type(v) is str else _csv_cell(v) for v in row] for row in rows
+            [("'" + v if v.startswith(start) else v) if type(v) is str else _csv_cell(v) for v in row]
+            for row in counted()
         )
+    return count
 
 
 def _quoted(text: str) -> str:
@@ -200,8 +217,9 @@ def write_csv_blocks(
     columns: Sequence[tuple[str, str]],
     path: str | os.PathLike[str],
     repeated: Collection[str] = (),
-) -> None:
-    """Write a table given as blocks of columns as CSV, byte for byte what ``write_table`` writes for its rows.
+) -> int:
+    """Write a table given as blocks of columns as CSV, byte for byte what ``write_table`` writes for its rows; the
+    number of rows written.
 
     A block holds one sequence of cells per column of ``columns`` (in their order, all of one length). Each column
     is made into its fields whole (``_csv_fields``: neutralised, quoted as ``csv.writer`` quotes; the columns whose
@@ -213,6 +231,7 @@ def write_csv_blocks(
     header = [h for _, h in columns]
     few = [key in repeated for key, _ in columns]
     width = 2 * len(columns)  # per row: a field and the separator after it (a comma; a line break after the last)
+    count = 0
     with _csv_file(Path(path), header) as file:
         for block in blocks:
             fields = [_csv_fields(cells, r) for cells, r in zip(block, few, strict=True)]
@@ -225,6 +244,8 @@ def write_csv_blocks(
             for j, column in enumerate(fields):
                 laid[2 * j :: width] = column
             file.write("".join(laid))
+            count += m
+    return count
 
 
 def _pyarrow_writer(source: str) -> tuple[Any, Any]:
@@ -262,9 +283,9 @@ def write_parquet_blocks(
     columns: Sequence[tuple[str, str]],
     path: str | os.PathLike[str],
     counts: Collection[str] = (),
-) -> None:
+) -> int:
     """Write a table given as blocks of columns (as ``write_csv_blocks`` takes them) as Parquet, a row group per
-    non-empty block.
+    non-empty block; the number of rows written.
 
     The columns are named by their headers, as the CSV file's header row names them, and their types are fixed by
     the columns, never by the values of a run: int64 for the keys in ``counts`` (whole numbers by definition: counts,
@@ -279,6 +300,7 @@ def write_parquet_blocks(
     schema = pa.schema(
         [pa.field(h, pa.int64() if count else pa.string()) for (_, h), count in zip(columns, wanted, strict=True)]
     )
+    count = 0
     with pq.ParquetWriter(target, schema) as writer:
         for block in blocks:
             if len(block) != len(columns):
@@ -290,6 +312,8 @@ def write_parquet_blocks(
                 continue
             arrays = [_parquet_array(pa, cells, count) for cells, count in zip(block, wanted, strict=True)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema), row_group_size=m)
+            count += m
+    return count
 
 
 def _row_blocks(rows: Iterable[Mapping[str, object]], keys: Sequence[str], size: int) -> Iterator[list[list[object]]]:
@@ -300,7 +324,8 @@ def _row_blocks(rows: Iterable[Mapping[str, object]], keys: Sequence[str], size:
         yield [[row.get(key) for row in chunk] for key in keys]
 
 
-def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    """Write the header (bold, frozen) and the rows into a sheet; the number of rows written."""
     from openpyxl.styles import Font  # type: ignore[import-untyped]
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
@@ -310,7 +335,9 @@ def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object
         cell.value = _ILLEGAL_XLSX.sub("\ufffd", text)
         cell.data_type = "s"
         cell.font = Font(bold=True)
+    count = 0
     for row_index, row in enumerate(rows, 2):
+        count = row_index - 1
         for col, raw in enumerate(row, 1):
             value, as_text = _xlsx_cell(raw)
             cell = sheet.cell(row=row_index, column=col)
@@ -322,6 +349,57 @@ def fill_sheet(sheet: Any, header: Sequence[str], rows: Iterable[Sequence[object
     for col, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(col)].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
+    return count
+
+
+# The time written into every workbook (its created and modified properties, and each member of its zip file):
+# fixed, so that the same tables give the same bytes on every run. 1980-01-01 is the earliest time a zip can hold.
+WORKBOOK_TIME: Final = datetime(1980, 1, 1)
+
+
+class _FixedTimeZip(zipfile.ZipFile):
+    """A zip file whose members, written by name, all carry ``WORKBOOK_TIME`` rather than the current time."""
+
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: SizedBuffer | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            info = zipfile.ZipInfo(zinfo_or_arcname, date_time=WORKBOOK_TIME.timetuple()[:6])
+            info.compress_type = self.compression
+            info.external_attr = 0o600 << 16  # what ZipFile gives a member written by name
+            zinfo_or_arcname = info
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(
+        self,
+        filename: str | os.PathLike[str],
+        arcname: str | os.PathLike[str] | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        # openpyxl writes each sheet to a file first: its member would carry that file's time
+        name = os.fspath(arcname if arcname is not None else filename)
+        info = zipfile.ZipInfo(name, date_time=WORKBOOK_TIME.timetuple()[:6])
+        info.compress_type = self.compression if compress_type is None else compress_type
+        info.external_attr = 0o600 << 16
+        large = os.path.getsize(filename) >= zipfile.ZIP64_LIMIT
+        with open(filename, "rb") as source, self.open(info, "w", force_zip64=large) as member:
+            shutil.copyfileobj(source, member, 1 << 20)  # a sheet of a million rows is not held in memory
+
+
+def save_workbook(book: Any, path: str | os.PathLike[str]) -> None:
+    """Save an openpyxl workbook so that the same content gives the same bytes: openpyxl's own ``save`` stamps the
+    workbook and every zip member with the current time, so two identical runs differed only by it."""
+    from openpyxl.writer.excel import ExcelWriter  # type: ignore[import-untyped]
+
+    book.properties.created = WORKBOOK_TIME
+    book.properties.modified = WORKBOOK_TIME
+    with _FixedTimeZip(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(book, archive).write_data()
 
 
 def write_table(
@@ -329,9 +407,9 @@ def write_table(
     columns: Sequence[tuple[str, str]],
     path: str | os.PathLike[str],
     counts: Collection[str] = (),
-) -> None:
+) -> int:
     """Write ``rows`` under the ``(key, header)`` columns, as CSV (UTF-8 with BOM), XLSX or Parquet by the file's
-    extension.
+    extension; the number of rows written.
 
     Rows are written as they come: an iterator of rows is never held whole (for CSV, and for Parquet beyond a block
     of ``PARQUET_BLOCK`` rows; a workbook is saved at the end). Text a spreadsheet would take for a formula
@@ -344,24 +422,23 @@ def write_table(
     keys = [key for key, _ in columns]
     kind = format_of(target, parquet=True)
     if kind == "parquet":
-        write_parquet_blocks(_row_blocks(rows, keys, PARQUET_BLOCK), columns, target, counts)
-        return
+        return write_parquet_blocks(_row_blocks(rows, keys, PARQUET_BLOCK), columns, target, counts)
     values = ([row.get(key) for key in keys] for row in rows)
     if kind == "csv":
-        write_csv(target, header, values)
-        return
+        return write_csv(target, header, values)
     book = load_openpyxl(os.fspath(path)).Workbook()
     sheet = book.active
     sheet.title = target.stem[:31] or "table"  # Excel's limit on sheet names
-    fill_sheet(sheet, header, values)
-    book.save(target)
+    count = fill_sheet(sheet, header, values)
+    save_workbook(book, target)
+    return count
 
 
-def write_rejections(rejections: Sequence[Rejection], path: str | os.PathLike[str], lang: str = "vi") -> None:
+def write_rejections(rejections: Sequence[Rejection], path: str | os.PathLike[str], lang: str = "vi") -> int:
     """Write the rejected rows (source, row, column, value, reason) with bilingual headers, as CSV, XLSX or Parquet
     (the row number int64, the other columns text); the reasons in ``lang`` (``vi`` unless ``en``)."""
     rows = [
         {"source": r.source, "row": r.row, "column": r.column, "value": r.value, "reason": r.reason_in(lang)}
         for r in rejections
     ]
-    write_table(rows, REJECTION_COLUMNS, path, REJECTION_COUNT_COLUMNS)
+    return write_table(rows, REJECTION_COLUMNS, path, REJECTION_COUNT_COLUMNS)
