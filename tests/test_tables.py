@@ -690,6 +690,56 @@ def test_a_json_document_is_read_like_yaml(tmp_path: Path, program: Program) -> 
     assert population.subjects[0].evidence == {"targets_assigned": 2}
 
 
+def test_document_ids_are_the_text_as_written_so_0012_does_not_take_over_member_10(
+    tmp_path: Path, program: Program
+) -> None:
+    path = tmp_path / "pop.yaml"
+    path.write_text(
+        "units:\n  - {id: 010, kind: grassroots_cell}\n"
+        "subjects:\n"
+        "  - {id: 0012, unit: 010, kind: member, name: No, evidence: {targets_assigned: 1}}\n"
+        "  - {id: 10, unit: 010, kind: member, name: yes, evidence: {targets_assigned: 1}}\n"
+        "  - {id: 1.50, unit: 010, kind: member, name: 12, evidence: {targets_assigned: 1}}\n",
+        encoding="utf-8",
+    )
+    population = read_population(path, program)
+    assert population.rejections == ()
+    assert [(s.id, s.name, s.unit) for s in population.subjects] == [
+        ("0012", "No", "010"),
+        ("10", "yes", "010"),
+        ("1.50", "12", "010"),
+    ]
+    assert [u.id for u in population.units] == ["010"]
+
+
+# Evidence as a CSV cell and as a YAML document value: the two forms must give the same typed evidence.
+SAME_IN_BOTH = [
+    ("targets_assigned", "012", Fraction(12)),
+    ("targets_met", "05", Fraction(5)),
+    ("sick_leave_months", "2.99999999999999999999", Fraction("2.99999999999999999999")),
+    ("sick_leave_months", "0.1", Fraction(1, 10)),
+    ("sick_leave_months", "3", Fraction(3)),
+    ("exempted", "true", True),
+    ("exempted", "false", False),
+]
+
+
+@pytest.mark.parametrize(("field", "text", "typed"), SAME_IN_BOTH)
+def test_csv_cells_and_yaml_documents_read_numbers_alike(
+    tmp_path: Path, program: Program, field: str, text: str, typed: object
+) -> None:
+    folder = population_dir(tmp_path / "csv", [["id", "unit", "kind", field], ["m1", "c1", "member", text]])
+    document = tmp_path / "pop.yaml"
+    document.write_text(
+        "units: [{id: c1, kind: grassroots_cell}]\n"
+        f"subjects: [{{id: m1, unit: c1, kind: member, evidence: {{{field}: {text}}}}}]\n",
+        encoding="utf-8",
+    )
+    read = [read_population(source, program) for source in (folder, document)]
+    values = [validate_evidence(program, "member", p.subjects[0].evidence).values[field] for p in read]
+    assert values == [typed, typed]
+
+
 def test_a_broken_document_raises_a_table_error_with_the_loader_issues(tmp_path: Path, program: Program) -> None:
     path = tmp_path / "pop.yaml"
     path.write_text("units: [\n", encoding="utf-8")

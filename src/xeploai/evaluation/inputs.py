@@ -107,8 +107,12 @@ def _year(digits: str) -> int:
 
 
 def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
-    """Read one subject's evidence document (YAML or JSON): ``subject``, ``period``, ``evidence``."""
-    document = loader.load_file(path, display=loader.display_path(path))
+    """Read one subject's evidence document (YAML or JSON): ``subject``, ``period``, ``evidence``.
+
+    Numbers follow the YAML 1.2 core rules (``012`` is twelve, ``yes`` is text), decimals are kept exactly, and
+    the subject's id and name are the text as written (``0012`` is not 12).
+    """
+    document = loader.load_file(path, display=loader.display_path(path), core=True)
     data = document.data
     problems: list[Issue] = []
     if not isinstance(data, dict):
@@ -166,8 +170,8 @@ def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
     name = subject.get("name")
     return EvidenceFile(
         kind=str(subject.get("kind", "")),
-        subject_id=str(subject.get("id", "")),
-        name=str(name) if name is not None else None,
+        subject_id=document.text(("subject", "id"), subject.get("id", "")),
+        name=document.text(("subject", "name"), name) if name is not None else None,
         period=period,
         evidence=evidence,
         source=document.source,

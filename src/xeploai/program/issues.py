@@ -17,7 +17,8 @@ from xeploai.program.ir import Span, Text
 CODES: dict[str, str] = {
     # loader: YAML text -> plain data with positions
     "not-utf8": "the file is not valid UTF-8",
-    "too-large": "the file or a scalar in it exceeds a size limit",
+    "too-large": "the file, a scalar in it, or the framework's number of rules exceeds a size limit",
+    "not-a-file": "the path of a file names a FIFO, a device or a folder, which is refused before reading",
     "yaml-syntax": "the YAML cannot be parsed",
     "empty-document": "the file holds no document",
     "multiple-documents": "the file holds more than one YAML document",
@@ -53,6 +54,7 @@ CODES: dict[str, str] = {
     "duplicate-rule": "a new rule has the id of a rule of the extended framework (use overrides)",
     "extends-path": "the framework to extend cannot be found, or lies outside the frameworks folder",
     "alias-conflict": "a level spelling (alias) that would name two levels",
+    "ambiguous-spelling": "two values of one scale (levels, grades, enum values) spelled alike without case or marks",
     "reading-default": "a named reading whose default is not an option, or disagrees with what the quota declares",
     "unknown-finding-code": "a declared exception names a code that is not a finding of the whole-framework analysis",
     "unknown-exception-id": "a declared exception names an id that is no rule, cap, note, field or level of the kind",
@@ -61,6 +63,7 @@ CODES: dict[str, str] = {
     "wrong-type": "an evidence value of the wrong type",
     "null-value": "an explicit null; omit the field to leave it unknown",
     "not-finite": "NaN or an infinity where a number is expected",
+    "number-too-long": "a number with more digits than xeploai reads (15 before the point, 30 after)",
     "out-of-range": "a number outside its declared bounds",
     "exceeds-field": "a value larger than the field it is bounded by (e.g. targets met > targets assigned)",
     "unknown-choice": "a value that is not one of the declared choices",
@@ -104,7 +107,8 @@ DECLARABLE_CODES: tuple[str, ...] = ANALYSIS_CODES[:-1]
 # Vietnamese one of its own.
 CODES_VI: dict[str, str] = {
     "not-utf8": "tệp không phải UTF-8 hợp lệ",
-    "too-large": "tệp hoặc một giá trị vượt giới hạn kích thước",
+    "too-large": "tệp, một giá trị hoặc số quy tắc của khung vượt giới hạn kích thước",
+    "not-a-file": "đường dẫn không phải một tệp thường (đường ống, thiết bị hoặc thư mục)",
     "yaml-syntax": "không đọc được cú pháp YAML",
     "empty-document": "tệp không có nội dung",
     "multiple-documents": "tệp có nhiều hơn một tài liệu YAML",
@@ -137,6 +141,7 @@ CODES_VI: dict[str, str] = {
     "duplicate-rule": "quy tắc mới trùng mã quy tắc của khung được mở rộng",
     "extends-path": "không tìm thấy khung được mở rộng hoặc đường dẫn nằm ngoài thư mục khung",
     "alias-conflict": "cách viết mức xếp loại trùng nhau",
+    "ambiguous-spelling": "hai giá trị của một thang viết giống nhau khi bỏ hoa thường và dấu",
     "reading-default": "cách hiểu mặc định không hợp lệ",
     "unknown-finding-code": "ngoại lệ nêu một mã phát hiện không có trong phân tích toàn khung",
     "unknown-exception-id": "ngoại lệ nêu một mã không phải quy tắc, giới hạn, ghi chú, trường hay mức của loại",
@@ -144,6 +149,7 @@ CODES_VI: dict[str, str] = {
     "wrong-type": "giá trị sai kiểu",
     "null-value": "giá trị rỗng (null); bỏ trường đi nếu chưa biết",
     "not-finite": "NaN hoặc vô cực ở chỗ cần một số",
+    "number-too-long": "số có quá nhiều chữ số (tối đa 15 chữ số phần nguyên, 30 chữ số thập phân)",
     "out-of-range": "số nằm ngoài giới hạn",
     "exceeds-field": "giá trị lớn hơn trường giới hạn nó",
     "unknown-choice": "giá trị không thuộc các lựa chọn đã khai báo",
