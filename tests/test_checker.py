@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from paths import BROKEN, GOOD
@@ -194,3 +196,34 @@ def test_better_needs_a_field_whose_values_have_an_order(good_text: str, write_f
     issues = api.check_file(write_framework(text))
     assert [(i.code, i.path) for i in issues] == [("invalid-value", "records.decision.fields.decided_on.better")]
     assert "date" in issues[0].message
+
+
+def _with_rules(good_text: str, count: int) -> str:
+    anchor = "    not_classified: [is_exempted]\n"
+    rules = "".join(
+        f'      r{i}: {{when: "targets_met >= {i}", label: {{vi: "R", en: "R"}}, cite: {{doc: HD21, at: "x"}}, '
+        "confidence: secondary}\n"
+        for i in range(count)
+    )
+    return good_text.replace(anchor, rules + anchor)
+
+
+def test_a_framework_with_more_rules_than_the_limit_is_refused_at_once(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    from xeploai.framework import files
+
+    started = time.monotonic()
+    issues = api.check_file(write_framework(_with_rules(good_text, files.MAX_RULES + 1)))
+    assert time.monotonic() - started < 15  # loading only: no rule is checked
+    (issue,) = issues
+    assert issue.code == "too-large" and issue.path == "subjects"
+    assert f"{files.MAX_RULES + 8:,}" in issue.message  # the fixture has six rules and a cap
+    assert api.check_file(write_framework(_with_rules(good_text, 100))) == []
+
+
+def test_a_framework_file_over_its_size_limit_is_refused(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    from xeploai.framework import files
+
+    padding = "#" * 1000 + "\n"
+    text = good_text + padding * (files.MAX_FRAMEWORK_BYTES // len(padding) + 1)
+    (issue,) = api.check_file(write_framework(text))
+    assert issue.code == "too-large" and "MiB" in issue.message

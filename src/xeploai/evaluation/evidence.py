@@ -20,6 +20,8 @@ from typing import Any, Final, assert_never
 
 from xeploai.program.ir import (
     LEVEL_SCALE,
+    NUMBER_DECIMALS,
+    NUMBER_WHOLE_DIGITS,
     BoolType,
     DateType,
     EnumType,
@@ -331,8 +333,8 @@ def _convert_number(ctx: _Context, fdef: FieldDef, raw: object, path: Path, wher
 
 # Numbers are computed exactly (fractions); these bounds keep every computation and rendering of them small, far
 # beyond any count, month or score of a review.
-MAX_WHOLE_DIGITS: Final = 15
-MAX_DECIMALS: Final = 30
+MAX_WHOLE_DIGITS: Final = NUMBER_WHOLE_DIGITS
+MAX_DECIMALS: Final = NUMBER_DECIMALS
 _WHOLE_LIMIT: Final[int] = 10**MAX_WHOLE_DIGITS
 _DENOMINATOR_LIMIT: Final[int] = 10**MAX_DECIMALS
 

@@ -13,6 +13,7 @@ import enum
 import json
 import math
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -178,6 +179,7 @@ class CaseHistory:
         payload = _jsonable(dict(data or {}), "data")
         assert isinstance(payload, dict)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_special(self.path)
         with open(self.path, "ab+") as file:  # "a": every write goes to the end, whatever was read
             _lock(file)
             file.seek(0)
@@ -232,11 +234,23 @@ class CaseHistory:
 
     def _content(self) -> bytes:
         try:
+            _refuse_special(self.path)
             return self.path.read_bytes()
         except FileNotFoundError:
             return b""
         except OSError as error:
             raise HistoryError([_problem("history-unreadable", 0, why=error.strerror or str(error))]) from None
+
+
+def _refuse_special(path: Path) -> None:
+    """A history is a regular file: a FIFO would block and a device such as /dev/zero never ends."""
+    try:
+        mode = path.stat().st_mode  # follows a link: what would be read
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        why = "not a regular file (a FIFO, a device or a folder)"
+        raise HistoryError([_problem("history-unreadable", 0, why=why)])
 
 
 def _lock(file: IO[bytes]) -> None:

@@ -153,13 +153,14 @@ def read_regular_file(path: str | os.PathLike[str], source: str, limit: int = MA
     reading (``not-a-file``), a file over ``limit`` bytes is refused (``too-large``). ``OSError`` propagates."""
     # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        what = _special_kind(mode)
+        message = Text(f"đường dẫn này là {what.vi}, không phải một tệp", f"the path is {what.en}, not a file")
+        hint = Text("đưa đường dẫn tới chính tệp YAML", "give the path of the YAML file itself")
+        _fail(source, [Issue.from_text("not-a-file", message, "", Span(source, 1, 1), hint=hint)])
     with open(descriptor, "rb", closefd=True) as file:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            what = _special_kind(mode)
-            message = Text(f"đường dẫn này là {what.vi}, không phải một tệp", f"the path is {what.en}, not a file")
-            hint = Text("đưa đường dẫn tới chính tệp YAML", "give the path of the YAML file itself")
-            _fail(source, [Issue.from_text("not-a-file", message, "", Span(source, 1, 1), hint=hint)])
         content = file.read(limit + 1)  # one byte more is enough to know it is too large
     if len(content) > limit:
         _fail(source, _too_large_text(source, limit))

@@ -11,7 +11,7 @@ from typing import Any, Final
 
 from xeploai.evaluation.population import Rejection
 from xeploai.tables.cells import cell_id, cell_name, fold, is_blank
-from xeploai.tables.files import PARQUET_HINT, Table, TableError, load_pyarrow_parquet, read_csv
+from xeploai.tables.files import PARQUET_HINT, Table, TableError, load_pyarrow_parquet, read_csv, refuse_special
 from xeploai.tables.headers import cell_at, shifted_row
 from xeploai.tables.reader import Folder
 
@@ -267,6 +267,7 @@ def read_columns(folder: Folder, name: str, plain: frozenset[str]) -> Columns:
     path, source = folder.files[name], folder.source(name)
     if path.suffix.casefold() != ".parquet":
         return _from_table(read_csv(path, source))
+    refuse_special(path, source)
     pq = load_pyarrow_parquet(source)
     try:
         table = pq.read_table(path)

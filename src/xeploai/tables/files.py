@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -26,6 +27,7 @@ __all__ = [
     "read_csv",
     "read_parquet",
     "read_workbook",
+    "refuse_special",
 ]
 
 XLSX_HINT: Final = "pip install 'xeploai[xlsx]'"
@@ -71,7 +73,19 @@ def _table(source: str, records: Iterable[tuple[int, Sequence[object]]]) -> Tabl
     return Table(source, header, tuple(rows))
 
 
+def refuse_special(path: Path, source: str) -> None:
+    """Raise a ``TableError`` unless ``path`` (followed through links) is a regular file: a FIFO would block the
+    reading forever and a device such as /dev/zero never ends. A missing path is left to the reading."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise TableError(source, "is not a regular file (a FIFO, a device or a folder); give the table's file itself")
+
+
 def read_csv(path: Path, source: str) -> Table:
+    refuse_special(path, source)
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -152,6 +166,7 @@ def load_pyarrow_parquet(source: str) -> Any:
 
 def _read_parquet_table(path: Path, source: str) -> Any:
     """The whole file as a ``pyarrow.Table``; a file that is not Parquet is a ``TableError``."""
+    refuse_special(path, source)
     pq = load_pyarrow_parquet(source)
     try:
         return pq.read_table(path)
