@@ -216,6 +216,13 @@ CASES = [
         1,
     ),
     Case("FIFO as a framework", "check", fifo(), "not-a-file", 1),
+    Case(
+        "colliding spellings",
+        "check",
+        framework(GOOD.replace('en: "Good"}}', 'en: "HT"}}')),
+        "ambiguous-spelling",
+        1,
+    ),
     Case("100,000 rules", "check", framework(with_rules(100_000)), "too-large", 1, "larger than 1 MiB"),
     Case("3,000 rules", "check", framework(with_rules(3_000)), "too-large", 1, "at most 2,000 are allowed"),
     Case(
