@@ -9,6 +9,7 @@ import os
 import resource
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,53 @@ def fifo(name: str = "2019-10-18.yaml") -> Callable[[Path], Path]:
     return write
 
 
+def workbook(members: int, change: Callable[[str, bytes], bytes] | None = None) -> Callable[[Path], Path]:
+    """A population workbook of ``members`` members; ``change(part, data)`` then rewrites its zip parts."""
+
+    def write(folder: Path) -> Path:
+        import openpyxl  # type: ignore[import-untyped]
+
+        path = folder / "don-vi.xlsx"
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for name, text in (("units", UNITS), ("subjects", HEADER), ("extra", HEADER)):
+            sheet = book.create_sheet(name)
+            for line in text.splitlines():
+                sheet.append(line.split(","))
+            if name != "units":
+                for i in range(1, members + 1):
+                    sheet.append([f"m{i}", "C1", "member", f"Thành viên {i}", 10, 9, "Tốt"])
+        book.save(path)
+        if change is not None:
+            with zipfile.ZipFile(path) as old:
+                parts = [(info, old.read(info)) for info in old.infolist()]
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+                for info, data in parts:
+                    new.writestr(info, change(info.filename, data))
+        return path
+
+    return write
+
+
+def stale_dimension(part: str, data: bytes) -> bytes:
+    return data.replace(b'ref="A1:G11"', b'ref="A1:G6"') if part == "xl/worksheets/sheet2.xml" else data
+
+
+def second_subjects_sheet(part: str, data: bytes) -> bytes:
+    return data.replace(b'name="extra"', b'name="SUBJECTS"') if part == "xl/workbook.xml" else data
+
+
+def zip_bomb(folder: Path) -> Path:
+    """A workbook whose zip directory says a sheet unpacks to 4 GiB, as a zip bomb's does."""
+    path = workbook(2)(folder)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet2.xml"
+    at = data.rindex(b"PK\x01\x02", 0, data.rindex(name))
+    data[at + 24 : at + 28] = (2**32 - 1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def tables(units: str, subjects: str) -> Callable[[Path], Path]:
     def write(folder: Path) -> Path:
         data = folder / "data"
@@ -104,6 +152,7 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 )
 UNITS = "id,parent,kind,name,head\nD,,district,Huyện ủy,\nC1,D,grassroots_cell,Chi bộ,\n"
 HEADER = "id,unit,kind,name,targets_assigned,targets_met,task_results\n"
+MEMBERS = "".join(f"m{i},C1,member,Thành viên {i},10,9,Tốt\n" for i in range(2, 7))
 
 CASES = [
     Case("alias bomb", "check", framework(LAUGHS), "alias-limit", 1),
@@ -233,6 +282,33 @@ CASES = [
         0,
         "2 input rows = 1 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
     ),
+    Case(
+        "unclosed quote",
+        "batch",
+        tables(UNITS, HEADER + 'm1,C1,member,"An,10,9,Tốt\n' + MEMBERS),
+        None,
+        0,
+        "6 input rows = 5 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+    ),
+    Case(
+        "cell over the CSV field limit",
+        "batch",
+        tables(UNITS, HEADER + "m1,C1,member," + "x" * 200_000 + ",10,9,Tốt\n" + MEMBERS),
+        None,
+        0,
+        "6 input rows = 5 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+    ),
+    Case("subjects without a header row", "batch", tables(UNITS, MEMBERS), None, 3, "does not look like a header"),
+    Case(
+        "stale dimension",
+        "batch",
+        workbook(10, stale_dimension),
+        None,
+        0,
+        "10 input rows = 10 classified",
+    ),
+    Case("second SUBJECTS sheet", "batch", workbook(2, second_subjects_sheet), None, 3, "'subjects' and 'SUBJECTS'"),
+    Case("zip bomb workbook", "batch", zip_bomb, None, 3, "unpacks to more than 512 MiB"),
     Case("empty subjects table", "batch", tables(UNITS, ""), None, 3),
     Case("header-only subjects table", "batch", tables(UNITS, HEADER), None, 3),
     Case(

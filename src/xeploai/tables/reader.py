@@ -429,6 +429,11 @@ def _read_xlsx(path: Path, program: ir.Program) -> PopulationInput:
         for name, table in tables.items()
         if name not in known and name != GUIDE_SHEET
     ]
+    hidden = ir.Text(
+        "trang tính này đang bị ẩn; vẫn được đọc — hãy kiểm tra đó đúng là bảng cần dùng",
+        "the sheet is hidden; it is read all the same: check that it is the table to use",
+    )
+    notes += [table_note(t.source, None, hidden) for name, t in tables.items() if t.hidden and name in known]
     records = {fid: tables[fid] for fid in records_fields if fid in tables}
     return _read_tables(program, tables["units"], tables["subjects"], records, tables.get("decisions"), notes)
 
