@@ -219,7 +219,7 @@ CASES = [
         evidence("  targets_assigned: 012\n  targets_met: 05\n  task_results: Tốt\n"),
         None,
         0,
-        ": Not completed (KHT)",
+        "(A): Not completed (KHT)",
     ),
     Case(
         "YAML 1.1 words",
@@ -238,7 +238,7 @@ CASES = [
         ),
         None,
         0,
-        ": Good (HTT)",
+        "(A): Good (HTT)",
     ),
     Case("400-digit count", "evaluate", evidence("  targets_assigned: " + "9" * 400 + "\n"), "number-too-long", 3),
     Case("4,000-digit count", "evaluate", evidence("  targets_assigned: " + "9" * 4000 + "\n"), "number-too-long", 3),
