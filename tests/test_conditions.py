@@ -216,7 +216,7 @@ def test_percent_and_positions_after_vietnamese_text() -> None:
 
 @pytest.mark.parametrize(
     "literal",
-    ["1e999999999", "1e-999999999", "0.5e-999999999", "1" * 400, "0." + "1" * 40, "1_000_000_000_000_000"],
+    ["1e999999999", "1e-999999999", "0.5e-999999999", "1" * 400, "0." + "1" * 40, "1_" + "0" * 30],
 )
 def test_a_literal_with_too_many_digits_is_refused_quickly(literal: str) -> None:
     started = time.monotonic()

@@ -342,7 +342,7 @@ _DENOMINATOR_LIMIT: Final[int] = 10**MAX_DECIMALS
 def _too_long(raw: int | float | Fraction | Decimal) -> bool:
     """Whether a finite number has more digits than xeploai reads; cheap for any input (no exponent is expanded).
 
-    >>> _too_long(10**15), _too_long(Decimal("2.99999999999999999999")), _too_long(Decimal("1e-999999999"))
+    >>> _too_long(10**30), _too_long(Decimal("2.99999999999999999999")), _too_long(Decimal("1e-999999999"))
     (True, False, True)
     >>> _too_long(5e-324), _too_long(Fraction(1, 3)), _too_long(Decimal("1.5000000000000000000000000000000000"))
     (False, False, False)

@@ -665,7 +665,7 @@ def _prepare(text: str) -> tuple[str, set[int]]:
 def too_many_digits(literal: str) -> bool:
     """Whether a number literal has more digits than a number may have; cheap, whatever its exponent.
 
-    >>> too_many_digits("0.7"), too_many_digits("1e999999999"), too_many_digits("1" * 16), too_many_digits("x")
+    >>> too_many_digits("0.7"), too_many_digits("1e999999999"), too_many_digits("1" * 31), too_many_digits("x")
     (False, True, True, False)
     """
     try:
