@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from paths import BROKEN, GOOD
@@ -194,3 +196,87 @@ def test_better_needs_a_field_whose_values_have_an_order(good_text: str, write_f
     issues = api.check_file(write_framework(text))
     assert [(i.code, i.path) for i in issues] == [("invalid-value", "records.decision.fields.decided_on.better")]
     assert "date" in issues[0].message
+
+
+def _with_rules(good_text: str, count: int) -> str:
+    anchor = "    not_classified: [is_exempted]\n"
+    rules = "".join(
+        f'      r{i}: {{when: "targets_met >= {i}", label: {{vi: "R", en: "R"}}, cite: {{doc: HD21, at: "x"}}, '
+        "confidence: secondary}\n"
+        for i in range(count)
+    )
+    return good_text.replace(anchor, rules + anchor)
+
+
+def test_a_framework_with_more_rules_than_the_limit_is_refused_at_once(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    from xeploai.framework import files
+
+    started = time.monotonic()
+    issues = api.check_file(write_framework(_with_rules(good_text, files.MAX_RULES + 1)))
+    assert time.monotonic() - started < 15  # loading only: no rule is checked
+    (issue,) = issues
+    assert issue.code == "too-large" and issue.path == "subjects"
+    assert f"{files.MAX_RULES + 8:,}" in issue.message  # the fixture has six rules and a cap
+    assert api.check_file(write_framework(_with_rules(good_text, 100))) == []
+
+
+def test_a_framework_file_over_its_size_limit_is_refused(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    from xeploai.framework import files
+
+    padding = "#" * 1000 + "\n"
+    text = good_text + padding * (files.MAX_FRAMEWORK_BYTES // len(padding) + 1)
+    (issue,) = api.check_file(write_framework(text))
+    assert issue.code == "too-large" and "MiB" in issue.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "clash"),
+    [
+        # a level whose label is another level's code: `at_most: HT` would land on it
+        ('en: "Good"}}', 'en: "HT"}}', "levels[2].code", "'HT' (levels[1].label.en)"),
+        # codes differing only by case
+        ("code: HTT,", "code: ht,", "levels[2].code", "'ht' (levels[1].code)"),
+        # an id that is another level's code
+        ("{id: excellent, code: HTXS,", "{id: ht, code: HTXS,", "levels[2].code", "'ht' (levels[0].id)"),
+        # a label differing from another's only by its diacritics
+        (
+            '{vi: "Hoàn thành nhiệm vụ", en: "Completed"}',
+            '{vi: "Hoan thanh tot nhiem vu", en: "Completed"}',
+            "levels[2].label.vi",
+            "(levels[1].label.vi)",
+        ),
+        # the same gaps in a grade scale
+        (
+            '{vi: "Kém", en: Poor}',
+            '{vi: "Kem", en: TB}',
+            "scales.grade.values[3].label.en",
+            "'TB' (scales.grade.values[2].code)",
+        ),
+        ("code: T,", "code: xs,", "scales.grade.values[1].code", "(scales.grade.values[0].code)"),
+    ],
+)
+def test_spellings_that_name_two_values_of_a_scale_are_refused(  # type: ignore[no-untyped-def]
+    good_text: str, write_framework, old: str, new: str, path: str, clash: str
+) -> None:
+    assert old in good_text
+    issues = [
+        i for i in api.check_file(write_framework(good_text.replace(old, new, 1))) if i.code == "ambiguous-spelling"
+    ]
+    assert [i.path for i in issues] == [path], [i.render() for i in issues]
+    assert clash in issues[0].message
+
+
+def test_a_cap_cannot_land_on_a_level_spelled_like_its_bound(good_text: str, write_framework) -> None:  # type: ignore[no-untyped-def]
+    # "HT" was the code of 'completed' and the English label of 'good': four months of sick leave kept HTT.
+    path = write_framework(good_text.replace('en: "Good"}}', 'en: "HT"}}', 1))
+    with pytest.raises(FrameworkError) as caught:
+        api.load_framework(path)
+    assert "ambiguous-spelling" in {i.code for i in caught.value.issues}
+
+
+def test_the_bundled_frameworks_spell_every_value_once() -> None:
+    from paths import ROOT
+
+    for path in sorted((ROOT / "frameworks").glob("*/*.yaml")):
+        if not path.name.endswith(".tests.yaml"):
+            assert [i for i in api.check_file(path) if i.code == "ambiguous-spelling"] == [], path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import pytest
@@ -211,3 +212,18 @@ def test_percent_and_positions_after_vietnamese_text() -> None:
     assert isinstance(expr, ir.Or)
     _, issues = parse_condition('side == "trái" or targets_mett > 1', AT, "p", SCOPE)
     assert [(i.code, i.span.col if i.span else 0) for i in issues] == [("unknown-reference", 20 + 18)]
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["1e999999999", "1e-999999999", "0.5e-999999999", "1" * 400, "0." + "1" * 40, "1_" + "0" * 30],
+)
+def test_a_literal_with_too_many_digits_is_refused_quickly(literal: str) -> None:
+    started = time.monotonic()
+    found = problems(f"targets_met >= {literal}")
+    assert time.monotonic() - started < 2
+    assert found == [("number-too-long", 35)]
+
+
+def test_a_literal_of_thousands_of_digits_is_refused_not_a_crash() -> None:
+    assert [code for code, _ in problems("targets_met >= " + "9" * 5000)] == ["number-too-long"]

@@ -533,6 +533,7 @@ def test_schema_describes_fields_in_both_languages_and_lists_spellings() -> None
         "description": "Số chỉ tiêu hoàn thành / Targets met",
         "type": "integer",
         "minimum": 0,
+        "maximum": 10**30 - 1,  # beyond it number-too-long (issue 20, item 18)
     }
     assert properties["share_met"]["maximum"] == 1
     assert properties["joined_on"]["format"] == "date"

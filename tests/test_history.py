@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,21 @@ def test_a_missing_file_is_an_empty_history(tmp_path: Path) -> None:
     assert case.entries() == [] and case.verify() == [] and case.head() is None
     entry = case.append("original", "cell", "HTT", None, "2021-01-01")
     assert (entry.seq, entry.prev_hash) == (1, None)
+
+
+@pytest.mark.parametrize("special", ["device", "fifo"])
+def test_a_history_that_is_no_regular_file_is_refused_without_reading_it(tmp_path: Path, special: str) -> None:
+    path = tmp_path / "case.jsonl"
+    if special == "device":
+        path.symlink_to("/dev/zero")  # read until memory runs out
+    else:
+        os.mkfifo(path)  # blocks until someone writes
+    case = CaseHistory(path)
+    for call in (case.entries, case.head, lambda: case.append("appeal", "a", "x", None, "2021-01-01")):
+        with pytest.raises(HistoryError) as caught:
+            call()
+        assert "not a regular file" in str(caught.value)
+    assert [p.code for p in case.verify()] == ["history-unreadable"]
 
 
 def test_append_refuses_unknown_kinds_bad_times_and_non_json_data(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import os
 import resource
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ class Case:
     write: Callable[[Path], Path]  # writes the hostile input into a folder, returns the path to pass
     expect_code: str | None  # the issue code in the output; None when the input is accepted
     expect_exit: int
+    expect_text: str | None = None  # a piece of the output that shows the input was read right
 
 
 def framework(text: str | bytes, name: str = "2019-10-18.yaml") -> Callable[[Path], Path]:
@@ -55,6 +57,72 @@ def evidence(body: str) -> Callable[[Path], Path]:
     return write
 
 
+def evidence_file(text: str) -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / "an.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+def fifo(name: str = "2019-10-18.yaml") -> Callable[[Path], Path]:
+    def write(folder: Path) -> Path:
+        path = folder / "party" / name
+        path.parent.mkdir(parents=True)
+        os.mkfifo(path)  # opened for reading, it waits for a writer that never comes
+        return path
+
+    return write
+
+
+def workbook(members: int, change: Callable[[str, bytes], bytes] | None = None) -> Callable[[Path], Path]:
+    """A population workbook of ``members`` members; ``change(part, data)`` then rewrites its zip parts."""
+
+    def write(folder: Path) -> Path:
+        import openpyxl  # type: ignore[import-untyped]
+
+        path = folder / "don-vi.xlsx"
+        book = openpyxl.Workbook()
+        book.remove(book.active)
+        for name, text in (("units", UNITS), ("subjects", HEADER), ("extra", HEADER)):
+            sheet = book.create_sheet(name)
+            for line in text.splitlines():
+                sheet.append(line.split(","))
+            if name != "units":
+                for i in range(1, members + 1):
+                    sheet.append([f"m{i}", "C1", "member", f"Thành viên {i}", 10, 9, "Tốt"])
+        book.save(path)
+        if change is not None:
+            with zipfile.ZipFile(path) as old:
+                parts = [(info, old.read(info)) for info in old.infolist()]
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+                for info, data in parts:
+                    new.writestr(info, change(info.filename, data))
+        return path
+
+    return write
+
+
+def stale_dimension(part: str, data: bytes) -> bytes:
+    return data.replace(b'ref="A1:G11"', b'ref="A1:G6"') if part == "xl/worksheets/sheet2.xml" else data
+
+
+def second_subjects_sheet(part: str, data: bytes) -> bytes:
+    return data.replace(b'name="extra"', b'name="SUBJECTS"') if part == "xl/workbook.xml" else data
+
+
+def zip_bomb(folder: Path) -> Path:
+    """A workbook whose zip directory says a sheet unpacks to 4 GiB, as a zip bomb's does."""
+    path = workbook(2)(folder)
+    data = bytearray(path.read_bytes())
+    name = b"xl/worksheets/sheet2.xml"
+    at = data.rindex(b"PK\x01\x02", 0, data.rindex(name))
+    data[at + 24 : at + 28] = (2**32 - 1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def tables(units: str, subjects: str) -> Callable[[Path], Path]:
     def write(folder: Path) -> Path:
         data = folder / "data"
@@ -66,6 +134,17 @@ def tables(units: str, subjects: str) -> Callable[[Path], Path]:
     return write
 
 
+def with_rules(count: int) -> str:
+    """The good fixture with ``count`` more rules (about 130 bytes each)."""
+    rules = "".join(
+        f'      r{i}: {{when: "targets_met >= {i}", label: {{vi: R, en: R}}, cite: {{doc: HD21, at: x}}, '
+        "confidence: secondary}\n"
+        for i in range(count)
+    )
+    anchor = "    not_classified: [is_exempted]\n"
+    return GOOD.replace(anchor, rules + anchor)
+
+
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
     f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
@@ -73,6 +152,7 @@ LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 )
 UNITS = "id,parent,kind,name,head\nD,,district,Huyện ủy,\nC1,D,grassroots_cell,Chi bộ,\n"
 HEADER = "id,unit,kind,name,targets_assigned,targets_met,task_results\n"
+MEMBERS = "".join(f"m{i},C1,member,Thành viên {i},10,9,Tốt\n" for i in range(2, 7))
 
 CASES = [
     Case("alias bomb", "check", framework(LAUGHS), "alias-limit", 1),
@@ -133,6 +213,102 @@ CASES = [
     Case("met above assigned", "evaluate", evidence("  targets_assigned: 3\n  targets_met: 4\n"), "exceeds-field", 3),
     Case("null for a boolean", "evaluate", evidence("  exempted: null\n"), "null-value", 3),
     Case("text for a number", "evaluate", evidence("  targets_assigned: mười\n"), "wrong-type", 3),
+    Case(
+        "octal-looking counts",
+        "evaluate",
+        evidence("  targets_assigned: 012\n  targets_met: 05\n  task_results: Tốt\n"),
+        None,
+        0,
+        "(A): Not completed (KHT)",
+    ),
+    Case(
+        "YAML 1.1 words",
+        "evaluate",
+        evidence_file("subject: {id: 0012, name: No, kind: member}\nperiod: 2020\nevidence: {exempted: yes}\n"),
+        "wrong-type",
+        3,
+        "exempted = 'yes'",
+    ),
+    Case(
+        "decimal below a bound",
+        "evaluate",
+        evidence(
+            "  targets_assigned: 10\n  targets_met: 9\n  task_results: Tốt\n"
+            "  sick_leave_months: 2.99999999999999999999\n"
+        ),
+        None,
+        0,
+        "(A): Good (HTT)",
+    ),
+    Case("400-digit count", "evaluate", evidence("  targets_assigned: " + "9" * 400 + "\n"), "number-too-long", 3),
+    Case("4,000-digit count", "evaluate", evidence("  targets_assigned: " + "9" * 4000 + "\n"), "number-too-long", 3),
+    Case("tiny exponent", "evaluate", evidence("  sick_leave_months: 1e-999999999\n"), "number-too-long", 3),
+    Case(
+        "lone surrogate in a name",
+        "evaluate",
+        evidence_file('subject: {id: A, name: "\\ud800", kind: member}\nperiod: 2020\nevidence: {}\n'),
+        "yaml-syntax",
+        3,
+    ),
+    Case(
+        "huge literal in a condition",
+        "check",
+        framework(GOOD.replace("sick_leave_months >= 3", "sick_leave_months >= 1e999999999")),
+        "number-too-long",
+        1,
+    ),
+    Case(
+        "tiny literal in a condition",
+        "check",
+        framework(GOOD.replace("sick_leave_months >= 3", "sick_leave_months >= 1e-999999999")),
+        "number-too-long",
+        1,
+    ),
+    Case("FIFO as a framework", "check", fifo(), "not-a-file", 1),
+    Case(
+        "colliding spellings",
+        "check",
+        framework(GOOD.replace('en: "Good"}}', 'en: "HT"}}')),
+        "ambiguous-spelling",
+        1,
+    ),
+    Case("100,000 rules", "check", framework(with_rules(100_000)), "too-large", 1, "larger than 1 MiB"),
+    Case("3,000 rules", "check", framework(with_rules(3_000)), "too-large", 1, "at most 2,000 are allowed"),
+    Case(
+        "400-digit count in a table",
+        "batch",
+        tables(UNITS, HEADER + "m1,C1,member,An," + "9" * 400 + ",9,Tốt\nm2,C1,member,Bình,10,9,Tốt\n"),
+        None,
+        0,
+        "2 subject rows (people and collectives) = 1 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+    ),
+    Case(
+        "unclosed quote",
+        "batch",
+        tables(UNITS, HEADER + 'm1,C1,member,"An,10,9,Tốt\n' + MEMBERS),
+        None,
+        0,
+        "6 subject rows (people and collectives) = 5 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+    ),
+    Case(
+        "cell over the CSV field limit",
+        "batch",
+        tables(UNITS, HEADER + "m1,C1,member," + "x" * 200_000 + ",10,9,Tốt\n" + MEMBERS),
+        None,
+        0,
+        "6 subject rows (people and collectives) = 5 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+    ),
+    Case("subjects without a header row", "batch", tables(UNITS, MEMBERS), None, 3, "does not look like a header"),
+    Case(
+        "stale dimension",
+        "batch",
+        workbook(10, stale_dimension),
+        None,
+        0,
+        "10 subject rows (people and collectives) = 10 classified",
+    ),
+    Case("second SUBJECTS sheet", "batch", workbook(2, second_subjects_sheet), None, 3, "'subjects' and 'SUBJECTS'"),
+    Case("zip bomb workbook", "batch", zip_bomb, None, 3, "unpacks to more than 512 MiB"),
     Case("empty subjects table", "batch", tables(UNITS, ""), None, 3),
     Case("header-only subjects table", "batch", tables(UNITS, HEADER), None, 3),
     Case(
@@ -157,7 +333,17 @@ def test_hostile_input_gets_a_clear_answer(case: Case, tmp_path: Path) -> None:
     elif case.command == "evaluate":
         argv = ["evaluate", str(FIXTURES / "good" / "2019-10-18.yaml"), str(target), "--lang", "en"]
     else:
-        argv = ["batch", str(POPULATION), str(target), "--period", "2020", "--out", str(tmp_path / "out"), "--quiet"]
+        argv = [
+            "batch",
+            str(POPULATION),
+            str(target),
+            "--period",
+            "2020",
+            "--out",
+            str(tmp_path / "out"),
+            "--lang",
+            "en",
+        ]
     done = subprocess.run(
         [sys.executable, "-m", "xeploai", *argv],
         capture_output=True,
@@ -171,6 +357,8 @@ def test_hostile_input_gets_a_clear_answer(case: Case, tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert "Traceback" not in output
     assert done.returncode == case.expect_exit, output[-2000:]
+    if case.expect_text is not None:
+        assert case.expect_text in output, output[-2000:]
     if case.expect_code is not None:
         assert f"[{case.expect_code}]" in output, output[-2000:]
         assert " at " in output or ":" in output  # a position or a file:row is named

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import doctest
 import itertools
+import os
 import time
 import unicodedata
 from pathlib import Path
@@ -498,6 +499,33 @@ def test_load_file_too_large(tmp_path: Path) -> None:
     with pytest.raises(FrameworkError) as caught:
         load_file(path)
     assert [i.code for i in caught.value.issues] == ["too-large"]
+
+
+@pytest.mark.parametrize("special", ["fifo", "device", "folder"])
+def test_a_path_that_is_no_regular_file_is_refused_before_reading(tmp_path: Path, special: str) -> None:
+    path = tmp_path / "2019-10-18.yaml"
+    if special == "fifo":
+        os.mkfifo(path)  # reading it would wait for a writer forever
+    elif special == "device":
+        path.symlink_to("/dev/zero")  # reading it would never end
+    else:
+        path.mkdir()
+    started = time.monotonic()
+    with pytest.raises(FrameworkError) as caught:
+        load_file(path, display="fw.yaml")
+    assert time.monotonic() - started < 2
+    (issue,) = caught.value.issues
+    assert issue.code == "not-a-file" and issue.span == Span("fw.yaml", 1, 1)
+    assert {"fifo": "FIFO", "device": "device", "folder": "folder"}[special] in issue.message
+
+
+def test_load_file_takes_a_smaller_size_limit(tmp_path: Path) -> None:
+    path = tmp_path / "fw.yaml"
+    path.write_bytes(b"a: 1\n" + b"#" * 2000)
+    with pytest.raises(FrameworkError) as caught:
+        load_file(path, limit=1024)
+    assert [i.code for i in caught.value.issues] == ["too-large"]
+    assert load_file(path, limit=4096).data == {"a": 1}
 
 
 def test_issue_paths_use_dots_and_brackets() -> None:

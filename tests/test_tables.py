@@ -8,7 +8,7 @@ import json
 import sys
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -718,6 +718,56 @@ def test_a_json_document_is_read_like_yaml(tmp_path: Path, program: Program) -> 
     assert population.subjects[0].evidence == {"targets_assigned": 2}
 
 
+def test_document_ids_are_the_text_as_written_so_0012_does_not_take_over_member_10(
+    tmp_path: Path, program: Program
+) -> None:
+    path = tmp_path / "pop.yaml"
+    path.write_text(
+        "units:\n  - {id: 010, kind: grassroots_cell}\n"
+        "subjects:\n"
+        "  - {id: 0012, unit: 010, kind: member, name: No, evidence: {targets_assigned: 1}}\n"
+        "  - {id: 10, unit: 010, kind: member, name: yes, evidence: {targets_assigned: 1}}\n"
+        "  - {id: 1.50, unit: 010, kind: member, name: 12, evidence: {targets_assigned: 1}}\n",
+        encoding="utf-8",
+    )
+    population = read_population(path, program)
+    assert population.rejections == ()
+    assert [(s.id, s.name, s.unit) for s in population.subjects] == [
+        ("0012", "No", "010"),
+        ("10", "yes", "010"),
+        ("1.50", "12", "010"),
+    ]
+    assert [u.id for u in population.units] == ["010"]
+
+
+# Evidence as a CSV cell and as a YAML document value: the two forms must give the same typed evidence.
+SAME_IN_BOTH = [
+    ("targets_assigned", "012", Fraction(12)),
+    ("targets_met", "05", Fraction(5)),
+    ("sick_leave_months", "2.99999999999999999999", Fraction("2.99999999999999999999")),
+    ("sick_leave_months", "0.1", Fraction(1, 10)),
+    ("sick_leave_months", "3", Fraction(3)),
+    ("exempted", "true", True),
+    ("exempted", "false", False),
+]
+
+
+@pytest.mark.parametrize(("field", "text", "typed"), SAME_IN_BOTH)
+def test_csv_cells_and_yaml_documents_read_numbers_alike(
+    tmp_path: Path, program: Program, field: str, text: str, typed: object
+) -> None:
+    folder = population_dir(tmp_path / "csv", [["id", "unit", "kind", field], ["m1", "c1", "member", text]])
+    document = tmp_path / "pop.yaml"
+    document.write_text(
+        "units: [{id: c1, kind: grassroots_cell}]\n"
+        f"subjects: [{{id: m1, unit: c1, kind: member, evidence: {{{field}: {text}}}}}]\n",
+        encoding="utf-8",
+    )
+    read = [read_population(source, program) for source in (folder, document)]
+    values = [validate_evidence(program, "member", p.subjects[0].evidence).values[field] for p in read]
+    assert values == [typed, typed]
+
+
 def test_a_broken_document_raises_a_table_error_with_the_loader_issues(tmp_path: Path, program: Program) -> None:
     path = tmp_path / "pop.yaml"
     path.write_text("units: [\n", encoding="utf-8")
@@ -778,3 +828,140 @@ def test_rejections_are_written_with_bilingual_headers(tmp_path: Path, program: 
 def test_an_unknown_output_extension_is_refused(tmp_path: Path) -> None:
     with pytest.raises(TableError, match=r"\.csv or \.xlsx"):
         write_table([], [("a", "A")], tmp_path / "out.txt")
+
+
+# --- rows lost without a word (issue 20, item 21) ------------------------------------------------------------
+
+SUBJECT_LINES = [f"m{i},c1,member,Thành viên {i},,10,9,Tốt\n" for i in range(1, 7)]
+
+
+def write_subjects(root: Path, text: str) -> Path:
+    write_csv(root / "units.csv", UNITS)
+    (root / "subjects.csv").write_text(",".join(HEADER) + "\n" + text, encoding="utf-8")
+    return root
+
+
+def both_readers(root: Path, program: Program) -> list[tuple[int, list[str], dict[int, str]]]:
+    """rows_read, the ids classified and the rejected rows' reasons, by the row and by the columnar reader."""
+    from xeploai.tables.parquet import read_bulk
+
+    population = read_population(root, program)
+    bulk = read_bulk(root, program)
+    out = []
+    for rows_read, ids, rejections in (
+        (population.rows_read, [s.id for s in population.subjects], population.rejections),
+        (bulk.rows_read, [str(i) for kind in bulk.kinds.values() for i in kind.ids], bulk.rejections),
+    ):
+        rejected = {r.row: r.reason for r in rejections if r.subject_row and r.row is not None}
+        out.append((rows_read, ids, rejected))
+    return out
+
+
+def test_an_unclosed_quote_rejects_its_row_and_swallows_no_other(tmp_path: Path, program: Program) -> None:
+    lines = list(SUBJECT_LINES)
+    lines[1] = 'm2,c1,member,"Thành viên 2,,10,9,Tốt\n'  # the quote is never closed
+    for rows_read, ids, rejected in both_readers(write_subjects(tmp_path, "".join(lines)), program):
+        assert rows_read == 6  # every line of the file, not the five records the csv module saw
+        assert ids == ["m1", "m3", "m4", "m5", "m6"]
+        assert list(rejected) == [3]
+        assert "quote" in rejected[3] and "line 7" in rejected[3]
+
+
+def test_a_quote_closed_rows_later_rejects_the_two_rows_that_hold_it(tmp_path: Path, program: Program) -> None:
+    lines = list(SUBJECT_LINES)
+    lines[1] = 'm2,c1,member,"Thành viên 2,,10,9,Tốt\n'
+    lines[3] = 'm4,c1,member,Thành viên 4",,10,9,Tốt\n'  # closes the quote opened two lines above
+    for rows_read, ids, rejected in both_readers(write_subjects(tmp_path, "".join(lines)), program):
+        assert rows_read == 6
+        assert ids == ["m1", "m3", "m5", "m6"]
+        assert sorted(rejected) == [3, 5]
+
+
+def test_a_quoted_cell_with_a_line_break_is_still_one_cell(tmp_path: Path, program: Program) -> None:
+    text = SUBJECT_LINES[0] + 'm2,c1,member,"Thành viên\nhai",,10,9,Tốt\n' + SUBJECT_LINES[2]
+    population = read_population(write_subjects(tmp_path, text), program)
+    assert [s.name for s in population.subjects] == ["Thành viên 1", "Thành viên\nhai", "Thành viên 3"]
+    assert population.rejections == ()
+
+
+def test_a_cell_over_the_csv_field_limit_rejects_its_row_only(tmp_path: Path, program: Program) -> None:
+    lines = list(SUBJECT_LINES)
+    lines[2] = f"m3,c1,member,{'x' * 200_000},,10,9,Tốt\n"
+    for rows_read, ids, rejected in both_readers(write_subjects(tmp_path, "".join(lines)), program):
+        assert rows_read == 6
+        assert ids == ["m1", "m2", "m4", "m5", "m6"]
+        assert list(rejected) == [4] and "131,072" in rejected[4]
+
+
+def test_a_subjects_table_without_its_header_row_is_refused(tmp_path: Path, program: Program) -> None:
+    write_csv(tmp_path / "units.csv", UNITS)
+    (tmp_path / "subjects.csv").write_text("".join(SUBJECT_LINES), encoding="utf-8")
+    first_row = r"the first row \('m1', 'c1', 'member', 'Thành viên 1', …\) does not look like a header"
+    with pytest.raises(TableError, match=first_row):
+        read_population(tmp_path, program)
+    from xeploai.tables.parquet import read_bulk
+
+    with pytest.raises(TableError, match="does not look like a header"):
+        read_bulk(tmp_path, program)
+
+
+def _workbook(path: Path, subjects: int, sheets: Sequence[str] = ("units", "subjects")) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name in sheets:
+        sheet = book.create_sheet(name)
+        if name.casefold() == "units":
+            for row in UNITS:
+                sheet.append(row)
+        else:
+            sheet.append(HEADER)
+            for i in range(1, subjects + 1):
+                sheet.append([f"m{i}", "c1", "member", f"Thành viên {i}", None, 10, 9, "Tốt"])
+    book.save(path)
+    return path
+
+
+def _rewrite(path: Path, member: str, change: Callable[[bytes], bytes]) -> None:
+    with zipfile.ZipFile(path) as old:
+        items = [(info, old.read(info)) for info in old.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for info, data in items:
+            new.writestr(info, change(data) if info.filename == member else data)
+
+
+def test_rows_below_a_stale_dimension_tag_are_read(tmp_path: Path, program: Program) -> None:
+    path = _workbook(tmp_path / "d.xlsx", 10)
+    _rewrite(path, "xl/worksheets/sheet2.xml", lambda xml: xml.replace(b'ref="A1:H11"', b'ref="A1:H6"'))
+    population = read_population(path, program)
+    assert population.rows_read == 10 and len(population.subjects) == 10
+
+
+def test_two_sheets_named_alike_are_refused_and_a_hidden_one_is_noted(tmp_path: Path, program: Program) -> None:
+    path = _workbook(tmp_path / "two.xlsx", 2, ("units", "subjects", "extra"))
+    # Excel and openpyxl refuse such names; a workbook written by other means can still hold them.
+    _rewrite(path, "xl/workbook.xml", lambda xml: xml.replace(b'name="extra"', b'name="SUBJECTS"'))
+    with pytest.raises(TableError, match="'subjects' and 'SUBJECTS'"):
+        read_population(path, program)
+    path = _workbook(tmp_path / "hidden.xlsx", 2)
+    book = openpyxl.load_workbook(path)
+    book["subjects"].sheet_state = "hidden"
+    book.save(path)
+    population = read_population(path, program)
+    assert len(population.subjects) == 2
+    (note,) = [r for r in population.rejections if r.row is None]
+    assert note.source.endswith("[subjects]") and "hidden" in note.reason
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_opened(tmp_path: Path, program: Program) -> None:
+    from xeploai.tables import files
+
+    path = _workbook(tmp_path / "bomb.xlsx", 2)
+    data = bytearray(path.read_bytes())
+    # Say in the central directory that the subjects sheet unpacks to more than the limit (a zip bomb does).
+    name = b"xl/worksheets/sheet2.xml"
+    at = data.rindex(b"PK\x01\x02", 0, data.rindex(name))
+    data[at + 24 : at + 28] = (files.MAX_WORKBOOK_BYTES + 1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(TableError, match="unpacks to more than") as caught:
+        read_population(path, program)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None

@@ -308,6 +308,17 @@ def _write_text(path: str, text: str) -> None:
 
 
 def run_appeal(args: argparse.Namespace) -> int:
+    from xeploai.explanation.history import HistoryError
+
+    try:
+        return _run_appeal(args)
+    except HistoryError as error:  # a history that cannot be read or extended: its problems, not a traceback
+        for problem in error.problems:
+            echo_err(f"{problem.text(args.lang)} [{problem.code}]\n")
+        return EXIT_PROBLEMS
+
+
+def _run_appeal(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xeploai.explanation import history, receipt, verifier

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, assert_never
+from typing import Any, Final, assert_never
 
 from xeploai.program.ir import (
     LEVEL_SCALE,
+    NUMBER_DECIMALS,
+    NUMBER_WHOLE_DIGITS,
     BoolType,
     DateType,
     EnumType,
@@ -306,6 +308,15 @@ def _convert_number(ctx: _Context, fdef: FieldDef, raw: object, path: Path, wher
         )
         ctx.report("not-finite", path, message)
         return None
+    if _too_long(raw):
+        message = Text(
+            f"{where} = {_show(raw)}; số phải nhỏ hơn 10^{MAX_WHOLE_DIGITS} (tối đa {MAX_WHOLE_DIGITS} chữ số phần "
+            f"nguyên) và có tối đa {MAX_DECIMALS} chữ số thập phân",
+            f"{where} = {_show(raw)}; a number must be below 10^{MAX_WHOLE_DIGITS} (at most {MAX_WHOLE_DIGITS} "
+            f"digits before the point) with at most {MAX_DECIMALS} decimals",
+        )
+        ctx.report("number-too-long", path, message)
+        return None
     # str() first, so that the float 0.7 becomes 7/10 rather than its binary approximation.
     number = Fraction(str(raw)) if isinstance(raw, float) else Fraction(raw)
     if ftype.integer and number.denominator != 1:
@@ -318,6 +329,35 @@ def _convert_number(ctx: _Context, fdef: FieldDef, raw: object, path: Path, wher
         ctx.report("out-of-range", path, message)
         return None
     return number
+
+
+# Numbers are computed exactly (fractions); these bounds keep every computation and rendering of them small, far
+# beyond any count, month or score of a review.
+MAX_WHOLE_DIGITS: Final = NUMBER_WHOLE_DIGITS
+MAX_DECIMALS: Final = NUMBER_DECIMALS
+_WHOLE_LIMIT: Final[int] = 10**MAX_WHOLE_DIGITS
+_DENOMINATOR_LIMIT: Final[int] = 10**MAX_DECIMALS
+
+
+def _too_long(raw: int | float | Fraction | Decimal) -> bool:
+    """Whether a finite number has more digits than xeploai reads; cheap for any input (no exponent is expanded).
+
+    >>> _too_long(10**30), _too_long(Decimal("2.99999999999999999999")), _too_long(Decimal("1e-999999999"))
+    (True, False, True)
+    >>> _too_long(5e-324), _too_long(Fraction(1, 3)), _too_long(Decimal("1.5000000000000000000000000000000000"))
+    (False, False, False)
+    """
+    if isinstance(raw, Decimal):
+        if raw.is_zero():
+            return False
+        _, digits, exponent = raw.as_tuple()
+        assert isinstance(exponent, int)  # a finite number's
+        decimals = -exponent - (len(digits) - len("".join(map(str, digits)).rstrip("0")))  # trailing zeros aside
+        return raw.adjusted() >= MAX_WHOLE_DIGITS or decimals > MAX_DECIMALS
+    if isinstance(raw, float):  # a float's digits are bounded already: only its size matters
+        return abs(raw) >= _WHOLE_LIMIT
+    number = Fraction(raw)
+    return abs(number) >= _WHOLE_LIMIT or number.denominator > _DENOMINATOR_LIMIT
 
 
 def _convert_records(
@@ -508,6 +548,12 @@ def _render_path(path: Path) -> str:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, int) and value.bit_length() > 200:
+        # An integer of hundreds of digits as its leading digits and its power of ten; str() refuses the longest.
+        if value.bit_length() > 14_000:
+            return f"{'-' if value < 0 else ''}≈1e+{int(value.bit_length() * 0.30103)}"
+        digits = str(value)
+        return f"{digits[:13]}…e+{len(digits.lstrip('-')) - 1}"
     text = repr(value)
     return text if len(text) <= _REPR_LIMIT else text[: _REPR_LIMIT - 3] + "..."
 
@@ -619,10 +665,9 @@ def _field_schema(program: Program, fdef: FieldDef) -> dict[str, object]:
         case NumberType(integer=integer):
             schema["type"] = "integer" if integer else "number"
             low, high = _bounds(fdef)
-            if low is not None:
-                schema["minimum"] = _json_number(low)
-            if high is not None:
-                schema["maximum"] = _json_number(high)
+            largest = _WHOLE_LIMIT - 1  # beyond it: number-too-long
+            schema["minimum"] = _json_number(low) if low is not None else -largest
+            schema["maximum"] = _json_number(high) if high is not None else largest
         case OrdinalType(scale=scale_id):
             schema["type"] = "string"
             schema["enum"] = _accepted_spellings(_scale(program, scale_id).values)

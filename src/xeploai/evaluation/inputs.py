@@ -107,14 +107,18 @@ def _year(digits: str) -> int:
 
 
 def load_evidence_file(path: str | os.PathLike[str]) -> EvidenceFile:
-    """Read one subject's evidence document (YAML or JSON): ``subject``, ``period``, ``evidence``."""
-    return _evidence_file(loader.load_file(path, display=loader.display_path(path)))
+    """Read one subject's evidence document (YAML or JSON): ``subject``, ``period``, ``evidence``.
+
+    Numbers follow the YAML 1.2 core rules (``012`` is twelve, ``yes`` is text), decimals are kept exactly, and
+    the subject's id and name are the text as written (``0012`` is not 12).
+    """
+    return _evidence_file(loader.load_file(path, display=loader.display_path(path), core=True))
 
 
 def load_evidence_text(content: str | bytes, source: str = "<stdin>") -> EvidenceFile:
     """Read one subject's evidence document from text that is in no file (``xeploai evaluate FRAMEWORK -`` reads
-    standard input); problems name ``source``."""
-    return _evidence_file(loader.load_yaml(content, source))
+    standard input); problems name ``source``. Numbers are read as ``load_evidence_file`` reads them."""
+    return _evidence_file(loader.load_yaml(content, source, core=True))
 
 
 def _evidence_file(document: loader.Document) -> EvidenceFile:
@@ -175,8 +179,8 @@ def _evidence_file(document: loader.Document) -> EvidenceFile:
     name = subject.get("name")
     return EvidenceFile(
         kind=str(subject.get("kind", "")),
-        subject_id=str(subject.get("id", "")),
-        name=str(name) if name is not None else None,
+        subject_id=document.text(("subject", "id"), subject.get("id", "")),
+        name=document.text(("subject", "name"), name) if name is not None else None,
         period=period,
         evidence=evidence,
         source=document.source,

@@ -15,6 +15,7 @@ import errno
 import json
 import math
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -208,6 +209,7 @@ class CaseHistory:
         payload = _jsonable(dict(data or {}), "data")
         assert isinstance(payload, dict)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_special(self.path)
         # O_APPEND: every write goes to the end, whatever was read; O_NOFOLLOW: a link planted at the history's
         # name is not written through.
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
@@ -274,6 +276,7 @@ class CaseHistory:
 
     def _content(self) -> bytes:
         try:
+            _refuse_special(self.path)
             return self.path.read_bytes()
         except FileNotFoundError:
             return b""
@@ -282,6 +285,17 @@ class CaseHistory:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _refuse_special(path: Path) -> None:
+    """A history is a regular file: a FIFO would block and a device such as /dev/zero never ends."""
+    try:
+        mode = path.stat().st_mode  # follows a link: what would be read
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        why = "not a regular file (a FIFO, a device or a folder)"
+        raise HistoryError([_problem("history-unreadable", 0, why=why)])
 
 
 def _lock(fd: int) -> None:

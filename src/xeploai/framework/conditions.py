@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from xeploai.framework.condition_syntax import syntax_error, syntax_name
@@ -176,15 +177,22 @@ class _Parser:
                 message = ir.Text("ngôn ngữ điều kiện không có số phức", "complex numbers are not part of the language")
                 return self.problem("unsupported-syntax", message, node)
             digits = (ast.get_source_segment(self.source, node) or "").rstrip("j ")
+            if too_many_digits(digits):
+                return self.too_long(node)
             value = Fraction(digits) / 100
             return ir.Const(value, ir.NumberType(), self.text(node), self.span(node)), ir.NumberType()
         literal = ast.get_source_segment(self.source, node) or str(node.value)
+        if too_many_digits(literal.replace("_", "")):
+            return self.too_long(node)
         try:
             value = Fraction(literal.replace("_", ""))
         except ValueError:
             value = Fraction(str(node.value))
         integer = isinstance(node.value, int)
         return ir.Const(value, ir.NumberType(integer), self.text(node), self.span(node)), ir.NumberType(integer)
+
+    def too_long(self, node: ast.AST) -> _Typed:
+        return self.problem("number-too-long", _too_long_text(self.text(node)), node)
 
     def name(self, name: str, node: ast.AST) -> _Typed:
         span = self.span(node)
@@ -654,6 +662,33 @@ def _prepare(text: str) -> tuple[str, set[int]]:
     return _PERCENT.sub(replace, text), percent_at
 
 
+def too_many_digits(literal: str) -> bool:
+    """Whether a number literal has more digits than a number may have; cheap, whatever its exponent.
+
+    >>> too_many_digits("0.7"), too_many_digits("1e999999999"), too_many_digits("1" * 31), too_many_digits("x")
+    (False, True, True, False)
+    """
+    try:
+        exact = Decimal(literal)
+    except InvalidOperation:
+        return False
+    if not exact.is_finite() or exact.is_zero():
+        return not exact.is_finite()
+    _, digits, exponent = exact.as_tuple()
+    assert isinstance(exponent, int)
+    decimals = -exponent - (len(digits) - len("".join(map(str, digits)).rstrip("0")))
+    return exact.adjusted() >= ir.NUMBER_WHOLE_DIGITS or decimals > ir.NUMBER_DECIMALS
+
+
+def _too_long_text(literal: str) -> ir.Text:
+    shown = literal if len(literal) <= 40 else literal[:37] + "..."
+    whole, decimals = ir.NUMBER_WHOLE_DIGITS, ir.NUMBER_DECIMALS
+    return ir.Text(
+        f"số {shown} quá dài: một số phải nhỏ hơn 10^{whole} và có tối đa {decimals} chữ số thập phân",
+        f"the number {shown} is too long: a number must be below 10^{whole} with at most {decimals} decimals",
+    )
+
+
 def parse_condition(
     text: str,
     origin: ir.Span,
@@ -670,6 +705,8 @@ def parse_condition(
         col = (error.offset or 1) - 1
         line = error.lineno or 1
         span = ir.Span(origin.file, origin.line + line - 1, (origin.col if line == 1 else 1) + col)
+        if "integer string conversion" in error.msg:  # Python refuses integer literals of thousands of digits
+            return None, [Issue.from_text("number-too-long", _too_long_text("…"), path, span)]
         reason = syntax_error(error.msg)
         message = ir.Text(f"không đọc được '{text}': {reason.vi}", f"cannot parse '{text}': {reason.en}")
         return None, [Issue.from_text("unsupported-syntax", message, path, span)]

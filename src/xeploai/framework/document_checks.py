@@ -148,6 +148,8 @@ def check_declarations(doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Is
                         span_of((*path, index, attr)),
                     )
                 seen.add(key)
+    for path, values in named:
+        yield from _check_spellings(path, values, span_of)
     if ir.LEVEL_SCALE in doc.scales:
         path = ("scales", ir.LEVEL_SCALE)
         message = ir.Text("'level' là tên dành riêng cho thang mức xếp loại", "'level' is reserved for the level scale")
@@ -161,6 +163,48 @@ def check_declarations(doc: schema.FrameworkDoc, span_of: SpanOf) -> Iterator[Is
         for name, f in record.fields.items():
             field_path: Path = ("records", record_id, "fields", name)
             yield from check_field(f, field_path, decl_ids, {}, span_of, in_record=True)
+
+
+def fold_spelling(text: str) -> str:
+    """How the spellings of a scale's values are told apart: without case, Vietnamese diacritics or extra spaces.
+
+    >>> fold_spelling("  Hoàn thành TỐT  nhiệm vụ"), fold_spelling("Đạt")
+    ('hoan thanh tot nhiem vu', 'dat')
+    """
+    decomposed = unicodedata.normalize("NFD", " ".join(text.casefold().split())).replace("đ", "d")
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _check_spellings(path: Path, values: list[schema.ScaleValue], span_of: SpanOf) -> Iterator[Issue]:
+    """Each id, code and label names one value of its scale: a level, a grade or an enum value is found by any of
+    them (``at_most: HT``, ``task_results: Tốt``, a table's cell), so two values spelled alike once case and
+    diacritics are set aside would make the first one win silently."""
+    owner: dict[str, tuple[int, str, str]] = {}  # folded spelling → (value index, attribute, spelling)
+    for index, value in enumerate(values):
+        spellings = (("id", value.id), ("code", value.code), ("label.vi", value.label.vi), ("label.en", value.label.en))
+        for attr, spelling in spellings:
+            key = fold_spelling(spelling)
+            first = owner.setdefault(key, (index, attr, spelling))
+            if first[0] == index or (first[1] == attr and first[2] == spelling and attr in ("id", "code")):
+                continue  # the value's own spellings may agree; an id or code written twice is reported above
+            other = values[first[0]]
+            theirs = dotted((*path, first[0])) + "." + first[1]
+            where = (*path, index, *attr.split("."))
+            yield Issue.from_text(
+                "ambiguous-spelling",
+                ir.Text(
+                    f"{attr} '{spelling}' của '{value.id}' viết giống '{first[2]}' ({theirs}) của '{other.id}' khi bỏ"
+                    " qua hoa thường và dấu: mỗi cách viết chỉ gọi một giá trị",
+                    f"the {attr} '{spelling}' of '{value.id}' is spelled like '{first[2]}' ({theirs}) of "
+                    f"'{other.id}' when case and diacritics are set aside: a spelling names one value",
+                ),
+                dotted(where),
+                span_of(where),
+                ir.Text(
+                    "đổi một trong hai cách viết; một giá trị được tìm theo mã định danh, ký hiệu hoặc nhãn của nó",
+                    "change one of the two: a value is found by its id, its code or either label",
+                ),
+            )
 
 
 def check_field(

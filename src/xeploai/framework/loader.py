@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import pathlib
 import re
+import stat
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Final, NoReturn, Protocol
 
 import yaml
@@ -64,6 +66,13 @@ class Document:
     spans: dict[Path, Span]  # path -> position of the value node
     key_spans: dict[Path, Span]  # path -> position of the mapping key (mapping entries only)
     styles: dict[Path, str]  # path -> scalar style: "" plain, "'", '"', "|", ">"
+    texts: dict[Path, str] = field(default_factory=dict)  # path -> the text of a plain scalar read as no string
+
+    def text(self, path: Sequence[str | int], value: object) -> str:
+        """``value`` (the data at ``path``) as the text it was written as: ids are text, ``0012`` is not 12."""
+        if isinstance(value, str):
+            return value
+        return self.texts.get(tuple(path), str(value))
 
     def span(self, path: Sequence[str | int]) -> Span | None:
         """The span of ``path``, or of its nearest ancestor with one (a missing key points at its mapping)."""
@@ -97,9 +106,12 @@ def format_path(path: Sequence[str | int]) -> str:
     return out
 
 
-def load_yaml(text: str | bytes, source: str) -> Document:
+def load_yaml(text: str | bytes, source: str, *, core: bool = False) -> Document:
     """Load one YAML document; ``source`` is the file name used in spans and issues.
 
+    With ``core`` (evidence and population documents), plain scalars are read by the YAML 1.2 core rules: ``012``
+    is twelve, ``0x1F``, ``0o17``, ``1:30``, ``1_000``, ``yes`` and ``No`` are text, and a decimal a float cannot
+    hold exactly is a ``Decimal``. Frameworks keep PyYAML's YAML 1.1 rules (their files were written for them).
     Raises ``FrameworkError`` with every problem found; no other exception escapes for any input.
     """
     if isinstance(text, bytes):
@@ -108,7 +120,7 @@ def load_yaml(text: str | bytes, source: str) -> Document:
         text = text.removeprefix("\ufeff")
         if _utf8_size(text) > MAX_TEXT_BYTES:
             _fail(source, _too_large_text(source))
-    root, builder = _compose(text, source)
+    root, builder = _compose(text, source, core)
     data: object = None
     try:
         data = builder.build(root, (), 0)
@@ -119,18 +131,52 @@ def load_yaml(text: str | bytes, source: str) -> Document:
 
     if builder.issues:
         _fail(source, builder.issues)
-    return Document(data, source, builder.spans, builder.key_spans, builder.styles)
+    return Document(data, source, builder.spans, builder.key_spans, builder.styles, builder.texts)
 
 
-def load_file(path: str | os.PathLike[str], display: str | None = None) -> Document:
+def load_file(
+    path: str | os.PathLike[str], display: str | None = None, *, core: bool = False, limit: int = MAX_TEXT_BYTES
+) -> Document:
     """Load the YAML file at ``path``; spans and issues name it ``display`` (default: the path as given).
 
-    ``OSError`` (missing or unreadable file) propagates; any problem with the content is a ``FrameworkError``.
+    ``OSError`` (missing or unreadable file) propagates; any problem with the content is a ``FrameworkError``,
+    among them a path that is no regular file (a FIFO, a device such as ``/dev/zero``), refused before reading.
+    ``core`` is ``load_yaml``'s; ``limit`` bounds the file's size in bytes.
     """
     source = display if display is not None else os.fspath(path)
-    with open(path, "rb") as file:
-        content = file.read(MAX_TEXT_BYTES + 1)  # one byte more is enough to know it is too large
-    return load_yaml(content, source)
+    content = read_regular_file(path, source, limit)
+    return load_yaml(content, source, core=core)
+
+
+def read_regular_file(path: str | os.PathLike[str], source: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    """The bytes of the regular file at ``path``: a FIFO, a device or a folder is refused without waiting or
+    reading (``not-a-file``), a file over ``limit`` bytes is refused (``too-large``). ``OSError`` propagates."""
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(descriptor)
+        what = _special_kind(mode)
+        message = Text(f"đường dẫn này là {what.vi}, không phải một tệp", f"the path is {what.en}, not a file")
+        hint = Text("đưa đường dẫn tới chính tệp YAML", "give the path of the YAML file itself")
+        _fail(source, [Issue.from_text("not-a-file", message, "", Span(source, 1, 1), hint=hint)])
+    with open(descriptor, "rb", closefd=True) as file:
+        content = file.read(limit + 1)  # one byte more is enough to know it is too large
+    if len(content) > limit:
+        _fail(source, _too_large_text(source, limit))
+    return content
+
+
+def _special_kind(mode: int) -> Text:
+    if stat.S_ISFIFO(mode):
+        return Text("một đường ống (FIFO)", "a FIFO (named pipe)")
+    if stat.S_ISDIR(mode):
+        return Text("một thư mục", "a folder")
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return Text("một thiết bị", "a device")
+    if stat.S_ISSOCK(mode):
+        return Text("một socket", "a socket")
+    return Text("một tệp đặc biệt", "a special file")
 
 
 # --- text ---------------------------------------------------------------------------------------------------
@@ -158,9 +204,9 @@ def _utf8_size(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _too_large_text(source: str) -> list[Issue]:
-    limit = MAX_TEXT_BYTES // (1024 * 1024)
-    message = Text(f"tệp lớn hơn {limit} MiB", f"the file is larger than {limit} MiB")
+def _too_large_text(source: str, size: int = MAX_TEXT_BYTES) -> list[Issue]:
+    limit = f"{size / (1024 * 1024):g}"
+    message = Text(f"tệp lớn hơn {limit.replace('.', ',')} MiB", f"the file is larger than {limit} MiB")
     return [Issue.from_text("too-large", message, "", Span(source, 1, 1))]
 
 
@@ -322,12 +368,12 @@ def _nesting_issue(source: str, path: str, span: Span | None) -> list[Issue]:
 # --- composing ----------------------------------------------------------------------------------------------
 
 
-def _compose(text: str, source: str) -> tuple[Node, _Builder]:
+def _compose(text: str, source: str, core: bool) -> tuple[Node, _Builder]:
     """The node tree of the first document, and a builder holding the problems found after it."""
-    builder = _Builder(source)
+    builder = _Builder(source, core)
     loader: _Loader | None = None
     try:
-        loader = _Loader(text)  # it checks for unprintable characters at once
+        loader = (_CoreLoader if core else _Loader)(text)  # it checks for unprintable characters at once
         root = loader.get_node() if loader.check_node() else None
         if root is None or _is_empty(root):
             message = Text("tệp không chứa tài liệu YAML nào", "the file holds no YAML document")
@@ -414,6 +460,33 @@ class _Loader(yaml.SafeLoader):
             self._depth -= 1
 
 
+class _CoreLoader(_Loader):
+    """``_Loader`` resolving plain scalars by the YAML 1.2 core schema (dates kept, as YAML 1.1 reads them)."""
+
+
+_CoreLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?[0-9]+$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (
+        "timestamp",
+        r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?
+        |[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9])$""",
+        "0123456789",
+    ),
+):
+    _CoreLoader.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(_pattern, re.X), list(_first))
+
+
 def _is_empty(root: Node) -> bool:
     # A document with nothing but '---' (or comments) composes to an empty plain null.
     return isinstance(root, ScalarNode) and root.value == "" and root.style is None and root.tag == _NULL
@@ -441,6 +514,37 @@ _SCALARS: Final[dict[str, Callable[[ScalarNode], object]]] = {
 }
 
 
+# Beyond this exponent a float is infinite or zero, and a Decimal's exact value would take the exponent's digits.
+_FLOAT_EXPONENT: Final = 400
+_INFINITY: Final = float("inf")
+
+
+def _core_int(node: ScalarNode) -> int:
+    return int(str(node.value), 10)  # "012" is twelve: no octal, hexadecimal or sexagesimal forms
+
+
+def _core_float(node: ScalarNode) -> float | Decimal:
+    """A decimal as a float when the float is exactly the written number, else as a ``Decimal``: 2.99999999999999999999
+    stays below 3, as the table reader keeps it."""
+    text = str(node.value)
+    if text.lstrip("+-").lower() in (".inf", ".nan"):
+        return float(_SAFE.construct_yaml_float(node))
+    exact = Decimal(text)
+    approximate = float(text)
+    if exact.adjusted() > _FLOAT_EXPONENT or approximate in (_INFINITY, -_INFINITY):
+        return approximate  # infinite: refused as not finite
+    if exact.is_zero() or (approximate != 0 and Decimal(repr(approximate)) == exact):
+        return approximate
+    return exact  # a Decimal; one with too many digits is refused by the evidence stage
+
+
+_CORE_SCALARS: Final[dict[str, Callable[[ScalarNode], object]]] = {
+    **_SCALARS,
+    _STD + "int": _core_int,
+    _STD + "float": _core_float,
+}
+
+
 def _show_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
 
@@ -462,8 +566,10 @@ def _is_plain(node: ScalarNode, value: str) -> bool:
 class _Builder:
     """Walks composed nodes into plain data, recording spans and styles and collecting issues."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, core: bool = False) -> None:
         self.source = source
+        self.scalars = _CORE_SCALARS if core else _SCALARS
+        self.texts: dict[Path, str] = {}
         self.issues: list[Issue] = []
         self.spans: dict[Path, Span] = {}
         self.key_spans: dict[Path, Span] = {}
@@ -596,9 +702,25 @@ class _Builder:
             self.add("too-large", message, path, node.start_mark)
             return value
         tag = node.tag
+        lone: int | None = None
+        if _SURROGATE.search(value) is not None:
+            try:  # a pair written as two escapes (JSON's way for characters beyond U+FFFF) is one character
+                node.value = value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+            except UnicodeDecodeError as err:
+                lone = ord(value[err.start // 2])
+        if lone is not None:
+            code = lone
+            message = Text(
+                f"giá trị chứa U+{code:04X}, một nửa cặp thay thế (surrogate) đứng riêng, không phải một ký tự",
+                f"the value holds U+{code:04X}, a lone surrogate, which is not a character",
+            )
+            escape = f"\\u{code:04x}"
+            hint = Text(f"bỏ chuỗi thoát {escape} đi", f"remove the escape {escape}")
+            self.add("yaml-syntax", message, path, node.start_mark, hint=hint)
+            return value.encode("utf-8", "replace").decode("utf-8")
         if (tag == _MERGE and _is_plain(node, "<<")) or (tag == _VALUE and _is_plain(node, "=")):
             return value  # YAML 1.1 special keys, as values plain text
-        construct = _SCALARS.get(tag)
+        construct = self.scalars.get(tag)
         if construct is None:
             kind = "sequence" if tag == _SEQ else "mapping" if tag == _MAP else None
             shown = _show_tag(tag)
@@ -611,6 +733,8 @@ class _Builder:
                 message = Text(f"thẻ {shown} không được phép", f"the tag {shown} is not allowed")
             self.add("forbidden-tag", message, path, node.start_mark, hint=_TAG_HINT)
             return value
+        if tag != _STR and node.style is None:
+            self.texts[path] = value
         try:
             return construct(node)
         except Exception as err:  # a regex miss, int('x'), a day 31 in April...: each is just a bad value
@@ -623,6 +747,8 @@ class _Builder:
             self.add("yaml-syntax", message, path, node.start_mark, hint=hint)
             return value
 
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 _TAG_HINT = Text(
     "chỉ được dùng các thẻ !!str, !!int, !!float, !!bool, !!null, !!timestamp, !!seq và !!map",

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from xeploai.framework import schema
-from xeploai.framework.conditions import Scope, match_choice, parse_condition, reads
+from xeploai.framework.conditions import Scope, match_choice, parse_condition, reads, too_many_digits
 from xeploai.program import ir
 from xeploai.program.issues import Issue
 
@@ -363,8 +363,11 @@ def ratio(value: float | str) -> Fraction | None:
     try:
         if isinstance(value, str):
             stripped = value.strip()
+            digits = stripped.removesuffix("%").strip()
+            if too_many_digits(digits):  # "1e-999999999" would take unbounded time as a fraction
+                return None
             if stripped.endswith("%"):
-                return Fraction(stripped[:-1].strip()) / 100
+                return Fraction(digits) / 100
             return Fraction(stripped)
         return Fraction(str(value))
     except (ValueError, ZeroDivisionError):

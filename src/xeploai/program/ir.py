@@ -445,6 +445,11 @@ class Scale:
 
 LEVEL_SCALE = "level"
 
+# Numbers are exact fractions; a literal or an evidence value has at most this many digits before the decimal
+# point and after it (``number-too-long``), so that no computation on it can take unbounded time or memory.
+NUMBER_WHOLE_DIGITS = 30
+NUMBER_DECIMALS = 30
+
 
 @dataclass(frozen=True, slots=True)
 class EnumDef:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Final, assert_never
 
+from xeploai.evaluation.evidence import MAX_DECIMALS, MAX_WHOLE_DIGITS
 from xeploai.program import ir
 
 __all__ = [
@@ -147,6 +148,7 @@ def _to_count(cell: object) -> object:
     if not isinstance(cell, str):
         return cell
     text = cell.strip()
+    _check_digits(cell, text)
     if _COUNT.fullmatch(text):
         whole, _, zeros = text.replace(",", ".").partition(".")
         if len(zeros) == 3:  # "1.000" is one thousand in Vietnamese writing, and 1 in English
@@ -181,8 +183,26 @@ def _to_number(cell: object, ratio: bool) -> object:
             f"{cell!r} là tỷ lệ phần trăm, chỉ trường tỷ lệ (từ 0 đến 1) mới nhận",
             f"{cell!r} is a percentage, which only a ratio field (0 to 1) accepts",
         )
+    _check_digits(cell, digits)
     value = Decimal(digits.replace(",", "."))
     return _number_value(value / 100 if percent else value)
+
+
+def _check_digits(cell: str, text: str) -> None:
+    """Refuse a number written with more digits than the evidence stage reads, before any conversion of it."""
+    if not _NUMBER.fullmatch(text):
+        return
+    whole, _, decimals = text.lstrip("+-").replace(",", ".").partition(".")
+    whole, decimals = whole.lstrip("0"), decimals.rstrip("0")
+    if len(whole) <= MAX_WHOLE_DIGITS and len(decimals) <= MAX_DECIMALS + 2:  # a percentage adds two decimals
+        return
+    shown = cell.strip() if len(cell.strip()) <= 40 else cell.strip()[:37] + "..."
+    raise CellError(
+        f"{shown!r} có {len(whole)} chữ số phần nguyên và {len(decimals)} chữ số thập phân; một số có tối đa "
+        f"{MAX_WHOLE_DIGITS} chữ số phần nguyên và {MAX_DECIMALS} chữ số thập phân",
+        f"{shown!r} has {len(whole)} digits before the point and {len(decimals)} after; a number has at most "
+        f"{MAX_WHOLE_DIGITS} before the point and {MAX_DECIMALS} after",
+    )
 
 
 def _number_value(value: Decimal) -> int | float | Decimal:

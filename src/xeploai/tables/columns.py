@@ -5,13 +5,14 @@ its distinct cells and a numpy code per row, so that every distinct cell is judg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from xeploai.evaluation.population import Rejection
+from xeploai.program import ir
 from xeploai.tables.cells import cell_id, cell_name, fold, is_blank
-from xeploai.tables.files import PARQUET_HINT, Table, TableError, load_pyarrow_parquet, read_csv
+from xeploai.tables.files import PARQUET_HINT, Table, TableError, load_pyarrow_parquet, read_csv, refuse_special
 from xeploai.tables.headers import cell_at, shifted_row
 from xeploai.tables.reader import Folder
 
@@ -198,6 +199,7 @@ class Columns:
     numbers: Array
     empty: bool = False
     rows: tuple[tuple[int, tuple[object, ...]], ...] | None = None  # a CSV table's rows as read
+    problems: Mapping[int, ir.Text] = field(default_factory=dict)  # ``Table.problems``
     _encoded: dict[int, _Encoded] = field(default_factory=dict)
     _texts: dict[tuple[int, bool], Any] = field(default_factory=dict)
 
@@ -207,7 +209,7 @@ class Columns:
     @property
     def probe(self) -> Table:
         """The table without rows, for the reader's functions that only read its source and header."""
-        return Table(self.source, self.header, (), self.empty)
+        return Table(self.source, self.header, (), self.empty, self.problems)
 
     def cells(self, i: int) -> tuple[object, ...]:
         """Row i's cells as the table reader reads them."""
@@ -267,6 +269,7 @@ def read_columns(folder: Folder, name: str, plain: frozenset[str]) -> Columns:
     path, source = folder.files[name], folder.source(name)
     if path.suffix.casefold() != ".parquet":
         return _from_table(read_csv(path, source))
+    refuse_special(path, source)
     pq = load_pyarrow_parquet(source)
     try:
         table = pq.read_table(path)
@@ -303,7 +306,9 @@ def _from_table(table: Table) -> Columns:
     pa, _, np = arrow_modules(table.source)
     arrays = [pa.array([cell_at(cells, i) for _, cells in table.rows], pa.string()) for i in range(len(table.header))]
     numbers = np.array([number for number, _ in table.rows], np.int64)
-    return Columns(table.source, table.header, arrays, numbers, empty=table.empty, rows=table.rows)
+    return Columns(
+        table.source, table.header, arrays, numbers, empty=table.empty, rows=table.rows, problems=table.problems
+    )
 
 
 def cell_texts(array: Any, read: Callable[[object], str | None]) -> Any:

@@ -59,16 +59,28 @@ def _document_entries(document: loader.Document, key: str, keys: Sequence[str]) 
                 hinted = with_hint(reason, suggest(str(name), keys))
                 entry.problems.append(Rejection.from_text(document.source, entry.row, str(name), value, hinted))
                 continue
+            where = (key, position, name)
+            if name == "approved" and isinstance(value, list):
+                value = [document.text((*where, i), v) if _scalar(v) else v for i, v in enumerate(value)]
+            elif name not in ("approved", "evidence") and _scalar(value):
+                value = document.text(where, value)  # ids and names are text: 0012 is not 12, No is not false
             entry.values[name] = value
             if name not in ("approved", "evidence") and isinstance(value, bool | dict | list):
                 entry.reject(name, ir.Text(f"{name} phải là văn bản", f"{name} must be text"))
     return entries
 
 
+def _scalar(value: object) -> bool:
+    return value is not None and not isinstance(value, dict | list)
+
+
 def read_document(path: Path, program: ir.Program) -> PopulationInput:
+    """Read a population document. Evidence values follow the YAML 1.2 core rules (``012`` is twelve, ``yes`` is
+    text, decimals are exact), as a table's cells are read; ids, names and the other columns are the text as
+    written."""
     display = os.fspath(path)
     try:
-        document = loader.load_file(path, display=display)
+        document = loader.load_file(path, display=display, core=True)
     except FrameworkError as error:
         raise TableError(display, f"cannot be read ({len(error.issues)} problems)", error.issues) from error
     data = document.data

@@ -13,7 +13,7 @@ from xeploai.evaluation.population import Rejection
 from xeploai.program import ir
 from xeploai.program.issues import suggest
 from xeploai.tables.cells import fold, is_blank
-from xeploai.tables.files import Table
+from xeploai.tables.files import Table, TableError
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -162,6 +162,15 @@ def check_table(
             f"the {what} table is empty; expected a header row ({expected}) and rows",
         )
         return [table_note(table.source, None, reason)]
+    required = tuple(required)
+    if table.rows and required and not plan.fixed:
+        cells = ", ".join(repr(c) for c in table.header[:4]) + (", …" if len(table.header) > 4 else "")
+        raise TableError(
+            table.source,
+            f"the first row ({cells}) does not look like a header: none of its cells names a column of the {what} "
+            f"table ({', '.join(columns)}); the header row seems to be missing, so the first {what} row would be "
+            "taken for it: add the header row",
+        )
     found = []
     if not table.rows:
         reason = ir.Text(
@@ -184,7 +193,11 @@ def cell_at(cells: Sequence[object], index: int | None) -> object:
 
 
 def shifted_row(table: Table, number: int, cells: Sequence[object]) -> Rejection | None:
-    """A row with values beyond the header's columns: its values may be shifted, so it is not used."""
+    """A row the file makes untrustworthy (``Table.problems``: a quote left open, an over-long cell), or one with
+    values beyond the header's columns (its values may be shifted): it is not used."""
+    problem = table.problems.get(number)
+    if problem is not None:
+        return Rejection.from_text(table.source, number, None, None, problem)
     extra = next((c for c in cells[len(table.header) :] if not is_blank(c)), None)
     if extra is None:
         return None

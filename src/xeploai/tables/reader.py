@@ -19,7 +19,7 @@ from xeploai.program.issues import Issue, suggest
 from xeploai.tables.cells import ABSENT, CellError, cell_id, coerce, is_blank
 from xeploai.tables.documents import read_document
 from xeploai.tables.entries import Entry, Reader, SubjectEntry, Where
-from xeploai.tables.files import Table, TableError, read_csv, read_parquet, read_workbook
+from xeploai.tables.files import Table, TableError, read_csv, read_parquet, read_workbook, refuse_special
 from xeploai.tables.headers import (
     DECISION_COLUMNS,
     GUIDE_SHEET,
@@ -362,8 +362,8 @@ def population_folder(directory: Path, program: ir.Program) -> Folder:
     found = {
         p.name.casefold(): p
         for p in sorted(directory.iterdir())
-        if p.is_file() and p.suffix.casefold() in _TABLE_SUFFIXES
-    }
+        if (p.is_file() or (p.exists() and not p.is_dir())) and p.suffix.casefold() in _TABLE_SUFFIXES
+    }  # a FIFO or a device named like a table is found here, and refused when read
     names = ["units", "subjects", "decisions", *Reader(program).records_fields()]
     files: dict[str, Path] = {}
     for name in names:
@@ -429,6 +429,11 @@ def _read_xlsx(path: Path, program: ir.Program) -> PopulationInput:
         for name, table in tables.items()
         if name not in known and name != GUIDE_SHEET
     ]
+    hidden = ir.Text(
+        "trang tính này đang bị ẩn; vẫn được đọc — hãy kiểm tra đó đúng là bảng cần dùng",
+        "the sheet is hidden; it is read all the same: check that it is the table to use",
+    )
+    notes += [table_note(t.source, None, hidden) for name, t in tables.items() if t.hidden and name in known]
     records = {fid: tables[fid] for fid in records_fields if fid in tables}
     return _read_tables(program, tables["units"], tables["subjects"], records, tables.get("decisions"), notes)
 
@@ -450,6 +455,7 @@ def read_population(path: str | os.PathLike[str], program: ir.Program) -> Popula
         return _read_directory(p, program)
     if not p.exists():
         raise TableError(display, "no such file or directory")
+    refuse_special(p, display)
     suffix = p.suffix.casefold()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(p, program)
