@@ -280,7 +280,8 @@ CASES = [
         tables(UNITS, HEADER + "m1,C1,member,An," + "9" * 400 + ",9,Tốt\nm2,C1,member,Bình,10,9,Tốt\n"),
         None,
         0,
-        "2 subject rows (people and collectives) = 1 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+        "2 subject rows (people and collectives) = 1 classified + 0 not classified"
+        " + 0 insufficient evidence + 1 rejected",
     ),
     Case(
         "unclosed quote",
@@ -288,7 +289,8 @@ CASES = [
         tables(UNITS, HEADER + 'm1,C1,member,"An,10,9,Tốt\n' + MEMBERS),
         None,
         0,
-        "6 subject rows (people and collectives) = 5 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+        "6 subject rows (people and collectives) = 5 classified + 0 not classified"
+        " + 0 insufficient evidence + 1 rejected",
     ),
     Case(
         "cell over the CSV field limit",
@@ -296,7 +298,8 @@ CASES = [
         tables(UNITS, HEADER + "m1,C1,member," + "x" * 200_000 + ",10,9,Tốt\n" + MEMBERS),
         None,
         0,
-        "6 subject rows (people and collectives) = 5 classified + 0 not classified + 0 insufficient evidence + 1 rejected",
+        "6 subject rows (people and collectives) = 5 classified + 0 not classified"
+        " + 0 insufficient evidence + 1 rejected",
     ),
     Case("subjects without a header row", "batch", tables(UNITS, MEMBERS), None, 3, "does not look like a header"),
     Case(
