@@ -461,7 +461,9 @@ def test_nesting_deeper_than_the_limit_is_reported_at_the_first_too_deep_collect
 def test_extreme_nesting_never_raises_recursion_error(text: str) -> None:
     start = time.perf_counter()
     assert only_issue(text).code == "nesting-limit"
-    assert time.perf_counter() - start < 1
+    # Bounded, not a benchmark: the limit is met in well under a second on an idle machine; a scan quadratic in the
+    # depth would take minutes. A busy machine (parallel test workers) must not make it fail.
+    assert time.perf_counter() - start < 10
 
 
 def test_nesting_through_aliases_is_bounded() -> None:
