@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from xeploai.framework import schema
 from xeploai.framework.conditions import Scope, parse_condition
+from xeploai.framework.value_compiler import compile_values
 from xeploai.framework.resolver import (
     QUARTER_RECORD_DEF,
     Declarations,
@@ -166,6 +167,8 @@ def compile_program(
                 span=span_of(entry.path),
             )
 
+        values, found = compile_values(subject, scope, span_of, style_of, citation)
+        issues.extend(found)
         subjects[kind] = ir.SubjectProgram(
             kind=kind,
             label=text(subject.doc.label) if subject.doc.label or not inherited else inherited.label,
@@ -179,6 +182,7 @@ def compile_program(
             notes=tuple(notes.values()),
             extends=subject.doc.extends,
             exceptions=tuple(exceptions.values()),
+            values=values if subject.values or not inherited else inherited.values,
             span=span_of(subject.path),
         )
     if issues:
