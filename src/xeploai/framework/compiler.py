@@ -13,7 +13,6 @@ from fractions import Fraction
 
 from xeploai.framework import schema
 from xeploai.framework.conditions import Scope, parse_condition
-from xeploai.framework.value_compiler import compile_values
 from xeploai.framework.resolver import (
     QUARTER_RECORD_DEF,
     Declarations,
@@ -35,6 +34,7 @@ from xeploai.framework.resolver import (
     text,
     with_period_fields,
 )
+from xeploai.framework.value_compiler import compile_values
 from xeploai.program import ir
 from xeploai.program.issues import FrameworkError, Issue
 

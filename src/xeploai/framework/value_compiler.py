@@ -158,4 +158,3 @@ def _unknown_field(field_id: str) -> ir.Text:
         f"giá trị tính '{field_id}' không phải một trường minh chứng của loại đối tượng này",
         f"computed value '{field_id}' is not an evidence field of this subject kind",
     )
-

@@ -716,6 +716,10 @@ class Program:
     quotas: tuple[Quota, ...] = ()
     process: Process | None = None  # the review process, when the framework declares one
 
+    def computed_kinds(self) -> tuple[str, ...]:
+        """The kinds that compute values from other evidence (``SubjectProgram.values``)."""
+        return tuple(kind for kind, subject in self.subjects.items() if subject.values)
+
     @property
     def lowest_level(self) -> str:
         return self.levels.values[-1].id

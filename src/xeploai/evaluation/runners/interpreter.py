@@ -18,7 +18,8 @@ from datetime import date
 from fractions import Fraction
 from typing import Any, assert_never
 
-from xeploai.evaluation.runners import _compiled, values as computed_values
+from xeploai.evaluation.runners import _compiled
+from xeploai.evaluation.runners import values as computed_values
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Read, Status, TraceNode, Truth
 from xeploai.program import ir
 
@@ -236,7 +237,7 @@ class _Context:
                     unknown = UNKNOWN
                     continue
             part = self.value(term, r, reads)
-            reads.append(Read(_record_name(source.name, r), self.show(part), "computed"))
+            reads.append(Read(f"{_record_name(source.name, r)}: {_text_of(term)}", self.show(part), "computed"))
             if isinstance(part, _Unknown):
                 unknown = unknown or part
             elif isinstance(part, Fraction):
