@@ -15,7 +15,8 @@ def _value(program: ir.Program, f: ir.FieldDef, depth: int = 0) -> st.SearchStra
         case ir.BoolType():
             return st.booleans()
         case ir.NumberType(integer=True):
-            return st.integers(min_value=0, max_value=40)
+            low_int = int(f.minimum) if f.minimum is not None else 0
+            return st.integers(min_value=low_int, max_value=int(f.maximum) if f.maximum is not None else 40)
         case ir.NumberType():
             low = float(f.minimum) if f.minimum is not None else 0.0
             high = float(f.maximum) if f.maximum is not None else 24.0

@@ -213,7 +213,7 @@ def assert_agrees(result: columnar.ColumnarResult, evidences: Sequence[Evidence]
         else:
             assert result.possible_outcomes(i) == (outcome.level or interpreter.NOT_CLASSIFIED,), row
 
-        eligibility, triggers, *levels, caps, _ = trace.children
+        eligibility, triggers, *levels, caps, _ = [c for c in trace.children if c.kind is not NodeKind.VALUES]
         assert TRUTHS[result.eligibility[i]] is eligibility.truth, row
         assert TRUTHS[result.triggers[i]] is triggers.truth, row
         for node in levels:

@@ -24,6 +24,47 @@ from xeploai.program.issues import EvidenceError, FrameworkError
 # --- fields nothing reads ----------------------------------------------------------------------------------
 
 
+def _value_reads(
+    program: ir.Program, subject: ir.SubjectProgram, read: set[str], record_reads: dict[str, set[str]]
+) -> None:
+    """What the kind's computed values read: the fields their formulas name, the record fields read inside
+    ``sum``/``count`` over a records field, the grouped field and its key; a grouped value's own record type is
+    read whole (its fields are the formulas' results)."""
+
+    def visit(expr: ir.Expr, record: str | None) -> None:
+        match expr:
+            case ir.FieldRef(name=name):
+                read.add(name)
+            case ir.RecordFieldRef(name=name) if record is not None:
+                record_reads.setdefault(record, set()).add(name)
+            case ir.Sum(source=ir.FieldRef(type=ir.RecordsType(record=inner)) as source, term=term, where=where):
+                visit(source, record)
+                visit(term, inner)
+                if where is not None:
+                    visit(where, inner)
+                return
+            case ir.Count(source=ir.FieldRef(type=ir.RecordsType(record=inner)) as source, where=where):
+                visit(source, record)
+                if where is not None:
+                    visit(where, inner)
+                return
+        for child in ir.children(expr):
+            visit(child, record)
+
+    for value in subject.values:
+        fdef = subject.field_def(value.target)
+        if value.per is not None:
+            read.add(value.per)
+            grouped = subject.field_def(value.per)
+            if grouped is not None and isinstance(grouped.type, ir.RecordsType) and value.key is not None:
+                record_reads.setdefault(grouped.type.record, set()).add(value.key)
+            if fdef is not None and isinstance(fdef.type, ir.RecordsType):
+                own = program.records[fdef.type.record]
+                record_reads.setdefault(own.id, set()).update(f.id for f in own.fields)
+        for formula in value.formulas:
+            visit(formula.expr, None)
+
+
 def unused_fields(program: ir.Program, searches: Mapping[str, Explorer]) -> list[Finding]:
     read: dict[str, set[str]] = {kind: set() for kind in program.subjects}
     record_reads: dict[str, set[str]] = {}
@@ -39,6 +80,8 @@ def unused_fields(program: ir.Program, searches: Mapping[str, Explorer]) -> list
                 if relation is not None:
                     for other in relation.kinds:
                         read.setdefault(other, set()).add(path[depth])
+    for kind in searches:
+        _value_reads(program, program.subjects[kind], read[kind], record_reads)
     for quota in program.quotas:
         for kind in quota.kinds:
             read.setdefault(kind, set()).update(k.field for k in quota.rank_by)

@@ -106,7 +106,16 @@ class Polarity:
                 return
             case ir.Const() | ir.FieldRef() | ir.RecordFieldRef():
                 self.value(expr, sign, scope)
-            case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum() | ir.Share() | ir.LevelOf():
+            case (
+                ir.PeriodRef()
+                | ir.Arith()
+                | ir.Neg()
+                | ir.Count()
+                | ir.Extremum()
+                | ir.Share()
+                | ir.LevelOf()
+                | ir.Sum()
+            ):
                 self.value(expr, sign, scope)
             case _:
                 assert_never(expr)
@@ -153,6 +162,11 @@ class Polarity:
             case ir.Extremum(args=args):
                 for arg in args:
                     self.value(arg, sign, scope)
+            case ir.Sum(source=source, term=term, where=where):
+                inner = self.source(source, 0, scope)
+                self.value(term, sign, inner)
+                if where is not None:
+                    self.truth(where, 0, inner)
             case (
                 ir.RuleRef()
                 | ir.Compare()

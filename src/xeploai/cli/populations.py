@@ -63,7 +63,7 @@ def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> in
         # A folder read column-wise: Parquet metadata or the CSV's line count decides the engine, no row is read.
         from xeploai.tables import parquet
 
-        engine = _batch_engine(args, parquet.subject_rows(args.data, program), lang)
+        engine = _batch_engine(args, parquet.subject_rows(args.data, program), lang, program)
         if engine == "columnar":
             read = parquet.read_spelled if program.process is not None else parquet.read_bulk
             bar = _ProgressBar(msg("cli.batch.checking", lang), enabled=not args.quiet, every=1)
@@ -71,7 +71,7 @@ def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> in
             bar.close()
     if bulk_input is None:
         data, inputs, facts = _population_input(args, program, period)
-        engine = _batch_engine(args, len(data.subjects), lang)
+        engine = _batch_engine(args, len(data.subjects), lang, program)
     else:
         inputs = facts = None
     columns = None
@@ -269,14 +269,20 @@ def _write_traces(path: Path, traced: Iterator[Result], program: Program, lang: 
 AUTO_COLUMNAR_ROWS = 5000
 
 
-def _batch_engine(args: argparse.Namespace, rows: int, lang: str) -> str:
+def _batch_engine(args: argparse.Namespace, rows: int, lang: str, program: Program) -> str:
     """The engine ``batch`` uses: the one asked for, or by ``auto`` the columnar one for large inputs when numpy
-    is installed and no review process is given (the ladder reads every trace)."""
+    is installed, no review process is given (the ladder reads every trace) and no kind computes values (the
+    columnar engine declines those: ``bulk.computed_kinds``)."""
     import importlib.util
 
     numpy = importlib.util.find_spec("numpy") is not None
     if args.engine == "columnar" and not numpy:
         raise UsageError(msg("cli.batch.needs_numpy", lang))
+    computed = program.computed_kinds()
+    if args.engine == "columnar" and computed:
+        raise UsageError(msg("cli.batch.columnar_values", lang, kinds=", ".join(computed)))
+    if computed:
+        return "interpreter"
     if args.engine != "auto":
         return str(args.engine)
     if numpy and not getattr(args, "process", None) and rows >= AUTO_COLUMNAR_ROWS:

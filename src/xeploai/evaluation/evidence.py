@@ -18,6 +18,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Final, assert_never
 
+from xeploai.evaluation.runners.interpreter import derive_values
 from xeploai.program.ir import (
     LEVEL_SCALE,
     NUMBER_DECIMALS,
@@ -44,6 +45,9 @@ from xeploai.program.ir import (
     ValueType,
 )
 from xeploai.program.issues import EvidenceError, Issue, closest_text, suggest
+
+# Computed values never read the period (the compiler refuses it), so any period gives the same figures.
+_ANY_PERIOD: Final = Period(date.min, date.max)
 
 Path = tuple[str | int, ...]
 
@@ -118,6 +122,9 @@ def validate_evidence(
     values, origins = _validate_fields(ctx, subject.fields, raw, (), owner)
     if ctx.issues:
         raise EvidenceError(source, ctx.issues)
+    if subject.values:
+        derived = derive_values(program, kind, values, origins, _ANY_PERIOD)
+        return Evidence(derived.values, derived.origins)
     return Evidence(values, origins)
 
 

@@ -75,6 +75,8 @@ class NodeKind(enum.StrEnum):
     KNOWN = "known"
     VALUE = "value"  # a boolean field or other leaf read as a condition
     QUOTA = "quota"  # a quota check on the subject's group (population runs only)
+    VALUES = "values"  # the kind's computed values (scores from work tables), computed before the rules
+    COMPUTED = "computed"  # one computed value, or one group of a grouped value (a month), with what it read
 
 
 @dataclass(frozen=True, slots=True)

@@ -450,6 +450,7 @@ class _Deriver:
                 | ir.Known()
                 | ir.Share()
                 | ir.LevelOf()
+                | ir.Sum()
             ):
                 return []
             case _:

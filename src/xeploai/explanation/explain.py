@@ -27,7 +27,7 @@ from xeploai.explanation.reasons import (
     rules_by_confidence,
     why_not,
 )
-from xeploai.program.ir import Citation, Confidence, FieldDef, Period, Program, Span, SubjectProgram, Text
+from xeploai.program.ir import Citation, Confidence, FieldDef, Period, Program, RecordsType, Span, SubjectProgram, Text
 
 EXPLANATION_SCHEMA_VERSION = "xeploai.explanation/1"
 
@@ -306,6 +306,8 @@ def to_text(result: Result, program: Program, lang: str = "vi") -> str:
         for cap in caps:
             _render_finding(lines, cap, ctx, 1)
 
+    lines += _values_lines(result, ctx)
+
     notes = notes_held(result)
     if notes:
         lines += ["", f"{msg('section.notes', lang)}:"]
@@ -315,6 +317,47 @@ def to_text(result: Result, program: Program, lang: str = "vi") -> str:
     lines += ["", f"{msg('section.confidence', lang)}:"]
     lines += [f"  {line}" for line in confidence_summary(result, program, lang)]
     return _nfc("\n".join(lines) + "\n")
+
+
+def _values_lines(result: Result, ctx: _Ctx) -> list[str]:
+    """The computed values (``values:``): each value with its clause, and for a grouped value each group (a month)
+    with its figures and the part of every record (a product) in them."""
+    stage = next((n for n in result.trace.children if n.kind is NodeKind.VALUES), None)
+    if stage is None or ctx.subject is None:
+        return []
+    lang, program = ctx.lang, ctx.program
+    lines = ["", f"{msg('section.values', lang)}:"]
+    for node in stage.children:
+        label = node.label.get(lang) if node.label else node.id
+        if node.op == "given":
+            shown = msg("values.given", lang, value=node.operands[0] if node.operands else "")
+        elif node.truth is Truth.UNKNOWN:
+            shown = msg("values.unknown", lang)
+        else:
+            shown = str(node.operands[0]) if node.op == "computed" else ""
+        lines.append(f"  - {node.id}: {shown}".rstrip())
+        lines.append(f"    {label}")
+        if node.cite is not None:
+            lines.append(f"    {msg('field.citation', lang)}: {_cite_text(program, node.cite, lang)}")
+        confidence = _confidence(node, lang)
+        if confidence:
+            lines.append(f"    {msg('field.confidence', lang)}: {confidence}")
+        for group in node.children:
+            figures = ", ".join(f"{pair[0]} {pair[1]}" for pair in group.operands if isinstance(pair, tuple))
+            lines.append(f"    {_group_title(ctx, node.id, group.text)}: {figures}")
+            for read in group.reads:
+                lines.append(f"      {read.name} = {read.value}")
+    return lines
+
+
+def _group_title(ctx: _Ctx, value_id: str, text: str) -> str:
+    """``month = 3`` as "Tháng 3" / "Month 3", by the label of the key field of the grouped value's records."""
+    key, _, shown = text.partition(" = ")
+    assert ctx.subject is not None
+    fdef = ctx.subject.field_def(value_id)
+    record = ctx.program.records.get(fdef.type.record) if fdef and isinstance(fdef.type, RecordsType) else None
+    label = next((f.label.get(ctx.lang) for f in record.fields if f.id == key), key) if record else key
+    return f"{label} {shown}"
 
 
 def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:

@@ -31,6 +31,9 @@ MESSAGES: dict[str, Text] = {
     "section.why_not": Text("Vì sao không đạt mức {level}", "Why not {level}"),
     "section.caps": Text("Giới hạn mức đã áp dụng", "Caps applied"),
     "section.notes": Text("Ghi chú", "Notes"),
+    "section.values": Text("Điểm tính từ bảng theo dõi công việc", "Points computed from the work tables"),
+    "values.given": Text("{value} (nhập sẵn, không tính từ bảng)", "{value} (given, not computed from a table)"),
+    "values.unknown": Text("chưa tính được (thiếu bảng hoặc số liệu)", "not computed (no table or figures)"),
     "section.confidence": Text("Độ tin cậy của các quy tắc đã dùng", "Confidence of the rules used"),
     "section.missing": Text("Thiếu thông tin", "Missing evidence"),
     "section.unknown_rules": Text("Các điều kiện chưa xác định được", "Conditions that could not be decided"),
@@ -173,6 +176,12 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.checking": Text("Đang kiểm tra dữ liệu", "Checking rows"),
     "cli.batch.writing": Text("Đang ghi kết quả", "Writing results"),
     "cli.batch.reasons": Text("Đang lập lý do", "Working out reasons"),
+    "cli.batch.columnar_values": Text(
+        "--engine columnar không tính các giá trị tính từ bảng công việc (values:) của {kinds}; dùng --engine"
+        " interpreter hoặc auto",
+        "--engine columnar does not compute the values computed from work tables (values:) of {kinds}; use --engine"
+        " interpreter or auto",
+    ),
     "cli.batch.needs_numpy": Text(
         "--engine columnar cần numpy: pip install 'xeploai[columnar]'",
         "--engine columnar needs numpy: pip install 'xeploai[columnar]'",

@@ -32,14 +32,20 @@ def role(kind: NodeKind) -> Role:
             return "any"
         case NodeKind.LEVEL | NodeKind.AND:
             return "all"
-        case NodeKind.CAPS | NodeKind.NOTES:
+        case NodeKind.CAPS | NodeKind.NOTES | NodeKind.VALUES:
             return "each"
         case NodeKind.NOT:
             return "not"
         case NodeKind.RULE | NodeKind.CAP | NodeKind.NOTE | NodeKind.QUOTA:
             return "rule"
         case (
-            NodeKind.COMPARE | NodeKind.MEMBER | NodeKind.IN_PERIOD | NodeKind.EXISTS | NodeKind.KNOWN | NodeKind.VALUE
+            NodeKind.COMPARE
+            | NodeKind.MEMBER
+            | NodeKind.IN_PERIOD
+            | NodeKind.EXISTS
+            | NodeKind.KNOWN
+            | NodeKind.VALUE
+            | NodeKind.COMPUTED
         ):
             return "leaf"
         case _:

@@ -34,6 +34,7 @@ from xeploai.framework.resolver import (
     text,
     with_period_fields,
 )
+from xeploai.framework.value_compiler import compile_values
 from xeploai.program import ir
 from xeploai.program.issues import FrameworkError, Issue
 
@@ -166,6 +167,8 @@ def compile_program(
                 span=span_of(entry.path),
             )
 
+        values, found = compile_values(subject, scope, span_of, style_of, citation)
+        issues.extend(found)
         subjects[kind] = ir.SubjectProgram(
             kind=kind,
             label=text(subject.doc.label) if subject.doc.label or not inherited else inherited.label,
@@ -179,6 +182,7 @@ def compile_program(
             notes=tuple(notes.values()),
             extends=subject.doc.extends,
             exceptions=tuple(exceptions.values()),
+            values=values if subject.values or not inherited else inherited.values,
             span=span_of(subject.path),
         )
     if issues:

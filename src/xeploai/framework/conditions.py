@@ -31,6 +31,7 @@ class Scope:
     enums: Mapping[str, ir.EnumDef]
     records: Mapping[str, ir.RecordDef]
     record_fields: Mapping[str, ir.FieldDef] | None = None  # inside count(...) and exists(...)
+    formulas: bool = False  # a value's formula: sum(...) is allowed
 
     def names(self) -> list[str]:
         names = [*self.fields, *self.rules, "period"]
@@ -55,7 +56,7 @@ class _Invalid:
 _Typed = tuple[ir.Expr | _Literal | _Invalid, "ir.ValueType | None"]
 
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)(\s*)%")
-_FUNCTIONS = ("count", "exists", "share", "level_of", "min", "max", "known")
+_FUNCTIONS = ("count", "exists", "share", "sum", "level_of", "min", "max", "known")
 _COMPARE_OPS: dict[type[ast.cmpop], ir.CompareOp] = {
     ast.Eq: ir.CompareOp.EQ,
     ast.NotEq: ir.CompareOp.NE,
@@ -461,6 +462,8 @@ class _Parser:
             return self.problem("unsupported-syntax", message, node)
         fn = node.func.id
         args = node.args
+        if fn == "sum":
+            return self.sum_call(args, node)
         if fn in ("count", "exists", "share"):
             return self.records_call(fn, args, node)
         if fn == "level_of":
@@ -504,6 +507,7 @@ class _Parser:
                 self.scope.enums,
                 self.scope.records,
                 record_fields,
+                formulas=self.scope.formulas,
             )
             inner = _Parser(
                 self.source, self.original, self.origin, self.path, inner_scope, self.percent_at, self.issues
@@ -519,6 +523,60 @@ class _Parser:
         if fn == "share":
             return ir.Share(source, where, self.text(node), self.span(node)), ir.NumberType()
         return ir.Exists(source, where, self.text(node), self.span(node)), ir.BoolType()
+
+    def sum_call(self, args: list[ast.expr], node: ast.Call) -> _Typed:
+        if not self.scope.formulas:
+            message = ir.Text(
+                "sum(...) chỉ dùng trong công thức của giá trị tính (values:), không dùng trong điều kiện",
+                "sum(...) is allowed only in the formulas of computed values (values:), not in conditions",
+            )
+            return self.problem("unsupported-syntax", message, node)
+        if len(args) not in (2, 3):
+            message = ir.Text(
+                "sum(...) nhận 2 hoặc 3 đối số: danh sách bản ghi, số hạng và (tùy chọn) một điều kiện",
+                "sum(...) takes 2 or 3 arguments: records, a term and (optionally) a condition",
+            )
+            return self.problem("type-error", message, node)
+        source, source_type = self.expr(args[0])
+        if isinstance(source, _Invalid):
+            return _Invalid(), None
+        if not isinstance(source, ir.FieldRef | ir.RecordFieldRef) or not isinstance(source_type, ir.RecordsType):
+            return self.problem(
+                "type-error",
+                ir.Text(
+                    f"đối số đầu tiên của sum(...) phải là một trường bản ghi; '{self.text(args[0])}' không phải",
+                    f"sum(...) needs a records field first; '{self.text(args[0])}' is not one",
+                ),
+                node,
+            )
+        record_fields = {f.id: f for f in self.scope.records[source_type.record].fields}
+        inner_scope = Scope(
+            self.scope.fields,
+            self.scope.rules,
+            self.scope.scales,
+            self.scope.enums,
+            self.scope.records,
+            record_fields,
+            formulas=True,
+        )
+        inner = _Parser(self.source, self.original, self.origin, self.path, inner_scope, self.percent_at, self.issues)
+        term, term_type = inner.expr(args[1])
+        if isinstance(term, _Invalid):
+            return _Invalid(), None
+        if isinstance(term, _Literal) or not isinstance(term_type, ir.NumberType):
+            message = ir.Text(
+                f"số hạng của sum(...) phải là một số; '{self.text(args[1])}' không phải",
+                f"the term of sum(...) must be a number; '{self.text(args[1])}' is not",
+            )
+            return self.problem("type-error", message, args[1])
+        where: ir.Expr | None = None
+        if len(args) == 3:
+            predicate, predicate_type = inner.expr(args[2])
+            if not inner.expect_bool(predicate, predicate_type, args[2]):
+                return _Invalid(), None
+            assert not isinstance(predicate, _Literal | _Invalid)
+            where = predicate
+        return ir.Sum(source, term, where, self.text(node), self.span(node)), ir.NumberType()
 
     def level_of(self, args: list[ast.expr], node: ast.Call) -> _Typed:
         if len(args) != 1:
@@ -782,6 +840,11 @@ def reads(expr: ir.Expr) -> tuple[set[str], set[str]]:
                 visit(source)
             case ir.Known(ref=ref):
                 visit(ref)
+            case ir.Sum(source=source, term=term, where=where):
+                visit(source)
+                visit(term)
+                if where is not None:
+                    visit(where)
 
     visit(expr)
     return fields, rules

@@ -10,6 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from fractions import Fraction
 from typing import Any
 
@@ -63,6 +64,7 @@ class MergedSubject:
     not_completed: Entry | None
     levels: Entry | None  # a mapping level id → list of rule ids
     exceptions: tuple[Entry, ...] = ()  # the parent kind's, then this kind's (one per code and id)
+    values: Mapping[str, Entry] = dataclass_field(default_factory=dict)  # computed values, the parent kind's first
 
 
 def scale_values(values: list[schema.ScaleValue]) -> tuple[ir.ScaleValue, ...]:
@@ -258,6 +260,7 @@ def merged_subjects(doc: schema.FrameworkDoc) -> dict[str, MergedSubject]:
             not_completed=listed("not_completed"),
             levels=listed("levels"),
             exceptions=exception_entries(parent.exceptions if parent else (), subject.exceptions, path),
+            values=entries("values", subject.values),
         )
         merged[kind] = result
         return result

@@ -153,6 +153,30 @@ class RelationDoc(_Model):
     label: Text | None = None
 
 
+class GroupingDoc(_Model):
+    records: Id = Field(description="The records field grouped (e.g. work)")
+    key: Id = Field(description="The record field whose distinct values make the groups (e.g. month)")
+
+
+class ValueDoc(_Model):
+    """How an evidence field is computed from other evidence when the evidence does not give it."""
+
+    formula: NonEmpty | None = Field(
+        default=None, description="A numeric expression over evidence, records (sum, count) and earlier values"
+    )
+    per: GroupingDoc | None = Field(
+        default=None, description="For a records field: one record per group of these records, by this key"
+    )
+    fields: dict[Id, NonEmpty] = Field(
+        default_factory=dict,
+        description="For a grouped value: the formula of each field of the record (the key excepted), in order;"
+        " within them the grouped records are the group's, and earlier fields are numbers",
+    )
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
+
+
 class SubjectDoc(_Model):
     label: Text | None = None
     extends: Id | None = None
@@ -170,6 +194,10 @@ class SubjectDoc(_Model):
     exceptions: list[ExceptionDoc] = Field(
         default_factory=list,
         description="Findings of the whole-framework analysis declared as intended (inherited by extending kinds)",
+    )
+    values: dict[Id, ValueDoc] = Field(
+        default_factory=dict,
+        description="Evidence fields computed from other evidence (scores from work tables) when not given",
     )
 
 

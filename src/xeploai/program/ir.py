@@ -347,6 +347,18 @@ class Share:
 
 
 @dataclass(frozen=True, slots=True)
+class Sum:
+    """``sum(records, term)`` or ``sum(records, term, where)``: the term added up over the records (that satisfy
+    ``where``); allowed only in the formulas of declared values (``ComputedValue``)."""
+
+    source: FieldRef | RecordFieldRef
+    term: Expr
+    where: Expr | None
+    text: str = field(default="", compare=False)
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class LevelOf:
     """``level_of(relation)``: the level of the related subject; the lowest of several; unknown when none."""
 
@@ -384,6 +396,7 @@ Expr = (
     | Known
     | Share
     | LevelOf
+    | Sum
 )
 
 
@@ -407,6 +420,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
             return (source,) if where is None else (source, where)
         case Exists(source=source, where=where) | Share(source=source, where=where):
             return (source, where)
+        case Sum(source=source, term=term, where=where):
+            return (source, term) if where is None else (source, term, where)
         case Extremum(args=args):
             return args
         case LevelOf(source=source):
@@ -605,6 +620,36 @@ class Quota:
 
 
 @dataclass(frozen=True, slots=True)
+class Formula:
+    """One computed figure: a numeric expression, its text and where it is written."""
+
+    id: str
+    expr: Expr
+    text: str
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedValue:
+    """A value the framework computes from other evidence (a score from work tables), unless the evidence gives it.
+
+    ``target`` names the evidence field it fills. A plain value has one formula (``id`` = the target). A grouped value
+    (``per`` set) fills a records field: one record per distinct ``key`` of the ``per`` records, whose other fields
+    are the formulas, evaluated with ``per`` standing for that group's records only and with earlier formulas of
+    the same group in scope as numbers.
+    """
+
+    target: str
+    formulas: tuple[Formula, ...]
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    per: str | None = None  # the records field grouped
+    key: str | None = None  # the record field grouping them
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class SubjectProgram:
     kind: str
     label: Text
@@ -618,6 +663,7 @@ class SubjectProgram:
     relations: tuple[Relation, ...] = ()
     extends: str | None = None
     exceptions: tuple[FindingException, ...] = ()  # own and inherited, for the analysis only
+    values: tuple[ComputedValue, ...] = ()  # computed in this order, each from evidence and earlier values
     span: Span = field(default=NO_SPAN, compare=False)
 
     def field_def(self, name: str) -> FieldDef | None:
@@ -636,6 +682,12 @@ class SubjectProgram:
             yield cap.at_most
         for note in self.notes:
             yield note.when
+
+    def value_expressions(self) -> Iterator[Expr]:
+        """The formulas of the kind's computed values (``values``), which rules read through their fields."""
+        for value in self.values:
+            for formula in value.formulas:
+                yield formula.expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -663,6 +715,10 @@ class Program:
     subjects: Mapping[str, SubjectProgram]
     quotas: tuple[Quota, ...] = ()
     process: Process | None = None  # the review process, when the framework declares one
+
+    def computed_kinds(self) -> tuple[str, ...]:
+        """The kinds that compute values from other evidence (``SubjectProgram.values``)."""
+        return tuple(kind for kind, subject in self.subjects.items() if subject.values)
 
     @property
     def lowest_level(self) -> str:

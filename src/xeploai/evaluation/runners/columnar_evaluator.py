@@ -234,6 +234,10 @@ class Run:
                 return self.level_of(source)
             case ir.Extremum(fn=fn, args=args):
                 return extremum(fn, [self.value(a, frame) for a in args], n)
+            case ir.Sum():
+                # sum(...) is refused in conditions; computed values reach the table already filled in by
+                # evidence validation (``runners.values``), so a condition reads them as ordinary fields.
+                raise TypeError(f"sum(...) outside a computed value: {expr!r}")
             case (
                 ir.RuleRef()
                 | ir.Compare()
@@ -399,7 +403,16 @@ class Run:
                     assert isinstance(value, Ord)
                     return value.v
                 return truth_codes(False, value.known)  # not a boolean: never "is True"
-            case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum() | ir.Share() | ir.LevelOf():
+            case (
+                ir.PeriodRef()
+                | ir.Arith()
+                | ir.Neg()
+                | ir.Count()
+                | ir.Extremum()
+                | ir.Share()
+                | ir.LevelOf()
+                | ir.Sum()
+            ):
                 raise TypeError(f"not a condition: {expr!r}")  # the checker rejects these
             case _:
                 assert_never(expr)

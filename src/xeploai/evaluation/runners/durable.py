@@ -179,6 +179,8 @@ def _fields(expr: ir.Expr, subject: ir.SubjectProgram, seen: set[str]) -> set[st
             return each((source,) if where is None else (source, where))
         case ir.Exists(source=source, where=where) | ir.Share(source=source, where=where):
             return each((source, where))
+        case ir.Sum(source=source, term=term, where=where):
+            return each((source, term) if where is None else (source, term, where))
         case ir.Extremum(args=args):
             return each(args)
         case ir.Known(ref=ref):

@@ -11,13 +11,15 @@ later subject whose evidence gives an equal node.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from typing import Any, assert_never
 
 from xeploai.evaluation.runners import _compiled
+from xeploai.evaluation.runners import values as computed_values
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Read, Status, TraceNode, Truth
 from xeploai.program import ir
 
@@ -144,6 +146,8 @@ class _Context:
                 if any(not isinstance(level, ir.Ordinal) for level in levels):
                     return UNKNOWN
                 return min(level for level in levels if isinstance(level, ir.Ordinal))
+            case ir.Sum(source=source, term=term, where=where):
+                return self.sum(source, term, where, record, reads)
             case ir.Extremum(fn=fn, args=args):
                 values = [self.value(arg, record, reads) for arg in args]
                 unknown = next((v for v in values if isinstance(v, _Unknown)), None)
@@ -207,6 +211,39 @@ class _Context:
         if Truth.UNKNOWN in truths:
             return UNKNOWN
         return Fraction(truths.count(Truth.MET))
+
+    def sum(
+        self,
+        source: ir.FieldRef | ir.RecordFieldRef,
+        term: ir.Expr,
+        where: ir.Expr | None,
+        record: ir.Record | None,
+        reads: list[Read],
+    ) -> _Val:
+        """The term added up over the records (that satisfy ``where``); each record's part is read as
+        ``work[3]`` (with its product or id) so that a dispute can point at the record that cost the points."""
+        records = self.records(source, reads, record)
+        if isinstance(records, _Unknown):
+            return records
+        total = Fraction(0)
+        unknown: _Unknown | None = None
+        self.within.append(source.name)
+        for r in records:
+            if where is not None:
+                truth = self.condition(where, r)
+                if truth is Truth.NOT_MET:
+                    continue
+                if truth is Truth.UNKNOWN:
+                    unknown = UNKNOWN
+                    continue
+            part = self.value(term, r, reads)
+            reads.append(Read(f"{_record_name(source.name, r)}: {_text_of(term)}", self.show(part), "computed"))
+            if isinstance(part, _Unknown):
+                unknown = unknown or part
+            elif isinstance(part, Fraction):
+                total += part
+        self.within.pop()
+        return unknown if unknown is not None else total
 
     # --- truth alone ------------------------------------------------------------------------------------------
 
@@ -323,7 +360,16 @@ class _Context:
                     operands=(self.show(value),),
                     reads=tuple(reads),
                 )
-            case ir.PeriodRef() | ir.Arith() | ir.Neg() | ir.Count() | ir.Extremum() | ir.Share() | ir.LevelOf():
+            case (
+                ir.PeriodRef()
+                | ir.Arith()
+                | ir.Neg()
+                | ir.Count()
+                | ir.Extremum()
+                | ir.Share()
+                | ir.LevelOf()
+                | ir.Sum()
+            ):
                 raise TypeError(f"not a condition: {expr!r}")  # the checker rejects these
             case _:
                 assert_never(expr)
@@ -364,6 +410,12 @@ class _Context:
         )
         self.rules[name] = node
         return node
+
+
+def _record_name(source: str, record: ir.Record) -> str:
+    """``work[3]``, or ``work[3] (Báo cáo tháng)`` when the record names its product, task or id."""
+    label = next((record.values[k] for k in ("product", "task", "id") if isinstance(record.values.get(k), str)), None)
+    return f"{source}[{record.index}]" + (f" ({label})" if label else "")
 
 
 def _text_of(expr: ir.Expr) -> str:
@@ -478,6 +530,45 @@ def evaluate(
     ``_evaluate_reference`` builds, and may share nodes, all immutable, with other subjects' traces.
     """
     subject = program.subjects[kind]
+    if subject.values:
+        return _with_values(program, kind, values, origins, period, _evaluate_planned)
+    return _evaluate_planned(program, kind, values, origins, period)
+
+
+def derive_values(
+    program: ir.Program,
+    kind: str,
+    values: Mapping[str, ir.Value],
+    origins: Mapping[str, str],
+    period: ir.Period,
+) -> computed_values.Derived:
+    """The kind's computed values filled in (``values.derive``), evaluated by this interpreter."""
+    return computed_values.derive(program, kind, values, origins, period, _Context)
+
+
+def _with_values(
+    program: ir.Program,
+    kind: str,
+    values: Mapping[str, ir.Value],
+    origins: Mapping[str, str],
+    period: ir.Period,
+    run: Callable[[ir.Program, str, Mapping[str, ir.Value], Mapping[str, str], ir.Period], TraceNode],
+) -> TraceNode:
+    """Evaluate a kind that declares computed values: fill them in, then put their node first under the root."""
+    derived = derive_values(program, kind, values, origins, period)
+    root = run(program, kind, derived.values, derived.origins, period)
+    assert derived.node is not None
+    return dataclasses.replace(root, children=(derived.node, *root.children))
+
+
+def _evaluate_planned(
+    program: ir.Program,
+    kind: str,
+    values: Mapping[str, ir.Value],
+    origins: Mapping[str, str],
+    period: ir.Period,
+) -> TraceNode:
+    subject = program.subjects[kind]
     plan = _PLANS.get((id(program), kind))
     if plan is None or plan.program is not program or plan.subject is not subject:
         plan = _PLANS.add(program, kind)
@@ -490,7 +581,7 @@ def evaluate(
         if _compiled.hashable(values, origins, period):
             raise  # the reference raises it too: the plan built the failing node through it
         # An unhashable value or origin that slipped past validation: the reference says what happens to it.
-        return _evaluate_reference(program, kind, values, origins, period)
+        return _evaluate_stages(program, kind, values, origins, period)
 
 
 def _evaluate_reference(
@@ -501,6 +592,19 @@ def _evaluate_reference(
     period: ir.Period,
 ) -> TraceNode:
     """Evaluate one subject node by node, sharing nothing with other subjects: what ``evaluate`` must equal."""
+    subject = program.subjects[kind]
+    if subject.values:
+        return _with_values(program, kind, values, origins, period, _evaluate_stages)
+    return _evaluate_stages(program, kind, values, origins, period)
+
+
+def _evaluate_stages(
+    program: ir.Program,
+    kind: str,
+    values: Mapping[str, ir.Value],
+    origins: Mapping[str, str],
+    period: ir.Period,
+) -> TraceNode:
     subject = program.subjects[kind]
     ctx = _Context(program, subject, values, origins, period)
     eligibility = [ctx.rule(r) for r in subject.not_classified]
@@ -750,6 +854,6 @@ _PLANS = _compiled.Plans(
         level_node=_level_node,
         stage_node=_stage_node,
         decide=_decide,
-        reference=_evaluate_reference,
+        reference=_evaluate_stages,
     )
 )
