@@ -148,3 +148,11 @@ def test_extends_bundled_names_a_bundled_framework_or_is_reported(tmp_path: Path
     issues = api.check_file(path)
     assert [(i.code, i.path) for i in issues] == [("extends-path", "framework.extends")]
     assert "bundled:party/2099-01-01.yaml" in issues[0].message
+
+
+def test_the_extensions_framework_tests_pass() -> None:
+    from xeploai.analysis import framework_tests
+
+    outcomes = framework_tests.run([TINH_X.with_name("tinh-x.tests.yaml")])
+    assert len(outcomes) == 4
+    assert [o.name for o in outcomes if not o.passed] == []
