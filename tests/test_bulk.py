@@ -390,12 +390,18 @@ def test_batch_writes_the_same_files_with_either_engine(tmp_path: Path, capsys: 
 def test_batch_auto_engine_is_columnar_from_the_threshold_without_a_review_process() -> None:
     parser = cli.build_parser()
     small = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020"])
-    assert cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS - 1, "vi") == "interpreter"
-    assert cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS, "vi") == "columnar"
+    assert (
+        cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS - 1, "vi", HD21_PROGRAM)
+        == "interpreter"
+    )
+    assert cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS, "vi", HD21_PROGRAM) == "columnar"
     with_process = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--process", "p"])
-    assert cli_populations._batch_engine(with_process, 10**6, "vi") == "interpreter"
+    assert cli_populations._batch_engine(with_process, 10**6, "vi", HD21_PROGRAM) == "interpreter"
     forced = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--engine", "interpreter"])
-    assert cli_populations._batch_engine(forced, 10**6, "vi") == "interpreter"
+    assert cli_populations._batch_engine(forced, 10**6, "vi", HD21_PROGRAM) == "interpreter"
+    # A framework whose kinds compute values (NĐ335 work tables) stays with the interpreter, however large.
+    nd335 = api.load_framework(ROOT / "frameworks" / "civil-service" / "2026-01-01.yaml")
+    assert cli_populations._batch_engine(small, 10**6, "vi", nd335) == "interpreter"
 
 
 # --- the results table as blocks of columns ------------------------------------------------------------------------

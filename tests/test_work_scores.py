@@ -203,3 +203,34 @@ def test_sum_is_refused_in_a_condition_and_a_formula_may_not_read_the_period(tmp
     with pytest.raises(FrameworkError) as error:
         api.load_framework(path)
     assert any("period" in i.message for i in error.value.issues)
+
+
+def test_plain_check_reports_a_value_formula_that_does_not_parse_with_its_line(tmp_path: Path) -> None:
+    text = ND335.read_text(encoding="utf-8")
+    broken = "formula: sum(months, points) / count(months)"
+    assert broken in text
+    line = text[: text.index(broken)].count("\n") + 1
+    path = tmp_path / "2026-01-01.yaml"
+    path.write_text(text.replace(broken, "formula: sum(months, points) / (count(months)", 1), encoding="utf-8")
+    assert api.check_file(ND335) == []
+    # Plain check, without the deep analysis (the copy's other finding: it supersedes a file not beside it).
+    issues = [i for i in api.check_file(path) if i.code != "unknown-version"]
+    assert [(i.code, i.path, i.span.line if i.span else None) for i in issues] == [
+        ("unsupported-syntax", "subjects.civil_servant.values.task_score.formula", line)
+    ]
+    # The command says so too, and fails.
+    from xeploai.cli.app import main
+
+    assert main(["check", str(path)]) != 0
+
+
+def test_plain_check_reports_an_unknown_field_and_a_missing_citation_in_a_value(tmp_path: Path) -> None:
+    text = ND335.read_text(encoding="utf-8")
+    unknown = text.replace("points: 70 * (quantity + quality + timeliness) / 300", "points: 70 * quantty / 100", 1)
+    uncited = unknown.replace('        cite: {doc: nd335, at: "Điều 19 khoản 3", sources: [U]}\n', "", 1)
+    path = tmp_path / "2026-01-01.yaml"
+    path.write_text(uncited, encoding="utf-8")
+    issues = api.check_file(path)
+    codes = {(i.code, i.path) for i in issues}
+    assert ("unknown-reference", "subjects.civil_servant.values.months.fields.points") in codes
+    assert ("missing-citation", "subjects.civil_servant.values.task_score") in codes

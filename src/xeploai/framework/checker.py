@@ -9,9 +9,10 @@ level lists and quotas, and the review process live in ``document_checks``, ``le
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from xeploai.framework import schema
-from xeploai.framework.conditions import parse_condition, reads
+from xeploai.framework.conditions import Scope, parse_condition, reads
 from xeploai.framework.document_checks import (
     CITE_HINT,
     check_cited,
@@ -42,6 +43,7 @@ from xeploai.framework.resolver import (
     subject_scope,
     with_period_fields,
 )
+from xeploai.framework.value_compiler import compile_values
 from xeploai.program import ir
 from xeploai.program.issues import DECLARABLE_CODES, Issue, suggest
 
@@ -186,8 +188,56 @@ def _check_subject(
                 yield from found
             named = ir.Text(f"{what_vi} '{item_id}'", f"{what} '{item_id}'")
             yield from check_cited(doc, decl, entry, span_of, named)
+    yield from _check_values(doc, subject, decl, scope, span_of, style_of)
     yield from check_lists(subject, decl, span_of)
     yield from _check_cycles(subject, dependencies, span_of)
+
+
+def _check_values(
+    doc: schema.FrameworkDoc,
+    subject: MergedSubject,
+    decl: Declarations,
+    scope: Scope,
+    span_of: SpanOf,
+    style_of: StyleOf,
+) -> Iterator[Issue]:
+    """The kind's own computed values (``values:``), compiled as the compiler does: a formula that does not parse,
+    names an unknown field or is not a number is reported here, where a plain ``check`` sees it; each value is
+    cited. Inherited values are checked in the kind that declares them."""
+    own = {value_id: entry for value_id, entry in subject.values.items() if entry.path[1] == subject.kind}
+    if not own:
+        return
+    for value_id, entry in own.items():
+        cite: schema.Citation | None = entry.doc.cite
+        if cite is None:
+            yield Issue.from_text(
+                "missing-citation",
+                ir.Text(
+                    f"giá trị tính '{value_id}' chưa có trích dẫn căn cứ pháp lý",
+                    f"computed value '{value_id}' has no citation",
+                ),
+                dotted(entry.path),
+                span_of(entry.path),
+                CITE_HINT,
+            )
+        elif cite.doc not in legal_ids(doc, decl):
+            path = (*entry.path, "cite", "doc")
+            yield Issue.from_text(
+                "unknown-document",
+                ir.Text(
+                    f"'{cite.doc}' không có trong framework.legal_basis",
+                    f"'{cite.doc}' is not in framework.legal_basis",
+                ),
+                dotted(path),
+                span_of(path),
+                suggest(cite.doc, legal_ids(doc, decl)),
+            )
+
+    def any_citation(cite: schema.Citation | None) -> ir.Citation:
+        return ir.Citation(cite.doc, cite.at, tuple(cite.sources)) if cite else ir.Citation("", "")
+
+    _, found = compile_values(replace(subject, values=own), scope, span_of, style_of, any_citation)
+    yield from found
 
 
 def _check_cycles(subject: MergedSubject, dependencies: Mapping[str, set[str]], span_of: SpanOf) -> Iterator[Issue]:

@@ -66,6 +66,16 @@ def citation(cite: schema.Citation | None) -> ir.Citation:
     return ir.Citation(cite.doc, cite.at, tuple(cite.sources))
 
 
+def _merged_values(
+    inherited: tuple[ir.ComputedValue, ...], own: tuple[ir.ComputedValue, ...]
+) -> tuple[ir.ComputedValue, ...]:
+    """The extended framework's computed values of a kind, each replaced in place by this document's value for the
+    same field (a province's own formula for a central total), then this document's new ones."""
+    mine = {value.target: value for value in own}
+    kept = tuple(mine.pop(value.target, value) for value in inherited)
+    return (*kept, *mine.values())
+
+
 def compile_program(
     doc: schema.FrameworkDoc,
     span_of: SpanOf,
@@ -182,7 +192,7 @@ def compile_program(
             notes=tuple(notes.values()),
             extends=subject.doc.extends,
             exceptions=tuple(exceptions.values()),
-            values=values if subject.values or not inherited else inherited.values,
+            values=_merged_values(inherited.values if inherited else (), values),
             span=span_of(subject.path),
         )
     if issues:

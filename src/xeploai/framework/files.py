@@ -203,7 +203,11 @@ def _link_out_of_folder(path: Path) -> Issue | None:
 
 
 def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:
-    """The file an ``extends`` names, resolved from the extending file, kept inside the frameworks folder."""
+    """The file an ``extends`` names, resolved from the extending file, kept inside the frameworks folder; or, with
+    the prefix ``bundled:`` (``bundled:party/2025-08-30.yaml``), a framework bundled with the package, so that a
+    local framework kept anywhere can extend a central one without a copy of it."""
+    if reference.startswith(BUNDLED_PREFIX):
+        return _bundled_target(reference, chain)
     if Path(reference).is_absolute():
         return None, Text(
             f"extends phải là đường dẫn tương đối tính từ tệp này, không phải {reference!r}",
@@ -220,6 +224,28 @@ def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tu
     if not target.is_file():
         return None, Text(f"{reference!r} không tồn tại", f"{reference!r} does not exist")
     if target == path.resolve() or target in chain:
+        return None, Text(
+            f"{reference!r} tự mở rộng chính nó qua một chuỗi mở rộng",
+            f"{reference!r} extends itself through a chain of extensions",
+        )
+    return target, None
+
+
+BUNDLED_PREFIX = "bundled:"
+
+
+def _bundled_target(reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:
+    from xeploai.framework.families import frameworks_root  # families builds on this module
+
+    name = reference.removeprefix(BUNDLED_PREFIX).strip()
+    root = frameworks_root()
+    target = (root / name).resolve() if root is not None and name else None
+    if target is None or root is None or root.resolve() not in target.parents or not target.is_file():
+        return None, Text(
+            f"{reference!r} không phải khung tiêu chí kèm theo (ví dụ bundled:party/2025-08-30.yaml)",
+            f"{reference!r} is not a bundled framework (for example bundled:party/2025-08-30.yaml)",
+        )
+    if target in chain:
         return None, Text(
             f"{reference!r} tự mở rộng chính nó qua một chuỗi mở rộng",
             f"{reference!r} extends itself through a chain of extensions",

@@ -157,7 +157,13 @@ def _fields(expr: ir.Expr, subject: ir.SubjectProgram, seen: set[str]) -> set[st
 
     match expr:
         case ir.FieldRef(name=name):
-            return {name}
+            # A computed value is read through the evidence it is computed from: changing a work row or a
+            # criterion's points changes the total that the rules read.
+            value = next((v for v in subject.values if v.target == name), None)
+            if value is None or f"value:{name}" in seen:
+                return {name}
+            seen.add(f"value:{name}")
+            return {name, *((value.per,) if value.per else ()), *each(f.expr for f in value.formulas)}
         case ir.RuleRef(name=name):
             if name in seen or name not in subject.rules:
                 return set()
