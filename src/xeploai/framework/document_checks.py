@@ -351,9 +351,9 @@ def _link_targets(f: schema.FieldDoc, decl: Declarations) -> set[str] | None:
     values: tuple[ir.ScaleValue, ...]
     if f.type == "level":
         values = decl.levels.values
-    elif f.type == "scale" and f.of in decl.scales:
+    elif f.type == "scale" and f.of is not None and f.of in decl.scales:
         values = decl.scales[f.of].values
-    elif f.type == "enum" and f.of in decl.enums:
+    elif f.type == "enum" and f.of is not None and f.of in decl.enums:
         values = decl.enums[f.of].values
     elif f.type == "bool":
         return {"true", "false"}
