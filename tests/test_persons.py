@@ -7,7 +7,7 @@ from pathlib import Path
 from paths import FIXTURES
 from xeploai import api
 from xeploai.evaluation import population, report
-from xeploai.evaluation.persons import apply_persons
+from xeploai.evaluation.population import apply_persons
 from xeploai.tables import reader
 
 PARTY = api.load_framework(FIXTURES / "linked" / "party" / "2020-01-01.yaml")

@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from xeploai.evaluation.links import LinkedResult, LinkIssue
-from xeploai.evaluation.persons import apply_persons
 from xeploai.evaluation.population import (
     OrderError,
     PopulationInput,
     PopulationResult,
     Progress,
     Rejection,
+    apply_persons,
     evaluate_population,
     rejected_rows,
 )
