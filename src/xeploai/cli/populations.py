@@ -366,7 +366,7 @@ def run_readings(args: argparse.Namespace) -> int:
     period = _period(args.period, lang)
     if args.out:
         _check_table_out(args.out, lang)
-    program = _program_in_force(args.framework, period, lang)
+    program = _program_in_force(args.framework, period, lang, check_force=False)  # readings compare clauses
     _check_readings(program, args.only, lang)
     data, _, _ = _population_input(args, program, period)
     _, runs = readings.evaluate_readings(program, data, period, args.only, combine=True)
@@ -607,7 +607,9 @@ def _batch_run(
     return EXIT_OK
 
 
-def _program_in_force(framework: str, period: Period, lang: str, what_if: bool = False) -> Program:
+def _program_in_force(
+    framework: str, period: Period, lang: str, what_if: bool = False, check_force: bool = True
+) -> Program:
     """The framework file given, or for a family folder the version in force for ``period``, saying why on stderr.
 
     A file named for a period it is not in force for is a usage error, unless ``what_if``."""
@@ -615,7 +617,7 @@ def _program_in_force(framework: str, period: Period, lang: str, what_if: bool =
         from xeploai.framework.selection import out_of_force
 
         program = api.load_framework(framework)
-        out = out_of_force(framework, program, period)
+        out = out_of_force(framework, program, period) if check_force else None
         if out is not None and not what_if:
             raise UsageError(msg("cli.what_if", lang, reason=out.get(lang)))
         if out is not None:
