@@ -256,3 +256,46 @@ def test_explain_person_lists_every_result_with_the_linked_result_it_read(
     printed = capsys.readouterr().out
     assert "CS1 (civil_servant) — state/2020-01-01 (ND-test): HTTNV" in printed
     assert "state_level reads the result HTTNV of CS1 (civil_servant, state/ND-test), computed in this run" in printed
+
+
+def test_the_columnar_engine_leaves_a_framework_with_linked_fields_to_the_interpreter_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("numpy")
+    (tmp_path / "units.csv").write_text("id,parent,kind,name\nC,,cell,Chi bộ\n", encoding="utf-8")
+    (tmp_path / "subjects.csv").write_text(
+        "id,unit,kind,person,cell_work,state_level,own_work\n"
+        "M1,C,party_member,P1,Xuất sắc,HTT,\nL1,C,leader,P1,,,Xuất sắc\n",
+        encoding="utf-8",
+    )
+    tables = {}
+    for engine in ("interpreter", "columnar"):
+        out = tmp_path / engine
+        argv = [
+            "batch",
+            str(LINKED / "party" / "2020-01-01.yaml"),
+            str(tmp_path),
+            "--period",
+            "2020",
+            "--out",
+            str(out),
+        ]
+        assert cli.main([*argv, "--engine", engine, "--lang", "en"]) == 0
+        tables[engine] = (out / "ket-qua.csv").read_text(encoding="utf-8-sig")
+    assert "the interpreter classifies" in capsys.readouterr().err
+    assert tables["columnar"] == tables["interpreter"]
+    assert "L1,,leader,C,Chi bộ,classified,HTT,Good,Capped: Not above the member result,,P1" in tables["interpreter"]
+
+
+def test_the_explanation_names_the_linked_result_its_file_and_clause_and_a_differing_given_value() -> None:
+    from xeploai.explanation import explain
+
+    outcome = run(
+        row("M1", "party_member", "P1", cell_work="Xuất sắc", state_level="HTXS"),
+        row("CS1", "civil_servant", "P1", work="Tốt"),
+    )
+    text = explain.to_text(result(outcome, "M1"), PARTY, "en")
+    assert "reads the result HTTNV of CS1 (civil_servant), framework state ND-test" in text
+    assert "computed in this run — QD (366-QĐ/TW), Điều 3 khoản 4" in text
+    assert "differs from the value given in the table (excellent, dân.yaml:1, state_level)" in text
+    assert "Quota exceeded" not in text

@@ -330,6 +330,8 @@ def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
 
     if args.engine == "interpreter" or getattr(args, "process", None) or args.tables or not Path(args.data).is_dir():
         return False
+    if any(has_links(subject) for subject in program.subjects.values()):
+        return False  # linked results are read by the interpreter only (the row-wise path says so)
     if program.process is not None and any(
         r.parameter is ir.ReadingParameter.SCORE_ROUNDING for r in program.process.readings
     ):

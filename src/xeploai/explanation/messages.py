@@ -89,6 +89,23 @@ MESSAGES: dict[str, Text] = {
         "Bị hạ xuống mức {level} theo quy định về tỷ lệ:",
         "Lowered to {level} by a quota:",
     ),
+    "link.computed": Text(
+        "{field}: đọc kết quả {level} của {subject} ({kind}), khung {framework} ({source}), tính trong lần chạy này"
+        " — {cite}",
+        "{field}: reads the result {level} of {subject} ({kind}), framework {framework} ({source}), computed in this"
+        " run — {cite}",
+    ),
+    "link.given": Text(
+        "{field}: người này không có kết quả nào khác trong lần chạy; dùng giá trị nhập {value} ({where}) — {cite}",
+        "{field}: this person holds no other result in this run; the value given as input is used: {value} ({where})"
+        " — {cite}",
+    ),
+    "link.unknown": Text("{field}: chưa biết — {reason} — {cite}", "{field}: unknown — {reason} — {cite}"),
+    "link.differs": Text(
+        "  khác giá trị nhập trong bảng ({given}, {where}): dùng kết quả tính được",
+        "  differs from the value given in the table ({given}, {where}): the computed result is used",
+    ),
+    "section.links": Text("Kết quả khác của cùng người đã đọc", "Other results of the same person read"),
     "decision.flags": Text(
         "Vượt tỷ lệ, cần cấp có thẩm quyền xem xét, quyết định: {flags}",
         "Quota exceeded, left to the competent committee's decision: {flags}",
