@@ -77,6 +77,7 @@ class NodeKind(enum.StrEnum):
     QUOTA = "quota"  # a quota check on the subject's group (population runs only)
     VALUES = "values"  # the kind's computed values (scores from work tables), computed before the rules
     COMPUTED = "computed"  # one computed value, or one group of a grouped value (a month), with what it read
+    LINK = "link"  # a field read from another result of the same person (population runs only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +87,7 @@ class Read:
     name: str
     value: object  # display form: str, number, bool, or None when missing
     origin: str = (
-        "evidence"  # evidence | default | missing | relation (related subjects) | derived (who met a condition)
+        "evidence"  # evidence | default | missing | relation | derived | linked (another result of the person)
     )
     judgement: bool = False
 

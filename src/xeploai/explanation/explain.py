@@ -416,10 +416,52 @@ def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:
                     _render_finding(lines, node, ctx, 2)
         case other:
             assert_never(other)
-    if outcome.flags:
-        names = ", ".join(_flag_name(flag, result, ctx) for flag in outcome.flags)
+    quota_flags = [flag for flag in outcome.flags if flag != "linked-result-differs"]
+    if quota_flags:
+        names = ", ".join(_flag_name(flag, result, ctx) for flag in quota_flags)
         lines.append(f"  {msg('decision.flags', lang, flags=names)}")
+    links = link_lines(result, program, lang)
+    if links:
+        lines.append(f"  {msg('section.links', lang)}:")
+        lines.extend(f"    {line}" for line in links)
     return lines
+
+
+def link_lines(result: Result, program: Program, lang: str) -> list[str]:
+    """One sentence per linked field of the result: the other result it read (who, which file, its level), or the
+    value given as input, or why it is unknown; each with its citation."""
+    out: list[str] = []
+    for node in result.trace.children:
+        if node.kind is not NodeKind.LINK:
+            continue
+        details = dict(node.details)
+        cite = _cite_text(program, node.cite, lang) if node.cite else ""
+        field = node.label.get(lang) + f" ({node.id})" if node.label else node.id
+        reason = details.get("reason")
+        if isinstance(reason, Text):
+            out.append(msg("link.unknown", lang, field=field, reason=reason.get(lang), cite=cite))
+        elif details.get("origin") == "computed":
+            framework = f"{details.get('family')} {details.get('version')}"
+            out.append(
+                msg(
+                    "link.computed",
+                    lang,
+                    field=field,
+                    level=details.get("level"),
+                    subject=details.get("subject"),
+                    kind=details.get("kind"),
+                    framework=framework,
+                    source=details.get("source"),
+                    cite=cite,
+                )
+            )
+            if details.get("given") is not None:
+                out.append(msg("link.differs", lang, given=details.get("given"), where=details.get("where")))
+        else:
+            value = details.get("given")
+            shown = "—" if value is None else str(value)
+            out.append(msg("link.given", lang, field=field, value=shown, where=details.get("where"), cite=cite))
+    return out
 
 
 def _lowest(program: Program, levels: Sequence[str | None]) -> str | None:

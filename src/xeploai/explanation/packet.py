@@ -14,7 +14,7 @@ from typing import assert_never
 
 from xeploai.evaluation.trace import Decision, NodeKind, Read, Result, Status, walk
 from xeploai.explanation import packet_blocks
-from xeploai.explanation.explain import confidence_summary, headline
+from xeploai.explanation.explain import confidence_summary, headline, link_lines
 from xeploai.explanation.messages import msg
 from xeploai.explanation.packet_blocks import (
     Block,
@@ -285,9 +285,14 @@ def _path(ctx: Context) -> list[Block]:
                 blocks += [finding(n, ctx) for n in reasons]
         case other:
             assert_never(other)
-    if outcome.flags:
-        names = ", ".join(_flag_name(flag, ctx) for flag in outcome.flags)
+    quota_flags = [flag for flag in outcome.flags if flag != "linked-result-differs"]
+    if quota_flags:
+        names = ", ".join(_flag_name(flag, ctx) for flag in quota_flags)
         blocks.append(Para(plain(msg("decision.flags", lang, flags=names)), "notice"))
+    links = link_lines(ctx.result, ctx.program, lang)
+    if links:
+        blocks.append(Heading(3, plain(msg("section.links", lang))))
+        blocks.append(Bullets(tuple(plain(line) for line in links)))
     return blocks
 
 

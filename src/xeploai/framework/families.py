@@ -9,39 +9,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path, PurePosixPath
 
-from xeploai.framework.files import Selection, load_framework, select_from
+from xeploai.framework.files import Selection, bundled_folder, load_framework, select_from
+from xeploai.framework.files import BUNDLED as BUNDLED  # re-exported: callers find them here
+from xeploai.framework.files import frameworks_root as frameworks_root
 from xeploai.program.ir import Period, Program
-
-# Where the wheel puts the repository's frameworks/ and schema/ (pyproject.toml, force-include).
-BUNDLED = "_bundled"
-
-
-def _bundled(folder: str) -> Path | None:
-    """A folder of the package data, or in a clone (or an editable install) the repository's own folder."""
-    packaged = resources.files("xeploai").joinpath(BUNDLED, *folder.split("/"))
-    if packaged.is_dir():
-        return Path(str(packaged))  # an installed wheel is a folder of files, never a zip
-    repository = Path(__file__).resolve().parents[3]
-    found = repository.joinpath(*folder.split("/"))
-    return found if found.is_dir() and (repository / "pyproject.toml").is_file() else None
-
-
-def frameworks_root() -> Path | None:
-    """The folder of the bundled frameworks (``<family>/<effective-date>.yaml``), or None when absent."""
-    return _bundled("frameworks")
 
 
 def schema_root() -> Path | None:
     """The folder of the bundled JSON Schemas (framework format, explanation JSON), or None when absent."""
-    return _bundled("schema")
+    return bundled_folder("schema")
 
 
 def example_district() -> Path | None:
     """The bundled example district (a folder of CSV files for ``party``, period 2020), or None when absent."""
-    return _bundled("examples/district")
+    return bundled_folder("examples/district")
 
 
 def bundled_families() -> dict[str, Path]:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 from xeploai.framework import checker, compiler, loader, resolver, schema
@@ -231,11 +232,29 @@ def _extension_target(path: Path, reference: str, chain: tuple[Path, ...]) -> tu
     return target, None
 
 
+# Where the wheel puts the repository's frameworks/ and schema/ (pyproject.toml, force-include).
+BUNDLED = "_bundled"
+
+
+def bundled_folder(folder: str) -> Path | None:
+    """A folder of the package data, or in a clone (or an editable install) the repository's own folder."""
+    packaged = resources.files("xeploai").joinpath(BUNDLED, *folder.split("/"))
+    if packaged.is_dir():
+        return Path(str(packaged))  # an installed wheel is a folder of files, never a zip
+    repository = Path(__file__).resolve().parents[3]
+    found = repository.joinpath(*folder.split("/"))
+    return found if found.is_dir() and (repository / "pyproject.toml").is_file() else None
+
+
+def frameworks_root() -> Path | None:
+    """The folder of the bundled frameworks (``<family>/<effective-date>.yaml``), or None when absent."""
+    return bundled_folder("frameworks")
+
+
 BUNDLED_PREFIX = "bundled:"
 
 
 def _bundled_target(reference: str, chain: tuple[Path, ...]) -> tuple[Path | None, Text | None]:
-    from xeploai.framework.families import frameworks_root  # families builds on this module
 
     name = reference.removeprefix(BUNDLED_PREFIX).strip()
     root = frameworks_root()

@@ -58,6 +58,10 @@ _FIXED_GUIDE: Final = {
 }
 
 
+# The template's subject columns: the optional person column is left out (one row per subject, as before).
+_TEMPLATE_COLUMNS = tuple(k for k in SUBJECT_COLUMNS if k != "person")
+
+
 def _chosen_kinds(program: ir.Program, kinds: Sequence[str], source: str) -> list[ir.SubjectProgram]:
     chosen: list[ir.SubjectProgram] = []
     declared = ", ".join(program.subjects)
@@ -181,7 +185,7 @@ def template(program: ir.Program, kinds: Sequence[str], path: str | os.PathLike[
             fields.setdefault(fdef.id, (fdef, []))[1].append(subject.kind)
     plain = [(f, ks) for f, ks in fields.values() if not isinstance(f.type, ir.RecordsType)]
     listed = [(f, ks) for f, ks in fields.values() if isinstance(f.type, ir.RecordsType)]
-    header = [*SUBJECT_COLUMNS, *(f.id for f, _ in plain)]
+    header = [*_TEMPLATE_COLUMNS, *(f.id for f, _ in plain)]
     if format_of(target) == "csv":
         write_csv(target, header, [])
         return
@@ -190,9 +194,9 @@ def template(program: ir.Program, kinds: Sequence[str], path: str | os.PathLike[
     subjects_sheet = book.active
     subjects_sheet.title = "subjects"
     fill_sheet(subjects_sheet, header, [])
-    _add_dropdowns(program, subjects_sheet, list(enumerate((f for f, _ in plain), len(SUBJECT_COLUMNS) + 1)))
+    _add_dropdowns(program, subjects_sheet, list(enumerate((f for f, _ in plain), len(_TEMPLATE_COLUMNS) + 1)))
     fixed = {sheet: {key: (vi, en) for key, vi, en, _, _ in rows} for sheet, rows in _FIXED_GUIDE.items()}
-    _comment_headers(subjects_sheet, [fixed["subjects"][k] for k in SUBJECT_COLUMNS] + [_labels(f) for f, _ in plain])
+    _comment_headers(subjects_sheet, [fixed["subjects"][k] for k in _TEMPLATE_COLUMNS] + [_labels(f) for f, _ in plain])
     units_sheet = book.create_sheet("units")
     fill_sheet(units_sheet, list(UNIT_COLUMNS), [])
     _comment_headers(units_sheet, [fixed["units"][k] for k in UNIT_COLUMNS])
