@@ -11,8 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from xeploai.framework.files import Selection, bundled_folder, load_framework, select_from
 from xeploai.framework.files import BUNDLED as BUNDLED  # re-exported: callers find them here
+from xeploai.framework.files import Selection, bundled_folder, load_framework, select_from
 from xeploai.framework.files import frameworks_root as frameworks_root
 from xeploai.program.ir import Period, Program
 
