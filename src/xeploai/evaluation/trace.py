@@ -27,9 +27,15 @@ class Truth(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
+    """A subject's outcome status. The last two are left to the competent level (cấp có thẩm quyền): a quota
+    candidate whose group is over its allowance with no recorded decision, and a subject the rules put in no level
+    where the text does not say "not reaching HT is KHT". Neither is ever counted as a level."""
+
     CLASSIFIED = "classified"
     NOT_CLASSIFIED = "not_classified"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    AWAITING_DECISION = "awaiting_decision"  # a quota candidate over the allowance: the competent level decides
+    COMPETENT_LEVEL = "competent_level"  # no level's conditions and no KHT case: not decided by the rules
 
 
 class Decision(enum.StrEnum):
@@ -39,7 +45,7 @@ class Decision(enum.StrEnum):
     TRIGGER = "trigger"  # a not-completed trigger held
     BELOW_LOWEST = "below_lowest"  # no level's requirements held: the lowest level
     LEVEL = "level"  # the best level whose requirements all hold
-    QUOTA = "quota"  # a quota lowered the level (by ranking, or by a committee's decision)
+    QUOTA = "quota"  # a quota lowered the level (by ranking, or by a committee's decision), or awaits a decision
     UNDETERMINED = "undetermined"  # missing evidence leaves more than one outcome possible
 
 
@@ -51,7 +57,9 @@ class Outcome:
     level_before_caps: str | None = None
     reasons: tuple[str, ...] = ()  # ids of the deciding rules and caps
     missing: tuple[str, ...] = ()  # evidence fields that were needed and absent
-    possible: tuple[str, ...] = ()  # when undetermined: the levels (or "not_classified") still possible
+    # When undetermined: the levels (or "not_classified") still possible; when awaiting a quota decision: the level
+    # the rules give (first) and the level the decision may move it to.
+    possible: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()  # quotas exceeded and left for the competent committee's decision
 
 

@@ -264,6 +264,12 @@ def headline(result: Result, program: Program, lang: str = "vi") -> str:
             return msg("outcome.not_classified", lang)
         case Status.INSUFFICIENT_EVIDENCE:
             return msg("outcome.insufficient_evidence", lang)
+        case Status.AWAITING_DECISION:
+            if not outcome.possible:
+                return msg("outcome.awaiting_decision", lang)
+            return msg("outcome.awaiting_proposed", lang, level=_level_text(program, outcome.possible[0], lang))
+        case Status.COMPETENT_LEVEL:
+            return msg("outcome.competent_level", lang)
         case other:
             assert_never(other)
 
@@ -355,10 +361,23 @@ def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:
                 names = ", ".join(_node_name(n, ctx) for n in failed)
                 lines.append(f"  {msg('decision.failed_above', lang, rules=names)}")
             quotas = [n for n in reasons if n.kind is NodeKind.QUOTA]
-            if outcome.decision is Decision.QUOTA:
+            if outcome.status is Status.AWAITING_DECISION:
+                proposed, lower = (*outcome.possible, "", "")[:2]
+                text = msg(
+                    "decision.awaiting",
+                    lang,
+                    level=_level_text(program, proposed, lang),
+                    lower=_level_text(program, lower, lang),
+                )
+                lines.append(f"  {text}")
+                for node in quota_checks(result):
+                    _render_finding(lines, node, ctx, 2)
+                    _quota_lines(lines, node, lang)
+            elif outcome.decision is Decision.QUOTA:
                 lines.append(f"  {msg('decision.quota', lang, level=_level_text(program, outcome.level, lang))}")
                 for node in quotas:
                     _render_finding(lines, node, ctx, 2)
+                    _quota_lines(lines, node, lang)
         case Decision.UNDETERMINED:
             lines.append(f"  {msg('decision.undetermined', lang)}")
             if outcome.missing:
@@ -377,6 +396,24 @@ def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:
         names = ", ".join(_flag_name(flag, result, ctx) for flag in outcome.flags)
         lines.append(f"  {msg('decision.flags', lang, flags=names)}")
     return lines
+
+
+def _quota_lines(lines: list[str], node: TraceNode, lang: str) -> None:
+    """Under a quota check: that its ranking is only the tool's suggestion, and the decision it followed."""
+    details = dict(node.details)
+    keys = details.get("rank_by")
+    if details.get("ranking") == "flag" and isinstance(keys, list) and keys:
+        lines.append(f"      {msg('decision.quota_suggestion', lang, keys=', '.join(map(str, keys)))}")
+    if details.get("status") == "decided":
+        decided = msg(
+            "decision.quota_decided",
+            lang,
+            reference=details.get("decision") or "",
+            by=details.get("decided_by") or "?",
+            on=details.get("decided_on") or "?",
+            source=details.get("source") or "",
+        )
+        lines.append(f"      {decided}")
 
 
 def _lowest(program: Program, levels: Sequence[str | None]) -> str | None:

@@ -17,6 +17,15 @@ MESSAGES: dict[str, Text] = {
     # headline and identity
     "outcome.not_classified": Text("Không xếp loại", "Not classified"),
     "outcome.insufficient_evidence": Text("Chưa đủ minh chứng để xếp loại", "Insufficient evidence to classify"),
+    "outcome.awaiting_decision": Text("Chờ cấp có thẩm quyền quyết định", "Awaiting the competent level's decision"),
+    "outcome.awaiting_proposed": Text(
+        "Chờ cấp có thẩm quyền quyết định (theo quy tắc: {level})",
+        "Awaiting the competent level's decision (by the rules: {level})",
+    ),
+    "outcome.competent_level": Text(
+        "Quy định không xác định được mức: cấp có thẩm quyền quyết định",
+        "Not decided by the rules: the competent level decides",
+    ),
     "label.subject": Text("Đối tượng", "Subject"),
     "label.framework": Text("Khung tiêu chí", "Framework"),
     "label.period": Text("Kỳ đánh giá", "Evaluation period"),
@@ -88,6 +97,26 @@ MESSAGES: dict[str, Text] = {
     "decision.quota": Text(
         "Bị hạ xuống mức {level} theo quy định về tỷ lệ:",
         "Lowered to {level} by a quota:",
+    ),
+    "decision.awaiting": Text(
+        "Đạt mức {level} theo quy tắc nhưng nhóm vượt tỷ lệ: cấp có thẩm quyền xem xét, quyết định giữ mức {level}"
+        " hay chuyển xuống {lower}. Số liệu và danh sách xếp thứ tự dưới đây chỉ để hỗ trợ quyết định:",
+        "Reaches {level} by the rules, but the group is over its quota: the competent level decides whether it keeps"
+        " {level} or is moved to {lower}. The arithmetic and the ranked list below are decision support only:",
+    ),
+    "decision.quota_suggestion": Text(
+        "Thứ tự theo {keys} là gợi ý của công cụ, không phải quy định.",
+        "The order by {keys} is the tool's suggestion, not the rule.",
+    ),
+    "decision.quota_decided": Text(
+        "Theo quyết định {reference} của {by} ngày {on} ({source}).",
+        "Following decision {reference} of {by} on {on} ({source}).",
+    ),
+    "decision.competent_level": Text(
+        'Không thuộc trường hợp "{lowest}" nào và không đáp ứng đủ yêu cầu của mức {level}; văn bản không quy định'
+        " trường hợp này nên cấp có thẩm quyền xem xét, quyết định.",
+        'Under no "{lowest}" case, yet not meeting every requirement of {level}; the text does not settle this'
+        " case, so the competent level decides.",
     ),
     "decision.flags": Text(
         "Vượt tỷ lệ, cần cấp có thẩm quyền xem xét, quyết định: {flags}",

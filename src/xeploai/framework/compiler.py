@@ -57,7 +57,16 @@ def compile_quota(quota_id: str, q: schema.QuotaDoc, span: ir.Span) -> ir.Quota:
         cite=citation(q.cite),
         confidence=ir.Confidence(q.confidence),
         span=span,
+        ceiling=_ceiling(q.ceiling),
     )
+
+
+def _ceiling(c: schema.QuotaCeilingDoc | None) -> ir.QuotaCeiling | None:
+    if c is None:
+        return None
+    value = ratio(c.ratio)
+    assert value is not None, "the checker reports a ratio it cannot read"
+    return ir.QuotaCeiling(value, text(c.label), citation(c.cite), ir.Confidence(c.confidence))
 
 
 def citation(cite: schema.Citation | None) -> ir.Citation:

@@ -189,6 +189,13 @@ class RankKey(_Model):
     order: Literal["asc", "desc"] = "desc"
 
 
+class QuotaCeilingDoc(_Model):
+    ratio: float | NonEmpty = Field(description="The highest share a decision of the competent level may allow")
+    label: Text
+    cite: Citation
+    confidence: Confidence
+
+
 class QuotaDoc(_Model):
     kinds: list[Id] = Field(min_length=1)
     level: Id
@@ -200,6 +207,9 @@ class QuotaDoc(_Model):
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
+    ceiling: QuotaCeilingDoc | None = Field(
+        default=None, description="How far a recorded decision of the competent level may raise the ratio"
+    )
 
 
 # --- the review process (optional) ---------------------------------------------------------------------------
@@ -404,6 +414,7 @@ def _known_keys() -> set[str]:
         GroupBy,
         QuotaLimit,
         RankKey,
+        QuotaCeilingDoc,
         QuotaDoc,
         RungDoc,
         GapDoc,

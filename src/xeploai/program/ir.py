@@ -573,8 +573,19 @@ class Rounding(enum.StrEnum):
 
 
 class QuotaPolicy(enum.StrEnum):
-    RANK = "rank"  # keep the best by the ranking, demote the rest
-    FLAG = "flag"  # leave the group for the competent committee's decision
+    RANK = "rank"  # keep the best by the ranking, demote the rest (a local regulation's own rule, cited)
+    FLAG = "flag"  # every candidate awaits the competent level's decision; the ranking is only a suggestion
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaCeiling:
+    """How far the competent level may raise a quota's ratio by a recorded decision (e.g. 25 % of HTT for an
+    organisation with outstanding results); a decision above it is rejected."""
+
+    ratio: Fraction
+    label: Text
+    cite: Citation
+    confidence: Confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -602,6 +613,7 @@ class Quota:
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    ceiling: QuotaCeiling | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,13 @@ from xeploai.evaluation.trace import Decision, Outcome, Result, Status, TraceNod
 from xeploai.program import ir
 
 TRUTHS: tuple[Truth, ...] = (Truth.NOT_MET, Truth.UNKNOWN, Truth.MET)  # indexed by truth code
-STATUSES: tuple[Status, ...] = (Status.CLASSIFIED, Status.NOT_CLASSIFIED, Status.INSUFFICIENT_EVIDENCE)
+STATUSES: tuple[Status, ...] = (
+    Status.CLASSIFIED,
+    Status.NOT_CLASSIFIED,
+    Status.INSUFFICIENT_EVIDENCE,
+    Status.AWAITING_DECISION,  # set by the population's quotas, never by a kind's own evaluation
+    Status.COMPETENT_LEVEL,
+)
 DECISIONS: tuple[Decision, ...] = tuple(Decision)
 NO_LEVEL = -1
 
