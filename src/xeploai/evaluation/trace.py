@@ -27,15 +27,13 @@ class Truth(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
-    """A subject's outcome status. The last two are left to the competent level (cấp có thẩm quyền): a quota
-    candidate whose group is over its allowance with no recorded decision, and a subject the rules put in no level
-    where the text does not say "not reaching HT is KHT". Neither is ever counted as a level."""
+    """A subject's outcome status. ``AWAITING_DECISION`` is left to the competent level (cấp có thẩm quyền): a quota
+    candidate whose group is over its allowance with no recorded decision; it is never counted as a level."""
 
     CLASSIFIED = "classified"
     NOT_CLASSIFIED = "not_classified"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
     AWAITING_DECISION = "awaiting_decision"  # a quota candidate over the allowance: the competent level decides
-    COMPETENT_LEVEL = "competent_level"  # no level's conditions and no KHT case: not decided by the rules
 
 
 class Decision(enum.StrEnum):

@@ -268,8 +268,6 @@ def headline(result: Result, program: Program, lang: str = "vi") -> str:
             if not outcome.possible:
                 return msg("outcome.awaiting_decision", lang)
             return msg("outcome.awaiting_proposed", lang, level=_level_text(program, outcome.possible[0], lang))
-        case Status.COMPETENT_LEVEL:
-            return msg("outcome.competent_level", lang)
         case other:
             assert_never(other)
 

@@ -22,10 +22,6 @@ MESSAGES: dict[str, Text] = {
         "Chờ cấp có thẩm quyền quyết định (theo quy tắc: {level})",
         "Awaiting the competent level's decision (by the rules: {level})",
     ),
-    "outcome.competent_level": Text(
-        "Quy định không xác định được mức: cấp có thẩm quyền quyết định",
-        "Not decided by the rules: the competent level decides",
-    ),
     "label.subject": Text("Đối tượng", "Subject"),
     "label.framework": Text("Khung tiêu chí", "Framework"),
     "label.period": Text("Kỳ đánh giá", "Evaluation period"),
@@ -111,12 +107,6 @@ MESSAGES: dict[str, Text] = {
     "decision.quota_decided": Text(
         "Theo quyết định {reference} của {by} ngày {on} ({source}).",
         "Following decision {reference} of {by} on {on} ({source}).",
-    ),
-    "decision.competent_level": Text(
-        'Không thuộc trường hợp "{lowest}" nào và không đáp ứng đủ yêu cầu của mức {level}; văn bản không quy định'
-        " trường hợp này nên cấp có thẩm quyền xem xét, quyết định.",
-        'Under no "{lowest}" case, yet not meeting every requirement of {level}; the text does not settle this'
-        " case, so the competent level decides.",
     ),
     "decision.flags": Text(
         "Vượt tỷ lệ, cần cấp có thẩm quyền xem xét, quyết định: {flags}",
@@ -240,9 +230,10 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.stratum_first": Text("  {index}. {items}", "  {index}. {items}"),
     "cli.batch.reconcile": Text(
         "{rows} dòng đối tượng (cá nhân và tập thể) = {classified} được xếp loại + {not_classified} không xếp loại"
-        " + {insufficient} chưa đủ minh chứng + {rejected} bị loại",
+        " + {insufficient} chưa đủ minh chứng + {awaiting} chờ cấp có thẩm quyền quyết định + {rejected} bị loại",
         "{rows} subject rows (people and collectives) = {classified} classified + {not_classified} not classified"
-        " + {insufficient} insufficient evidence + {rejected} rejected",
+        " + {insufficient} insufficient evidence + {awaiting} awaiting the competent level's decision"
+        " + {rejected} rejected",
     ),
     "appeal.kind.original": Text("kết quả ban đầu", "original result"),
     "appeal.kind.appeal": Text("khiếu nại", "appeal"),
@@ -253,13 +244,15 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.column.people": Text("Cá nhân", "People"),
     "cli.batch.column.not_classified": Text("KXL", "Not cl."),
     "cli.batch.column.insufficient": Text("CĐCC", "Insuff."),
+    "cli.batch.column.awaiting": Text("Chờ QĐ", "Awaiting"),
     "cli.batch.column.rejected": Text("Bị loại", "Rejected"),
     "cli.batch.total": Text("Tổng cộng", "Total"),
     "cli.batch.legend": Text(
         "Bảng trên đếm cá nhân trong mỗi đơn vị (cả các đơn vị trực thuộc); KXL: không xếp loại, CĐCC: chưa đủ minh"
-        " chứng, Bị loại: dòng đầu vào bị loại.\nDòng đối chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
+        " chứng, Chờ QĐ: vượt tỷ lệ, chờ cấp có thẩm quyền quyết định, Bị loại: dòng đầu vào bị loại.\nDòng đối chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
         "The table counts the people of each unit (its subordinate units included); Not cl.: not classified,"
-        " Insuff.: insufficient evidence, Rejected: input rows rejected.\nThe line below counts every subject row,"
+        " Insuff.: insufficient evidence, Awaiting: over a quota, awaiting the competent level's decision,"
+        " Rejected: input rows rejected.\nThe line below counts every subject row,"
         " collectives too.",
     ),
     "cli.batch.mismatch": Text(
@@ -268,10 +261,10 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.time": Text("Thời gian: {seconds:.1f} giây", "Time: {seconds:.1f} s"),
     "cli.batch.written": Text("Đã ghi: {path}", "Written: {path}"),
     "cli.batch.quota": Text(
-        "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm chờ cấp ủy quyết định,"
-        " {decided} nhóm theo quyết định",
-        "HTXS quota: {groups} group{groups_s}, {ranked} over and ranked, {flagged} left for the committee,"
-        " {decided} decided by the committee",
+        "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm vượt chờ cấp có thẩm quyền quyết"
+        " định, {decided} nhóm theo quyết định",
+        "HTXS quota: {groups} group{groups_s}, {ranked} over and ranked, {flagged} over and awaiting the competent"
+        " level's decision, {decided} decided by the competent level",
     ),
     "cli.batch.note": Text("Ghi chú", "Note"),
     "cli.batch.more_notes": Text(

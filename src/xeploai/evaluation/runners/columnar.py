@@ -30,7 +30,6 @@ STATUSES: tuple[Status, ...] = (
     Status.NOT_CLASSIFIED,
     Status.INSUFFICIENT_EVIDENCE,
     Status.AWAITING_DECISION,  # set by the population's quotas, never by a kind's own evaluation
-    Status.COMPETENT_LEVEL,
 )
 DECISIONS: tuple[Decision, ...] = tuple(Decision)
 NO_LEVEL = -1
