@@ -249,7 +249,8 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.total": Text("Tổng cộng", "Total"),
     "cli.batch.legend": Text(
         "Bảng trên đếm cá nhân trong mỗi đơn vị (cả các đơn vị trực thuộc); KXL: không xếp loại, CĐCC: chưa đủ minh"
-        " chứng, Chờ QĐ: vượt tỷ lệ, chờ cấp có thẩm quyền quyết định, Bị loại: dòng đầu vào bị loại.\nDòng đối chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
+        " chứng, Chờ QĐ: vượt tỷ lệ, chờ cấp có thẩm quyền quyết định, Bị loại: dòng đầu vào bị loại.\nDòng đối"
+        " chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
         "The table counts the people of each unit (its subordinate units included); Not cl.: not classified,"
         " Insuff.: insufficient evidence, Awaiting: over a quota, awaiting the competent level's decision,"
         " Rejected: input rows rejected.\nThe line below counts every subject row,"

@@ -294,7 +294,8 @@ def _job_body(job: Job, lang: str, unit: str, page: int) -> str:
     parts.append(
         f'<h2>{_t("summary", lang)}</h2><table id="summary"><tr><th>{_t("unit", lang)}</th>'
         f'<th class="n">{_t("total", lang)}</th>{head}<th class="n">KXL</th><th class="n">CĐCC</th>'
-        f'<th class="n">{_t("awaiting", lang)}</th><th class="n">{_t("rejected", lang)}</th></tr>{"".join(rows)}</table>'
+        f'<th class="n">{_t("awaiting", lang)}</th><th class="n">{_t("rejected", lang)}</th></tr>'
+        f"{''.join(rows)}</table>"
     )
     parts.append(_results(job, result, lang, unit, page))
     return "".join(parts)
