@@ -15,7 +15,7 @@ from xeploai import api
 from xeploai.evaluation import bulk, population, report
 from xeploai.evaluation.bulk_input import from_population_input
 from xeploai.evaluation.population import CommitteeDecision, QuotaGroup, decision_problems, quota_group
-from xeploai.evaluation.trace import NodeKind, Status
+from xeploai.evaluation.trace import Status
 from xeploai.explanation import explain, packet
 from xeploai.tables.reader import read_population
 
