@@ -34,7 +34,9 @@ Array = Any  # numpy arrays; numpy is imported by the columnar runner
 
 Progress = Callable[[int, int], None]
 
-STATUS_CLASSIFIED, STATUS_NOT_CLASSIFIED, STATUS_INSUFFICIENT, STATUS_AWAITING = (STATUSES.index(s) for s in Status)
+STATUS_CLASSIFIED, STATUS_NOT_CLASSIFIED, STATUS_INSUFFICIENT, STATUS_AWAITING, STATUS_LEFT = (
+    STATUSES.index(s) for s in Status
+)
 DECISION_CODE = {d: i for i, d in enumerate(DECISIONS)}
 # Below this many rows, sorting and grouping in Python is as fast as numpy and needs no string arrays (read as
 # ``bulk_input.SMALL`` by the other stages, so that a test lowers it for all).

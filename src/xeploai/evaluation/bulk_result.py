@@ -19,6 +19,7 @@ from xeploai.evaluation.bulk_input import (
     STATUS_AWAITING,
     STATUS_CLASSIFIED,
     STATUS_INSUFFICIENT,
+    STATUS_LEFT,
     STATUS_NOT_CLASSIFIED,
     Array,
     KindOutcome,
@@ -325,7 +326,8 @@ class BulkResult:
         kinds = set(individual_kinds or [k for k, s in program.subjects.items() if not s.relations])
         units = self.unit_index
         count = len(program.levels.values)
-        width = count + 3  # a column per level rank, then not classified, insufficient, awaiting a decision
+        # A column per level rank, then not classified, insufficient, awaiting a decision, left to the competent level.
+        width = count + 4
         table = np.zeros((len(units.ids), width), np.int64)
         own: dict[str, list[tuple[str, str, str]]] = {}
         level_ids = [v.id for v in reversed(program.levels.values)]
@@ -336,6 +338,7 @@ class BulkResult:
                 category = np.where(status == STATUS_CLASSIFIED, outcome.level[rows], count)
                 category = np.where(status == STATUS_INSUFFICIENT, count + 1, category)
                 category = np.where(status == STATUS_AWAITING, count + 2, category)
+                category = np.where(status == STATUS_LEFT, count + 3, category)
                 flat = outcome.unit_codes[rows] * width + category
                 table += np.bincount(flat, minlength=table.size).reshape(table.shape)
                 continue
@@ -355,7 +358,9 @@ class BulkResult:
         present = np.flatnonzero(table.any(axis=1))
         for code, row in zip(present.tolist(), table[present].tolist(), strict=True):
             by_level = dict(zip(level_ids, row[:count], strict=True))
-            direct[units.ids[code]] = report.UnitCounts(by_level, row[count], row[count + 1], 0, row[count + 2])
+            direct[units.ids[code]] = report.UnitCounts(
+                by_level, row[count], row[count + 1], 0, row[count + 2], row[count + 3]
+            )
         return report.summary_table(program, self.units, direct, own, self.rejections, self.quota_groups)
 
     def _by_unit_and_id(self) -> list[tuple[str, int]]:
@@ -443,7 +448,7 @@ class BulkResult:
                 reasons = [r for r in subject.not_classified if rules[r][row] == MET]
             case Decision.TRIGGER:
                 reasons = [r for r in subject.not_completed if rules[r][row] == MET]
-            case Decision.LEVEL | Decision.BELOW_LOWEST:
+            case Decision.LEVEL | Decision.BELOW_LOWEST | Decision.GAP:
                 for requirement in subject.levels:
                     if levels.rank(requirement.level) <= before:
                         break
@@ -469,7 +474,7 @@ class BulkResult:
             STATUSES[int(outcome.status[row])],
             decision,
             level=ids[rank] if rank >= 0 else None,
-            level_before_caps=ids[before] if before >= 0 else None,
+            level_before_caps=ids[before] if before >= 0 and decision is not Decision.GAP else None,
             reasons=tuple(reasons),
         )
         labels = {r.id: r.label for r in subject.rules.values()} | {c.id: c.label for c in subject.caps}
@@ -541,7 +546,11 @@ class BulkResult:
         decision = outcome.decision[rows].astype(np.int64)
         before = evaluated.level_before_caps[rows].astype(np.int64)
         columns: list[Array] = [outcome.status[rows], decision, outcome.level[rows] + 1, before + 1]
-        by_rules = (decision == DECISION_CODE[Decision.LEVEL]) | (decision == DECISION_CODE[Decision.BELOW_LOWEST])
+        by_rules = (
+            (decision == DECISION_CODE[Decision.LEVEL])
+            | (decision == DECISION_CODE[Decision.BELOW_LOWEST])
+            | (decision == DECISION_CODE[Decision.GAP])
+        )
 
         def bits(names: Iterable[str], wanted: int, when: Array) -> None:
             for name in names:

@@ -82,6 +82,12 @@ def reason_text(
             f"Awaiting the competent level's decision (by the rules {proposed}; over {quotas})",
             lang,
         )
+    if outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+        return _t(
+            "Quy định không xếp được mức, cấp có thẩm quyền quyết định; không đạt: ",
+            "Not decided by the rules, the competent level decides; fails: ",
+            lang,
+        ) + "; ".join(labels[:3])
     assert outcome.level is not None
     code = program.level_code
     if outcome.decision is Decision.TRIGGER:
@@ -199,6 +205,7 @@ class UnitCounts:
     insufficient: int
     rejected: int
     awaiting: int = 0
+    competent: int = 0  # left to the competent level: the rules place the subject at no level (``level_gap``)
 
     @property
     def classified(self) -> int:
@@ -221,6 +228,7 @@ def summary_columns(program: ir.Program) -> list[tuple[str, str]]:
         ("not_classified", "Không xếp loại (not classified)"),
         ("insufficient", "Chưa đủ minh chứng (insufficient)"),
         ("awaiting", "Chờ cấp có thẩm quyền quyết định tỷ lệ (awaiting decision)"),
+        ("competent", "Quy định không xếp được mức, cấp có thẩm quyền quyết định (left to the competent level)"),
         ("rejected", "Dòng bị loại (rejected rows)"),
         ("quota", "Tỷ lệ HTXS (quota)"),
     ]
@@ -233,7 +241,7 @@ def summary_count_columns(program: ir.Program) -> frozenset[str]:
     and kind, its collectives' levels, each level's share (one decimal, empty without classified subjects) and the
     quota status."""
     levels = [value.code for value in program.levels.values]
-    counted = ("not_classified", "insufficient", "awaiting", "rejected")
+    counted = ("not_classified", "insufficient", "awaiting", "competent", "rejected")
     return frozenset({"members", "classified", *levels, *counted})
 
 
@@ -269,6 +277,8 @@ def summary_rows(
             c = replace(c, insufficient=c.insufficient + 1)
         elif outcome.status is Status.AWAITING_DECISION and result.subject_id not in (decided or {}):
             c = replace(c, awaiting=c.awaiting + 1)
+        elif outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+            c = replace(c, competent=c.competent + 1)
         elif outcome.status is not Status.CLASSIFIED:
             c.by_level[(decided or {})[result.subject_id]] += 1
         elif outcome.level is not None:
@@ -313,6 +323,7 @@ def summary_table(
         not_classified = mine.not_classified if mine else 0
         insufficient = mine.insufficient if mine else 0
         awaiting = mine.awaiting if mine else 0
+        competent = mine.competent if mine else 0
         rejected = rejected_by_unit.get(unit_id, 0)
         for child in children.get(unit_id, []):
             sub = counts(child)
@@ -321,8 +332,9 @@ def summary_table(
             not_classified += sub.not_classified
             insufficient += sub.insufficient
             awaiting += sub.awaiting
+            competent += sub.competent
             rejected += sub.rejected
-        return UnitCounts(by_level, not_classified, insufficient, rejected, awaiting)
+        return UnitCounts(by_level, not_classified, insufficient, rejected, awaiting, competent)
 
     def row(unit: Unit | None, c: UnitCounts) -> dict[str, object]:
         classified = c.classified
@@ -331,7 +343,7 @@ def summary_table(
             "unit_name": unit.name if unit else TOTAL_NAME,
             "unit_kind": unit.kind if unit else "",
             "own_level": _own_level(own.get(unit.id, []) if unit else []),
-            "members": classified + c.not_classified + c.insufficient + c.awaiting + c.rejected,
+            "members": classified + c.not_classified + c.insufficient + c.awaiting + c.competent + c.rejected,
             "classified": classified,
         }
         for value in program.levels.values:
@@ -341,6 +353,7 @@ def summary_table(
         out["not_classified"] = c.not_classified
         out["insufficient"] = c.insufficient
         out["awaiting"] = c.awaiting
+        out["competent"] = c.competent
         out["rejected"] = c.rejected
         out["quota"] = "; ".join(_quota_text(g) for g in quotas_by_group.get(unit.id, [])) if unit else ""
         return out
@@ -365,6 +378,7 @@ def summary_table(
         sum(c.insufficient for c in grand),
         sum(c.rejected for c in grand),
         sum(c.awaiting for c in grand),
+        sum(c.competent for c in grand),
     )
     rows.append(row(None, total))
     return rows

@@ -34,6 +34,9 @@ class Status(enum.StrEnum):
     NOT_CLASSIFIED = "not_classified"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
     AWAITING_DECISION = "awaiting_decision"  # a quota candidate over the allowance: the competent level decides
+    # No level's conditions hold and no not-completed case does, where the text lists those cases without "does not
+    # reach HT" (366 Điều 11 k4, NĐ90): the rules decide nothing, the competent level does (the ``level_gap`` reading).
+    LEFT_TO_COMPETENT_LEVEL = "left_to_competent_level"
 
 
 class Decision(enum.StrEnum):
@@ -45,6 +48,7 @@ class Decision(enum.StrEnum):
     LEVEL = "level"  # the best level whose requirements all hold
     QUOTA = "quota"  # a quota lowered the level (by ranking, or by a committee's decision), or awaits a decision
     UNDETERMINED = "undetermined"  # missing evidence leaves more than one outcome possible
+    GAP = "gap"  # no level's requirements held and no trigger: left to the competent level (never the lowest level)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,17 @@ from xeploai.explanation.reasons import (
     rules_by_confidence,
     why_not,
 )
-from xeploai.program.ir import Citation, Confidence, FieldDef, Period, Program, Span, SubjectProgram, Text
+from xeploai.program.ir import (
+    Citation,
+    Confidence,
+    FieldDef,
+    Period,
+    Program,
+    ReadingParameter,
+    Span,
+    SubjectProgram,
+    Text,
+)
 
 EXPLANATION_SCHEMA_VERSION = "xeploai.explanation/1"
 
@@ -254,6 +264,30 @@ def actual_and_required(leaf: TraceNode, negated: bool, ctx: _Ctx) -> tuple[str 
 # --- plain text ---------------------------------------------------------------------------------------------
 
 
+def gap_text(program: Program, lang: str = "vi") -> str:
+    """Why a subject is left to the competent level: no level and no not-completed case, with the ``level_gap``
+    reading that says so (its label, the option applied and its source)."""
+    levels = program.levels.values
+    above = levels[-2].id if len(levels) > 1 else program.lowest_level
+    reading = next(
+        (r for r in (program.process.readings if program.process else ()) if r.parameter is ReadingParameter.LEVEL_GAP),
+        None,
+    )
+    option = reading.option(reading.default) if reading is not None else None
+    doc = ""
+    if option is not None:
+        doc = next((d.number for d in program.info.legal_basis if d.id == option.cite.doc), option.cite.doc)
+    return msg(
+        "decision.gap",
+        lang,
+        lowest=program.level_code(program.lowest_level),
+        level=_level_text(program, above, lang),
+        reading=reading.label.get(lang) if reading is not None else "level_gap",
+        option=option.label.get(lang) if option is not None else "",
+        source=f"{doc}, {option.cite.at}" if option is not None else "",
+    )
+
+
 def headline(result: Result, program: Program, lang: str = "vi") -> str:
     """The outcome in a few words: the level's label and code, or not classified / insufficient evidence."""
     outcome = result.outcome
@@ -268,6 +302,8 @@ def headline(result: Result, program: Program, lang: str = "vi") -> str:
             if not outcome.possible:
                 return msg("outcome.awaiting_decision", lang)
             return msg("outcome.awaiting_proposed", lang, level=_level_text(program, outcome.possible[0], lang))
+        case Status.LEFT_TO_COMPETENT_LEVEL:
+            return msg("outcome.left_to_competent_level", lang)
         case other:
             assert_never(other)
 
@@ -376,6 +412,12 @@ def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:
                 for node in quotas:
                     _render_finding(lines, node, ctx, 2)
                     _quota_lines(lines, node, lang)
+        case Decision.GAP:
+            lines.append(f"  {gap_text(program, lang)}")
+            failed = [n for n in reasons if n.kind is NodeKind.RULE]
+            if failed:
+                names = ", ".join(_node_name(n, ctx) for n in failed)
+                lines.append(f"  {msg('decision.failed_above', lang, rules=names)}")
         case Decision.UNDETERMINED:
             lines.append(f"  {msg('decision.undetermined', lang)}")
             if outcome.missing:

@@ -18,6 +18,10 @@ MESSAGES: dict[str, Text] = {
     "outcome.not_classified": Text("Không xếp loại", "Not classified"),
     "outcome.insufficient_evidence": Text("Chưa đủ minh chứng để xếp loại", "Insufficient evidence to classify"),
     "outcome.awaiting_decision": Text("Chờ cấp có thẩm quyền quyết định", "Awaiting the competent level's decision"),
+    "outcome.left_to_competent_level": Text(
+        "Quy định không xếp được mức: cấp có thẩm quyền quyết định",
+        "Not decided by the rules: the competent level decides",
+    ),
     "outcome.awaiting_proposed": Text(
         "Chờ cấp có thẩm quyền quyết định (theo quy tắc: {level})",
         "Awaiting the competent level's decision (by the rules: {level})",
@@ -77,6 +81,12 @@ MESSAGES: dict[str, Text] = {
     "decision.below_lowest": Text(
         "Không đáp ứng đủ yêu cầu của mức {level}, nên xếp mức {lowest}.",
         "Does not meet every requirement of {level}, so the level is {lowest}.",
+    ),
+    "decision.gap": Text(
+        "Không thuộc trường hợp {lowest} nào nhưng không đáp ứng đủ yêu cầu của mức {level}: quy định không xếp"
+        " được vào mức nào, cấp có thẩm quyền xem xét, quyết định ({reading}: {option}, {source}).",
+        "Falls under no case of {lowest} but does not meet every requirement of {level}: the rules place it at no"
+        " level, and the competent level decides ({reading}: {option}, {source}).",
     ),
     "decision.undetermined": Text(
         "Thiếu minh chứng nên chưa xác định được kết quả.",

@@ -284,7 +284,10 @@ class ReadingOptionDoc(_Model):
 
 class ReadingDoc(_Model):
     label: Text | None = None
-    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding"]
+    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding", "level_gap"]
+    kinds: list[Id] | None = Field(
+        default=None, description="Level-gap readings: the subject kinds concerned (default every kind)"
+    )
     quotas: list[Id] | None = Field(default=None, description="Quota readings: the quotas concerned (default all)")
     fields: list[Id] = Field(default_factory=list, description="Score readings: the score fields that are summed")
     decimals: int = Field(default=0, ge=0, le=4, description="Score readings: decimals kept (rounded half up)")

@@ -631,6 +631,9 @@ class SubjectProgram:
     extends: str | None = None
     exceptions: tuple[FindingException, ...] = ()  # own and inherited, for the analysis only
     span: Span = field(default=NO_SPAN, compare=False)
+    # Evidence that meets no level and no trigger is left to the competent level (a distinct status) instead of
+    # falling to the lowest level: set by a ``level_gap`` reading whose applied option says ``competent_level``.
+    gap_to_competent_level: bool = False
 
     def field_def(self, name: str) -> FieldDef | None:
         for f in self.fields:
@@ -784,6 +787,7 @@ class ReadingParameter(enum.StrEnum):
     QUOTA_ROUNDING = "quota_rounding"  # floor | half_up | ceil
     QUOTA_RATIO = "quota_ratio"  # a share such as 25%
     SCORE_ROUNDING = "score_rounding"  # none | each | total
+    LEVEL_GAP = "level_gap"  # competent_level | lowest_level: who decides a subject that fits no level and no trigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -808,6 +812,7 @@ class Reading:
     fields: tuple[str, ...] = ()  # score readings: the score fields that are summed
     decimals: int = 0  # score readings: rounded to this many decimals (half up)
     span: Span = field(default=NO_SPAN, compare=False)
+    kinds: tuple[str, ...] = ()  # level-gap readings: the subject kinds concerned
 
     def option(self, option_id: str) -> ReadingOption:
         for option in self.options:
