@@ -196,7 +196,7 @@ def _with_denominator(
             )
             if quota.policy is ir.QuotaPolicy.FLAG:
                 continue  # a flagged group's levels stand: only who awaits the decision depends on the reading
-            wanted = CommitteeDecision(group.quota, group.group, kept, SIMULATED)
+            wanted = CommitteeDecision(group.quota, group.group, kept, SIMULATED, simulated=True)
             if simulated.get(key) != wanted:
                 simulated[key] = wanted
                 changed = True

@@ -64,6 +64,9 @@ class CommitteeDecision:
     decided_on: str = ""
     raised_to: Fraction | None = None  # the share allowed under the quota's ceiling, when the decision raises it
     columns: tuple[tuple[str, str], ...] = ()  # key → the column it was read from, for messages
+    # A named reading's simulation of the group under another allowance (``analysis.readings``), not a record: it is
+    # followed without ``decision_problems`` (its allowance is the reading's, not the quota's).
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -613,7 +616,11 @@ def quota_group(
         allowed = allowance(quota, base)
     decision = decisions.get((quota.id, group))
     ids = list(candidates)
-    problems = decision_problems(quota, decision, base, allowed, ids) if decision is not None else []
+    problems = (
+        decision_problems(quota, decision, base, allowed, ids)
+        if decision is not None and not decision.simulated
+        else []
+    )
     if problems:
         decision = None
     raised = None
