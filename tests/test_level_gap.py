@@ -11,13 +11,13 @@ import pytest
 
 from paths import ROOT
 from xeploai import api
-from xeploai.analysis import readings
+from xeploai.analysis import diff, readings
 from xeploai.evaluation import bulk, population, report
 from xeploai.evaluation.bulk_input import from_population_input
 from xeploai.evaluation.evidence import validate_evidence
 from xeploai.evaluation.runners import columnar
 from xeploai.evaluation.trace import Decision, Status
-from xeploai.explanation import explain, packet
+from xeploai.explanation import counterfactual, explain, packet, receipt, self_assessment
 
 FRAMEWORKS = ROOT / "frameworks"
 QD366 = api.load_framework(FRAMEWORKS / "party" / "2025-08-30.yaml")
@@ -165,3 +165,38 @@ def test_variant_sets_every_kind(option: str) -> None:
     changed = readings.variant(QD366, reading, reading.option(option))
     assert {s.gap_to_competent_level for s in changed.subjects.values()} == {option == "competent_level"}
     assert replace(changed, subjects=QD366.subjects) == QD366 or option == "competent_level"
+
+
+def test_a_replay_from_the_old_reading_shows_kht_becoming_left_to_the_competent_level() -> None:
+    pop = _population([("g1", GAP), ("h1", MEMBER)])
+    reading = next(r for r in QD366.process.readings if r.id == "level_gap") if QD366.process else None
+    assert reading is not None
+    old = readings.variant(QD366, reading, reading.option("not_completed"))
+    replayed = diff.replay(
+        population.evaluate_population(old, pop, PERIOD), population.evaluate_population(QD366, pop, PERIOD)
+    )
+    [moved] = replayed.moved
+    assert (moved.subject_id, moved.before, moved.after) == ("g1", "not_completed", "left_to_competent_level")
+    assert moved.reasons_after == moved.reasons_before  # the same failed conditions, now left to the competent level
+    assert [(t.before, t.after, t.subjects) for t in replayed.transitions] == [
+        ("not_completed", "left_to_competent_level", 1)
+    ]
+
+
+def test_a_receipt_of_a_gap_replays_to_the_same_outcome() -> None:
+    result = api.evaluate(QD366, "party_member", GAP, period=PERIOD, subject_id="g1")
+    made = receipt.make_receipt(result, QD366, GAP, evidence_source=None)
+    again = receipt.replay(QD366, made, GAP)
+    assert again.outcome == result.outcome
+    assert again.outcome.status is Status.LEFT_TO_COMPETENT_LEVEL
+
+
+def test_self_assessment_and_counterfactuals_of_a_gap() -> None:
+    result = api.evaluate(QD366, "party_member", GAP, period=PERIOD)
+    compared = self_assessment.compare_self_assessment(result, QD366, "HT")
+    assert (compared.computed, compared.comparison) == ("left_to_competent_level", "undetermined")
+    assert {r.id for r in compared.reasons} >= {"all_tasks_completed"}
+    assert "cấp có thẩm quyền quyết định" in compared.text.vi
+    search = counterfactual.search_changes(QD366, "party_member", GAP, PERIOD, "completed")
+    assert (search.current, search.reached) == ("left_to_competent_level", False)
+    assert any({c.field for c in s.changes} >= {"tasks_completed"} for s in search.sets)

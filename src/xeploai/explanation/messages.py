@@ -240,10 +240,11 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.stratum_first": Text("  {index}. {items}", "  {index}. {items}"),
     "cli.batch.reconcile": Text(
         "{rows} dòng đối tượng (cá nhân và tập thể) = {classified} được xếp loại + {not_classified} không xếp loại"
-        " + {insufficient} chưa đủ minh chứng + {awaiting} chờ cấp có thẩm quyền quyết định + {rejected} bị loại",
+        " + {insufficient} chưa đủ minh chứng + {awaiting} chờ cấp có thẩm quyền quyết định"
+        " + {competent} quy định không xếp được mức + {rejected} bị loại",
         "{rows} subject rows (people and collectives) = {classified} classified + {not_classified} not classified"
         " + {insufficient} insufficient evidence + {awaiting} awaiting the competent level's decision"
-        " + {rejected} rejected",
+        " + {competent} not decided by the rules + {rejected} rejected",
     ),
     "appeal.kind.original": Text("kết quả ban đầu", "original result"),
     "appeal.kind.appeal": Text("khiếu nại", "appeal"),
@@ -255,14 +256,17 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.column.not_classified": Text("KXL", "Not cl."),
     "cli.batch.column.insufficient": Text("CĐCC", "Insuff."),
     "cli.batch.column.awaiting": Text("Chờ QĐ", "Awaiting"),
+    "cli.batch.column.competent": Text("CTQ", "Comp."),
     "cli.batch.column.rejected": Text("Bị loại", "Rejected"),
     "cli.batch.total": Text("Tổng cộng", "Total"),
     "cli.batch.legend": Text(
         "Bảng trên đếm cá nhân trong mỗi đơn vị (cả các đơn vị trực thuộc); KXL: không xếp loại, CĐCC: chưa đủ minh"
-        " chứng, Chờ QĐ: vượt tỷ lệ, chờ cấp có thẩm quyền quyết định, Bị loại: dòng đầu vào bị loại.\nDòng đối"
+        " chứng, Chờ QĐ: vượt tỷ lệ, chờ cấp có thẩm quyền quyết định, CTQ: quy định không xếp được mức, cấp có"
+        " thẩm quyền quyết định, Bị loại: dòng đầu vào bị loại.\nDòng đối"
         " chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
         "The table counts the people of each unit (its subordinate units included); Not cl.: not classified,"
         " Insuff.: insufficient evidence, Awaiting: over a quota, awaiting the competent level's decision,"
+        " Comp.: not decided by the rules, the competent level decides,"
         " Rejected: input rows rejected.\nThe line below counts every subject row,"
         " collectives too.",
     ),

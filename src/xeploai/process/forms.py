@@ -200,6 +200,7 @@ def _status_vi(status: Status) -> str:
         Status.NOT_CLASSIFIED: "Không xếp loại",
         Status.INSUFFICIENT_EVIDENCE: "Chưa đủ minh chứng",
         Status.AWAITING_DECISION: "Chờ cấp có thẩm quyền quyết định",
+        Status.LEFT_TO_COMPETENT_LEVEL: "Quy định không xếp được mức: cấp có thẩm quyền quyết định",
     }[status]
 
 
@@ -214,6 +215,7 @@ def _count_columns(program: ir.Program, first: Sequence[tuple[str, str]]) -> lis
         ("not_classified", "Không xếp loại"),
         ("insufficient", "Chưa đủ minh chứng"),
         ("awaiting", "Chờ cấp có thẩm quyền quyết định"),
+        ("competent", "Quy định không xếp được mức, cấp có thẩm quyền quyết định"),
         ("rejected", "Dòng bị loại"),
         ("ratio_of_good", "Tỷ lệ HTXS/HTT (%)"),
         ("ratio_of_good_and_above", "Tỷ lệ HTXS/(HTXS+HTT) (%)"),
@@ -306,7 +308,7 @@ def _by_group(
 
 def _empty_counts(program: ir.Program, start: dict[str, object]) -> dict[str, object]:
     row = dict(start)
-    for key in ("members", "classified", "not_classified", "insufficient", "awaiting", "rejected"):
+    for key in ("members", "classified", "not_classified", "insufficient", "awaiting", "competent", "rejected"):
         row[key] = 0
     for value in program.levels.values:
         row[value.code] = 0
@@ -325,6 +327,8 @@ def _count(program: ir.Program, row: dict[str, object], result: Result, decided:
         bump("insufficient")
     elif outcome.status is Status.AWAITING_DECISION and result.subject_id not in decided:
         bump("awaiting")  # never counted at a level until the competent level decides
+    elif outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+        bump("competent")  # the rules place it at no level
     elif (level := decided.get(result.subject_id, outcome.level)) is not None:
         bump("classified")
         bump(program.level_code(level))
