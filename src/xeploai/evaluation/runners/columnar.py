@@ -231,11 +231,12 @@ def _evaluate(run: Run) -> ColumnarResult:
     status, decision, level, before, possible = _outcomes(table.program, e, k, level_truths, cap_parts)
     if subject.gap_to_competent_level:
         # As the interpreter: a row at the lowest level only because it reached no level is left to the competent
-        # level (``level_before_caps`` keeps the lowest rank, so its reasons are the failed rules of every level).
+        # level, with no level before caps either (its reasons are the failed rules of every level).
         gap = decision == np.int8(_D[Decision.BELOW_LOWEST])
         status[gap] = np.int8(_LEFT)
         decision[gap] = np.int8(_D[Decision.GAP])
         level[gap] = np.int8(NO_LEVEL)
+        before[gap] = np.int8(NO_LEVEL)
         possible[gap] = 0
     # Columns may be shared (a rule that is another rule's only condition is the same array): read-only.
     for column in (status, decision, level, before, possible, e, k, *levels.values(), *caps.values()):
