@@ -44,15 +44,26 @@ def _row(classified: population.PopulationResult, unit: str) -> dict[str, object
 
 def test_hand_check_cell_thanh_cong_school(classified: population.PopulationResult) -> None:
     # U-CB0605, 13 members. HTXS candidates: DV1105, DV1109, DV1111 (task results Xuất sắc, other criteria at
-    # least Tốt, truly exemplary, civil-service result HTXS); all three rank within the 31 places of the Thành Công
-    # committee (159 HTT x 20 %). HT: DV1110 (task results Trung bình). The other nine are HTT, DV1106 included
-    # (ethics Trung bình still allows HTT).
+    # least Tốt, truly exemplary, civil-service result HTXS); the Thành Công committee's group (159 HTT x 20 % = 31
+    # places) has more candidates than places and no recorded decision, so all three await the competent level
+    # (issue 16: no automatic ranking). HT: DV1110 (task results Trung bình). The other nine are HTT, DV1106
+    # included (ethics Trung bình still allows HTT).
     row = _row(classified, "U-CB0605")
-    assert (row["HTXS"], row["HTT"], row["HT"], row["KHT"], row["not_classified"]) == (3, 9, 1, 0, 0)
-    assert {i: classified.result(i).outcome.level for i in ("DV1105", "DV1109", "DV1111", "DV1110", "DV1106")} == {
-        "DV1105": "excellent",
-        "DV1109": "excellent",
-        "DV1111": "excellent",
+    assert (row["HTXS"], row["HTT"], row["HT"], row["KHT"], row["not_classified"], row["awaiting"]) == (
+        0,
+        9,
+        1,
+        0,
+        0,
+        3,
+    )
+    assert {i: classified.result(i).outcome.status.value for i in ("DV1105", "DV1109", "DV1111")} == dict.fromkeys(
+        ("DV1105", "DV1109", "DV1111"), "awaiting_decision"
+    )
+    assert {i: classified.result(i).outcome.possible[0] for i in ("DV1105", "DV1109", "DV1111")} == dict.fromkeys(
+        ("DV1105", "DV1109", "DV1111"), "excellent"
+    )
+    assert {i: classified.result(i).outcome.level for i in ("DV1110", "DV1106")} == {
         "DV1110": "completed",
         "DV1106": "good",
     }
@@ -72,10 +83,19 @@ def test_hand_check_cell_tan_tien_school(classified: population.PopulationResult
 def test_hand_check_cell_an_hoa_school(classified: population.PopulationResult) -> None:
     # U-CB0305, 15 members. DV0491 has working style and task results Kém: no level's rules hold, so KHT.
     # Candidates DV0487, DV0494 and DV0498: the An Hòa committee's recorded decision keeps DV0487 and DV0494 and
-    # not DV0498, who is HTT by that decision. DV0486 leads a unit and is capped at the level of the unit he heads
-    # (HTT). The other eleven are HTT.
+    # not DV0498, who is HTT by that decision. DV0487 also holds a post: the leaders' quota of his title is over
+    # with no decision, so he awaits the competent level (issue 16). DV0486 leads a unit and is capped at the level
+    # of the unit he heads (HTT). The other eleven are HTT.
     row = _row(classified, "U-CB0305")
-    assert (row["HTXS"], row["HTT"], row["HT"], row["KHT"], row["not_classified"]) == (2, 12, 0, 1, 0)
+    assert (row["HTXS"], row["HTT"], row["HT"], row["KHT"], row["not_classified"], row["awaiting"]) == (
+        1,
+        12,
+        0,
+        1,
+        0,
+        1,
+    )
+    assert classified.result("DV0487").outcome.flags == ("leaders_excellent",)
     assert classified.result("DV0498").outcome.reasons == ("members_excellent",)
     assert classified.result("DV0486").outcome.reasons == ("head_not_above_unit",)
     assert classified.result("DV0491").outcome.level == "not_completed"

@@ -50,8 +50,10 @@ def test_every_row_is_accounted_for_and_none_is_rejected(classified: population.
     assert classified.rows_read == 3137 and classified.reconciles()
     assert classified.rejections == ()  # not even a note about a column: the tables are shaped for this framework
     statuses = [r.outcome.status.value for r in classified.results]
-    counts = {s: statuses.count(s) for s in ("classified", "not_classified", "insufficient_evidence")}
-    assert counts == {"classified": 2991, "not_classified": 131, "insufficient_evidence": 15}
+    kept = ("classified", "not_classified", "insufficient_evidence", "awaiting_decision")
+    counts = {s: statuses.count(s) for s in kept}
+    # 65 HTXS candidates of groups over their quota await the competent level (issue 16: no automatic ranking).
+    assert counts == {"classified": 2926, "not_classified": 131, "insufficient_evidence": 15, "awaiting_decision": 65}
 
 
 def test_committee_decisions_keep_no_more_than_the_quota_allows(classified: population.PopulationResult) -> None:

@@ -106,7 +106,7 @@ def test_the_district_totals_reconcile_with_the_population_summary(district, tmp
     quota = [dict(zip(header, r, strict=False)) for r in rows]
     assert sum(int(str(r["Số đề nghị HTXS"])) for r in quota) == sum(len(g.candidates) for g in district.quota_groups)
     school = next(r for r in quota if r["Số vượt"] == 7)
-    assert school["Số được HTXS"] == 5 and school["Tình trạng"] == "Vượt tỷ lệ, đã xếp thứ tự"
+    assert school["Số được HTXS"] == 5 and school["Tình trạng"] == "Vượt tỷ lệ, chờ cấp có thẩm quyền quyết định"
 
 
 def test_csv_tables_are_written_one_per_sheet(district, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -143,8 +143,12 @@ def test_flag_policy_leaves_the_group_for_the_committee(write_framework) -> None
     subjects = [member("M1"), member("X1", grade="Xuất sắc"), member("X2", grade="Xuất sắc")]
     result = run(subjects, program=program)
     assert result.quota_groups[0].status == "flagged"
-    outcome = result.result("X1").outcome
-    assert (outcome.level, outcome.flags) == ("excellent", ("members_excellent",))
+    # Every candidate awaits the competent level's decision: no level, neither HTXS nor HTT.
+    for subject in ("X1", "X2"):
+        outcome = result.result(subject).outcome
+        assert outcome.status is Status.AWAITING_DECISION
+        assert (outcome.level, outcome.possible, outcome.flags) == (None, ("excellent", "good"), ("members_excellent",))
+    assert result.reconciles()
 
 
 def test_kinds_reading_each_other_are_a_cycle(write_framework) -> None:  # type: ignore[no-untyped-def]
@@ -192,7 +196,9 @@ def test_population_laws(subjects: list[dict], rnd: random.Random) -> None:
     # After quota resolution no group exceeds its quota.
     for group in result.quota_groups:
         final = [level(result, i) for i in group.candidates]
-        assert final.count("excellent") <= max(group.allowed, 0) or group.status in ("flagged", "decided")
+        assert final.count("excellent") <= max(group.allowed, 0) or group.status == "decided"
+        if group.status == "flagged":  # over the allowance: every candidate awaits the decision
+            assert all(result.result(i).outcome.status is Status.AWAITING_DECISION for i in group.candidates)
     # No head is above the collective they head.
     rank = {v.id: PROGRAM.levels.rank(v.id) for v in PROGRAM.levels.values}
     for unit in ("C1", "C2"):

@@ -5,7 +5,9 @@ its ratio, the rounding of scores before or after summing them), each with a def
 the period. Output: for every reading and every option other than the default, the subjects whose status, level
 or pending flags differ from the default run, with both outcomes and the quota arithmetic under each reading.
 
-Rounding and ratio readings replace the quota's own figures. A denominator of "HTT and above" counts the
+A ``level_gap`` reading says who decides a subject that fits no level and no not-completed case: the competent level
+(a status of its own) or the lowest level (the old assumed exception). Rounding and ratio readings replace the
+quota's own figures. A denominator of "HTT and above" counts the
 candidates too (``base + candidates``); the number allowed per group is computed from the default run's quota
 groups, and the kept candidates (in the quota's own ranking) are fed back as the group's outcome, until nothing
 changes (collectives and later quotas then read the levels that stand under the reading). Score readings round the
@@ -29,7 +31,8 @@ from xeploai.evaluation.population import (
     QuotaGroup,
     evaluate_population,
 )
-from xeploai.evaluation.trace import Result
+from xeploai.evaluation.trace import Decision, Result, Status
+from xeploai.framework.compiler import with_level_gap
 from xeploai.program import ir
 
 __all__ = ["Difference", "GroupUnderReading", "ReadingRun", "evaluate_readings", "prepare", "variant"]
@@ -143,7 +146,8 @@ def prepare(
 
 
 def variant(program: ir.Program, reading: ir.Reading, option: ir.ReadingOption) -> ir.Program:
-    """``program`` with the quota figures ``option`` reads (rounding, ratio); other readings leave it as it is."""
+    """``program`` with what ``option`` reads: the quota figures (rounding, ratio), or who decides a subject that fits
+    no level (``level_gap``: the competent level, or the lowest level); other readings leave it as it is."""
     if reading.parameter is ir.ReadingParameter.QUOTA_ROUNDING:
         rounding = ir.Rounding(option.value)
         quotas = tuple(replace(q, rounding=rounding) if q.id in reading.quotas else q for q in program.quotas)
@@ -152,6 +156,8 @@ def variant(program: ir.Program, reading: ir.Reading, option: ir.ReadingOption) 
         share = Fraction(option.value.rstrip("%")) / (100 if option.value.endswith("%") else 1)
         quotas = tuple(replace(q, ratio=share) if q.id in reading.quotas else q for q in program.quotas)
         return replace(program, quotas=quotas)
+    if reading.parameter is ir.ReadingParameter.LEVEL_GAP:
+        return replace(program, subjects=with_level_gap(program.subjects, reading, option))
     return program
 
 
@@ -188,7 +194,9 @@ def _with_denominator(
             views[key] = GroupUnderReading(
                 group.quota, group.group, group.group_name, base, allowed, group.candidates, kept, status
             )
-            wanted = CommitteeDecision(group.quota, group.group, kept, SIMULATED)
+            if quota.policy is ir.QuotaPolicy.FLAG:
+                continue  # a flagged group's levels stand: only who awaits the decision depends on the reading
+            wanted = CommitteeDecision(group.quota, group.group, kept, SIMULATED, simulated=True)
             if simulated.get(key) != wanted:
                 simulated[key] = wanted
                 changed = True
@@ -222,7 +230,22 @@ def _reflag(
     if tuple(flags) == outcome.flags:
         return result
     new = replace(outcome, flags=tuple(flags))
-    return replace(result, trace=replace(result.trace, outcome=new))
+    quotas = {q.id: q for q in program.quotas}
+    waiting = [f for f in flags if f in quotas and quotas[f].policy is ir.QuotaPolicy.FLAG]
+    if waiting and outcome.status is Status.CLASSIFIED:
+        # A group the reading newly puts over its allowance: its candidates await the competent level's decision.
+        quota = quotas[waiting[0]]
+        new = replace(
+            new,
+            status=Status.AWAITING_DECISION,
+            level=None,
+            decision=Decision.QUOTA,
+            possible=(quota.level, quota.demote_to),
+        )
+    elif not waiting and outcome.status is Status.AWAITING_DECISION and outcome.possible:
+        # Within its allowance under the reading: the candidate keeps the level the rules give it.
+        new = replace(new, status=Status.CLASSIFIED, level=outcome.possible[0], decision=Decision.LEVEL, possible=())
+    return replace(result, trace=replace(result.trace, level=new.level, outcome=new))
 
 
 def _groups(result: PopulationResult) -> tuple[GroupUnderReading, ...]:

@@ -20,6 +20,8 @@ from xeploai.program.ir import Text
 
 NOT_CLASSIFIED = "not_classified"
 INSUFFICIENT = "insufficient_evidence"
+# Left to the competent level (a quota's decision, or no level by the rules): rows and columns only when they occur.
+DECIDED_ELSEWHERE = (Status.AWAITING_DECISION.value, Status.LEFT_TO_COMPETENT_LEVEL.value)
 
 
 # --- replay ------------------------------------------------------------------------------------------------------
@@ -254,7 +256,8 @@ def replay(before: PopulationResult, after: PopulationResult) -> Replay:
     for v in before.program.levels.values:
         if v.id not in levels:
             levels.append(v.id)
-    order = (*levels, INSUFFICIENT, NOT_CLASSIFIED)
+    seen = {outcome_key(r) for r in (*a.values(), *b.values())}
+    order = (*levels, *(k for k in DECIDED_ELSEWHERE if k in seen), INSUFFICIENT, NOT_CLASSIFIED)
     defined_a, defined_b = _defined(before.program), _defined(after.program)
     matrix: dict[str, dict[str, int]] = {row: {col: 0 for col in order} for row in order}
     moved: list[Moved] = []
@@ -420,7 +423,13 @@ def _pad(text: str, width: int) -> str:
 
 def replay_lines(replayed: Replay, codes: Mapping[str, str], lang: str) -> list[str]:
     def short(key: str) -> str:
-        return codes.get(key, {INSUFFICIENT: "CĐCC", NOT_CLASSIFIED: "KXL"}.get(key, key))
+        shorts = {
+            INSUFFICIENT: "CĐCC",
+            NOT_CLASSIFIED: "KXL",
+            Status.AWAITING_DECISION.value: "CQĐ",  # chờ quyết định
+            Status.LEFT_TO_COMPETENT_LEVEL.value: "CTQ",  # cấp có thẩm quyền quyết định
+        }
+        return codes.get(key, shorts.get(key, key))
 
     def mark(confidence: str | None) -> str:
         return msg(f"confidence.{confidence}", lang) if confidence in CONFIDENCE_ORDER else "—"

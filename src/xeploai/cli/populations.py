@@ -425,14 +425,15 @@ def _batch_summary(
     codes = [v.code for v in program.levels.values]
     # The table counts the people of each unit's subtree (the summary file's rows); the closing line counts every
     # subject row, collectives too: their words say so, and a legend spells out the short headers.
-    people, not_classified, insufficient, rejected = (
-        msg(f"cli.batch.column.{key}", lang) for key in ("people", "not_classified", "insufficient", "rejected")
+    people, not_classified, insufficient, awaiting, competent, rejected = (
+        msg(f"cli.batch.column.{key}", lang)
+        for key in ("people", "not_classified", "insufficient", "awaiting", "competent", "rejected")
     )
     widths = [max(7, len(people) + 1), *(max(7, len(c) + 1) for c in codes)]
-    tail = [max(6, len(word) + 1) for word in (not_classified, insufficient, rejected)]
+    words = [not_classified, insufficient, awaiting, competent, rejected]
+    tail = [max(6, len(word) + 1) for word in words]
     header = f"{'':<44}" + "".join(
-        f"{word:>{width}}"
-        for word, width in zip([people, *codes, not_classified, insufficient, rejected], [*widths, *tail], strict=True)
+        f"{word:>{width}}" for word, width in zip([people, *codes, *words], [*widths, *tail], strict=True)
     )
     lines.append(header)
     for row in summary:
@@ -442,7 +443,8 @@ def _batch_summary(
         if row is summary[-1] and not row["unit"] and name == report.TOTAL_NAME:
             name = msg("cli.batch.total", lang)
         name = name if len(name) <= 42 else name[:41] + "…"
-        values = [row["members"], *(row[c] for c in codes), row["not_classified"], row["insufficient"], row["rejected"]]
+        counted = ("not_classified", "insufficient", "awaiting", "competent", "rejected")
+        values = [row["members"], *(row[c] for c in codes), *(row[c] for c in counted)]
         lines.append(f"{name:<44}" + "".join(f"{v!s:>{w}}" for v, w in zip(values, [*widths, *tail], strict=True)))
     lines.append(msg("cli.batch.legend", lang))
     totals = (
@@ -469,6 +471,8 @@ def _batch_summary(
             classified=totals["classified"],
             not_classified=totals["not_classified"],
             insufficient=totals["insufficient_evidence"],
+            awaiting=totals["awaiting_decision"],
+            competent=totals["left_to_competent_level"],
             rejected=totals["rejected"],
         )
     )

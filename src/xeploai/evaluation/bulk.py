@@ -25,7 +25,7 @@ from xeploai.evaluation.bulk_input import (
 from xeploai.evaluation.bulk_quotas import QuotaRun, apply_quota
 from xeploai.evaluation.bulk_relations import relation_column
 from xeploai.evaluation.bulk_result import BulkResult
-from xeploai.evaluation.population import QuotaGroup, rejected_by_unit, strata
+from xeploai.evaluation.population import QuotaGroup, decision_rejections, rejected_by_unit, strata
 from xeploai.evaluation.runners.columnar import evaluate_table
 from xeploai.evaluation.trace import Decision
 from xeploai.program import ir
@@ -108,6 +108,7 @@ def classify(
             done += sum(len(outcomes[k]) for k in dict.fromkeys(quota.kinds) if k in outcomes)
             if progress is not None:
                 progress(done, total)
+    rejections.extend(decision_rejections(bulk_input.decisions, groups))
     return BulkResult(
         program=program,
         period=period,

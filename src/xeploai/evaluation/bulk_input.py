@@ -34,7 +34,9 @@ Array = Any  # numpy arrays; numpy is imported by the columnar runner
 
 Progress = Callable[[int, int], None]
 
-STATUS_CLASSIFIED, STATUS_NOT_CLASSIFIED, STATUS_INSUFFICIENT = (STATUSES.index(s) for s in Status)
+STATUS_CLASSIFIED, STATUS_NOT_CLASSIFIED, STATUS_INSUFFICIENT, STATUS_AWAITING, STATUS_LEFT = (
+    STATUSES.index(s) for s in Status
+)
 DECISION_CODE = {d: i for i, d in enumerate(DECISIONS)}
 # Below this many rows, sorting and grouping in Python is as fast as numpy and needs no string arrays (read as
 # ``bulk_input.SMALL`` by the other stages, so that a test lowers it for all).
@@ -122,9 +124,11 @@ class KindOutcome:
     """One kind's subjects after classification and quotas, row for row with its ``KindColumns``.
 
     Codes as the columnar runner's: ``status`` indexes ``STATUSES``, ``decision`` indexes ``DECISIONS`` (``QUOTA``
-    where a quota lowered the level), ``level`` is the final level's rank (0 the lowest, -1 when not classified).
-    ``flags`` has bit ``q`` set when the q-th quota applied (``BulkResult.quotas``) left the subject to the
-    committee. Only ``accepted`` rows count: the others were rejected (see ``BulkResult.rejections``).
+    where a quota lowered the level or left it awaiting a decision), ``level`` is the final level's rank (0 the
+    lowest, -1 when not classified; for a row awaiting the competent level's quota decision, the level the rules
+    give, which the population's outcome shows in ``possible`` and not as a level). ``flags`` has bit ``q`` set
+    when the q-th quota applied (``BulkResult.quotas``) left the subject to the competent level. Only ``accepted``
+    rows count: the others were rejected (see ``BulkResult.rejections``).
     """
 
     columns: KindColumns

@@ -2,7 +2,8 @@
 
 Input: a quota, every kind's ``KindOutcome`` (levels before the quota), the units and the committee decisions.
 Output: the quota's groups (``population.QuotaGroup``, as ``population`` builds them, appended in group order), the
-levels it lowered and the flags it set written into the outcomes, and a ``QuotaRun`` of its candidates.
+levels it lowered, the flags it set and the candidates awaiting a decision written into the outcomes (an awaiting
+row keeps the level the rules give in its level column), and a ``QuotaRun`` of its candidates.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 from xeploai.evaluation import bulk_input
 from xeploai.evaluation.bulk_input import (
     DECISION_CODE,
+    STATUS_AWAITING,
     STATUS_CLASSIFIED,
     Array,
     KindOutcome,
@@ -68,7 +70,9 @@ def apply_quota(
     group_name: dict[str, str] = {}
     for j, kind in enumerate(kinds):
         outcome = outcomes[kind]
-        rows = np.flatnonzero(outcome.accepted & (outcome.status == STATUS_CLASSIFIED))
+        # Candidates awaiting another quota's decision count at their standing level (their level column).
+        counted = (outcome.status == STATUS_CLASSIFIED) | (outcome.status == STATUS_AWAITING)
+        rows = np.flatnonzero(outcome.accepted & counted)
         found, inverse = _groups(quota, outcome, rows, units)
         codes = np.zeros(len(found), np.int64)
         for index, (label, name) in enumerate(found):
@@ -122,8 +126,14 @@ def apply_quota(
         mine = c_kind == j
         lowered = c_row[mine & demoted]
         outcome.level[lowered] = demote_to
+        outcome.status[lowered] = STATUS_CLASSIFIED
         outcome.decision[lowered] = DECISION_CODE[Decision.QUOTA]
-        outcome.flags[c_row[mine & flagged]] |= np.uint64(1 << bit)
+        waiting = c_row[mine & flagged]
+        outcome.flags[waiting] |= np.uint64(1 << bit)
+        # The level column keeps the level the rules give (what collectives and later quotas read); the status says
+        # that it awaits the competent level's decision.
+        outcome.status[waiting] = STATUS_AWAITING
+        outcome.decision[waiting] = DECISION_CODE[Decision.QUOTA]
     return QuotaRun(quota, bit, kinds, c_kind, c_row, absolute, rank, demoted)
 
 

@@ -16,8 +16,10 @@ import numpy as np
 from xeploai.evaluation import bulk_input, report
 from xeploai.evaluation.bulk_input import (
     DECISION_CODE,
+    STATUS_AWAITING,
     STATUS_CLASSIFIED,
     STATUS_INSUFFICIENT,
+    STATUS_LEFT,
     STATUS_NOT_CLASSIFIED,
     Array,
     KindOutcome,
@@ -84,12 +86,11 @@ class BulkResult:
 
     def counts(self) -> dict[str, int]:
         """Closing counts for the batch command, as ``report.counts_text`` gives them for a population."""
-        out = {"classified": 0, "not_classified": 0, "insufficient_evidence": 0}
+        out = {status.value: 0 for status in Status}
         for outcome in self.kinds.values():
-            found = np.bincount(outcome.status[outcome.accepted], minlength=3)
+            found = np.bincount(outcome.status[outcome.accepted], minlength=len(STATUSES))
             for code, status in enumerate(STATUSES):
-                key = "classified" if status is Status.CLASSIFIED else status.value
-                out[key] += int(found[code])
+                out[status.value] += int(found[code])
         out["rejected"] = rejected_rows(self.rejections)
         out["rows_read"] = self.rows_read
         return out
@@ -299,8 +300,10 @@ class BulkResult:
                 cells["unit"][at] = columns.units[picked]
                 cells["unit_name"][at] = unit_names[outcome.unit_codes[picked]]
                 cells["status"][at] = statuses[outcome.status[picked]]
-                cells["level"][at] = level_codes[outcome.level[picked]]
-                cells["level_label"][at] = level_labels[outcome.level[picked]]
+                # An awaiting row's level column holds the level the rules give; the table shows no level for it.
+                shown_level = np.where(outcome.status[picked] == STATUS_AWAITING, -1, outcome.level[picked])
+                cells["level"][at] = level_codes[shown_level]
+                cells["level_label"][at] = level_labels[shown_level]
                 cells["reason"][at] = reasons[kind][picked]
                 bits, inverse = np.unique(outcome.flags[picked], return_inverse=True)
                 texts = []
@@ -323,15 +326,19 @@ class BulkResult:
         kinds = set(individual_kinds or [k for k, s in program.subjects.items() if not s.relations])
         units = self.unit_index
         count = len(program.levels.values)
-        width = count + 2  # a column per level rank, then not classified, then insufficient evidence
+        # A column per level rank, then not classified, insufficient, awaiting a decision, left to the competent level.
+        width = count + 4
         table = np.zeros((len(units.ids), width), np.int64)
         own: dict[str, list[tuple[str, str, str]]] = {}
         level_ids = [v.id for v in reversed(program.levels.values)]
         for kind, outcome in self.kinds.items():
             rows = np.flatnonzero(outcome.accepted)
             if kind in kinds:
-                category = np.where(outcome.status[rows] == STATUS_CLASSIFIED, outcome.level[rows], count)
-                category = np.where(outcome.status[rows] == STATUS_INSUFFICIENT, count + 1, category)
+                status = outcome.status[rows]
+                category = np.where(status == STATUS_CLASSIFIED, outcome.level[rows], count)
+                category = np.where(status == STATUS_INSUFFICIENT, count + 1, category)
+                category = np.where(status == STATUS_AWAITING, count + 2, category)
+                category = np.where(status == STATUS_LEFT, count + 3, category)
                 flat = outcome.unit_codes[rows] * width + category
                 table += np.bincount(flat, minlength=table.size).reshape(table.shape)
                 continue
@@ -345,13 +352,15 @@ class BulkResult:
                 strict=True,
             )
             for unit, subject_id, rank, status in facts:
-                shown = shown_by_rank[rank] if rank >= 0 else STATUSES[status].value
+                shown = shown_by_rank[rank] if rank >= 0 and status == STATUS_CLASSIFIED else STATUSES[status].value
                 own.setdefault(str(unit), []).append((kind, str(subject_id), shown))
         direct = {}
         present = np.flatnonzero(table.any(axis=1))
         for code, row in zip(present.tolist(), table[present].tolist(), strict=True):
             by_level = dict(zip(level_ids, row[:count], strict=True))
-            direct[units.ids[code]] = report.UnitCounts(by_level, row[count], row[count + 1], 0)
+            direct[units.ids[code]] = report.UnitCounts(
+                by_level, row[count], row[count + 1], 0, row[count + 2], row[count + 3]
+            )
         return report.summary_table(program, self.units, direct, own, self.rejections, self.quota_groups)
 
     def _by_unit_and_id(self) -> list[tuple[str, int]]:
@@ -407,7 +416,7 @@ class BulkResult:
         direct = outcome.evaluated is not None and _static_labels(self.program, kind)
         texts = []
         for j, row in enumerate(representatives, start=1):
-            if direct and outcome.status[row] != STATUS_INSUFFICIENT:
+            if direct and outcome.status[row] in (STATUS_CLASSIFIED, STATUS_NOT_CLASSIFIED):
                 texts.append(self._decided_reason(kind, row, lang))
             else:
                 result = self._representative(kind, row)
@@ -439,7 +448,7 @@ class BulkResult:
                 reasons = [r for r in subject.not_classified if rules[r][row] == MET]
             case Decision.TRIGGER:
                 reasons = [r for r in subject.not_completed if rules[r][row] == MET]
-            case Decision.LEVEL | Decision.BELOW_LOWEST:
+            case Decision.LEVEL | Decision.BELOW_LOWEST | Decision.GAP:
                 for requirement in subject.levels:
                     if levels.rank(requirement.level) <= before:
                         break
@@ -465,7 +474,7 @@ class BulkResult:
             STATUSES[int(outcome.status[row])],
             decision,
             level=ids[rank] if rank >= 0 else None,
-            level_before_caps=ids[before] if before >= 0 else None,
+            level_before_caps=ids[before] if before >= 0 and decision is not Decision.GAP else None,
             reasons=tuple(reasons),
         )
         labels = {r.id: r.label for r in subject.rules.values()} | {c.id: c.label for c in subject.caps}
@@ -501,8 +510,11 @@ class BulkResult:
         if outcome.evaluated is None or not len(rows):
             self.cache[key] = (signature, representatives)
             return signature, representatives
+        # Rows awaiting the competent level's quota decision are few: each is rebuilt.
+        apart = outcome.status[rows] == STATUS_AWAITING
+        alone: list[int] = rows[apart].tolist()
+        rows = rows[~apart]
         undetermined = outcome.status[rows] == STATUS_INSUFFICIENT
-        alone: list[int] = []
         groups: list[tuple[Array, Array]] = []
         if not _static_labels(self.program, kind):
             alone.extend(rows.tolist())
@@ -534,7 +546,11 @@ class BulkResult:
         decision = outcome.decision[rows].astype(np.int64)
         before = evaluated.level_before_caps[rows].astype(np.int64)
         columns: list[Array] = [outcome.status[rows], decision, outcome.level[rows] + 1, before + 1]
-        by_rules = (decision == DECISION_CODE[Decision.LEVEL]) | (decision == DECISION_CODE[Decision.BELOW_LOWEST])
+        by_rules = (
+            (decision == DECISION_CODE[Decision.LEVEL])
+            | (decision == DECISION_CODE[Decision.BELOW_LOWEST])
+            | (decision == DECISION_CODE[Decision.GAP])
+        )
 
         def bits(names: Iterable[str], wanted: int, when: Array) -> None:
             for name in names:

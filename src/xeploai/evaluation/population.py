@@ -16,7 +16,7 @@ from fractions import Fraction
 from xeploai.evaluation.evidence import Evidence, validate_evidence
 from xeploai.evaluation.links import LinkedResult, LinkIssue, Lookup, has_links, link_fields, with_links
 from xeploai.evaluation.runners import interpreter
-from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, TraceNode, Truth
+from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode, Truth
 from xeploai.program import ir
 from xeploai.program.issues import EvidenceError, suggest
 
@@ -66,14 +66,24 @@ class Person:
 
 @dataclass(frozen=True)
 class CommitteeDecision:
-    """A competent committee's recorded decision on a quota group: which candidates keep the level."""
+    """The competent level's recorded decision on a quota group: which candidates keep the level, which are moved,
+    by whom, when, under which document, and, for an organisation with outstanding results, the share it allows up
+    to the quota's ceiling. Candidates it does not list are moved."""
 
     quota: str
     group: str
     approved: tuple[str, ...]
-    reference: str  # e.g. the decision's number and date
+    reference: str  # the document: its number (and date)
     row: int | None = None
     source: str = ""
+    moved: tuple[str, ...] = ()
+    decided_by: str = ""
+    decided_on: str = ""
+    raised_to: Fraction | None = None  # the share allowed under the quota's ceiling, when the decision raises it
+    columns: tuple[tuple[str, str], ...] = ()  # key → the column it was read from, for messages
+    # A named reading's simulation of the group under another allowance (``analysis.readings``), not a record: it is
+    # followed without ``decision_problems`` (its allowance is the reading's, not the quota's).
+    simulated: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,11 +267,14 @@ class QuotaGroup:
     group_name: str
     base: int  # subjects of the group at the quota's of_level, before the quota
     allowed: int
-    candidates: tuple[str, ...]  # in rank order
+    candidates: tuple[str, ...]  # in rank order (the tool's suggestion unless the quota's policy is ``rank``)
     kept: tuple[str, ...]
     demoted: tuple[str, ...]
-    status: str  # within | ranked | flagged | decided
-    decision: str | None = None
+    status: str  # within | ranked | flagged (every candidate awaits the competent level's decision) | decided
+    decision: str | None = None  # the decision's reference
+    record: CommitteeDecision | None = None  # the decision followed
+    raised_allowed: int | None = None  # the allowance under the decision's raised share (the ceiling)
+    problems: tuple[Rejection, ...] = ()  # the group's decision, when it was rejected, and why
 
 
 @dataclass(frozen=True)
@@ -352,6 +365,7 @@ def evaluate_population(
         quotas = [q for q_id in stratum.quotas for q in program.quotas if q.id == q_id]
         for quota in sorted(quotas, key=lambda q: (q.policy is not ir.QuotaPolicy.RANK, q.id)):
             groups.extend(_apply_quota(program, quota, index, population.decisions))
+    rejections.extend(decision_rejections(population.decisions, groups))
     results = tuple(s.result for s in subjects.values() if s.result is not None)
     return PopulationResult(
         program=program,
@@ -616,7 +630,7 @@ class _Index:
                     if outcome.status is Status.NOT_CLASSIFIED:
                         continue
                     row = other.row
-                    yield RelatedSubject(row.id, row.kind, row.name, outcome.level, other.evidence.values)
+                    yield RelatedSubject(row.id, row.kind, row.name, standing_level(outcome), other.evidence.values)
                 yield from self.rejected_by_unit.get(unit_id, [])
 
         return relation_records(program, relation, subject.row.id, related())
@@ -627,7 +641,15 @@ class _Index:
         return unit_group(self.units, subject.row.unit, quota)
 
 
-def allowance(quota: ir.Quota, base: int) -> int:
+def standing_level(outcome: Outcome) -> str | None:
+    """The level others read for a subject: its level, or for a quota candidate awaiting the competent level's
+    decision the level the rules give it (a decision can only move it to the quota's ``demote_to``)."""
+    if outcome.status is Status.AWAITING_DECISION and outcome.possible:
+        return outcome.possible[0]
+    return outcome.level
+
+
+def allowance(quota: ir.Quota, base: int, ratio: Fraction | None = None) -> int:
     """How many of a group may have the quota's level: the ratio of the base, rounded as the quota says.
 
     >>> q = ir.Quota("q", (), "a", (), None, Fraction(1, 5), "b", ir.Rounding.FLOOR, ir.QuotaPolicy.RANK, (), "b",
@@ -635,7 +657,7 @@ def allowance(quota: ir.Quota, base: int) -> int:
     >>> allowance(q, 14), allowance(q, 15)
     (2, 3)
     """
-    exact = quota.ratio * base
+    exact = (quota.ratio if ratio is None else ratio) * base
     match quota.rounding:
         case ir.Rounding.FLOOR:
             return math.floor(exact)
@@ -666,6 +688,9 @@ def rank_part(value: object, descending: bool) -> tuple[int, Fraction | int]:
     return (1, 0) if number is None else (0, -number if descending else number)
 
 
+COUNTED = (Status.CLASSIFIED, Status.AWAITING_DECISION)  # the statuses a quota counts, at their standing level
+
+
 def _apply_quota(
     program: ir.Program, quota: ir.Quota, index: _Index, decisions: Iterable[CommitteeDecision]
 ) -> list[QuotaGroup]:
@@ -673,20 +698,21 @@ def _apply_quota(
     names: dict[str, str] = {}
     for kind in quota.kinds:
         for subject in index.of_kind(kind):
-            if subject.result is None or subject.result.outcome.status is not Status.CLASSIFIED:
+            if subject.result is None or subject.result.outcome.status not in COUNTED:
                 continue
             group, name = index.group_of(subject, quota)
             members.setdefault(group, []).append(subject)
             names[group] = name
     decided = {(d.quota, d.group): d for d in decisions}
     out: list[QuotaGroup] = []
+
+    def level(s: _Subject) -> str | None:
+        return None if s.result is None else standing_level(s.result.outcome)
+
     for group in sorted(members):
         in_group = members[group]
-        base = sum(1 for s in in_group if s.result is not None and s.result.outcome.level == quota.of_level)
-        candidates = sorted(
-            (s for s in in_group if s.result is not None and s.result.outcome.level == quota.level),
-            key=lambda s: _rank_key(s, quota),
-        )
+        base = sum(1 for s in in_group if level(s) == quota.of_level)
+        candidates = sorted((s for s in in_group if level(s) == quota.level), key=lambda s: _rank_key(s, quota))
         if not candidates:
             continue
         record = quota_group(quota, group, names[group], base, [s.row.id for s in candidates], decided)
@@ -709,17 +735,29 @@ def quota_group(
 ) -> QuotaGroup:
     """What a quota does in one group, given its base and its candidates in rank order: who keeps the level.
 
-    A committee's recorded decision is honoured; otherwise a group within its allowance keeps everyone, and one
-    over it is ranked (the best keep the level) or flagged for the committee (everyone keeps it for now).
-    ``allowed`` is the allowance of ``base`` when the caller has it (``allowance(quota, base)``).
+    A group within its allowance keeps everyone. One over it follows the competent level's recorded decision when
+    there is one and it holds (``decision_problems``: otherwise the decision is rejected and the group stays
+    flagged); without one it is flagged, every candidate awaiting the decision, or, under a quota whose policy is
+    ``rank`` (a local regulation's own rule), ranked: the best keep the level. ``allowed`` is the allowance of
+    ``base`` when the caller has it (``allowance(quota, base)``).
     """
     if allowed is None:
         allowed = allowance(quota, base)
     decision = decisions.get((quota.id, group))
     ids = list(candidates)
+    problems = (
+        decision_problems(quota, decision, base, allowed, ids)
+        if decision is not None and not decision.simulated
+        else []
+    )
+    if problems:
+        decision = None
+    raised = None
     if decision is not None:
         kept = [i for i in ids if i in decision.approved]
         status = "decided"
+        if decision.raised_to is not None:
+            raised = allowance(quota, base, decision.raised_to)
     elif len(ids) <= allowed:
         kept, status = ids, "within"
     elif quota.policy is ir.QuotaPolicy.RANK:
@@ -738,7 +776,113 @@ def quota_group(
         tuple(demoted),
         status,
         decision.reference if decision else None,
+        decision,
+        raised,
+        tuple(problems),
     )
+
+
+def decision_problems(
+    quota: ir.Quota, decision: CommitteeDecision, base: int, allowed: int, candidates: Sequence[str]
+) -> list[Rejection]:
+    """Why a recorded decision cannot be followed, one rejection per problem naming its row and column: ids that
+    are not candidates of the group, an id both kept and moved, candidates a ``moved`` list leaves out, a group
+    within its allowance (nothing to decide), a raised share without a ceiling or above it, more kept than the
+    allowance (raised or not)."""
+    out: list[Rejection] = []
+
+    headers = dict(decision.columns)
+
+    def reject(key: str, value: object, vi: str, en: str) -> None:
+        reason = ir.Text(
+            f"{vi} (tỷ lệ {quota.id}, nhóm {decision.group})", f"{en} (quota {quota.id}, group {decision.group})"
+        )
+        out.append(Rejection.from_text(decision.source, decision.row, headers.get(key, key), value, reason))
+
+    listed = set(candidates)
+    for column, ids in (("approved", decision.approved), ("moved", decision.moved)):
+        strangers = [i for i in ids if i not in listed]
+        if strangers:
+            reject(
+                column,
+                " ".join(ids),
+                f"không phải người được đề nghị ở mức {quota.level} trong nhóm: {', '.join(strangers)}",
+                f"not candidates for {quota.level} in the group: {', '.join(strangers)}",
+            )
+    both = [i for i in decision.approved if i in decision.moved]
+    if both:
+        reject(
+            "moved",
+            " ".join(decision.moved),
+            f"vừa được giữ vừa bị chuyển: {', '.join(both)}",
+            f"both kept and moved: {', '.join(both)}",
+        )
+    if decision.moved:
+        left = [i for i in candidates if i not in decision.approved and i not in decision.moved]
+        if left:
+            reject(
+                "moved",
+                " ".join(decision.moved),
+                f"quyết định không nói đến: {', '.join(left)}",
+                f"candidates the decision does not mention: {', '.join(left)}",
+            )
+    if len(candidates) <= allowed:
+        reject(
+            "group",
+            decision.group,
+            f"nhóm không vượt tỷ lệ ({len(candidates)} đề nghị, được {allowed}): không có gì để quyết định",
+            f"the group is within its allowance ({len(candidates)} candidates, {allowed} allowed): nothing to decide",
+        )
+    limit = allowed
+    if decision.raised_to is not None:
+        shown = f"{interpreter.display(decision.raised_to * 100)}%"
+        if quota.ceiling is None:
+            reject("raised_to", shown, "tỷ lệ này không có mức trần được nâng", "this quota has no ceiling to raise to")
+        elif not quota.ratio <= decision.raised_to <= quota.ceiling.ratio:
+            ceiling = f"{interpreter.display(quota.ceiling.ratio * 100)}%"
+            reject(
+                "raised_to",
+                shown,
+                f"tỷ lệ được nâng phải trong khoảng tỷ lệ chung và mức trần {ceiling} ({quota.ceiling.cite.doc} "
+                f"{quota.ceiling.cite.at})",
+                f"the raised share must be between the quota's ratio and its ceiling {ceiling} "
+                f"({quota.ceiling.cite.doc} {quota.ceiling.cite.at})",
+            )
+        else:
+            limit = allowance(quota, base, decision.raised_to)
+    kept = [i for i in candidates if i in decision.approved]
+    if len(kept) > limit:
+        raised = "" if decision.raised_to is None else " (đã nâng)"
+        raised_en = "" if decision.raised_to is None else " (raised)"
+        reject(
+            "approved",
+            " ".join(decision.approved),
+            f"giữ {len(kept)} người, vượt số được phép {limit}{raised}; cần quyết định nâng tỷ lệ tới mức trần"
+            " (cột raised_to)",
+            f"keeps {len(kept)}, above the {limit} allowed{raised_en}; a decision raising the share to the ceiling "
+            "is needed (column raised_to)",
+        )
+    return out
+
+
+def decision_rejections(decisions: Iterable[CommitteeDecision], groups: Sequence[QuotaGroup]) -> list[Rejection]:
+    """Every recorded decision that was not followed, with why: the groups' problems in group order, then the
+    decisions naming no group with candidates."""
+    return [*(p for g in groups for p in g.problems), *unmatched_decisions(decisions, groups)]
+
+
+def unmatched_decisions(decisions: Iterable[CommitteeDecision], groups: Iterable[QuotaGroup]) -> list[Rejection]:
+    """The recorded decisions that name a quota group with no candidate: rejected, naming the row's group."""
+    seen = {(g.quota, g.group) for g in groups}
+    out = []
+    for d in decisions:
+        if (d.quota, d.group) not in seen:
+            reason = ir.Text(
+                f"nhóm {d.group!r} của tỷ lệ {d.quota} không có người được đề nghị: không có gì để quyết định",
+                f"group {d.group!r} of quota {d.quota} has no candidate: nothing to decide",
+            )
+            out.append(Rejection.from_text(d.source, d.row, dict(d.columns).get("group", "group"), d.group, reason))
+    return out
 
 
 def with_quota(
@@ -752,8 +896,32 @@ def with_quota(
     demoted = subject_id in group.demoted
     flagged = group.status == "flagged"
     truth = Truth.UNKNOWN if flagged else (Truth.NOT_MET if demoted else Truth.MET)
-    final = quota.demote_to if demoted else result.outcome.level
+    final = quota.demote_to if demoted else (None if flagged else quota.level)
     names = {i: names[i] for i in group.candidates}
+    record = group.record
+    decided = (
+        (
+            ("decided_by", record.decided_by),
+            ("decided_on", record.decided_on),
+            ("moved", list(record.moved)),
+            ("source", f"{record.source}:{record.row}" if record.row is not None else record.source),
+        )
+        if record is not None
+        else ()
+    )
+    ceiling = (
+        (
+            ("ceiling", interpreter.display(quota.ceiling.ratio)),
+            ("ceiling_cite", f"{quota.ceiling.cite.doc} {quota.ceiling.cite.at}"),
+        )
+        if quota.ceiling is not None
+        else ()
+    )
+    raised = (
+        (("raised_to", interpreter.display(record.raised_to)), ("raised_allowed", group.raised_allowed))
+        if record is not None and record.raised_to is not None
+        else ()
+    )
     node = TraceNode(
         NodeKind.QUOTA,
         truth,
@@ -776,17 +944,35 @@ def with_quota(
             ("names", names),
             ("rank", rank),
             ("rank_by", [f"{k.field} {'desc' if k.descending else 'asc'}" for k in quota.rank_by]),
+            ("ranking", quota.policy.value),  # rank: the quota's own rule; flag: the tool's suggestion only
+            *ceiling,
             ("kept", list(group.kept)),
             ("demoted", list(group.demoted)),
             ("status", group.status),
             ("decision", group.decision),
+            *decided,
+            *raised,
         ),
     )
     outcome = result.outcome
     if demoted:
-        outcome = replace(outcome, level=final, decision=Decision.QUOTA, reasons=(*outcome.reasons, quota.id))
+        outcome = replace(
+            outcome,
+            status=Status.CLASSIFIED,
+            level=final,
+            decision=Decision.QUOTA,
+            reasons=(*outcome.reasons, quota.id),
+            possible=(),
+        )
     elif flagged:
-        outcome = replace(outcome, flags=(*outcome.flags, quota.id))
+        outcome = replace(
+            outcome,
+            status=Status.AWAITING_DECISION,
+            level=None,
+            decision=Decision.QUOTA,
+            possible=(quota.level, quota.demote_to),
+            flags=(*outcome.flags, quota.id),
+        )
     trace = replace(result.trace, level=outcome.level, outcome=outcome, children=(*result.trace.children, node))
     return replace(result, trace=trace)
 
@@ -854,13 +1040,26 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
     persons = tuple(
         Person(str(r.get("id", "")), str(r.get("name", "") or ""), number, source) for number, r in rows("persons")
     )
+
+    def ids_of(value: object) -> tuple[str, ...]:
+        return tuple(str(i) for i in value) if isinstance(value, list) else tuple(str(value or "").split())
+
     decisions = []
     for number, r in rows("decisions"):
-        approved = r.get("approved", [])
-        ids = tuple(str(i) for i in approved) if isinstance(approved, list) else tuple(str(approved).split())
+        raised = r.get("raised_to")
+        share = None if raised is None else parse_share(raised)
         decisions.append(
             CommitteeDecision(
-                str(r.get("quota", "")), str(r.get("group", "")), ids, str(r.get("reference", "")), number, source
+                str(r.get("quota", "")),
+                str(r.get("group", "")),
+                ids_of(r.get("approved", [])),
+                str(r.get("reference", "")),
+                number,
+                source,
+                ids_of(r.get("moved", [])),
+                str(r.get("decided_by", "") or ""),
+                str(r.get("decided_on", "") or ""),
+                share,
             )
         )
     raw_subjects = data.get("subjects", [])
@@ -873,3 +1072,13 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
         persons=persons,
         has_persons="persons" in data or any(row.person for row in subjects),
     )
+
+
+def parse_share(value: object) -> Fraction | None:
+    """``25%``, ``0.25`` or a number → the share; None when it is not one (the decision is then rejected)."""
+    text = str(value).strip()
+    try:
+        share = Fraction(text[:-1].strip()) / 100 if text.endswith("%") else Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return share if 0 < share <= 1 else None

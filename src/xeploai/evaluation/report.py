@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from xeploai.evaluation.population import PopulationResult, QuotaGroup, Rejection, Unit, rejected_rows
 from xeploai.evaluation.trace import Decision, NodeKind, Outcome, Result, Status, TraceNode
@@ -75,6 +75,20 @@ def reason_text(
     if outcome.status is Status.INSUFFICIENT_EVIDENCE:
         missing = ", ".join(outcome.missing) or "; ".join(labels)
         return _t("Chưa đủ minh chứng, thiếu: ", "Insufficient evidence, missing: ", lang) + missing
+    if outcome.status is Status.AWAITING_DECISION:
+        proposed = program.level_code(outcome.possible[0]) if outcome.possible else "?"
+        quotas = ", ".join(label(f) for f in outcome.flags)
+        return _t(
+            f"Chờ cấp có thẩm quyền quyết định (theo quy tắc {proposed}; vượt {quotas})",
+            f"Awaiting the competent level's decision (by the rules {proposed}; over {quotas})",
+            lang,
+        )
+    if outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+        return _t(
+            "Quy định không xếp được mức, cấp có thẩm quyền quyết định; không đạt: ",
+            "Not decided by the rules, the competent level decides; fails: ",
+            lang,
+        ) + "; ".join(labels[:3])
     assert outcome.level is not None
     code = program.level_code
     if outcome.decision is Decision.TRIGGER:
@@ -206,12 +220,15 @@ def _subject_units(population: PopulationResult) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class UnitCounts:
-    """Individuals counted by outcome: by level (level id → count), not classified, insufficient, rejected rows."""
+    """Individuals counted by outcome: by level (level id → count), not classified, insufficient, rejected rows,
+    and awaiting the competent level's quota decision (not a level: counted apart)."""
 
     by_level: dict[str, int]
     not_classified: int
     insufficient: int
     rejected: int
+    awaiting: int = 0
+    competent: int = 0  # left to the competent level: the rules place the subject at no level (``level_gap``)
 
     @property
     def classified(self) -> int:
@@ -233,6 +250,8 @@ def summary_columns(program: ir.Program) -> list[tuple[str, str]]:
     columns += [
         ("not_classified", "Không xếp loại (not classified)"),
         ("insufficient", "Chưa đủ minh chứng (insufficient)"),
+        ("awaiting", "Chờ cấp có thẩm quyền quyết định tỷ lệ (awaiting decision)"),
+        ("competent", "Quy định không xếp được mức, cấp có thẩm quyền quyết định (left to the competent level)"),
         ("rejected", "Dòng bị loại (rejected rows)"),
         ("quota", "Tỷ lệ HTXS (quota)"),
     ]
@@ -245,7 +264,8 @@ def summary_count_columns(program: ir.Program) -> frozenset[str]:
     and kind, its collectives' levels, each level's share (one decimal, empty without classified subjects) and the
     quota status."""
     levels = [value.code for value in program.levels.values]
-    return frozenset({"members", "classified", *levels, "not_classified", "insufficient", "rejected"})
+    counted = ("not_classified", "insufficient", "awaiting", "competent", "rejected")
+    return frozenset({"members", "classified", *levels, *counted})
 
 
 def summary_rows(
@@ -275,9 +295,15 @@ def summary_rows(
             continue
         c = direct.get(unit) or UnitCounts({v.id: 0 for v in program.levels.values}, 0, 0, 0)
         if outcome.status is Status.NOT_CLASSIFIED:
-            c = UnitCounts(c.by_level, c.not_classified + 1, c.insufficient, 0)
+            c = replace(c, not_classified=c.not_classified + 1)
         elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
-            c = UnitCounts(c.by_level, c.not_classified, c.insufficient + 1, 0)
+            c = replace(c, insufficient=c.insufficient + 1)
+        elif outcome.status is Status.AWAITING_DECISION and result.subject_id not in (decided or {}):
+            c = replace(c, awaiting=c.awaiting + 1)
+        elif outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+            c = replace(c, competent=c.competent + 1)
+        elif outcome.status is not Status.CLASSIFIED:
+            c.by_level[(decided or {})[result.subject_id]] += 1
         elif outcome.level is not None:
             c.by_level[(decided or {}).get(result.subject_id, outcome.level)] += 1
         direct[unit] = c
@@ -319,6 +345,8 @@ def summary_table(
         by_level = {v.id: mine.by_level.get(v.id, 0) if mine else 0 for v in program.levels.values}
         not_classified = mine.not_classified if mine else 0
         insufficient = mine.insufficient if mine else 0
+        awaiting = mine.awaiting if mine else 0
+        competent = mine.competent if mine else 0
         rejected = rejected_by_unit.get(unit_id, 0)
         for child in children.get(unit_id, []):
             sub = counts(child)
@@ -326,8 +354,10 @@ def summary_table(
                 by_level[key] += n
             not_classified += sub.not_classified
             insufficient += sub.insufficient
+            awaiting += sub.awaiting
+            competent += sub.competent
             rejected += sub.rejected
-        return UnitCounts(by_level, not_classified, insufficient, rejected)
+        return UnitCounts(by_level, not_classified, insufficient, rejected, awaiting, competent)
 
     def row(unit: Unit | None, c: UnitCounts) -> dict[str, object]:
         classified = c.classified
@@ -336,7 +366,7 @@ def summary_table(
             "unit_name": unit.name if unit else TOTAL_NAME,
             "unit_kind": unit.kind if unit else "",
             "own_level": _own_level(own.get(unit.id, []) if unit else []),
-            "members": classified + c.not_classified + c.insufficient + c.rejected,
+            "members": classified + c.not_classified + c.insufficient + c.awaiting + c.competent + c.rejected,
             "classified": classified,
         }
         for value in program.levels.values:
@@ -345,6 +375,8 @@ def summary_table(
             out[f"{value.code}_share"] = f"{100 * n / classified:.1f}" if classified else ""
         out["not_classified"] = c.not_classified
         out["insufficient"] = c.insufficient
+        out["awaiting"] = c.awaiting
+        out["competent"] = c.competent
         out["rejected"] = c.rejected
         out["quota"] = "; ".join(_quota_text(g) for g in quotas_by_group.get(unit.id, [])) if unit else ""
         return out
@@ -368,6 +400,8 @@ def summary_table(
         sum(c.not_classified for c in grand),
         sum(c.insufficient for c in grand),
         sum(c.rejected for c in grand),
+        sum(c.awaiting for c in grand),
+        sum(c.competent for c in grand),
     )
     rows.append(row(None, total))
     return rows
@@ -382,7 +416,7 @@ def _quota_text(group: QuotaGroup) -> str:
     status = {
         "within": "trong tỷ lệ (within)",
         "ranked": "vượt, đã xếp hạng (ranked)",
-        "flagged": "vượt, chờ cấp ủy quyết định (flagged)",
+        "flagged": "vượt, chờ cấp có thẩm quyền quyết định (flagged)",
         "decided": "theo quyết định (decided)",
     }[group.status]
     return (
@@ -392,9 +426,9 @@ def _quota_text(group: QuotaGroup) -> str:
 
 def counts_text(population: PopulationResult, lang: str = "vi") -> Mapping[str, int]:
     """Closing counts for the batch command: every input row ends in exactly one of these."""
-    out = {"classified": 0, "not_classified": 0, "insufficient_evidence": 0}
+    out = {status.value: 0 for status in Status}
     for result in population.results:
-        out[result.outcome.status.value if result.outcome.status is not Status.CLASSIFIED else "classified"] += 1
+        out[result.outcome.status.value] += 1
     out["rejected"] = rejected_rows(population.rejections)
     out["rows_read"] = population.rows_read
     return out

@@ -27,9 +27,16 @@ class Truth(enum.StrEnum):
 
 
 class Status(enum.StrEnum):
+    """A subject's outcome status. ``AWAITING_DECISION`` is left to the competent level (cấp có thẩm quyền): a quota
+    candidate whose group is over its allowance with no recorded decision; it is never counted as a level."""
+
     CLASSIFIED = "classified"
     NOT_CLASSIFIED = "not_classified"
     INSUFFICIENT_EVIDENCE = "insufficient_evidence"
+    AWAITING_DECISION = "awaiting_decision"  # a quota candidate over the allowance: the competent level decides
+    # No level's conditions hold and no not-completed case does, where the text lists those cases without "does not
+    # reach HT" (366 Điều 11 k4, NĐ90): the rules decide nothing, the competent level does (the ``level_gap`` reading).
+    LEFT_TO_COMPETENT_LEVEL = "left_to_competent_level"
 
 
 class Decision(enum.StrEnum):
@@ -39,8 +46,9 @@ class Decision(enum.StrEnum):
     TRIGGER = "trigger"  # a not-completed trigger held
     BELOW_LOWEST = "below_lowest"  # no level's requirements held: the lowest level
     LEVEL = "level"  # the best level whose requirements all hold
-    QUOTA = "quota"  # a quota lowered the level (by ranking, or by a committee's decision)
+    QUOTA = "quota"  # a quota lowered the level (by ranking, or by a committee's decision), or awaits a decision
     UNDETERMINED = "undetermined"  # missing evidence leaves more than one outcome possible
+    GAP = "gap"  # no level's requirements held and no trigger: left to the competent level (never the lowest level)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +59,9 @@ class Outcome:
     level_before_caps: str | None = None
     reasons: tuple[str, ...] = ()  # ids of the deciding rules and caps
     missing: tuple[str, ...] = ()  # evidence fields that were needed and absent
-    possible: tuple[str, ...] = ()  # when undetermined: the levels (or "not_classified") still possible
+    # When undetermined: the levels (or "not_classified") still possible; when awaiting a quota decision: the level
+    # the rules give (first) and the level the decision may move it to.
+    possible: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()  # quotas exceeded and left for the competent committee's decision
 
 

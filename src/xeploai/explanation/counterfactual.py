@@ -89,7 +89,8 @@ class ChangeSet:
 class ChangeSearch:
     """The answer to "what is the smallest change that reaches ``target``", with what bounded it.
 
-    ``current`` is the present outcome: a level id, ``not_classified`` or ``insufficient_evidence``. ``reached``
+    ``current`` is the present outcome: a level id or a status (``not_classified``, ``insufficient_evidence``,
+    ``left_to_competent_level``, …). ``reached``
     says the evidence already reaches at least the target (then ``sets`` is empty). ``more`` says further minimal
     sets may exist beyond the limit; ``truncated`` says the combination bound was hit, so other minimal sets may
     exist; ``unsolved`` names the rules, triggers and caps for which no change could be derived from the IR.

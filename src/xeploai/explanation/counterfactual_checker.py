@@ -105,8 +105,9 @@ def evaluate_raw(program: ir.Program, kind: str, raw: Mapping[str, object], peri
 
 
 def current_outcome(result: Result) -> str:
-    """The outcome as one id: the level, ``not_classified`` or ``insufficient_evidence``."""
+    """The outcome as one id: the level, or the status (``not_classified``, ``insufficient_evidence``,
+    ``awaiting_decision``, ``left_to_competent_level``)."""
     outcome = result.outcome
     if outcome.status is Status.CLASSIFIED and outcome.level is not None:
         return outcome.level
-    return NOT_CLASSIFIED if outcome.status is Status.NOT_CLASSIFIED else INSUFFICIENT_EVIDENCE
+    return outcome.status.value

@@ -27,7 +27,18 @@ from xeploai.explanation.reasons import (
     rules_by_confidence,
     why_not,
 )
-from xeploai.program.ir import Citation, Confidence, FieldDef, Period, Program, RecordsType, Span, SubjectProgram, Text
+from xeploai.program.ir import (
+    Citation,
+    Confidence,
+    FieldDef,
+    Period,
+    Program,
+    ReadingParameter,
+    RecordsType,
+    Span,
+    SubjectProgram,
+    Text,
+)
 
 EXPLANATION_SCHEMA_VERSION = "xeploai.explanation/1"
 
@@ -254,6 +265,30 @@ def actual_and_required(leaf: TraceNode, negated: bool, ctx: _Ctx) -> tuple[str 
 # --- plain text ---------------------------------------------------------------------------------------------
 
 
+def gap_text(program: Program, lang: str = "vi") -> str:
+    """Why a subject is left to the competent level: no level and no not-completed case, with the ``level_gap``
+    reading that says so (its label, the option applied and its source)."""
+    levels = program.levels.values
+    above = levels[-2].id if len(levels) > 1 else program.lowest_level
+    reading = next(
+        (r for r in (program.process.readings if program.process else ()) if r.parameter is ReadingParameter.LEVEL_GAP),
+        None,
+    )
+    option = reading.option(reading.default) if reading is not None else None
+    doc = ""
+    if option is not None:
+        doc = next((d.number for d in program.info.legal_basis if d.id == option.cite.doc), option.cite.doc)
+    return msg(
+        "decision.gap",
+        lang,
+        lowest=program.level_code(program.lowest_level),
+        level=_level_text(program, above, lang),
+        reading=reading.label.get(lang) if reading is not None else "level_gap",
+        option=option.label.get(lang) if option is not None else "",
+        source=f"{doc}, {option.cite.at}" if option is not None else "",
+    )
+
+
 def headline(result: Result, program: Program, lang: str = "vi") -> str:
     """The outcome in a few words: the level's label and code, or not classified / insufficient evidence."""
     outcome = result.outcome
@@ -264,6 +299,12 @@ def headline(result: Result, program: Program, lang: str = "vi") -> str:
             return msg("outcome.not_classified", lang)
         case Status.INSUFFICIENT_EVIDENCE:
             return msg("outcome.insufficient_evidence", lang)
+        case Status.AWAITING_DECISION:
+            if not outcome.possible:
+                return msg("outcome.awaiting_decision", lang)
+            return msg("outcome.awaiting_proposed", lang, level=_level_text(program, outcome.possible[0], lang))
+        case Status.LEFT_TO_COMPETENT_LEVEL:
+            return msg("outcome.left_to_competent_level", lang)
         case other:
             assert_never(other)
 
@@ -398,10 +439,29 @@ def _reasons_lines(result: Result, ctx: _Ctx) -> list[str]:
                 names = ", ".join(_node_name(n, ctx) for n in failed)
                 lines.append(f"  {msg('decision.failed_above', lang, rules=names)}")
             quotas = [n for n in reasons if n.kind is NodeKind.QUOTA]
-            if outcome.decision is Decision.QUOTA:
+            if outcome.status is Status.AWAITING_DECISION:
+                proposed, lower = (*outcome.possible, "", "")[:2]
+                text = msg(
+                    "decision.awaiting",
+                    lang,
+                    level=_level_text(program, proposed, lang),
+                    lower=_level_text(program, lower, lang),
+                )
+                lines.append(f"  {text}")
+                for node in quota_checks(result):
+                    _render_finding(lines, node, ctx, 2)
+                    _quota_lines(lines, node, lang)
+            elif outcome.decision is Decision.QUOTA:
                 lines.append(f"  {msg('decision.quota', lang, level=_level_text(program, outcome.level, lang))}")
                 for node in quotas:
                     _render_finding(lines, node, ctx, 2)
+                    _quota_lines(lines, node, lang)
+        case Decision.GAP:
+            lines.append(f"  {gap_text(program, lang)}")
+            failed = [n for n in reasons if n.kind is NodeKind.RULE]
+            if failed:
+                names = ", ".join(_node_name(n, ctx) for n in failed)
+                lines.append(f"  {msg('decision.failed_above', lang, rules=names)}")
         case Decision.UNDETERMINED:
             lines.append(f"  {msg('decision.undetermined', lang)}")
             if outcome.missing:
@@ -462,6 +522,24 @@ def link_lines(result: Result, program: Program, lang: str) -> list[str]:
             shown = "—" if value is None else str(value)
             out.append(msg("link.given", lang, field=field, value=shown, where=details.get("where"), cite=cite))
     return out
+
+
+def _quota_lines(lines: list[str], node: TraceNode, lang: str) -> None:
+    """Under a quota check: that its ranking is only the tool's suggestion, and the decision it followed."""
+    details = dict(node.details)
+    keys = details.get("rank_by")
+    if details.get("ranking") == "flag" and isinstance(keys, list) and keys:
+        lines.append(f"      {msg('decision.quota_suggestion', lang, keys=', '.join(map(str, keys)))}")
+    if details.get("status") == "decided":
+        decided = msg(
+            "decision.quota_decided",
+            lang,
+            reference=details.get("decision") or "",
+            by=details.get("decided_by") or "?",
+            on=details.get("decided_on") or "?",
+            source=details.get("source") or "",
+        )
+        lines.append(f"      {decided}")
 
 
 def _lowest(program: Program, levels: Sequence[str | None]) -> str | None:

@@ -17,6 +17,15 @@ MESSAGES: dict[str, Text] = {
     # headline and identity
     "outcome.not_classified": Text("Không xếp loại", "Not classified"),
     "outcome.insufficient_evidence": Text("Chưa đủ minh chứng để xếp loại", "Insufficient evidence to classify"),
+    "outcome.awaiting_decision": Text("Chờ cấp có thẩm quyền quyết định", "Awaiting the competent level's decision"),
+    "outcome.left_to_competent_level": Text(
+        "Quy định không xếp được mức: cấp có thẩm quyền quyết định",
+        "Not decided by the rules: the competent level decides",
+    ),
+    "outcome.awaiting_proposed": Text(
+        "Chờ cấp có thẩm quyền quyết định (theo quy tắc: {level})",
+        "Awaiting the competent level's decision (by the rules: {level})",
+    ),
     "label.subject": Text("Đối tượng", "Subject"),
     "label.framework": Text("Khung tiêu chí", "Framework"),
     "label.period": Text("Kỳ đánh giá", "Evaluation period"),
@@ -76,6 +85,12 @@ MESSAGES: dict[str, Text] = {
         "Không đáp ứng đủ yêu cầu của mức {level}, nên xếp mức {lowest}.",
         "Does not meet every requirement of {level}, so the level is {lowest}.",
     ),
+    "decision.gap": Text(
+        "Không thuộc trường hợp {lowest} nào nhưng không đáp ứng đủ yêu cầu của mức {level}: quy định không xếp"
+        " được vào mức nào, cấp có thẩm quyền xem xét, quyết định ({reading}: {option}, {source}).",
+        "Falls under no case of {lowest} but does not meet every requirement of {level}: the rules place it at no"
+        " level, and the competent level decides ({reading}: {option}, {source}).",
+    ),
     "decision.undetermined": Text(
         "Thiếu minh chứng nên chưa xác định được kết quả.",
         "Evidence is missing, so the outcome cannot be determined.",
@@ -109,6 +124,20 @@ MESSAGES: dict[str, Text] = {
         "  differs from the value given in the table ({given}, {where}): the computed result is used",
     ),
     "section.links": Text("Kết quả khác của cùng người đã đọc", "Other results of the same person read"),
+    "decision.awaiting": Text(
+        "Đạt mức {level} theo quy tắc nhưng nhóm vượt tỷ lệ: cấp có thẩm quyền xem xét, quyết định giữ mức {level}"
+        " hay chuyển xuống {lower}. Số liệu và danh sách xếp thứ tự dưới đây chỉ để hỗ trợ quyết định:",
+        "Reaches {level} by the rules, but the group is over its quota: the competent level decides whether it keeps"
+        " {level} or is moved to {lower}. The arithmetic and the ranked list below are decision support only:",
+    ),
+    "decision.quota_suggestion": Text(
+        "Thứ tự theo {keys} là gợi ý của công cụ, không phải quy định.",
+        "The order by {keys} is the tool's suggestion, not the rule.",
+    ),
+    "decision.quota_decided": Text(
+        "Theo quyết định {reference} của {by} ngày {on} ({source}).",
+        "Following decision {reference} of {by} on {on} ({source}).",
+    ),
     "decision.flags": Text(
         "Vượt tỷ lệ, cần cấp có thẩm quyền xem xét, quyết định: {flags}",
         "Quota exceeded, left to the competent committee's decision: {flags}",
@@ -286,9 +315,11 @@ MESSAGES: dict[str, Text] = {
     ),
     "cli.batch.reconcile": Text(
         "{rows} dòng đối tượng (cá nhân và tập thể) = {classified} được xếp loại + {not_classified} không xếp loại"
-        " + {insufficient} chưa đủ minh chứng + {rejected} bị loại",
+        " + {insufficient} chưa đủ minh chứng + {awaiting} chờ cấp có thẩm quyền quyết định"
+        " + {competent} quy định không xếp được mức + {rejected} bị loại",
         "{rows} subject rows (people and collectives) = {classified} classified + {not_classified} not classified"
-        " + {insufficient} insufficient evidence + {rejected} rejected",
+        " + {insufficient} insufficient evidence + {awaiting} awaiting the competent level's decision"
+        " + {competent} not decided by the rules + {rejected} rejected",
     ),
     "appeal.kind.original": Text("kết quả ban đầu", "original result"),
     "appeal.kind.appeal": Text("khiếu nại", "appeal"),
@@ -299,13 +330,19 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.column.people": Text("Cá nhân", "People"),
     "cli.batch.column.not_classified": Text("KXL", "Not cl."),
     "cli.batch.column.insufficient": Text("CĐCC", "Insuff."),
+    "cli.batch.column.awaiting": Text("Chờ QĐ", "Awaiting"),
+    "cli.batch.column.competent": Text("CTQ", "Comp."),
     "cli.batch.column.rejected": Text("Bị loại", "Rejected"),
     "cli.batch.total": Text("Tổng cộng", "Total"),
     "cli.batch.legend": Text(
         "Bảng trên đếm cá nhân trong mỗi đơn vị (cả các đơn vị trực thuộc); KXL: không xếp loại, CĐCC: chưa đủ minh"
-        " chứng, Bị loại: dòng đầu vào bị loại.\nDòng đối chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
+        " chứng, Chờ QĐ: vượt tỷ lệ, chờ cấp có thẩm quyền quyết định, CTQ: quy định không xếp được mức, cấp có"
+        " thẩm quyền quyết định, Bị loại: dòng đầu vào bị loại.\nDòng đối"
+        " chiếu dưới đây đếm mọi dòng đối tượng, cả tập thể.",
         "The table counts the people of each unit (its subordinate units included); Not cl.: not classified,"
-        " Insuff.: insufficient evidence, Rejected: input rows rejected.\nThe line below counts every subject row,"
+        " Insuff.: insufficient evidence, Awaiting: over a quota, awaiting the competent level's decision,"
+        " Comp.: not decided by the rules, the competent level decides,"
+        " Rejected: input rows rejected.\nThe line below counts every subject row,"
         " collectives too.",
     ),
     "cli.batch.mismatch": Text(
@@ -314,10 +351,10 @@ MESSAGES: dict[str, Text] = {
     "cli.batch.time": Text("Thời gian: {seconds:.1f} giây", "Time: {seconds:.1f} s"),
     "cli.batch.written": Text("Đã ghi: {path}", "Written: {path}"),
     "cli.batch.quota": Text(
-        "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm chờ cấp ủy quyết định,"
-        " {decided} nhóm theo quyết định",
-        "HTXS quota: {groups} group{groups_s}, {ranked} over and ranked, {flagged} left for the committee,"
-        " {decided} decided by the committee",
+        "Tỷ lệ HTXS: {groups} nhóm, {ranked} nhóm vượt đã xếp hạng, {flagged} nhóm vượt chờ cấp có thẩm quyền quyết"
+        " định, {decided} nhóm theo quyết định",
+        "HTXS quota: {groups} group{groups_s}, {ranked} over and ranked, {flagged} over and awaiting the competent"
+        " level's decision, {decided} decided by the competent level",
     ),
     "cli.batch.note": Text("Ghi chú", "Note"),
     "cli.batch.more_notes": Text(

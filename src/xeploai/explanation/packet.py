@@ -14,7 +14,7 @@ from typing import assert_never
 
 from xeploai.evaluation.trace import Decision, NodeKind, Read, Result, Status, walk
 from xeploai.explanation import packet_blocks
-from xeploai.explanation.explain import confidence_summary, headline, link_lines
+from xeploai.explanation.explain import confidence_summary, gap_text, headline, link_lines
 from xeploai.explanation.messages import msg
 from xeploai.explanation.packet_blocks import (
     Block,
@@ -270,6 +270,12 @@ def _path(ctx: Context) -> list[Block]:
             if outcome.decision is Decision.QUOTA:
                 text = msg("decision.quota", lang, level=level_text(outcome.level, ctx)).rstrip(":")
                 blocks.append(Para(plain(f"{text}. {say('path.quota', lang)}")))
+        case Decision.GAP:
+            blocks.append(Para(plain(gap_text(program, lang))))
+            failed = [n for n in reasons if n.kind is NodeKind.RULE]
+            if failed:
+                blocks.append(Para(plain(msg("decision.failed_above", lang, rules="").rstrip())))
+                blocks.append(Bullets(tuple(name_inline(n, ctx) for n in failed)))
         case Decision.UNDETERMINED:
             blocks.append(Para(plain(msg("decision.undetermined", lang))))
             items: list[Inline] = []

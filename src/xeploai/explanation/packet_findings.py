@@ -398,12 +398,37 @@ def quota_finding(node: TraceNode, ctx: Context) -> list[Block]:
             )
         case "flagged":
             items.append(plain(say("quota.flagged", lang, count=count, level=level, allowed=allowed)))
+            if d.get("ranking") == "flag":
+                items.append(plain(say("quota.suggestion", lang, keys=keys_text)))
         case "decided":
             kept_names = ", ".join(_person(c, names) for c in candidates if c in kept) or msg("value.none", lang)
+            moved_names = ", ".join(_person(c, names) for c in candidates if c not in kept) or msg("value.none", lang)
             decision = str(d.get("decision") or "—")
             items.append(
                 plain(say("quota.decided", lang, count=count, level=level, decision=decision, kept=kept_names))
             )
+            items.append(
+                plain(
+                    say(
+                        "quota.record",
+                        lang,
+                        decision=decision,
+                        by=str(d.get("decided_by") or "—"),
+                        on=str(d.get("decided_on") or "—"),
+                        kept=kept_names,
+                        moved=moved_names,
+                        source=str(d.get("source") or "—"),
+                    )
+                )
+            )
+            if d.get("raised_to") is not None:
+                raised = format_value(d.get("raised_to"), lang)
+                ceiling = format_value(d.get("ceiling"), lang)
+                cite = str(d.get("ceiling_cite") or "")
+                allowed_raised = d.get("raised_allowed")
+                items.append(
+                    plain(say("quota.raised", lang, raised=raised, ceiling=ceiling, cite=cite, allowed=allowed_raised))
+                )
         case _:
             pass
 

@@ -88,7 +88,20 @@ WORDS: dict[str, Text] = {
     "quota.flagged": Text(
         "{count} người đủ điều kiện {level}, vượt số được phép ({allowed}): chờ cấp có thẩm quyền xem xét, quyết định.",
         "{count} met the requirements of {level}, more than the {allowed} allowed: left to the competent"
-        " committee's decision.",
+        " level's decision.",
+    ),
+    "quota.suggestion": Text(
+        "Thứ tự trong danh sách dưới đây (theo {keys}) là gợi ý của công cụ để hỗ trợ quyết định, không phải quy định.",
+        "The order of the list below (by {keys}) is the tool's suggestion to support the decision, not the rule.",
+    ),
+    "quota.record": Text(
+        "Quyết định: {decision}; cấp quyết định: {by}; ngày: {on}; người được giữ: {kept}; người chuyển xuống: {moved}"
+        " (dòng {source}).",
+        "Decision: {decision}; decided by: {by}; on: {on}; kept: {kept}; moved: {moved} (row {source}).",
+    ),
+    "quota.raised": Text(
+        "Quyết định nâng tỷ lệ lên {raised} (mức trần {ceiling}, {cite}): được {allowed} người.",
+        "The decision raises the share to {raised} (ceiling {ceiling}, {cite}): {allowed} allowed.",
     ),
     "quota.decided": Text(
         "{count} người đủ điều kiện {level}; theo quyết định của cấp có thẩm quyền ({decision}),"
@@ -102,7 +115,7 @@ WORDS: dict[str, Text] = {
     "quota.asc": Text("thấp hơn xếp trước", "lowest first"),
     "quota.keeps": Text("giữ mức {level}", "keeps {level}"),
     "quota.lowered": Text("hạ xuống {level}", "lowered to {level}"),
-    "quota.pending": Text("chờ cấp có thẩm quyền quyết định", "awaiting the competent committee's decision"),
+    "quota.pending": Text("chờ cấp có thẩm quyền quyết định", "awaiting the competent level's decision"),
     "quota.others": Text(
         "Những người khác trong nhóm được xét {level}:", "The others in the group considered for {level}:"
     ),

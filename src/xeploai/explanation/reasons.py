@@ -124,6 +124,9 @@ def reasons_view(result: Result) -> list[TraceNode]:
             if outcome.decision is Decision.QUOTA:
                 found.extend(quota_checks(result))
             return found
+        case Decision.GAP:
+            # Left to the competent level: the failed conditions of every level are what it decides on.
+            return [c for n in _level_nodes(root) for c in n.children if c.truth is Truth.NOT_MET]
         case Decision.UNDETERMINED:
             found = []
             for stage in root.children:

@@ -38,7 +38,7 @@ class SelfAssessment:
     """The subject's proposed level beside the computed outcome, with the reasons for a difference."""
 
     proposed: str
-    computed: str  # a level id, ``not_classified`` or ``insufficient_evidence``
+    computed: str  # a level id, ``not_classified``, ``insufficient_evidence`` or ``left_to_competent_level``
     comparison: Comparison
     reasons: tuple[Reason, ...]
     text: ir.Text
@@ -105,7 +105,17 @@ def compare_self_assessment(result: Result, program: ir.Program, proposed_level:
         )
         return SelfAssessment(proposed, INSUFFICIENT_EVIDENCE, comparison, tuple(reasons), text)
 
-    computed = outcome.level
+    if outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+        # The rules place the subject at no level: the proposed level's failed rules are what the competent level
+        # weighs; nothing is above or below.
+        reasons.extend(_why_below(program, subject, root, proposed))
+        text = ir.Text(
+            f"Quy định không xếp được mức: cấp có thẩm quyền quyết định; mức tự đánh giá là {shown_p.vi}.",
+            f"Not decided by the rules: the competent level decides; the self-assessed level is {shown_p.en}.",
+        )
+        return SelfAssessment(proposed, outcome.status.value, "undetermined", tuple(reasons), text)
+
+    computed = outcome.level if outcome.status is not Status.AWAITING_DECISION else outcome.possible[0]
     assert computed is not None
     shown_c = _level_text(program, computed)
     if proposed == computed:

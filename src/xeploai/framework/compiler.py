@@ -58,7 +58,16 @@ def compile_quota(quota_id: str, q: schema.QuotaDoc, span: ir.Span) -> ir.Quota:
         cite=citation(q.cite),
         confidence=ir.Confidence(q.confidence),
         span=span,
+        ceiling=_ceiling(q.ceiling),
     )
+
+
+def _ceiling(c: schema.QuotaCeilingDoc | None) -> ir.QuotaCeiling | None:
+    if c is None:
+        return None
+    value = ratio(c.ratio)
+    assert value is not None, "the checker reports a ratio it cannot read"
+    return ir.QuotaCeiling(value, text(c.label), citation(c.cite), ir.Confidence(c.confidence))
 
 
 def citation(cite: schema.Citation | None) -> ir.Citation:
@@ -266,6 +275,17 @@ def _reading_value(value: float | str) -> str:
     return str(value).strip() if isinstance(value, str) else str(Fraction(str(value)))
 
 
+def with_level_gap(
+    subjects: Mapping[str, ir.SubjectProgram], reading: ir.Reading, option: ir.ReadingOption
+) -> dict[str, ir.SubjectProgram]:
+    """The kinds of a ``level_gap`` reading set as ``option`` says: a gap left to the competent level or not."""
+    to_competent = option.value == "competent_level"
+    return {
+        kind: replace(s, gap_to_competent_level=to_competent) if kind in reading.kinds else s
+        for kind, s in subjects.items()
+    }
+
+
 def compile_process(
     doc: schema.ProcessDoc,
     base: ir.Process | None,
@@ -361,7 +381,11 @@ def compile_process(
             fields=tuple(r.fields),
             decimals=r.decimals,
             span=span_of(("process", "readings", reading_id)),
+            kinds=tuple(r.kinds) if r.kinds is not None else tuple(subjects),
         )
+    for reading in readings.values():
+        if reading.parameter is ir.ReadingParameter.LEVEL_GAP and reading.default in {o.id for o in reading.options}:
+            subjects = with_level_gap(subjects, reading, reading.option(reading.default))
     aliases = dict(base.level_aliases) if base else {}
     aliases.update({level: tuple(spellings) for level, spellings in doc.level_aliases.items()})
     periods = base.periods if base else None

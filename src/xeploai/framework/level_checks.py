@@ -196,6 +196,19 @@ def check_quotas(
                 dotted(ratio_path),
                 span_of(ratio_path),
             )
+        if q.ceiling is not None:
+            ceiling = ratio(q.ceiling.ratio)
+            if ceiling is None or not 0 < ceiling <= 1 or (share is not None and ceiling < share):
+                ceiling_path = (*path, "ceiling", "ratio")
+                yield Issue.from_text(
+                    "invalid-value",
+                    ir.Text(
+                        f"ceiling {q.ceiling.ratio!r} phải là tỷ lệ từ limit.ratio đến 1 (viết 0.25 hoặc '25%')",
+                        f"ceiling {q.ceiling.ratio!r} must be a share from limit.ratio up to 1 (write 0.25 or '25%')",
+                    ),
+                    dotted(ceiling_path),
+                    span_of(ceiling_path),
+                )
         if (q.group_by.unit_kind is None) == (q.group_by.field is None):
             yield Issue.from_text(
                 "invalid-value",

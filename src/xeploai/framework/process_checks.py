@@ -42,6 +42,7 @@ _READING_VALUES: Mapping[str, tuple[str, ...]] = {
     "quota_denominator": ("of_level", "of_level_and_above"),
     "quota_rounding": ("floor", "half_up", "ceil"),
     "score_rounding": ("none", "each", "total"),
+    "level_gap": ("competent_level", "lowest_level"),
 }
 
 
@@ -350,6 +351,13 @@ def _check_readings(
         elif reading.quotas is not None:
             message = ir.Text("quotas chỉ dùng cho cách hiểu về tỷ lệ", "quotas is for quota readings")
             yield Issue.from_text("invalid-value", message, dotted((*path, "quotas")), span_of((*path, "quotas")))
+        kinds = subject_kinds(doc, decl)
+        for index, kind in enumerate(reading.kinds or ()):
+            if reading.parameter != "level_gap":
+                message = ir.Text("kinds chỉ dùng cho cách hiểu level_gap", "kinds is for level_gap readings")
+                yield Issue.from_text("invalid-value", message, dotted((*path, "kinds")), span_of((*path, "kinds")))
+                break
+            yield from _known_kind(kind, (*path, "kinds", index), kinds, span_of)
         if reading.parameter == "score_rounding":
             if not reading.fields:
                 yield Issue.from_text(

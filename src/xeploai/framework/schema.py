@@ -239,6 +239,13 @@ class RankKey(_Model):
     order: Literal["asc", "desc"] = "desc"
 
 
+class QuotaCeilingDoc(_Model):
+    ratio: float | NonEmpty = Field(description="The highest share a decision of the competent level may allow")
+    label: Text
+    cite: Citation
+    confidence: Confidence
+
+
 class QuotaDoc(_Model):
     kinds: list[Id] = Field(min_length=1)
     level: Id
@@ -250,6 +257,9 @@ class QuotaDoc(_Model):
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
+    ceiling: QuotaCeilingDoc | None = Field(
+        default=None, description="How far a recorded decision of the competent level may raise the ratio"
+    )
 
 
 # --- the review process (optional) ---------------------------------------------------------------------------
@@ -324,7 +334,10 @@ class ReadingOptionDoc(_Model):
 
 class ReadingDoc(_Model):
     label: Text | None = None
-    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding"]
+    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding", "level_gap"]
+    kinds: list[Id] | None = Field(
+        default=None, description="Level-gap readings: the subject kinds concerned (default every kind)"
+    )
     quotas: list[Id] | None = Field(default=None, description="Quota readings: the quotas concerned (default all)")
     fields: list[Id] = Field(default_factory=list, description="Score readings: the score fields that are summed")
     decimals: int = Field(default=0, ge=0, le=4, description="Score readings: decimals kept (rounded half up)")
@@ -455,6 +468,7 @@ def _known_keys() -> set[str]:
         GroupBy,
         QuotaLimit,
         RankKey,
+        QuotaCeilingDoc,
         QuotaDoc,
         RungDoc,
         GapDoc,

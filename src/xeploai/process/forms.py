@@ -199,6 +199,8 @@ def _status_vi(status: Status) -> str:
         Status.CLASSIFIED: "Được xếp loại",
         Status.NOT_CLASSIFIED: "Không xếp loại",
         Status.INSUFFICIENT_EVIDENCE: "Chưa đủ minh chứng",
+        Status.AWAITING_DECISION: "Chờ cấp có thẩm quyền quyết định",
+        Status.LEFT_TO_COMPETENT_LEVEL: "Quy định không xếp được mức: cấp có thẩm quyền quyết định",
     }[status]
 
 
@@ -212,6 +214,8 @@ def _count_columns(program: ir.Program, first: Sequence[tuple[str, str]]) -> lis
     columns += [
         ("not_classified", "Không xếp loại"),
         ("insufficient", "Chưa đủ minh chứng"),
+        ("awaiting", "Chờ cấp có thẩm quyền quyết định"),
+        ("competent", "Quy định không xếp được mức, cấp có thẩm quyền quyết định"),
         ("rejected", "Dòng bị loại"),
         ("ratio_of_good", "Tỷ lệ HTXS/HTT (%)"),
         ("ratio_of_good_and_above", "Tỷ lệ HTXS/(HTXS+HTT) (%)"),
@@ -304,7 +308,7 @@ def _by_group(
 
 def _empty_counts(program: ir.Program, start: dict[str, object]) -> dict[str, object]:
     row = dict(start)
-    for key in ("members", "classified", "not_classified", "insufficient", "rejected"):
+    for key in ("members", "classified", "not_classified", "insufficient", "awaiting", "competent", "rejected"):
         row[key] = 0
     for value in program.levels.values:
         row[value.code] = 0
@@ -321,9 +325,13 @@ def _count(program: ir.Program, row: dict[str, object], result: Result, decided:
         bump("not_classified")
     elif outcome.status is Status.INSUFFICIENT_EVIDENCE:
         bump("insufficient")
-    elif outcome.level is not None:
+    elif outcome.status is Status.AWAITING_DECISION and result.subject_id not in decided:
+        bump("awaiting")  # never counted at a level until the competent level decides
+    elif outcome.status is Status.LEFT_TO_COMPETENT_LEVEL:
+        bump("competent")  # the rules place it at no level
+    elif (level := decided.get(result.subject_id, outcome.level)) is not None:
         bump("classified")
-        bump(program.level_code(decided.get(result.subject_id, outcome.level)))
+        bump(program.level_code(level))
 
 
 def _finish(program: ir.Program, row: dict[str, object]) -> dict[str, object]:
@@ -357,6 +365,9 @@ def _quota_control(population: PopulationResult) -> Table:
         ("over", "Người vượt tỷ lệ"),
         ("why", "Lý do"),
         ("decision", "Quyết định"),
+        ("decided_by", "Cấp quyết định"),
+        ("decided_on", "Ngày quyết định"),
+        ("raised_to", "Tỷ lệ được nâng (%)"),
         ("cite", "Căn cứ"),
     )
     rows = []
@@ -379,8 +390,19 @@ def _quota_control(population: PopulationResult) -> Table:
                 "excess": max(len(g.candidates) - g.allowed, 0),
                 "status": status[g.status],
                 "over": "; ".join(f"{names.get(i, i)} ({i})" for i in over),
-                "why": f"xếp thứ tự theo {ranking}; giữ {len(g.kept)} người đầu" if g.status == "ranked" else "",
+                "why": (
+                    f"xếp thứ tự theo {ranking}; giữ {len(g.kept)} người đầu"
+                    if g.status == "ranked"
+                    else f"gợi ý của công cụ (không phải quy định): thứ tự theo {ranking}"
+                    if g.status == "flagged"
+                    else ""
+                ),
                 "decision": g.decision or "",
+                "decided_by": g.record.decided_by if g.record else "",
+                "decided_on": g.record.decided_on if g.record else "",
+                "raised_to": share(g.record.raised_to.numerator, g.record.raised_to.denominator, 2)
+                if g.record and g.record.raised_to is not None
+                else "",
                 "cite": cite_text(program, quota.cite),
             }
         )

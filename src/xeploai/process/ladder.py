@@ -300,7 +300,10 @@ def evaluate_process(
             continue
         sid = subject_result.subject_id
         outcome = subject_result.outcome
-        allowed = outcome.level if outcome.status is Status.CLASSIFIED else None
+        # A candidate awaiting the competent level's quota decision is allowed the level the rules give it, and its
+        # rungs at that level are pending (the quota's flag), not in agreement.
+        waiting = outcome.status is Status.AWAITING_DECISION and outcome.possible
+        allowed = outcome.level if outcome.status is Status.CLASSIFIED else (outcome.possible[0] if waiting else None)
         unit = str(subject_result.extras.get("unit", ""))
         views: list[RungView] = []
         for rung in ladder.rungs:

@@ -604,8 +604,19 @@ class Rounding(enum.StrEnum):
 
 
 class QuotaPolicy(enum.StrEnum):
-    RANK = "rank"  # keep the best by the ranking, demote the rest
-    FLAG = "flag"  # leave the group for the competent committee's decision
+    RANK = "rank"  # keep the best by the ranking, demote the rest (a local regulation's own rule, cited)
+    FLAG = "flag"  # every candidate awaits the competent level's decision; the ranking is only a suggestion
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaCeiling:
+    """How far the competent level may raise a quota's ratio by a recorded decision (e.g. 25 % of HTT for an
+    organisation with outstanding results); a decision above it is rejected."""
+
+    ratio: Fraction
+    label: Text
+    cite: Citation
+    confidence: Confidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,6 +644,7 @@ class Quota:
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    ceiling: QuotaCeiling | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,6 +693,9 @@ class SubjectProgram:
     exceptions: tuple[FindingException, ...] = ()  # own and inherited, for the analysis only
     values: tuple[ComputedValue, ...] = ()  # computed in this order, each from evidence and earlier values
     span: Span = field(default=NO_SPAN, compare=False)
+    # Evidence that meets no level and no trigger is left to the competent level (a distinct status) instead of
+    # falling to the lowest level: set by a ``level_gap`` reading whose applied option says ``competent_level``.
+    gap_to_competent_level: bool = False
 
     def field_def(self, name: str) -> FieldDef | None:
         for f in self.fields:
@@ -844,6 +859,7 @@ class ReadingParameter(enum.StrEnum):
     QUOTA_ROUNDING = "quota_rounding"  # floor | half_up | ceil
     QUOTA_RATIO = "quota_ratio"  # a share such as 25%
     SCORE_ROUNDING = "score_rounding"  # none | each | total
+    LEVEL_GAP = "level_gap"  # competent_level | lowest_level: who decides a subject that fits no level and no trigger
 
 
 @dataclass(frozen=True, slots=True)
@@ -868,6 +884,7 @@ class Reading:
     fields: tuple[str, ...] = ()  # score readings: the score fields that are summed
     decimals: int = 0  # score readings: rounded to this many decimals (half up)
     span: Span = field(default=NO_SPAN, compare=False)
+    kinds: tuple[str, ...] = ()  # level-gap readings: the subject kinds concerned
 
     def option(self, option_id: str) -> ReadingOption:
         for option in self.options:

@@ -56,6 +56,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "classified": ("Được xếp loại", "Classified"),
     "not_classified": ("Không xếp loại", "Not classified"),
     "insufficient_evidence": ("Chưa đủ minh chứng", "Insufficient evidence"),
+    "awaiting_decision": ("Chờ cấp có thẩm quyền quyết định", "Awaiting the competent level's decision"),
+    "awaiting": ("Chờ QĐ", "Awaiting"),
+    "left_to_competent_level": (
+        "Quy định không xếp được mức: cấp có thẩm quyền quyết định",
+        "Not decided by the rules: the competent level decides",
+    ),
+    "competent": ("CTQ", "Comp."),
     "rejected": ("Dòng bị loại", "Rejected rows"),
     "unit": ("Đơn vị", "Unit"),
     "total": ("Tổng", "Total"),
@@ -252,7 +259,15 @@ def _job_body(job: Job, lang: str, unit: str, page: int) -> str:
     parts = []
     if done.selection:
         parts.append(f"<p>{_t('selection', lang)}: {escape(done.selection[1 if lang == 'en' else 0])}</p>")
-    keys = ("rows_read", "classified", "not_classified", "insufficient_evidence", "rejected")
+    keys = (
+        "rows_read",
+        "classified",
+        "not_classified",
+        "insufficient_evidence",
+        "awaiting_decision",
+        "left_to_competent_level",
+        "rejected",
+    )
     cells = "".join(f'<tr><th>{_t(k, lang)}</th><td class="n" id="count-{k}">{counts[k]}</td></tr>' for k in keys)
     seconds = f" <small>({job.seconds:.1f} {_t('seconds', lang)})</small>" if job.seconds is not None else ""
     parts.append(f'<table id="counts">{cells}</table>{seconds}')
@@ -283,13 +298,18 @@ def _job_body(job: Job, lang: str, unit: str, page: int) -> str:
         rows.append(
             f'<tr data-unit="{escape(unit_id)}"><td>{link}</td><td class="n">{escape(str(row.get("members", "")))}</td>'
             f"{numbers}"
-            + "".join(f'<td class="n">{escape(str(row.get(k, "")))}</td>' for k in ("not_classified", "insufficient"))
+            + "".join(
+                f'<td class="n">{escape(str(row.get(k, "")))}</td>'
+                for k in ("not_classified", "insufficient", "awaiting", "competent")
+            )
             + f'<td class="n">{escape(str(row.get("rejected", "")))}</td></tr>'
         )
     parts.append(
         f'<h2>{_t("summary", lang)}</h2><table id="summary"><tr><th>{_t("unit", lang)}</th>'
         f'<th class="n">{_t("total", lang)}</th>{head}<th class="n">KXL</th><th class="n">CĐCC</th>'
-        f'<th class="n">{_t("rejected", lang)}</th></tr>{"".join(rows)}</table>'
+        f'<th class="n">{_t("awaiting", lang)}</th><th class="n">{_t("competent", lang)}</th>'
+        f'<th class="n">{_t("rejected", lang)}</th></tr>'
+        f"{''.join(rows)}</table>"
     )
     parts.append(_results(job, result, lang, unit, page))
     return "".join(parts)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from xeploai.evaluation.evidence import validate_evidence
-from xeploai.evaluation.population import CommitteeDecision, Person, Rejection, SubjectRow, Unit
+from xeploai.evaluation.population import CommitteeDecision, Person, Rejection, SubjectRow, Unit, parse_share
 from xeploai.program import ir
 from xeploai.program.issues import EvidenceError, Issue, suggest
 from xeploai.tables.cells import cell_id, cell_ids, cell_name, fold
@@ -321,13 +321,32 @@ class Reader:
                     "expected subject ids separated by spaces or semicolons",
                 )
                 entry.reject("approved", reason)
-            unknown = [a for a in approved or () if a not in subject_ids]
-            if unknown:
+            moved = cell_ids(entry.values.get("moved"))
+            if moved is None:
                 reason = ir.Text(
-                    f"không có trong danh sách đối tượng: {', '.join(unknown)}",
-                    f"not subjects of the population: {', '.join(unknown)}",
+                    "cần các mã đối tượng, cách nhau bởi dấu cách hoặc dấu chấm phẩy",
+                    "expected subject ids separated by spaces or semicolons",
                 )
-                entry.reject("approved", with_hint(reason, suggest(unknown[0], subject_ids)))
+                entry.reject("moved", reason)
+            for column, ids in (("approved", approved), ("moved", moved)):
+                unknown = [a for a in ids or () if a not in subject_ids]
+                if unknown:
+                    reason = ir.Text(
+                        f"không có trong danh sách đối tượng: {', '.join(unknown)}",
+                        f"not subjects of the population: {', '.join(unknown)}",
+                    )
+                    entry.reject(column, with_hint(reason, suggest(unknown[0], subject_ids)))
+            raised_to = None
+            raw_raise = cell_name(entry.values.get("raised_to"))
+            if raw_raise is not None:
+                raised_to = parse_share(raw_raise)
+                if raised_to is None:
+                    reason = ir.Text(
+                        "cần một tỷ lệ trong khoảng 0 đến 1, ví dụ 25% hoặc 0.25",
+                        "expected a share between 0 and 1, such as 25% or 0.25",
+                    )
+                    entry.reject("raised_to", reason)
+                    raised_to = None
             if quota is not None and group is not None and (quota, group) in decided:
                 at = decided[quota, group].where()
                 reason = ir.Text(
@@ -339,7 +358,21 @@ class Reader:
             if entry.problems or quota is None or group is None or reference is None or approved is None:
                 continue
             decided[quota, group] = entry
-            out.append(CommitteeDecision(quota, group, approved, reference, entry.row, entry.source))
+            out.append(
+                CommitteeDecision(
+                    quota,
+                    group,
+                    approved,
+                    reference,
+                    entry.row,
+                    entry.source,
+                    moved or (),
+                    cell_name(entry.values.get("decided_by")) or "",
+                    cell_name(entry.values.get("decided_on")) or "",
+                    raised_to,
+                    tuple(entry.columns.items()),
+                )
+            )
         return tuple(out)
 
 

@@ -59,6 +59,10 @@ DECISION_COLUMNS: Final = {
     "group": ("group", "nhóm"),
     "approved": ("approved", "được giữ mức"),
     "reference": ("reference", "số quyết định"),
+    "moved": ("moved", "chuyển xuống"),
+    "decided_by": ("decided_by", "cấp quyết định"),
+    "decided_on": ("decided_on", "ngày quyết định"),
+    "raised_to": ("raised_to", "tỷ lệ được nâng"),
 }
 GUIDE_SHEET: Final = "huong_dan"
 

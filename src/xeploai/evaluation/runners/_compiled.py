@@ -53,6 +53,7 @@ class Hooks:
     decide: Callable[
         [
             ir.Program,
+            ir.SubjectProgram,
             Sequence[TraceNode],
             Sequence[TraceNode],
             Sequence[TraceNode],
@@ -450,6 +451,7 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
                 cap_entries = pick_caps(units)
                 outcome = hooks.decide(
                     program,
+                    subject,
                     pick_eligible(units),
                     pick_triggers(units),
                     children[2:-2],

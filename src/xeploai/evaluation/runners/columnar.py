@@ -25,11 +25,17 @@ from xeploai.evaluation.trace import Decision, Outcome, Result, Status, TraceNod
 from xeploai.program import ir
 
 TRUTHS: tuple[Truth, ...] = (Truth.NOT_MET, Truth.UNKNOWN, Truth.MET)  # indexed by truth code
-STATUSES: tuple[Status, ...] = (Status.CLASSIFIED, Status.NOT_CLASSIFIED, Status.INSUFFICIENT_EVIDENCE)
+STATUSES: tuple[Status, ...] = (
+    Status.CLASSIFIED,
+    Status.NOT_CLASSIFIED,
+    Status.INSUFFICIENT_EVIDENCE,
+    Status.AWAITING_DECISION,  # set by the population's quotas, never by a kind's own evaluation
+    Status.LEFT_TO_COMPETENT_LEVEL,  # a gap of a kind whose ``level_gap`` reading leaves it to the competent level
+)
 DECISIONS: tuple[Decision, ...] = tuple(Decision)
 NO_LEVEL = -1
 
-_CLASSIFIED, _NOT_CLASSIFIED, _INSUFFICIENT = range(3)
+_CLASSIFIED, _NOT_CLASSIFIED, _INSUFFICIENT, _AWAITING, _LEFT = range(5)
 _D = {d: i for i, d in enumerate(DECISIONS)}
 
 
@@ -223,6 +229,15 @@ def _evaluate(run: Run) -> ColumnarResult:
     e = _any(eligibility, n)
     k = _any(triggers, n)
     status, decision, level, before, possible = _outcomes(table.program, e, k, level_truths, cap_parts)
+    if subject.gap_to_competent_level:
+        # As the interpreter: a row at the lowest level only because it reached no level is left to the competent
+        # level, with no level before caps either (its reasons are the failed rules of every level).
+        gap = decision == np.int8(_D[Decision.BELOW_LOWEST])
+        status[gap] = np.int8(_LEFT)
+        decision[gap] = np.int8(_D[Decision.GAP])
+        level[gap] = np.int8(NO_LEVEL)
+        before[gap] = np.int8(NO_LEVEL)
+        possible[gap] = 0
     # Columns may be shared (a rule that is another rule's only condition is the same array): read-only.
     for column in (status, decision, level, before, possible, e, k, *levels.values(), *caps.values()):
         column.flags.writeable = False

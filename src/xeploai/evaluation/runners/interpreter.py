@@ -614,7 +614,7 @@ def _evaluate_stages(
     cap_nodes = [node for node, _ in caps]
     bounds = [(node.truth, bound) for node, bound in caps]
     note_nodes = [node for node in (_note_node(ctx, note) for note in subject.notes) if node is not None]
-    outcome = _decide(program, eligibility, triggers, level_nodes, cap_nodes, bounds)
+    outcome = _decide(program, subject, eligibility, triggers, level_nodes, cap_nodes, bounds)
     children = (
         _stage_node(NodeKind.ELIGIBILITY, tuple(eligibility)),
         _stage_node(NodeKind.TRIGGERS, tuple(triggers)),
@@ -689,6 +689,7 @@ def _note_node(ctx: _Context, note: ir.Note) -> TraceNode | None:
 
 def _decide(
     program: ir.Program,
+    subject: ir.SubjectProgram,
     eligibility: Sequence[TraceNode],
     triggers: Sequence[TraceNode],
     level_nodes: Sequence[TraceNode],
@@ -733,9 +734,14 @@ def _decide(
                 possible.append(final)
 
     if len(possible) == 1:
-        return _decided(
+        outcome = _decided(
             possible[0], pre_cap, e_truth, eligibility, k_truth, triggers, level_nodes, cap_nodes, bounds, levels
         )
+        if outcome.decision is Decision.BELOW_LOWEST and subject.gap_to_competent_level:
+            # The text lists the not-completed cases without "does not reach HT": the rules place the subject at
+            # no level, and the failed conditions are what the competent level decides on.
+            return Outcome(Status.LEFT_TO_COMPETENT_LEVEL, Decision.GAP, reasons=outcome.reasons)
+        return outcome
     cap_unknown = [n for n, (t, b) in zip(cap_nodes, bounds, strict=True) if t is Truth.UNKNOWN or b is None]
     consulted.extend(cap_unknown)
     unknown_nodes = [n for n in consulted if n.truth is Truth.UNKNOWN or n.kind is NodeKind.CAP]
