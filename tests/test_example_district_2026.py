@@ -16,6 +16,7 @@ TABLES = (
     "subjects.csv",
     "discipline.csv",
     "head_discipline.csv",
+    "work.csv",
     "process/quarters.csv",
 )
 

@@ -200,6 +200,84 @@ def tasks(profile: str, rng: random.Random) -> dict[str, int]:
     return {"assigned": assigned, "completed": done, "on_time": on_time, "exceeded": min(exceeded, done)}
 
 
+PRODUCTS = ["Báo cáo tổng hợp", "Hồ sơ thẩm định", "Văn bản tham mưu", "Hồ sơ một cửa", "Kế hoạch, đề án"]
+WORK_COLUMNS = [
+    "subject",
+    "month",
+    "product",
+    "assigned",
+    "completed",
+    "completed_quality",
+    "completed_on_time",
+    "major_errors",
+    "delays",
+    "objective_cause",
+    "cause_confirmed_by",
+]
+
+
+def work_table(subject: str, profile: str, rng: random.Random, months: range) -> list[dict[str, str]]:
+    """Twelve months (or the months worked) of two products each, in converted units (NĐ335 Điều 14). How often a
+    product falls short follows ``profile``: never for xs, now and then for t, often for ht, most months for kht."""
+    shortfall = {"xs": 0.0, "t": 0.12, "ht": 0.45, "kht": 0.9}[profile]
+    products = sorted(rng.sample(PRODUCTS, 2))
+    rows = []
+    for month in months:
+        for product in products:
+            assigned = rng.randint(4, 12)
+            done = quality = on_time = assigned
+            errors = delays = 0
+            if rng.random() < shortfall:
+                miss = rng.randint(1, max(1, assigned // (2 if profile == "kht" else 4)))
+                done = assigned - miss if rng.random() < 0.5 else assigned
+                quality = done - (1 if rng.random() < 0.5 else 0)
+                on_time = done - rng.randint(0, miss)
+                errors = 1 if quality < done else 0
+                delays = 1 if on_time < done else 0
+            rows.append(
+                {
+                    "subject": subject,
+                    "month": str(month),
+                    "product": product,
+                    "assigned": str(assigned),
+                    "completed": str(done),
+                    "completed_quality": str(quality),
+                    "completed_on_time": str(on_time),
+                    "major_errors": str(errors),
+                    "delays": str(delays),
+                    "objective_cause": "false",
+                    "cause_confirmed_by": "",
+                }
+            )
+    return rows
+
+
+def task_points(work: list[dict[str, str]]) -> float:
+    """The task score civil-service/2026-01-01 computes from ``work`` (its default reading): per month
+    70 × (quantity + quality + timeliness) ÷ 300, with 25 % of a product's quality (timeliness) points off per major
+    error (delay); the year is the mean over the months with rows. Used only to choose a general-criteria score that
+    puts the total in the profile's band; the engine computes the score itself."""
+    months: dict[int, list[dict[str, str]]] = {}
+    for row in work:
+        months.setdefault(int(row["month"]), []).append(row)
+    points = []
+    for rows in months.values():
+        assigned = sum(int(r["assigned"]) for r in rows)
+        quantity = sum(int(r["completed"]) for r in rows) / assigned
+        quality = sum(int(r["completed_quality"]) * max(0, 1 - 0.25 * int(r["major_errors"])) for r in rows) / assigned
+        timely = sum(int(r["completed_on_time"]) * max(0, 1 - 0.25 * int(r["delays"])) for r in rows) / assigned
+        points.append(70 * (quantity + quality + timely) / 3)
+    return sum(points) / len(points)
+
+
+def general_for(profile: str, task: float, rng: random.Random) -> float:
+    """A general-criteria score (out of 30, in half points) that puts general + task in the band of ``profile``
+    when it can."""
+    low, high = {"xs": (90, 98), "t": (72, 89), "ht": (52, 69), "kht": (38, 49)}[profile]
+    wanted = rng.randint(low, high) - task
+    return min(30.0, max(10.0, math.ceil(wanted * 2) / 2))
+
+
 class District2026:
     """The 2020 district's persons and units with their 2026 results."""
 
@@ -213,6 +291,7 @@ class District2026:
         self.collectives: list[Result] = []
         self.discipline: list[dict[str, str]] = []
         self.quarters: list[dict[str, str]] = []
+        self.work: list[dict[str, str]] = []  # NĐ335 work tables: one row per product and month
         self.named: dict[str, str] = {}  # case → subject id, for the README and the tests
 
     # --- whole district -------------------------------------------------------------------------------------------
@@ -333,10 +412,11 @@ class District2026:
         agency = self.unit_name[row["unit"]]
         ev: dict[str, object] = {"degradation_concluded": False}
         if kind in NĐ335_KINDS:
-            general, task = score_pair(profile, rng)
+            work = work_table(row["id"], profile, rng, months=range(1, 13))
+            self.work.extend(work)
+            general = general_for(profile, task_points(work), rng)
             ev.update(
                 general_score=general,
-                task_score=task,
                 prohibitions_violated=False,
                 exemplary_duty_violated=False,
                 task_group=f"{agency} — {'lãnh đạo' if kind == 'civil_servant_leader' else 'chuyên viên'}",
@@ -413,6 +493,13 @@ class District2026:
         mother.results[0].evidence["maternity_leave_months"] = 6
         self.named["maternity_public_employee"] = state.id
         self.named["maternity_member"] = mother.results[0].id
+        # a civil servant (NĐ335) on maternity leave from July: her year is the mean of the six months worked
+        mother = self.pick(lambda p: p.female and kinds(p) == ["party_member", "civil_servant"])
+        sid = mother.results[1].id
+        self.work = [w for w in self.work if w["subject"] != sid]
+        self.work += work_table(sid, mother.profile, rng, months=range(1, 7))
+        mother.results[0].evidence["maternity_leave_months"] = 6
+        self.named["maternity_civil_servant"] = sid
         # a civil servant (NĐ335) reprimanded for a duty-related violation: KHT on both sides
         culprit = self.pick(lambda p: kinds(p) == ["party_member", "civil_servant"])
         for result in culprit.results:
@@ -438,6 +525,7 @@ class District2026:
         return Result(member.id, member.unit, member.kind, ev)
 
     def restate(self, result: Result, profile: str) -> Result:
+        self.work = [w for w in self.work if w["subject"] != result.id]
         row = {"kind": result.kind, "unit": result.unit, "id": result.id}
         return self.state(row, profile)
 
@@ -481,6 +569,7 @@ class District2026:
             (out / "discipline.csv", DISCIPLINE_COLUMNS, self.discipline),
             (out / "head_discipline.csv", DISCIPLINE_COLUMNS, []),  # no head of a leadership collective disciplined
             (out / "process" / "quarters.csv", ["subject", "quarter", "level", "note"], self.quarters),
+            (out / "work.csv", WORK_COLUMNS, self.work),
         ]
         for path, columns, rows in tables:
             write_csv(path, columns, [[row.get(c, "") for c in columns] for row in rows])
