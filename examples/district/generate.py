@@ -857,6 +857,20 @@ def state_kind_of_member(cell: str, workplace_kind: str, rng: random.Random) -> 
     return rng.choice(["civil_servant", "public_employee", "public_employee"])  # residents working elsewhere
 
 
+def effective_level(row: dict[str, str]) -> str:
+    """The State level the party form records for a member (the level the State row reaches under NĐ90): a run
+    that classifies the State row reads the computed level instead (and flags a difference); a run of the party
+    framework alone reads this one."""
+    level = row["civil_service_level"]
+    if not level:
+        return ""
+    if row["degradation_concluded"] == "true":
+        return "KHT"
+    if float(row["sick_leave_months"] or 0) >= 3 and level in ("HTXS", "HTT"):
+        return "HT"  # NĐ90 caps an absence of 3 to 6 months at HT
+    return level
+
+
 def state_evidence(level: str, leader: bool, row: dict[str, str], rng: random.Random) -> dict[str, object]:
     """NĐ90 evidence (civil-service/2020-08-20) that gives ``level`` before any cap, with the member's leave."""
     assigned = rng.randint(6, 12)
@@ -981,7 +995,7 @@ class Persons2020(District):
         if kind == "party_member":
             person = self.new_person(row["name"], row["id"])
             typed = row["is_civil_servant"] == "true"
-            self.subjects.append(dict(row, person=person.id, civil_service_level=""))  # read from the State row
+            self.subjects.append(dict(row, person=person.id, civil_service_level=effective_level(row)))
             if typed:
                 workplace = self.state_unit_of[row["unit"]]
                 kind_there = next((u["kind"] for u in self.units if u["id"] == workplace), "")
@@ -998,11 +1012,11 @@ class Persons2020(District):
             unit=self.member_cell(row["unit"]),
             kind="party_member",
             person=person.id,
-            civil_service_level="",
+            civil_service_level=effective_level(row),
         )
         self.subjects.append(member_row)
         self.intended[member_id] = self.intended.get(row["id"], "good")
-        self.subjects.append(dict(row, id=leader_id, person=person.id, civil_service_level=""))
+        self.subjects.append(dict(row, id=leader_id, person=person.id))
         self.add_state(person, row, STATE_KIND_OF_TITLE[row["title_group"]])
 
     def member_cell(self, unit: str) -> str:
@@ -1062,14 +1076,19 @@ def write_csv(path: Path, columns: list[str], rows: list[list[object]]) -> None:
             writer.writerow([nfc(str(cell)) for cell in row])
 
 
-def main(
-    make: type[District] = Persons2020, description: str = "the fictional district 'Sông Xanh' (seed 2020)"
-) -> None:
+def main(make: type[District] = District, description: str = "the fictional district 'Sông Xanh' (seed 2020)") -> None:
     """Build a district (``make``) and write it to ``--out``, printing what it holds."""
     parser = argparse.ArgumentParser(description=f"Generate {description}.")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="output folder")
+    if make is District:
+        parser.add_argument(
+            "--persons",
+            action="store_true",
+            help="the new shape (persons.csv, leaders' two party results, NĐ90 State rows); needs a run of several"
+            " frameworks: xeploai batch frameworks DIR --period 2020",
+        )
     args = parser.parse_args()
-    district = make()
+    district = Persons2020() if getattr(args, "persons", False) else make()
     district.build()
     district.write(args.out)
     kinds: dict[str, int] = {}
