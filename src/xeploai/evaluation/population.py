@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from xeploai.evaluation.evidence import Evidence, validate_evidence
+from xeploai.evaluation.links import LinkedResult, LinkIssue, Lookup, has_links, link_fields, with_links
 from xeploai.evaluation.runners import interpreter
 from xeploai.evaluation.trace import Decision, NodeKind, Result, Status, TraceNode, Truth
 from xeploai.program import ir
@@ -45,6 +46,22 @@ class SubjectRow:
     row: int | None = None
     source: str = ""
     columns: Mapping[str, str] = field(default_factory=dict)  # evidence field → the column it was read from
+    person: str | None = None  # the person holding this result; None: the row's own id (one result per person)
+
+    @property
+    def person_id(self) -> str:
+        """The person this result belongs to: the ``person`` column, or the row's own id when it is empty."""
+        return self.person or self.id
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person of a population: one id and name, holding one result per subject row that names it."""
+
+    id: str
+    name: str
+    row: int | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,8 @@ class PopulationInput:
     decisions: tuple[CommitteeDecision, ...] = ()
     rejections: tuple[Rejection, ...] = ()  # rows already rejected while reading
     rows_read: int = 0  # subject rows in the input, rejected ones included
+    persons: tuple[Person, ...] = ()  # the persons table, when the input has one
+    has_persons: bool = False  # the input named persons (a persons table or a person column): outputs show them
 
 
 # --- the order -------------------------------------------------------------------------------------------------
@@ -137,8 +156,8 @@ class OrderError(Exception):
 def strata(program: ir.Program) -> tuple[Stratum, ...]:
     """The order of evaluation, derived from what each kind reads and which kinds each quota limits.
 
-    A kind comes after every kind its relations read, and after every quota on those kinds; a quota comes after
-    every kind it limits.
+    A kind comes after every kind its relations and its linked fields (``from_result``) read, and after every
+    quota on those kinds; a quota comes after every kind it limits.
     """
     nodes: dict[str, set[str]] = {}
     quota_on: dict[str, list[str]] = {}
@@ -149,6 +168,7 @@ def strata(program: ir.Program) -> tuple[Stratum, ...]:
             quota_on.setdefault(kind, []).append(node)
     for kind, subject in program.subjects.items():
         read = {k for relation in subject.relations for k in relation.kinds if k in program.subjects}
+        read |= {k for f in subject.fields if f.link for k in f.link.kinds if k in program.subjects and k != kind}
         nodes[kind] = read | {q for k in read for q in quota_on.get(k, [])}
     order: list[Stratum] = []
     done: set[str] = set()
@@ -199,6 +219,8 @@ class PopulationResult:
     quota_groups: tuple[QuotaGroup, ...]
     rows_read: int
     units: tuple[Unit, ...] = ()
+    link_issues: tuple[LinkIssue, ...] = ()  # linked fields that could not be read (two sources, an unmapped level)
+    has_persons: bool = False  # the input named persons: the results table shows them
 
     def result(self, subject_id: str) -> Result:
         for r in self.results:
@@ -229,28 +251,47 @@ def evaluate_population(
     population: PopulationInput,
     period: ir.Period,
     progress: Progress | None = None,
+    links: Lookup | None = None,
 ) -> PopulationResult:
-    """Classify every subject of a population in the derived order, then apply quotas; nothing is dropped."""
+    """Classify every subject of a population in the derived order, then apply quotas; nothing is dropped.
+
+    ``links(person, kinds)`` gives the results of earlier frameworks of the run that linked fields may read."""
+    from xeploai.evaluation.persons import apply_persons  # persons reads this module's rows
+
+    population = apply_persons(population)
     units = {u.id: u for u in population.units}
     rejections = list(population.rejections)
     subjects = {row.id: _Subject(row, typed) for _, row, typed in usable_rows(program, population, units, rejections)}
     index = _Index(units, subjects, rejections)
+    lookup = _lookup(program, population, subjects, links)
     order = strata(program)
     total, done = len(subjects), 0
     groups: list[QuotaGroup] = []
+    link_issues: list[LinkIssue] = []
     for stratum in order:
         for kind in stratum.kinds:
+            linking = has_links(program.subjects[kind])
             for subject in index.of_kind(kind):
                 values = dict(subject.evidence.values)
                 origins = dict(subject.evidence.origins)
                 for relation in program.subjects[kind].relations:
                     values[relation.id] = index.related(subject, relation, program)
                     origins[relation.id] = "relation"
-                trace = interpreter.evaluate(program, kind, values, origins, period)
                 row = subject.row
+                linked = None
+                if linking:
+                    where = f"{row.source}:{row.row}" if row.row is not None else row.source
+                    linked = link_fields(
+                        program, kind, row.id, row.person_id, values, origins, row.columns, where, lookup
+                    )
+                    values, origins = linked.values, linked.origins
+                    link_issues.extend(linked.issues)
+                trace = interpreter.evaluate(program, kind, values, origins, period)
                 subject.result = subject_result(
-                    program, period, trace, row.id, kind, row.name, row.unit, row.row, row.source
+                    program, period, trace, row.id, kind, row.name, row.unit, row.row, row.source, row.person
                 )
+                if linked is not None:
+                    subject.result = with_links(subject.result, linked)
                 done += 1
                 if progress is not None:
                     progress(done, total)
@@ -268,7 +309,37 @@ def evaluate_population(
         quota_groups=tuple(groups),
         rows_read=population.rows_read or len(population.subjects),
         units=population.units,
+        link_issues=tuple(link_issues),
+        has_persons=population.has_persons,
     )
+
+
+def _lookup(
+    program: ir.Program, population: PopulationInput, subjects: Mapping[str, _Subject], links: Lookup | None
+) -> Lookup:
+    """The results a linked field may read: the earlier frameworks' (``links``), then this framework's own
+    (classified in an earlier stratum) and its rejected rows."""
+    by_person: dict[str, list[_Subject]] = {}
+    for subject in subjects.values():
+        by_person.setdefault(subject.row.person_id, []).append(subject)
+    rejected: dict[str, list[SubjectRow]] = {}
+    for row in population.subjects:
+        if row.id not in subjects:
+            rejected.setdefault(row.person_id, []).append(row)
+    info = program.info
+
+    def lookup(person: str, kinds: Sequence[str]) -> list[LinkedResult]:
+        found = links(person, kinds) if links is not None else []
+        for subject in by_person.get(person, []):
+            if subject.row.kind in kinds and subject.result is not None:
+                found.append(LinkedResult.from_result(subject.result, person, program))
+        for row in rejected.get(person, []):
+            if row.kind in kinds:
+                status = "rejected"
+                found.append(LinkedResult(row.id, row.kind, person, info.family, info.version, info.source, status))
+        return found
+
+    return lookup
 
 
 def subject_result(
@@ -281,8 +352,13 @@ def subject_result(
     unit: str,
     row: int | None,
     source: str,
+    person: str | None = None,
 ) -> Result:
-    """A subject's ``Result`` as populations give it: the trace and where the subject came from."""
+    """A subject's ``Result`` as populations give it: the trace and where the subject came from (and the person
+    holding it, when the input names one)."""
+    extras: dict[str, object] = {"unit": unit, "row": row, "source": source}
+    if person:
+        extras["person"] = person
     return Result(
         trace=trace,
         subject_id=subject_id,
@@ -292,7 +368,7 @@ def subject_result(
         framework_family=program.info.family,
         framework_version=program.info.version,
         framework_source=program.info.source,
-        extras={"unit": unit, "row": row, "source": source},
+        extras=extras,
     )
 
 
@@ -663,7 +739,7 @@ def with_quota(
 
 
 def from_document(data: Mapping[str, object], source: str = "<population>") -> PopulationInput:
-    """A population from plain data: ``{units: [...], subjects: [...], decisions: [...]}``.
+    """A population from plain data: ``{units: [...], subjects: [...], decisions: [...], persons: [...]}``.
 
     Rows that are not mappings, or lack an id, become rejections; nothing raises.
     """
@@ -719,8 +795,12 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
                 dict(evidence),
                 number,
                 source,
+                person=text(r.get("person")) or None,
             )
         )
+    persons = tuple(
+        Person(str(r.get("id", "")), str(r.get("name", "") or ""), number, source) for number, r in rows("persons")
+    )
     decisions = []
     for number, r in rows("decisions"):
         approved = r.get("approved", [])
@@ -737,4 +817,6 @@ def from_document(data: Mapping[str, object], source: str = "<population>") -> P
         decisions=tuple(decisions),
         rejections=tuple(rejections),
         rows_read=len(raw_subjects) if isinstance(raw_subjects, list) else 0,
+        persons=persons,
+        has_persons="persons" in data or any(row.person for row in subjects),
     )

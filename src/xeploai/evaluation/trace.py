@@ -75,6 +75,7 @@ class NodeKind(enum.StrEnum):
     KNOWN = "known"
     VALUE = "value"  # a boolean field or other leaf read as a condition
     QUOTA = "quota"  # a quota check on the subject's group (population runs only)
+    LINK = "link"  # a field read from another result of the same person (population runs only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +85,7 @@ class Read:
     name: str
     value: object  # display form: str, number, bool, or None when missing
     origin: str = (
-        "evidence"  # evidence | default | missing | relation (related subjects) | derived (who met a condition)
+        "evidence"  # evidence | default | missing | relation | derived | linked (another result of the person)
     )
     judgement: bool = False
 

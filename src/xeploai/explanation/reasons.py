@@ -36,7 +36,7 @@ def role(kind: NodeKind) -> Role:
             return "each"
         case NodeKind.NOT:
             return "not"
-        case NodeKind.RULE | NodeKind.CAP | NodeKind.NOTE | NodeKind.QUOTA:
+        case NodeKind.RULE | NodeKind.CAP | NodeKind.NOTE | NodeKind.QUOTA | NodeKind.LINK:
             return "rule"
         case (
             NodeKind.COMPARE | NodeKind.MEMBER | NodeKind.IN_PERIOD | NodeKind.EXISTS | NodeKind.KNOWN | NodeKind.VALUE

@@ -19,6 +19,7 @@ from xeploai.framework.document_checks import (
     check_default,
     check_field,
     check_identity,
+    check_link,
     check_text,
     legal_ids,
     missing_label,
@@ -145,6 +146,7 @@ def _check_subject(
         if name in own:
             yield from check_field(entry.doc, entry.path, decl_ids, subject.evidence, span_of)
             yield from check_default(entry.doc, scope.fields.get(name), entry.path, span_of)
+            yield from check_link(doc, decl, subject.kind, entry, span_of)
     own_paths = {
         entry.path
         for entry in (
@@ -371,9 +373,18 @@ def _exception_ids(
 def _check_kind_cycles(
     doc: schema.FrameworkDoc, subjects: Mapping[str, MergedSubject], span_of: SpanOf
 ) -> Iterator[Issue]:
-    """Subject kinds read each other through relations; the reading must have an order."""
+    """Subject kinds read each other through relations and linked results; the reading must have an order."""
     reads_kinds = {
-        kind: sorted({k for entry in s.relations.values() for k in entry.doc.kinds if k in doc.subjects})
+        kind: sorted(
+            {k for entry in s.relations.values() for k in entry.doc.kinds if k in doc.subjects}
+            | {
+                k
+                for entry in s.evidence.values()
+                if entry.doc.from_result is not None
+                for k in entry.doc.from_result.kinds
+                if k in doc.subjects and k != kind
+            }
+        )
         for kind, s in subjects.items()
     }
     state: dict[str, int] = {}

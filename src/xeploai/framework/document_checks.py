@@ -279,6 +279,87 @@ def check_field(
         yield Issue.from_text("invalid-value", message, dotted(path), span_of(path))
     if f.better is not None:
         yield from _check_better(f, path, decl_ids, span_of)
+    if f.from_result is not None and in_record:
+        message = ir.Text(
+            "trường của bản ghi không thể lấy kết quả khác (from_result)",
+            "a field of a record cannot read another result (from_result)",
+        )
+        yield Issue.from_text("invalid-value", message, dotted((*path, "from_result")), span_of((*path, "from_result")))
+
+
+def check_link(
+    doc: schema.FrameworkDoc,
+    decl: Declarations,
+    kind: str,
+    entry: Entry,
+    span_of: SpanOf,
+) -> Iterator[Issue]:
+    """A field's ``from_result``: cited like a rule, not read from its own kind, and every ``map`` target a value
+    of the field (the source levels belong to whichever framework of the run declares the kinds: checked there)."""
+    f: schema.FieldDoc = entry.doc
+    link = f.from_result
+    if link is None:
+        return
+    path = (*entry.path, "from_result")
+    name = entry.path[-1]
+    yield from check_cited(
+        doc, decl, Entry(link, path), span_of, ir.Text(f"liên kết của trường '{name}'", f"the link of field '{name}'")
+    )
+    if kind in link.kinds:
+        index = link.kinds.index(kind)
+        yield Issue.from_text(
+            "reference-cycle",
+            ir.Text(
+                f"'{kind}' không thể đọc kết quả của chính loại '{kind}'",
+                f"'{kind}' cannot read the result of its own kind '{kind}'",
+            ),
+            dotted((*path, "kinds", index)),
+            span_of((*path, "kinds", index)),
+        )
+    if f.type not in ("level", "scale", "enum", "text", "bool"):
+        yield Issue.from_text(
+            "type-error",
+            ir.Text(
+                f"from_result đọc một mức xếp loại; trường kiểu {f.type} không nhận được mức",
+                f"from_result reads a level; a {f.type} field cannot hold one",
+            ),
+            dotted((*path, "value")),
+            span_of(path),
+            ir.Text("khai báo trường kiểu level, scale hoặc enum", "declare the field as level, scale or enum"),
+        )
+        return
+    allowed = _link_targets(f, decl)
+    if allowed is None:
+        return
+    for source, target in link.map.items():
+        if target not in allowed:
+            where = (*path, "map", source)
+            yield Issue.from_text(
+                "unknown-declaration",
+                ir.Text(
+                    f"map chuyển '{source}' thành '{target}', nhưng đó không phải giá trị của trường '{name}'",
+                    f"map turns '{source}' into '{target}', which is not a value of field '{name}'",
+                ),
+                dotted(where),
+                span_of(where),
+                suggest(target, sorted(allowed)),
+            )
+
+
+def _link_targets(f: schema.FieldDoc, decl: Declarations) -> set[str] | None:
+    """The ids and codes a linked field can hold, or None when any text will do."""
+    values: tuple[ir.ScaleValue, ...]
+    if f.type == "level":
+        values = decl.levels.values
+    elif f.type == "scale" and f.of is not None and f.of in decl.scales:
+        values = decl.scales[f.of].values
+    elif f.type == "enum" and f.of is not None and f.of in decl.enums:
+        values = decl.enums[f.of].values
+    elif f.type == "bool":
+        return {"true", "false"}
+    else:
+        return None
+    return {v.id for v in values} | {v.code for v in values}
 
 
 def _check_better(

@@ -178,6 +178,23 @@ def field_def(
         at_most_field=f.at_most,
         default=default,
         better=f.better,
+        link=field_link(f.from_result, span),
+        span=span or ir.NO_SPAN,
+    )
+
+
+def field_link(link: schema.FromResultDoc | None, span: ir.Span | None) -> ir.FieldLink | None:
+    """A field's ``from_result`` as the program carries it (the checker has reported a missing citation)."""
+    if link is None:
+        return None
+    cite = link.cite
+    return ir.FieldLink(
+        kinds=tuple(link.kinds),
+        label=text(link.label),
+        cite=ir.Citation(cite.doc, cite.at, tuple(cite.sources)) if cite else ir.Citation("", ""),
+        confidence=ir.Confidence(link.confidence),
+        value=link.value,
+        mapping=tuple(link.map.items()),
         span=span or ir.NO_SPAN,
     )
 

@@ -91,6 +91,11 @@ class FieldDoc(_Model):
         description="The direction in which a value is better for the subject (for a records field: more or fewer"
         " records); the whole-framework analysis checks that moving it that way never gives a worse level",
     )
+    from_result: FromResultDoc | None = Field(
+        default=None,
+        description="The value is the level of another result of the same person computed in the same run, when"
+        " there is one; otherwise the value given as input",
+    )
 
 
 class RecordDoc(_Model):
@@ -105,6 +110,23 @@ class Citation(_Model):
     doc: DocId = Field(description="A key of framework.legal_basis")
     at: NonEmpty = Field(description="Article, clause, point as the document numbers them")
     sources: list[NonEmpty] = Field(default_factory=list, description="Research source ids")
+
+
+class FromResultDoc(_Model):
+    """Where a field's value comes from in the same run: another result of the same person."""
+
+    kinds: list[Id] = Field(
+        min_length=1, description="The subject kinds whose result is read (in any framework of the run)"
+    )
+    value: Literal["level"] = Field(default="level", description="What is read: the result's final level")
+    map: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=dict,
+        description="Source level id or code → this field's level (or value) id or code; unmapped levels are taken"
+        " by equal id or code",
+    )
+    label: Text | None = None
+    cite: Citation | None = None
+    confidence: Confidence
 
 
 class RuleDoc(_Model):
@@ -392,6 +414,7 @@ def _known_keys() -> set[str]:
         ScaleDoc,
         EnumDoc,
         FieldDoc,
+        FromResultDoc,
         RecordDoc,
         Citation,
         RuleDoc,

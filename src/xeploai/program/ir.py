@@ -459,6 +459,21 @@ class EnumDef:
 
 
 @dataclass(frozen=True, slots=True)
+class FieldLink:
+    """Where a field's value comes from in the same run: the final level of another result of the same person,
+    of one of ``kinds`` (in this framework or another of the run), mapped by ``mapping`` (source level id or code
+    → this field's value id or code) or taken by equal id or code."""
+
+    kinds: tuple[str, ...]
+    label: Text
+    cite: Citation
+    confidence: Confidence
+    value: str = "level"
+    mapping: tuple[tuple[str, str], ...] = ()
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class FieldDef:
     """A declared evidence field (or a field of a record type)."""
 
@@ -473,6 +488,7 @@ class FieldDef:
     at_most_field: str | None = None  # e.g. targets_met is at most targets_assigned
     default: Value | None = None
     better: str | None = None  # "higher" | "lower": the declared better direction, for the analysis
+    link: FieldLink | None = None  # the value is another result of the same person, computed in the same run
     span: Span = field(default=NO_SPAN, compare=False)
 
 
