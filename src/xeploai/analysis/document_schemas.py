@@ -16,7 +16,7 @@ from xeploai.evaluation.evidence import JSON_SCHEMA_DIALECT, evidence_json_schem
 from xeploai.evaluation.trace import Status
 from xeploai.program.ir import Program
 from xeploai.tables.documents import _DOCUMENT_KEYS
-from xeploai.tables.headers import DECISION_COLUMNS, SUBJECT_COLUMNS, UNIT_COLUMNS
+from xeploai.tables.headers import DECISION_COLUMNS, PERSON_COLUMNS, SUBJECT_COLUMNS, UNIT_COLUMNS
 
 __all__ = [
     "EDITOR_SCHEMAS",
@@ -114,9 +114,10 @@ def _population_defs() -> dict[str, object]:
         ),
         "subject": entry(
             [*SUBJECT_COLUMNS, "evidence"],
-            {"name": _TEXT, "kind": _TEXT, "evidence": {"type": "object"}},
+            {"name": _TEXT, "kind": _TEXT, "person": _OPTIONAL_ID, "evidence": {"type": "object"}},
             ["id", "unit", "kind"],
         ),
+        "person": entry(list(PERSON_COLUMNS), {"name": _TEXT}, ["id"]),
         "decision": entry(
             list(DECISION_COLUMNS), {"quota": _TEXT, "group": _TEXT, "approved": _NAMES, "reference": _TEXT}, []
         ),
@@ -129,6 +130,7 @@ def _population_properties() -> dict[str, object]:
         "units": {"type": "array", "items": {"$ref": "#/$defs/unit"}},
         "subjects": {"type": "array", "items": {"$ref": "#/$defs/subject"}},
         "decisions": {"type": "array", "items": {"$ref": "#/$defs/decision"}},
+        "persons": {"type": "array", "items": {"$ref": "#/$defs/person"}},
     }
     assert tuple(properties) == _DOCUMENT_KEYS  # the reader's keys, in its order
     return properties
@@ -140,7 +142,7 @@ def population_schema() -> dict[str, object]:
         "$schema": JSON_SCHEMA_DIALECT,
         "title": "xeploai population document",
         "description": "A population for `xeploai batch FRAMEWORK FILE`: units, subjects with their evidence, the"
-        " committee's decisions.",
+        " committee's decisions, and the persons who hold the subjects' results.",
         "type": "object",
         "properties": _population_properties(),
         "required": ["units", "subjects"],

@@ -100,6 +100,10 @@ class _Parser(argparse.ArgumentParser):
             (file or sys.stderr).write(terminal_safe(message))
 
 
+# --what-if on evaluate, explain and batch.
+WHAT_IF_HELP = "run with a framework file named for a period it is not in force for (a what-if run; the output says so)"
+
+
 def _lang_of(argv: Sequence[str]) -> str:
     """The ``--lang`` of the arguments, read before parsing them so that their errors can use it."""
     lang = DEFAULT_LANG
@@ -197,6 +201,11 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         metavar="KEY",
         help="sign the receipt with this private key (from `xeploai keygen`; needs the sign extra)",
     )
+    evaluate.add_argument(
+        "--what-if",
+        action="store_true",
+        help="run with a framework file named for a period it is not in force for (a what-if run; the output says so)",
+    )
     evaluate.set_defaults(handler=run_evaluate)
 
     schema = commands.add_parser(
@@ -250,7 +259,17 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         " YAML/JSON document) in the order the rules imply, apply quotas, and write the results table, the"
         " per-unit summary and the rejected rows.",
     )
-    batch.add_argument("framework", metavar="FRAMEWORK", help="framework file")
+    batch.add_argument(
+        "framework",
+        metavar="FRAMEWORK",
+        help="framework file, a family folder, a folder of families (e.g. frameworks) or all (the bundled ones):"
+        " each kind is classified under the file in force for it",
+    )
+    batch.add_argument(
+        "--what-if",
+        action="store_true",
+        help="run with a framework file named for a period it is not in force for (a what-if run; the output says so)",
+    )
     batch.add_argument("data", metavar="DATA", help="folder of CSV files, .xlsx workbook, or .yaml/.json document")
     batch.add_argument("--period", required=True, help="evaluation period: 2020, 2020-Q3 or START..END")
     batch.add_argument("--out", default="results", help="folder for the output tables (results)")
@@ -366,6 +385,17 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         metavar="LEVEL",
         help="the level the subject proposed for themself (id, code or label): the packet compares it with the"
         " computed level and gives the reasons for a difference",
+    )
+    explain_cmd.add_argument(
+        "--person",
+        metavar="ID",
+        help="with --population: list every result of this person, each with its framework and the linked results"
+        " it read",
+    )
+    explain_cmd.add_argument(
+        "--what-if",
+        action="store_true",
+        help="run with a framework file named for a period it is not in force for (a what-if run; the output says so)",
     )
     explain_cmd.set_defaults(handler=run_explain)
 

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 from xeploai import api
 from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err, redraw_err
+from xeploai.evaluation import links
 from xeploai.evaluation import population as population_model
+from xeploai.evaluation.links import has_links
 from xeploai.explanation import explain
 from xeploai.explanation.messages import msg
 from xeploai.program.ir import Period, Program, Text
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
     from xeploai.evaluation.bulk_result import BulkResult
     from xeploai.evaluation.trace import Result
+    from xeploai.framework.selection import KindSelection
     from xeploai.process.periods import PeriodFacts
     from xeploai.process.process_tables import ProcessInput
     from xeploai.tables.outputs import OutputFolder
@@ -55,7 +58,10 @@ def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> in
 
     lang: str = args.lang
     started = time.perf_counter()
-    program = _program_in_force(args.framework, period, lang)
+    chosen = _kinds_in_force(args.framework, period)
+    if chosen is not None and len(chosen.programs) > 1:
+        return _batch_run(args, period, folder, chosen, started)
+    program = _program_in_force(args.framework, period, lang, getattr(args, "what_if", False))
     if not args.quiet:
         echo_err(msg("cli.batch.reading", lang, path=args.data) + "\n")
     bulk_input = None
@@ -72,6 +78,9 @@ def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> in
     if bulk_input is None:
         data, inputs, facts = _population_input(args, program, period)
         engine = _batch_engine(args, len(data.subjects), lang)
+        if engine == "columnar" and any(has_links(s) for s in program.subjects.values()):
+            echo_err(msg("cli.run.interpreter", lang) + "\n")
+            engine = "interpreter"
     else:
         inputs = facts = None
     columns = None
@@ -156,7 +165,9 @@ def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> in
         classified = result
         put(
             results_name,
-            lambda path: writers.write_table(report.result_rows(classified, lang), report.RESULT_COLUMNS, path),
+            lambda path: writers.write_table(
+                report.result_rows(classified, lang), report.result_columns(classified.has_persons), path
+            ),
         )
     put(
         f"tong-hop.{ext}",
@@ -456,10 +467,160 @@ def _batch_summary(
     return "\n".join(lines) + "\n"
 
 
-def _program_in_force(framework: str, period: Period, lang: str) -> Program:
-    """The framework file given, or for a family folder the version in force for ``period``, saying why on stderr."""
+def _kinds_in_force(framework: str, period: Period) -> KindSelection | None:
+    """For a folder of families (or ``all``: the bundled ones) or a family folder, the file in force for each kind;
+    None for a framework file."""
+    from xeploai.framework import families, selection
+
+    folder = families.frameworks_root() if framework == "all" else framework
+    if folder is None or not os.path.isdir(folder):
+        return None
+    try:
+        return selection.select_kinds(folder, period)
+    except OSError:
+        return None
+
+
+def _batch_run(
+    args: argparse.Namespace, period: Period, folder: OutputFolder, chosen: KindSelection, started: float
+) -> int:
+    """``batch`` over several framework files: each kind under the file in force for it, linked results read
+    across files, one results table (with the framework of each row), one summary per file."""
+    import time
+
+    from xeploai.evaluation import report, runs
+    from xeploai.tables import combined
+
+    lang: str = args.lang
+    programs = [program for _, program in chosen.programs]
+    if args.engine == "columnar" or not args.quiet:
+        echo_err(msg("cli.run.interpreter", lang) + "\n")
+    for _kind, why in sorted(chosen.reasons.items()):
+        echo_err(f"{msg('label.selection', lang)}: {why.get(lang)}\n")
+    if not args.quiet:
+        echo_err(msg("cli.batch.reading", lang, path=args.data) + "\n")
+    data = combined.read_run_population(args.data, programs)
+    try:
+        run = runs.evaluate_run(programs, data, period, chosen.reasons)
+    except (runs.RunError, population_model.OrderError) as error:
+        raise UsageError(str(error)) from None
+    ext = args.format
+    written: list[Path] = []
+
+    def put(name: str, write: Callable[[Path], int]) -> None:
+        with folder.file(name) as temp:
+            rows = write(temp)
+        folder.record(name, rows)
+        written.append(folder.path(name))
+
+    persons = any(part.has_persons for part in run.parts)
+    rows = [row for part in run.parts for row in report.result_rows(part, lang, frameworks=True)]
+    if persons:
+        for row in rows:
+            row.setdefault("person", row["id"])
+    put(f"ket-qua.{ext}", lambda path: writers.write_table(rows, report.result_columns(persons, True), path))
+    summaries = []
+    for part in run.parts:
+        summary = report.summary_rows(part)
+        summaries.append(summary)
+        program = part.program
+        name = f"tong-hop-{program.info.family}-{Path(program.info.source).stem}.{ext}"
+        put(
+            name,
+            lambda path, s=summary, p=program: writers.write_table(  # type: ignore[misc]
+                s, report.summary_columns(p), path, report.summary_count_columns(p)
+            ),
+        )
+    put(f"bi-loai.{ext}", lambda path: writers.write_rejections(run.all_rejections, path, lang))
+    if args.traces or args.traces_gz:
+        compress = bool(args.traces_gz)
+        for part in run.parts:
+            traced = iter(sorted(part.results, key=lambda r: (str(r.extras.get("unit", "")), r.subject_id)))
+            stem = f"giai-thich-{part.program.info.family}-{Path(part.program.info.source).stem}"
+            put(
+                f"{stem}.jsonl.gz" if compress else f"{stem}.jsonl",
+                lambda path, t=traced, p=part.program: _write_traces(  # type: ignore[misc]
+                    path, t, p, lang, compress=compress
+                ),
+            )
+    written.append(
+        folder.finish(
+            {
+                "frameworks": [
+                    {
+                        "file": p.program.info.source,
+                        "family": p.program.info.family,
+                        "version": p.program.info.version,
+                        "sha256": p.program.info.source_sha256,
+                    }
+                    for p in run.parts
+                ],
+                "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "kind": period.kind},
+                "data": args.data,
+                "rows_read": run.rows_read,
+                "reconciles": run.reconciles(),
+            }
+        )
+    )
+    lines = [msg("cli.run.order", lang)]
+    for index, part in enumerate(run.parts, start=1):
+        info = part.program.info
+        kinds = ", ".join(k for s in part.strata for k in s.kinds)
+        name = f"{info.family}/{Path(info.source).stem}"
+        lines.append(msg("cli.run.framework", lang, index=index, name=name, version=info.version, kinds=kinds))
+    echo("\n".join(lines) + "\n\n")
+    for part, summary in zip(run.parts, summaries, strict=True):
+        info = part.program.info
+        name = f"{info.family}/{Path(info.source).stem}"
+        echo(msg("cli.run.part", lang, name=name, version=info.version) + "\n")
+        echo(_batch_summary(part, summary, lang) + "\n")
+    for file, field, kind in run.unknown_link_kinds:
+        echo_err(msg("cli.run.unknown_kind", lang, file=file, field=field, kind=kind) + "\n")
+    if run.link_issues:
+        first = run.link_issues[0]
+        echo_err(msg("cli.run.links", lang, count=len(run.link_issues), first=first.reason.get(lang)) + "\n")
+    differs = sum(1 for r in run.results if links.DIFFERS_FLAG in r.outcome.flags)
+    if differs:
+        echo_err(msg("cli.run.differs", lang, count=differs) + "\n")
+    statuses = [r.outcome.status.value for r in run.results]
+    echo(msg("cli.run.total", lang) + "\n")
+    echo(
+        msg(
+            "cli.batch.reconcile",
+            lang,
+            rows=run.rows_read,
+            classified=statuses.count("classified"),
+            not_classified=statuses.count("not_classified"),
+            insufficient=statuses.count("insufficient_evidence"),
+            rejected=population_model.rejected_rows(run.all_rejections),
+        )
+        + "\n"
+    )
+    if not run.reconciles():
+        echo(msg("cli.batch.mismatch", lang) + "\n")
+    for path in written:
+        echo(msg("cli.batch.written", lang, path=path) + "\n")
+    echo(msg("cli.batch.time", lang, seconds=time.perf_counter() - started) + "\n")
+    if run.rows_read == 0:
+        echo_err(msg("cli.batch.no_rows", lang, path=args.data) + "\n")
+        return EXIT_INVALID
+    return EXIT_OK
+
+
+def _program_in_force(framework: str, period: Period, lang: str, what_if: bool = False) -> Program:
+    """The framework file given, or for a family folder the version in force for ``period``, saying why on stderr.
+
+    A file named for a period it is not in force for is a usage error, unless ``what_if``."""
     if not os.path.isdir(framework):
-        return api.load_framework(framework)
+        from xeploai.framework.selection import out_of_force
+
+        program = api.load_framework(framework)
+        out = out_of_force(framework, program, period)
+        if out is not None and not what_if:
+            raise UsageError(msg("cli.what_if", lang, reason=out.get(lang)))
+        if out is not None:
+            echo_err(f"{msg('label.selection', lang)}: --what-if: {out.get(lang)}\n")
+        return program
     try:
         selection = api.select_framework(framework, period)
     except api.NoFrameworkError as error:

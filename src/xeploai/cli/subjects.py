@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from xeploai import api
@@ -23,7 +24,7 @@ from xeploai.cli.output import (
     load_evidence,
     print_json,
 )
-from xeploai.evaluation.trace import Result, Status
+from xeploai.evaluation.trace import NodeKind, Result, Status
 from xeploai.explanation import explain
 from xeploai.explanation.messages import MESSAGES, msg
 from xeploai.program.ir import Period, Program, Text
@@ -31,6 +32,7 @@ from xeploai.tables.outputs import OutputError
 from xeploai.tables.reader import read_population
 
 if TYPE_CHECKING:
+    from xeploai.evaluation.runs import RunResult
     from xeploai.explanation.counterfactual import ChangeSet
     from xeploai.explanation.history import CaseHistory, Entry
     from xeploai.explanation.self_assessment import SelfAssessment
@@ -129,7 +131,14 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
 
         if not args.subject or period is None:
             raise UsageError(msg("cli.explain.population_args", lang))
-        program = _program_for(args.framework, period, lang)
+        run = _run_for(args.framework, args.population, period, lang)
+        if run is not None:
+            for part in run.parts:
+                for found in part.results:
+                    if found.subject_id == args.subject:
+                        return found, part.program
+            raise UsageError(msg("cli.explain.no_subject", lang, subject=args.subject))
+        program = _program_for(args.framework, period, lang, getattr(args, "what_if", False))
         classified = population.evaluate_population(program, read_population(args.population, program), period)
         try:
             return classified.result(args.subject), program
@@ -159,9 +168,99 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
     return result, program
 
 
-def _program_for(framework: str, period: Period, lang: str) -> Program:
+def _person_results(args: argparse.Namespace) -> list[tuple[Result, Program]]:
+    """Every result of ``--person`` in the population, with the program each was made under."""
+    from xeploai.evaluation import population
+
+    lang: str = args.lang
+    if not args.population or args.period is None:
+        raise UsageError(msg("cli.explain.population_args", lang))
+    period = _period(args.period, lang)
+    run = _run_for(args.framework, args.population, period, lang)
+    if run is not None:
+        found = [(r, part.program) for part in run.parts for r in part.results]
+    else:
+        program = _program_for(args.framework, period, lang, getattr(args, "what_if", False))
+        classified = population.evaluate_population(program, read_population(args.population, program), period)
+        found = [(r, program) for r in classified.results]
+    mine = [(r, p) for r, p in found if r.extras.get("person", r.subject_id) == args.person]
+    if not mine:
+        raise UsageError(msg("cli.person.none", lang, person=args.person))
+    return mine
+
+
+def _run_for(framework: str, data: str, period: Period, lang: str) -> RunResult | None:
+    """For a folder whose files in force for ``period`` are several (or ``all``), the population classified as one
+    run; None for a framework file or a folder with one file in force."""
+    from xeploai.evaluation import population, runs
+    from xeploai.framework import families, selection
+    from xeploai.tables import combined
+
+    folder = families.frameworks_root() if framework == "all" else framework
+    if folder is None or not os.path.isdir(folder):
+        return None
+    chosen = selection.select_kinds(folder, period)
+    if len(chosen.programs) < 2:
+        return None
+    programs = [program for _, program in chosen.programs]
+    try:
+        return runs.evaluate_run(programs, combined.read_run_population(data, programs), period, chosen.reasons)
+    except (runs.RunError, population.OrderError) as error:
+        raise UsageError(str(error)) from None
+
+
+def person_text(results: Sequence[tuple[Result, Program]], person: str, lang: str) -> str:
+    """Every result of one person: kind, framework file, level, and the linked results each read."""
+    lines = [msg("cli.person.title", lang, person=person)]
+    for result, program in results:
+        outcome = result.outcome
+        level = program.level_code(outcome.level) if outcome.level else msg(f"outcome.{outcome.status.value}", lang)
+        lines.append(
+            msg(
+                "cli.person.result",
+                lang,
+                subject=result.subject_id,
+                kind=result.subject_kind,
+                framework=f"{result.framework_family}/{os.path.splitext(os.path.basename(result.framework_source))[0]}",
+                version=result.framework_version,
+                level=level,
+            )
+        )
+        selected = result.extras.get("selected")
+        if isinstance(selected, dict):
+            lines.append(f"    {msg('label.selection', lang)}: {selected.get(lang, selected.get('vi'))}")
+        for node in result.trace.children:
+            if node.kind is not NodeKind.LINK:
+                continue
+            details = dict(node.details)
+            cite = f"{node.cite.doc}, {node.cite.at}" if node.cite else ""
+            if details.get("origin") == "computed":
+                lines.append(
+                    msg(
+                        "cli.person.link",
+                        lang,
+                        field=node.id,
+                        subject=details.get("subject"),
+                        kind=details.get("kind"),
+                        framework=f"{details.get('family')}/{details.get('version')}",
+                        level=details.get("level") or "—",
+                        cite=cite,
+                    )
+                )
+            else:
+                lines.append(msg("cli.person.given", lang, field=node.id, value=details.get("given") or "—", cite=cite))
+    return "\n".join(lines) + "\n"
+
+
+def _program_for(framework: str, period: Period, lang: str, what_if: bool = False) -> Program:
     if not os.path.isdir(framework):
-        return api.load_framework(framework)
+        from xeploai.framework import selection
+
+        program = api.load_framework(framework)
+        reason = selection.out_of_force(framework, program, period)
+        if reason is not None and not what_if:
+            raise UsageError(msg("cli.what_if", lang, reason=reason.get(lang)))
+        return program
     try:
         return api.select_framework(framework, period).program
     except api.NoFrameworkError as error:
@@ -174,6 +273,9 @@ def run_explain(args: argparse.Namespace) -> int:
     from xeploai.explanation import packet, redact
 
     lang: str = args.lang
+    if getattr(args, "person", None):
+        echo(person_text(_person_results(args), args.person, lang))
+        return EXIT_OK
     result, program = _subject_result(args)
     if args.redact:
         salt = os.environ.get("XEPLOAI_REDACT_SALT", "")

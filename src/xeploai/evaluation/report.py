@@ -7,6 +7,7 @@ is a view of the traces: the one-line reason is read from the outcome and its de
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -116,7 +117,25 @@ RESULT_COLUMNS: Sequence[tuple[str, str]] = (
 )
 
 
-def result_rows(population: PopulationResult, lang: str = "vi") -> list[dict[str, object]]:
+# Shown only when the input named persons, and when a run used several framework files: old tables stay the same.
+PERSON_COLUMN: tuple[str, str] = ("person", "Mã cá nhân (person)")
+FRAMEWORK_COLUMN: tuple[str, str] = ("framework", "Khung tiêu chí (framework)")
+
+
+def result_columns(persons: bool = False, frameworks: bool = False) -> list[tuple[str, str]]:
+    """The results table's columns: ``RESULT_COLUMNS``, then the person and the framework file when asked."""
+    return [*RESULT_COLUMNS, *([PERSON_COLUMN] if persons else []), *([FRAMEWORK_COLUMN] if frameworks else [])]
+
+
+def framework_name(result: Result) -> str:
+    """``family/effective-date`` of the file a result was made under (its version label when it has no file)."""
+    stem = os.path.splitext(os.path.basename(result.framework_source))[0]
+    return f"{result.framework_family}/{stem or result.framework_version}"
+
+
+def result_rows(population: PopulationResult, lang: str = "vi", frameworks: bool = False) -> list[dict[str, object]]:
+    """The results table's rows, with the person (when the input named persons) and, with ``frameworks``, the
+    framework file of each result."""
     program = population.program
     units = {u.id: u for u in population.units}
     rows: list[dict[str, object]] = []
@@ -140,6 +159,10 @@ def result_rows(population: PopulationResult, lang: str = "vi") -> list[dict[str
                 lang=lang,
             )
         )
+        if population.has_persons:
+            rows[-1]["person"] = str(result.extras.get("person") or result.subject_id)
+        if frameworks:
+            rows[-1]["framework"] = framework_name(result)
     return rows
 
 

@@ -209,6 +209,55 @@ MESSAGES: dict[str, Text] = {
     ),
     "cli.batch.stratum": Text("  {index}. {items} — sau {after}", "  {index}. {items} — after {after}"),
     "cli.batch.stratum_first": Text("  {index}. {items}", "  {index}. {items}"),
+    "cli.run.order": Text(
+        "Thứ tự các khung tiêu chí (suy ra từ các trường liên kết kết quả):",
+        "Order of the frameworks (derived from the linked fields):",
+    ),
+    "cli.run.framework": Text(
+        "  {index}. {name} ({version}) — loại: {kinds}", "  {index}. {name} ({version}) — kinds: {kinds}"
+    ),
+    "cli.run.part": Text("== {name} ({version}) ==", "== {name} ({version}) =="),
+    "cli.run.total": Text("Toàn bộ lần chạy:", "The whole run:"),
+    "cli.run.interpreter": Text(
+        "lần chạy dùng nhiều tệp khung tiêu chí: bộ thông dịch xếp loại cả lần chạy (bộ chạy theo cột chưa hỗ trợ"
+        " kết quả liên kết)",
+        "the run uses several framework files: the interpreter classifies the whole run (the columnar engine does not"
+        " support linked results yet)",
+    ),
+    "cli.run.links": Text(
+        "{count} trường liên kết không đọc được (xem giai-thich): {first}",
+        "{count} linked fields could not be read (see the traces): {first}",
+    ),
+    "cli.run.differs": Text(
+        "{count} kết quả đọc một kết quả khác với giá trị nhập trong bảng (cờ linked-result-differs)",
+        "{count} results read a linked result that differs from the value given in the table (flag"
+        " linked-result-differs)",
+    ),
+    "cli.run.unknown_kind": Text(
+        "{file}: trường {field} đọc loại {kind}, không khung nào của lần chạy khai báo loại này",
+        "{file}: the field {field} reads the kind {kind}, which no framework of the run declares",
+    ),
+    "cli.person.title": Text("Các kết quả của người {person}:", "The results of person {person}:"),
+    "cli.person.result": Text(
+        "  {subject} ({kind}) — {framework} ({version}): {level}",
+        "  {subject} ({kind}) — {framework} ({version}): {level}",
+    ),
+    "cli.person.link": Text(
+        "    {field} đọc kết quả {level} của {subject} ({kind}, {framework}), tính trong lần chạy này — {cite}",
+        "    {field} reads the result {level} of {subject} ({kind}, {framework}), computed in this run — {cite}",
+    ),
+    "cli.person.given": Text(
+        "    {field}: không có kết quả nào trong lần chạy; dùng giá trị nhập: {value} — {cite}",
+        "    {field}: no result in this run; the value given as input is used: {value} — {cite}",
+    ),
+    "cli.person.none": Text(
+        "không có kết quả nào của người '{person}' trong tập dữ liệu",
+        "no result of person '{person}' in the population",
+    ),
+    "cli.what_if": Text(
+        "{reason}; dùng --what-if để vẫn chạy với tệp này (kết quả ghi lại việc này)",
+        "{reason}; give --what-if to run with this file all the same (the result records it)",
+    ),
     "cli.batch.reconcile": Text(
         "{rows} dòng đối tượng (cá nhân và tập thể) = {classified} được xếp loại + {not_classified} không xếp loại"
         " + {insufficient} chưa đủ minh chứng + {rejected} bị loại",

@@ -17,13 +17,20 @@ from xeploai.program import ir
 from xeploai.program.issues import FrameworkError, Issue, suggest
 from xeploai.tables.entries import Entry, Reader, SubjectEntry, Where
 from xeploai.tables.files import TableError
-from xeploai.tables.headers import DECISION_COLUMNS, SUBJECT_COLUMNS, UNIT_COLUMNS, table_note, with_hint
+from xeploai.tables.headers import (
+    DECISION_COLUMNS,
+    PERSON_COLUMNS,
+    SUBJECT_COLUMNS,
+    UNIT_COLUMNS,
+    table_note,
+    with_hint,
+)
 
 __all__ = [
     "read_document",
 ]
 
-_DOCUMENT_KEYS: Final = ("period", "units", "subjects", "decisions")
+_DOCUMENT_KEYS: Final = ("period", "units", "subjects", "decisions", "persons")
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -131,7 +138,12 @@ def read_document(path: Path, program: ir.Program) -> PopulationInput:
     decision_entries = _document_entries(document, "decisions", tuple(DECISION_COLUMNS)) or []
     decided = reader.decisions(decision_entries, subject_ids)
     kept = reader.units(kept_units, unit_entries, subject_ids)
-    return PopulationInput(kept, tuple(rows), decided, tuple(reader.out), len(subject_entries))
+    person_entries = _document_entries(document, "persons", tuple(PERSON_COLUMNS))
+    listed = reader.persons(person_entries or [])
+    named = person_entries is not None or any(row.person for row in rows)
+    return PopulationInput(
+        kept, tuple(rows), decided, tuple(reader.out), len(subject_entries), persons=listed, has_persons=named
+    )
 
 
 def _document_locator(entry: SubjectEntry) -> Callable[[Issue], Where]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from xeploai.evaluation.evidence import validate_evidence
-from xeploai.evaluation.population import CommitteeDecision, Rejection, SubjectRow, Unit
+from xeploai.evaluation.population import CommitteeDecision, Person, Rejection, SubjectRow, Unit
 from xeploai.program import ir
 from xeploai.program.issues import EvidenceError, Issue, suggest
 from xeploai.tables.cells import cell_id, cell_ids, cell_name, fold
@@ -270,7 +270,22 @@ class Reader:
             row=entry.row,
             source=entry.source,
             columns=entry.read_from,
+            person=entry.text("person"),
         )
+
+    # --- persons --------------------------------------------------------------------------------------------
+
+    def persons(self, entries: Sequence[Entry]) -> tuple[Person, ...]:
+        """The persons table's rows (checked against the subject rows by ``evaluation.persons``)."""
+        out: list[Person] = []
+        for entry in entries:
+            if entry.malformed or entry.problems:
+                self.out.extend(entry.problems)
+                continue
+            out.append(
+                Person(entry.text("id") or "", cell_name(entry.values.get("name")) or "", entry.row, entry.source)
+            )
+        return tuple(out)
 
     # --- decisions ------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from xeploai.tables.files import Table, TableError
 __all__ = [
     "DECISION_COLUMNS",
     "GUIDE_SHEET",
+    "PERSON_COLUMNS",
     "RECORD_COLUMNS",
     "SUBJECT_COLUMNS",
     "UNIT_COLUMNS",
@@ -44,6 +45,12 @@ SUBJECT_COLUMNS: Final = {
     "id": ("id", "mã", "mã đối tượng"),
     "unit": ("unit", "đơn vị", "mã đơn vị"),
     "kind": ("kind", "loại", "loại đối tượng"),
+    "name": ("name", "họ và tên", "họ tên", "tên"),
+    "person": ("person", "mã cá nhân"),
+}
+# The persons table (optional): one row per person holding one or more results (subject rows).
+PERSON_COLUMNS: Final = {
+    "id": ("id", "mã", "mã cá nhân"),
     "name": ("name", "họ và tên", "họ tên", "tên"),
 }
 RECORD_COLUMNS: Final = {"subject": ("subject", "đối tượng", "mã đối tượng")}

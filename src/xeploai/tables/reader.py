@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from xeploai.evaluation.population import CommitteeDecision, PopulationInput, Rejection, SubjectRow
+from xeploai.evaluation.population import CommitteeDecision, Person, PopulationInput, Rejection, SubjectRow
 from xeploai.program import ir
 from xeploai.program.issues import Issue, suggest
 from xeploai.tables.cells import ABSENT, CellError, cell_id, coerce, is_blank
@@ -23,6 +23,7 @@ from xeploai.tables.files import Table, TableError, read_csv, read_parquet, read
 from xeploai.tables.headers import (
     DECISION_COLUMNS,
     GUIDE_SHEET,
+    PERSON_COLUMNS,
     RECORD_COLUMNS,
     SUBJECT_COLUMNS,
     UNIT_COLUMNS,
@@ -101,6 +102,7 @@ def _read_tables(
     records: Mapping[str, Table],
     decisions: Table | None,
     notes: Sequence[Rejection] = (),
+    persons: Table | None = None,
 ) -> PopulationInput:
     reader = Reader(program, list(notes))
     # A records table without even a header says nothing; one with a header and no rows says "none".
@@ -146,7 +148,20 @@ def _read_tables(
         reader.out.extend(check_table(decisions, "decisions", DECISION_COLUMNS, required, decision_plan))
         decided = reader.decisions(decision_entries, subject_ids)
     kept = reader.units(kept_units, unit_entries, subject_ids)
-    return PopulationInput(kept, tuple(rows), decided, tuple(reader.out), len(subjects.rows))
+    listed: tuple[Person, ...] = ()
+    if persons is not None:
+        person_entries, person_plan = fixed_entries(persons, PERSON_COLUMNS, reader.out)
+        reader.out.extend(check_table(persons, "persons", PERSON_COLUMNS, ("id",), person_plan))
+        listed = reader.persons(person_entries)
+    return PopulationInput(
+        kept,
+        tuple(rows),
+        decided,
+        tuple(reader.out),
+        len(subjects.rows),
+        persons=listed,
+        has_persons=persons is not None or "person" in plan.fixed,
+    )
 
 
 def missing_columns(
@@ -364,7 +379,7 @@ def population_folder(directory: Path, program: ir.Program) -> Folder:
         for p in sorted(directory.iterdir())
         if (p.is_file() or (p.exists() and not p.is_dir())) and p.suffix.casefold() in _TABLE_SUFFIXES
     }  # a FIFO or a device named like a table is found here, and refused when read
-    names = ["units", "subjects", "decisions", *Reader(program).records_fields()]
+    names = ["units", "subjects", "decisions", "persons", *Reader(program).records_fields()]
     files: dict[str, Path] = {}
     for name in names:
         both = [found[f"{name}{suffix}"] for suffix in _TABLE_SUFFIXES if f"{name}{suffix}" in found]
@@ -399,13 +414,16 @@ def _read_directory(directory: Path, program: ir.Program) -> PopulationInput:
     records_fields = Reader(program).records_fields()
     records = {fid: folder.read(fid) for fid in records_fields if fid in folder.files}
     decisions = folder.read("decisions") if "decisions" in folder.files else None
-    return _read_tables(program, folder.read("units"), folder.read("subjects"), records, decisions, folder.notes)
+    persons = folder.read("persons") if "persons" in folder.files else None
+    return _read_tables(
+        program, folder.read("units"), folder.read("subjects"), records, decisions, folder.notes, persons
+    )
 
 
 def _read_xlsx(path: Path, program: ir.Program) -> PopulationInput:
     display = os.fspath(path)
     records_fields = Reader(program).records_fields()
-    known = ["units", "subjects", "decisions", *records_fields]
+    known = ["units", "subjects", "decisions", "persons", *records_fields]
     tables = read_workbook(path, display, lambda name: name in known)
     for required in ("units", "subjects"):
         if required not in tables:
@@ -435,7 +453,9 @@ def _read_xlsx(path: Path, program: ir.Program) -> PopulationInput:
     )
     notes += [table_note(t.source, None, hidden) for name, t in tables.items() if t.hidden and name in known]
     records = {fid: tables[fid] for fid in records_fields if fid in tables}
-    return _read_tables(program, tables["units"], tables["subjects"], records, tables.get("decisions"), notes)
+    return _read_tables(
+        program, tables["units"], tables["subjects"], records, tables.get("decisions"), notes, tables.get("persons")
+    )
 
 
 # --- reading: entry point -----------------------------------------------------------------------------------
