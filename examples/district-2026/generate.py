@@ -118,6 +118,8 @@ STATE_FIELDS = [  # civil-service/2026-01-01 and civil-service/2023-09-15
     "led_units_ht_or_better",
     "led_units_htt_or_better",
     "led_unit_corruption_disciplined",
+    "managed_not_completed",
+    "organisation_score",
 ]
 COLLECTIVE_FIELDS = [  # party_cell, grassroots_committee, leadership_collective
     "collective_group",
@@ -285,6 +287,9 @@ class District2026:
         self.base = d20.Persons2020()
         self.base.build()
         self.rng = random.Random(SEED)
+        # Draws added after the first release (leaders' NĐ335 components, the new collective kinds) come from their
+        # own generator, so that every earlier draw — and every named case — stays as it was.
+        self.extra = random.Random(SEED + 1)
         self.units = [dict(u) for u in self.base.units]
         self.unit_name = {u["id"]: u["name"] for u in self.units}
         self.persons: list[Person2026] = []
@@ -414,7 +419,14 @@ class District2026:
         if kind in NĐ335_KINDS:
             work = work_table(row["id"], profile, rng, months=range(1, 13))
             self.work.extend(work)
-            general = general_for(profile, task_points(work), rng)
+            task = task_points(work)
+            if kind == "civil_servant_leader":
+                # the leader's two own components (civil-service/2026-01-01, values.task_score of the leader)
+                managed_kht = 1 if profile == "kht" else 0
+                organisation = {"xs": 100, "t": self.extra.randint(16, 20) * 5, "ht": self.extra.randint(12, 16) * 5}
+                ev.update(managed_not_completed=managed_kht, organisation_score=organisation.get(profile, 50))
+                task = (300 * task + 70 * (100 - 50 * managed_kht + organisation.get(profile, 50))) / 500
+            general = general_for(profile, task, rng)
             ev.update(
                 general_score=general,
                 prohibitions_violated=False,
