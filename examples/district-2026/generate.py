@@ -127,6 +127,7 @@ COLLECTIVE_FIELDS = [  # party_cell, grassroots_committee, leadership_collective
     "force_majeure",
     "cadre_violation_or_disunity_concluded",
     "head_degradation_concluded",
+    "assessed_level",
 ]
 SUBJECT_COLUMNS = list(
     dict.fromkeys(
@@ -157,6 +158,8 @@ NĐ335_KINDS = ("civil_servant", "civil_servant_leader")
 STATE_KINDS = ("cadre", "civil_servant", "civil_servant_leader", "public_employee", "public_employee_manager")
 
 # The named cases the README lists and the tests pin (person names are the 2020 district's)
+PARTIAL_UNIT = "U-BP0101"  # Đảng bộ bộ phận khu dân cư xã Tân Lập, over two village cells
+PARTIAL_CELLS = ("U-CB0102", "U-CB0103")
 OVERFLOW_CELL = "U-CBCS01"  # Chi bộ Trường THPT Sông Xanh: more HTXS candidates than 20 % of its HTT members
 
 
@@ -315,6 +318,7 @@ class District2026:
         self.special_cases()
         for person in self.persons:
             self.add_quarters(person)
+        self.new_collectives()
 
     def grassroots_of(self, unit: str) -> str:
         """The grassroots organisation of a cell: its committee, or the grassroots cell itself."""
@@ -460,7 +464,7 @@ class District2026:
             "tasks_exceeded": t["exceeded"],
             "shortcomings_identified": 0,
         }
-        if row["kind"] == "party_cell":
+        if row["kind"] in ("party_cell", "grassroots_committee"):  # the district committee reads both
             ev["org_disciplined"] = False
         if row["kind"] == "leadership_collective":
             ev.update(
@@ -473,6 +477,58 @@ class District2026:
                 head_degradation_concluded=False,
             )
         return Result(row["id"], row["unit"], row["kind"], ev)
+
+    def new_collectives(self) -> None:
+        """The collective kinds 366/HD43 and NĐ335 added (drawn from ``self.extra``): a partial committee
+        (đảng bộ bộ phận) over two village cells of Tân Lập, each commune's party committee as a collective and its
+        People's Committee as a same-level organisation read by the party organisation, the district committee over
+        the grassroots organisations, and the district's three offices as State administrative agencies."""
+        rng = self.extra
+        parent = {u["id"]: u for u in self.units}
+        partial = {"id": PARTIAL_UNIT, "parent": "U-DB01", "kind": "partial_committee", "head": ""}
+        partial["name"] = "Đảng bộ bộ phận khu dân cư xã Tân Lập"
+        self.units.insert(self.units.index(parent["U-DB01"]) + 1, partial)
+        for cell in PARTIAL_CELLS:
+            parent[cell]["parent"] = PARTIAL_UNIT
+        self.unit_name[PARTIAL_UNIT] = partial["name"]
+        added = [self.new_collective(f"BP-{PARTIAL_UNIT[2:]}", PARTIAL_UNIT, "partial_committee", rng)]
+        committees = [u for u in self.units if u["kind"] == "grassroots_committee"]
+        for unit in committees:
+            commune = unit["name"].removeprefix("Đảng bộ ")
+            added.append(self.new_collective(f"CU-{unit['id'][2:]}", unit["id"], "party_committee", rng))
+            added.append(self.new_collective(f"UB-{unit['id'][2:]}", unit["id"], "same_level_organisation", rng))
+            added[-1].evidence["name"] = f"Ủy ban nhân dân {commune}"
+        added.append(self.new_collective("HU-U-HU", "U-HU", "upper_committee", rng))
+        for unit in (u for u in self.units if u["id"].startswith("U-PH")):
+            level = rng.choice(["HTXS", "HTT", "HTT", "HTT", "HT"])
+            added.append(Result(f"CQ-{unit['id'][2:]}", unit["id"], "administrative_agency", {"assessed_level": level}))
+        self.collectives.extend(added)
+
+    def new_collective(self, sid: str, unit: str, kind: str, rng: random.Random) -> Result:
+        """A collective of the kinds 366/HD43 added, scored like a cell (Phụ lục 4–5: 30 + 70 points)."""
+        r = rng.random()
+        profile = "xs" if r < 0.25 else "t" if r < 0.95 else "ht"
+        general, task = score_pair(profile, rng)
+        t = tasks(profile, rng)
+        group = {
+            "partial_committee": "Đảng bộ bộ phận",
+            "party_committee": "Ban chấp hành đảng bộ xã, thị trấn",
+            "same_level_organisation": "Ủy ban nhân dân xã, thị trấn",
+            "upper_committee": "Đảng bộ huyện",
+        }[kind]
+        ev: dict[str, object] = {
+            "collective_group": group,
+            "general_criteria_score": general,
+            "task_results_score": task,
+            "tasks_assigned": t["assigned"],
+            "tasks_completed": t["completed"],
+            "tasks_on_time": t["on_time"],
+            "tasks_exceeded": t["exceeded"],
+            "shortcomings_identified": 0,
+        }
+        if kind == "partial_committee":
+            ev["org_disciplined"] = False
+        return Result(sid, unit, kind, ev)
 
     # --- the cases the README names ---------------------------------------------------------------------------------
     def result(self, sid: str) -> Result:
@@ -603,8 +659,10 @@ def decision(subject: str, form: str, day: str, duty_related: bool) -> dict[str,
 def row_of(result: Result, person: Person2026 | None) -> dict[str, str]:
     row = {"id": result.id, "unit": result.unit, "kind": result.kind}
     row["person"] = person.id if person else ""
-    row["name"] = person.name if person else ""
+    row["name"] = person.name if person else str(result.evidence.get("name", ""))
     for key, value in result.evidence.items():
+        if key == "name":
+            continue
         row[key] = yn(value) if isinstance(value, bool) else str(value)
     return row
 
