@@ -7,7 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from paths import ROOT
+from xeploai import api
+from xeploai.evaluation import runs
+from xeploai.evaluation.trace import Result
+from xeploai.framework import selection
+from xeploai.tables import combined
 
 DISTRICT = ROOT / "examples" / "district-2026"
 TABLES = (
@@ -25,3 +32,102 @@ def test_the_generator_reproduces_the_checked_in_tables(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(DISTRICT / "generate.py"), "--out", str(tmp_path)], check=True, timeout=300)
     for name in TABLES:
         assert (tmp_path / name).read_bytes() == (DISTRICT / name).read_bytes(), name
+
+
+# --- the whole district classified as one run (every kind under the version in force for it) -------------------
+
+
+@pytest.fixture(scope="module")
+def run() -> runs.RunResult:
+    when = api.parse_period(2026)
+    chosen = selection.select_kinds(ROOT / "frameworks", when)
+    programs = [program for _, program in chosen.programs]
+    data = combined.read_run_population(DISTRICT, programs)
+    return runs.evaluate_run(programs, data, when, chosen.reasons)
+
+
+def result(run: runs.RunResult, subject_id: str) -> Result:
+    return next(r for r in run.results if r.subject_id == subject_id)
+
+
+def pinned(r: Result) -> tuple[str, str | None, tuple[str, ...], str]:
+    return r.outcome.decision.value, r.outcome.level, r.outcome.reasons, Path(r.framework_source).as_posix()
+
+
+def test_every_row_of_the_2026_district_is_classified_with_none_rejected(run: runs.RunResult) -> None:
+    assert run.all_rejections == ()
+    assert run.reconciles() and run.rows_read == len(run.results) == 4127
+    kinds = {r.subject_kind for r in run.results}
+    new = {"partial_committee", "party_committee", "same_level_organisation", "upper_committee"}
+    assert new | {"administrative_agency"} <= kinds
+    assert all(r.outcome.status.value == "classified" for r in run.results if r.subject_kind in new)
+
+
+def test_a_department_head_holds_three_results_state_party_member_and_cadre(run: runs.RunResult) -> None:
+    # Huỳnh Đức Trung (CN2869), head of the education office: the NĐ335 leader's result, his party-member row
+    # at the office's grassroots cell (reading the State level, HTXS) and the cadre result by title.
+    assert [(r.subject_id, r.subject_kind) for r in run.person_results("CN2869")] == [
+        ("NN-DV2850", "civil_servant_leader"),
+        ("DV2850", "party_member"),
+        ("LD-DV2850", "party_member_leader"),
+    ]
+    state, member, cadre = run.person_results("CN2869")
+    assert pinned(state) == ("level", "excellent", (), "frameworks/civil-service/2026-01-01.yaml")
+    assert state.outcome.flags == ("excellent_quota_task_group",)  # left for the competent level (NĐ335 quota)
+    assert pinned(member) == ("level", "excellent", (), "frameworks/party/2025-08-30.yaml")
+    assert pinned(cadre) == ("level", "excellent", (), "frameworks/party/2025-08-30.yaml")
+    assert cadre.outcome.flags == ("leaders_excellent",)  # the title group's quota, not the cell's
+
+
+def test_a_public_employee_is_under_nd90_and_a_civil_servant_of_her_cell_under_nd335_each_saying_why(
+    run: runs.RunResult,
+) -> None:
+    teacher, officer = result(run, "NN-DV0093"), result(run, "NN-DV0101")
+    assert pinned(teacher) == (
+        "level",
+        "good",
+        ("general_criteria_good", "targets_excellent"),
+        "frameworks/civil-service/2023-09-15.yaml",
+    )
+    assert pinned(officer) == ("level", "good", ("score_excellent",), "frameworks/civil-service/2026-01-01.yaml")
+    assert teacher.extras["selected"] == {
+        "vi": "phiên bản mới nhất khai báo loại public_employee có hiệu lực ngày 31/12/2026: civil-service/2023-09-15;"
+        " civil-service/2026-01-01 không khai báo loại này",
+        "en": "newest version declaring kind public_employee in force on 2026-12-31: civil-service/2023-09-15;"
+        " civil-service/2026-01-01 does not declare it",
+    }
+    assert "civil-service/2026-01-01" in str(officer.extras["selected"])
+
+
+def test_the_overflowing_cell_keeps_three_htxs_and_ranks_the_other_candidates_down(run: runs.RunResult) -> None:
+    members = [r for r in run.results if r.extras.get("unit") == "U-CBCS01" and r.subject_kind == "party_member"]
+    demoted = [r for r in members if r.outcome.level_before_caps == "excellent" and r.outcome.level == "good"]
+    kept = [r for r in members if r.outcome.level == "excellent"]
+    # 366 điểm 1.5 k1 Điều 11 (members_excellent: ranked on main, no "awaiting decision" status for members)
+    assert (len(members), len(kept), len(demoted)) == (43, 3, 21)
+    assert all("members_excellent" in r.outcome.reasons for r in demoted)
+    # the secretary (CN2750, head ND-CBCS01) counts in the cell's members with her own party-member row
+    secretary = [r.subject_kind for r in run.person_results("CN2750")]
+    assert "unit_head" in secretary and "party_member" in secretary
+    assert any(r.extras.get("person") == "CN2750" for r in members)
+
+
+def test_the_named_cases_of_2026(run: runs.RunResult) -> None:
+    # maternity leave: the NĐ90 employee on the six months worked; her party row bounded by that State level (HTT)
+    assert pinned(result(run, "NN-DV0069"))[:3] == ("level", "good", ("general_criteria_good", "targets_excellent"))
+    assert pinned(result(run, "DV0069"))[:3] == (
+        "level",
+        "good",
+        ("score_excellent", "tasks_exceeded_30pct", "state_allows_excellent"),
+    )
+    # NĐ335 civil servant on maternity leave from July: six months of work table, classified HTT
+    assert pinned(result(run, "NN-DV0006"))[:3] == ("level", "good", ("score_excellent",))
+    # duty-related reprimand: KHT on both sides, the party row also for the linked State KHT
+    assert pinned(result(run, "NN-DV0005"))[:3] == ("trigger", "not_completed", ("disciplined_in_year",))
+    assert pinned(result(run, "DV0005"))[:3] == (
+        "trigger",
+        "not_completed",
+        ("duty_violation_disciplined", "state_not_completed"),
+    )
+    # self-detected and remedied: KHT stands (the competent level decides)
+    assert pinned(result(run, "DV0004"))[:3] == ("trigger", "not_completed", ("duty_violation_disciplined",))
