@@ -66,7 +66,13 @@ def test_switch_overs_at_their_boundaries(last_day: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("year", "expected"), [("2020", "2020-08-20.yaml"), ("2023", "2023-09-15.yaml"), ("2026", "2026-01-01.yaml")]
+    ("year", "expected"),
+    [
+        ("2018", "2015-08-01.yaml"),
+        ("2020", "2020-08-20.yaml"),
+        ("2023", "2023-09-15.yaml"),
+        ("2026", "2026-01-01.yaml"),
+    ],
 )
 def test_state_side_versions(year: str, expected: str) -> None:
     assert api.select_framework(ROOT / "frameworks" / "civil-service", api.parse_period(year)).path.name == expected

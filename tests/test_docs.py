@@ -154,7 +154,7 @@ def test_relative_links_resolve(path: Path) -> None:
 def test_readme_names_the_two_fresh_machine_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "bash .ci/run" in readme
-    assert "xeploai batch frameworks/party/2019-10-18.yaml examples/district --period 2020" in readme
+    assert "xeploai batch frameworks examples/district-2026 --period 2026 --out results" in readme
 
 
 def test_every_issue_code_has_a_vietnamese_summary() -> None:

@@ -58,11 +58,15 @@ def test_an_empty_subject_name_takes_the_persons_name_and_a_given_one_is_kept() 
     assert result.result("M1").extras["person"] == "P1"
 
 
-def test_with_a_persons_table_a_row_without_a_person_is_its_own_person_and_must_be_listed() -> None:
+def test_with_a_persons_table_a_row_without_a_person_names_none_and_is_not_checked_but_a_named_one_is() -> None:
+    # A row with an empty person cell (a collective, or the one-result-per-subject shape) is its own holder and is
+    # classified; a row naming a person missing from the table is still rejected.
     persons = [{"id": "M1", "name": "Lê Văn A"}]
-    result = classify({"units": UNITS, "persons": persons, "subjects": [member("M1"), member("M2")]})
-    assert [r.subject_id for r in result.results] == ["M1"]
-    assert [(r.column, r.value) for r in result.rejections] == [("person", "M2")]
+    subjects = [member("M1"), member("M2"), member("M3", person="P9")]
+    result = classify({"units": UNITS, "persons": persons, "subjects": subjects})
+    assert [r.subject_id for r in result.results] == ["M1", "M2"]
+    assert result.result("M1").subject_name == "Lê Văn A"
+    assert [(r.column, r.value) for r in result.rejections] == [("person", "P9")]
 
 
 def test_old_tables_without_persons_keep_their_columns_and_each_row_is_its_own_person() -> None:

@@ -24,7 +24,9 @@ import csv
 import math
 import random
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 SEED = 2020
 PERIOD_YEAR = 2020
@@ -802,6 +804,268 @@ class District:
             write_csv(out / file, columns, [[row.get(c, "") for c in columns] for row in rows])
 
 
+# --- the new shape: persons, several results per person (issue 14) -------------------------------------------------
+# The population above is the one every older test and the 2023 example rebuild (its random stream is untouched).
+# `Persons2020` adds, with a random stream of its own: a persons table; a party-member row at the cell for every
+# leader and head (so the cell's shares and the members' quota count them, its secretary included); and a State row
+# (NĐ90, civil-service/2020-08-20) for every member who is a cadre, civil servant or public employee, whose level the
+# party row reads instead of a typed-in `civil_service_level`.
+PERSONS_SEED = 2020_14
+
+STATE_FIELDS = ["months_worked", "absence_months", "targets_on_time", "leadership_criterion"]
+# NĐ90 rates its general criteria "Thực hiện tốt / Đáp ứng / Không đáp ứng"; the party kinds rate fields of the same
+# ids on their own grade scale. One column serves both: each row is read with the fields of its own kind.
+GOOD, MET, NOT_MET = "Thực hiện tốt", "Đáp ứng", "Không đáp ứng"
+
+# State kind and leader kind of a post, by the title group of the party leader row (NĐ90 Điều 4–15)
+STATE_KIND_OF_TITLE = {
+    "Chủ tịch UBND xã, thị trấn": "cadre",
+    "Phó Chủ tịch UBND xã, thị trấn": "cadre",
+    "Bí thư Đảng ủy xã, thị trấn": "cadre",
+    "Hiệu trưởng trường tiểu học, THCS": "public_employee_manager",
+    "Phó Hiệu trưởng trường tiểu học, THCS": "public_employee_manager",
+    "Phó Hiệu trưởng trường THPT": "public_employee_manager",
+    "Phó Giám đốc đơn vị sự nghiệp cấp huyện": "public_employee_manager",
+    "Phó Trưởng phòng chuyên môn cấp huyện": "civil_servant_leader",
+    "Bí thư chi bộ kiêm hiệu trưởng trường THPT": "public_employee_manager",
+    "Bí thư chi bộ kiêm giám đốc đơn vị sự nghiệp cấp huyện": "public_employee_manager",
+    "Bí thư chi bộ kiêm trưởng phòng chuyên môn cấp huyện": "civil_servant_leader",
+}
+LEADER_STATE_KINDS = ("cadre", "civil_servant_leader", "public_employee_manager")
+
+
+@dataclass
+class Person:
+    """One person of the district and the ids of the results they hold this period."""
+
+    id: str
+    name: str
+    member: str  # the party-member row at the cell
+    leader: str = ""  # the leader row by title (party_member_leader) or the head's row (unit_head)
+    state: str = ""  # the State row (cadre, civil servant or public employee under the decree)
+    state_kind: str = ""
+    state_level: str = ""  # HTXS / HTT / HT / KHT: the level the State row is built to reach
+
+
+def state_kind_of_member(cell: str, workplace_kind: str, rng: random.Random) -> str:
+    """The State kind of an ordinary member in the political system, from where they work (their cell's unit)."""
+    if workplace_kind == "public_service_unit":
+        return "public_employee"
+    if workplace_kind == "agency":
+        # a commune's own cell holds its civil servants and a few elected cadres; a district office, civil servants
+        return "cadre" if cell.startswith("U-CB") and rng.random() < 0.2 else "civil_servant"
+    return rng.choice(["civil_servant", "public_employee", "public_employee"])  # residents working elsewhere
+
+
+def effective_level(row: dict[str, str]) -> str:
+    """The State level the party form records for a member (the level the State row reaches under NĐ90): a run
+    that classifies the State row reads the computed level instead (and flags a difference); a run of the party
+    framework alone reads this one."""
+    level = row["civil_service_level"]
+    if not level:
+        return ""
+    if row["degradation_concluded"] == "true":
+        return "KHT"
+    if float(row["sick_leave_months"] or 0) >= 3 and level in ("HTXS", "HTT"):
+        return "HT"  # NĐ90 caps an absence of 3 to 6 months at HT
+    return level
+
+
+def state_evidence(level: str, leader: bool, row: dict[str, str], rng: random.Random) -> dict[str, object]:
+    """NĐ90 evidence (civil-service/2020-08-20) that gives ``level`` before any cap, with the member's leave."""
+    assigned = rng.randint(6, 12)
+    criteria = [GOOD] * 4
+    on_time, exceeded = assigned, 0
+    if level == "HTXS":
+        exceeded = rng.randint(math.ceil(assigned / 2), assigned)
+    elif level == "HTT":
+        exceeded = rng.randint(0, math.ceil(assigned / 2) - 1)
+        criteria = [rng.choice([GOOD, GOOD, MET]) for _ in criteria]
+    elif level == "HT":
+        on_time = assigned - max(1, math.floor(assigned * 0.2))  # some late, at most 20 %
+        criteria = [rng.choice([GOOD, MET]) for _ in criteria]
+    else:  # KHT: more than half of the targets late
+        on_time = math.floor(assigned / 2) - 1
+        criteria = [MET] * 4
+    ev: dict[str, object] = {
+        "months_worked": 12,
+        "absence_months": row.get("sick_leave_months") or 0,
+        "maternity_leave_months": row.get("maternity_leave_months") or 0,
+        "degradation_concluded": row.get("degradation_concluded") == "true",
+        "political_ideology": criteria[0],
+        "ethics_lifestyle": criteria[1],
+        "working_style": criteria[2],
+        "discipline_awareness": criteria[3],
+        "targets_assigned": assigned,
+        "targets_met": assigned,
+        "targets_on_time": on_time,
+        "targets_exceeded": exceeded,
+    }
+    if leader:
+        units = rng.randint(2, 6)
+        unit_targets = rng.randint(8, 16)
+        ev.update(
+            leadership_criterion=GOOD if level in ("HTXS", "HTT") else MET,
+            unit_targets_assigned=unit_targets,
+            unit_targets_met=unit_targets if level != "KHT" else unit_targets // 2 - 1,
+            unit_targets_exceeded=math.ceil(unit_targets / 2) if level == "HTXS" else 0,
+            unit_targets_on_time=unit_targets if level in ("HTXS", "HTT") else math.ceil(unit_targets * 0.75),
+            led_units_total=units,
+            led_units_ht_or_better=units,
+            led_units_htt_or_better=units if level == "HTXS" else math.ceil(units * (0.7 if level == "HTT" else 0.5)),
+            led_unit_corruption_disciplined=row.get("led_unit_corruption_disciplined") == "true",
+        )
+    return ev
+
+
+def state_units(units: list[dict[str, str]]) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The State side of the district (its own tree of agencies and public service units) and, per party cell, the
+    State unit its members who are cadres, civil servants or public employees work in ("" for residential cells,
+    whose members work all over the district)."""
+    rows = [{"id": "U-UBND", "parent": "", "kind": "agency", "name": "Ủy ban nhân dân huyện Sông Xanh", "head": ""}]
+    where: dict[str, str] = {}
+    for unit in units:
+        uid, name = unit["id"], unit["name"]
+        if unit["kind"] == "grassroots_committee":
+            place = name.removeprefix("Đảng bộ ")
+            rows.append(
+                {"id": f"U-UB{uid[4:]}", "parent": "U-UBND", "kind": "agency", "name": f"UBND {place}", "head": ""}
+            )
+        elif unit["kind"] == "cell" and name.startswith("Chi bộ Cơ quan"):
+            where[uid] = f"U-UB{uid[4:6]}"
+        elif unit["kind"] == "cell" and name.startswith("Chi bộ Trường"):
+            sid = f"U-TR{uid[4:]}"
+            rows.append(
+                {"id": sid, "parent": f"U-UB{uid[4:6]}", "kind": "public_service_unit", "name": name[7:], "head": ""}
+            )
+            where[uid] = sid
+        elif unit["kind"] == "grassroots_cell":
+            agency = "Phòng" in name
+            sid = f"U-{'PH' if agency else 'DV'}{uid[6:]}"
+            kind = "agency" if agency else "public_service_unit"
+            rows.append({"id": sid, "parent": "U-UBND", "kind": kind, "name": name[7:], "head": ""})
+            where[uid] = sid
+        else:
+            where[uid] = ""
+    return rows, where
+
+
+class Persons2020(District):
+    """The 2020 district in the new shape: persons, leaders with two party results, members with a State result."""
+
+    COLUMNS: ClassVar[list[str]] = [
+        "id",
+        "unit",
+        "kind",
+        "person",
+        "name",
+        *MEMBER_FIELDS,
+        *LEADER_FIELDS,
+        *STATE_FIELDS,
+        *ORG_FIELDS,
+        *COLLECTIVE_FIELDS,
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.persons: list[Person] = []
+
+    def build(self) -> None:
+        super().build()
+        self.rng = random.Random(PERSONS_SEED)
+        extra, self.state_unit_of = state_units(self.units)
+        self.units += extra
+        rows = self.subjects
+        self.subjects = []
+        for row in rows:
+            self.reshape(row)
+        self.discipline_by_title()
+
+    def new_person(self, name: str, member: str) -> Person:
+        person = Person(id=f"CN{len(self.persons) + 1:04d}", name=name, member=member)
+        self.persons.append(person)
+        return person
+
+    def reshape(self, row: dict[str, str]) -> None:
+        """One row of the base population, as the results of one person (or as itself for a collective)."""
+        kind = row["kind"]
+        if kind not in ("party_member", "party_member_leader", "unit_head"):
+            self.subjects.append(row)
+            return
+        if kind == "party_member":
+            person = self.new_person(row["name"], row["id"])
+            typed = row["is_civil_servant"] == "true"
+            self.subjects.append(dict(row, person=person.id, civil_service_level=effective_level(row)))
+            if typed:
+                workplace = self.state_unit_of[row["unit"]]
+                kind_there = next((u["kind"] for u in self.units if u["id"] == workplace), "")
+                self.add_state(person, row, state_kind_of_member(row["unit"], kind_there, self.rng))
+            return
+        # a leader or a head: the party-member result at the cell, then the result by title
+        member_id = row["id"] if kind == "party_member_leader" else self.next_member_id()
+        leader_id = f"LD-{row['id']}" if kind == "party_member_leader" else row["id"]
+        person = self.new_person(row["name"], member_id)
+        person.leader = leader_id
+        member_row = {c: row[c] for c in ("name", *MEMBER_FIELDS)}
+        member_row.update(
+            id=member_id,
+            unit=self.member_cell(row["unit"]),
+            kind="party_member",
+            person=person.id,
+            civil_service_level=effective_level(row),
+        )
+        self.subjects.append(member_row)
+        self.intended[member_id] = self.intended.get(row["id"], "good")
+        self.subjects.append(dict(row, id=leader_id, person=person.id))
+        self.add_state(person, row, STATE_KIND_OF_TITLE[row["title_group"]])
+
+    def member_cell(self, unit: str) -> str:
+        """The cell a head or leader belongs to as a party member: a committee's secretary sits in its own cell."""
+        if unit.startswith("U-DB"):
+            return f"U-CB{unit[4:]}01"
+        return unit
+
+    def add_state(self, person: Person, row: dict[str, str], state_kind: str) -> None:
+        """The person's State result (NĐ90): a row of its own; the party rows read its level instead of a typed one."""
+        level = row["civil_service_level"] or "HTT"
+        sid = f"NN-{person.member}"
+        ev = state_evidence(level, state_kind in LEADER_STATE_KINDS, row, self.rng)
+        state_row = {c: "" for c in self.COLUMNS}
+        workplace = self.state_unit_of[self.member_cell(row["unit"])] or self.workplace(state_kind, row["unit"])
+        state_row.update(id=sid, unit=workplace, kind=state_kind, person=person.id, name=row["name"])
+        for key, value in ev.items():
+            state_row[key] = yn(value) if isinstance(value, bool) else str(value)
+        self.subjects.append(state_row)
+        person.state, person.state_kind, person.state_level = sid, state_kind, level
+
+    def workplace(self, state_kind: str, cell: str) -> str:
+        """Where a member of a residential cell works: a cadre at the commune, others at an agency or a public
+        service unit of the district, by their kind."""
+        if state_kind == "cadre":
+            return f"U-UB{cell[4:6]}"
+        wanted = "agency" if state_kind.startswith("civil_servant") else "public_service_unit"
+        return self.rng.choice([u["id"] for u in self.units if u["kind"] == wanted and u["id"] != "U-UBND"])
+
+    def discipline_by_title(self) -> None:
+        """A leader's party discipline is a fact of both party results: the leader row gets the decision too."""
+        leader_of = {p.member: p.leader for p in self.persons if p.leader.startswith("LD-")}
+        for decision in list(self.discipline):
+            if decision["subject"] in leader_of:
+                self.discipline.append(dict(decision, subject=leader_of[decision["subject"]]))
+
+    def write(self, out: Path) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        tables = [
+            ("units.csv", ["id", "parent", "kind", "name", "head"], self.units),
+            ("persons.csv", ["id", "name"], [{"id": p.id, "name": p.name} for p in self.persons]),
+            ("subjects.csv", self.COLUMNS, self.subjects),
+            ("discipline.csv", ["subject", "form", "decided_on", "counted_before"], self.discipline),
+            ("decisions.csv", ["quota", "group", "approved", "reference"], self.decisions),
+        ]
+        for file, columns, rows in tables:
+            write_csv(out / file, columns, [[row.get(c, "") for c in columns] for row in rows])
+
+
 def write_csv(path: Path, columns: list[str], rows: list[list[object]]) -> None:
     """A table as UTF-8 CSV with LF line ends, every header and cell in NFC (the folder is made if need be)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -816,8 +1080,15 @@ def main(make: type[District] = District, description: str = "the fictional dist
     """Build a district (``make``) and write it to ``--out``, printing what it holds."""
     parser = argparse.ArgumentParser(description=f"Generate {description}.")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent, help="output folder")
+    if make is District:
+        parser.add_argument(
+            "--persons",
+            action="store_true",
+            help="the new shape (persons.csv, leaders' two party results, NĐ90 State rows); needs a run of several"
+            " frameworks: xeploai batch frameworks DIR --period 2020",
+        )
     args = parser.parse_args()
-    district = make()
+    district = Persons2020() if getattr(args, "persons", False) else make()
     district.build()
     district.write(args.out)
     kinds: dict[str, int] = {}

@@ -150,14 +150,18 @@ class PopulationInput:
 
 
 def apply_persons(population: PopulationInput) -> PopulationInput:
-    """Check the subject rows against the persons table, when there is one; without one, any person id goes.
+    """Check the subject rows against the persons table, when there is one; without one, any person id goes. A row
+    with an empty ``person`` cell names no person and is not checked (a collective — a cell, a committee, an agency —
+    is its own holder); it takes the name of a person listed under its own id.
 
     >>> from xeploai.evaluation.population import Unit
     >>> rows = (SubjectRow("S1", "U", "k", None, {}, 1, "s.csv", person="P1"), SubjectRow("S2", "U", "k", "", {}, 2,
-    ...     "s.csv", person="P9"))
+    ...     "s.csv", person="P9"), SubjectRow("C1", "U", "cell", None, {}, 3, "s.csv"))
     >>> out = apply_persons(PopulationInput((), rows, persons=(Person("P1", "Lê Văn A"),)))
-    >>> [r.name for r in out.subjects], [(r.row, r.column, r.value) for r in out.rejections]
-    (['Lê Văn A'], [(2, 'person', 'P9')])
+    >>> [r.id for r in out.subjects], [r.name for r in out.subjects]
+    (['S1', 'C1'], ['Lê Văn A', None])
+    >>> [(r.row, r.column, r.value) for r in out.rejections]
+    [(2, 'person', 'P9')]
     """
     if not population.persons:
         return population
@@ -179,6 +183,9 @@ def apply_persons(population: PopulationInput) -> PopulationInput:
     rows: list[SubjectRow] = []
     for row in population.subjects:
         holder = known.get(row.person_id)
+        if holder is None and not row.person:
+            rows.append(row)
+            continue
         if holder is None:
             reason = ir.Text(
                 f"người '{row.person_id}' không có trong bảng cá nhân (persons)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -85,7 +85,8 @@ def read_version(path: Path) -> Version:
 def select_kinds(folder: str | os.PathLike[str], period: Period, kinds: Iterable[str] | None = None) -> KindSelection:
     """For each kind (every kind a file in force declares, when ``kinds`` is None), the newest file with
     ``effective_from`` on or before the period's last day (and not expired then) that declares it. Only the files
-    chosen for some kind are compiled."""
+    chosen for some kind are compiled, and each program keeps only the kinds chosen for it (NĐ90's civil servants
+    are NĐ335's in 2026, so one run never holds a kind twice)."""
     versions = [read_version(f) for f in family_files(folder)]
     day = period.end
     in_force = sorted((v for v in versions if v.in_force(day)), key=lambda v: (v.effective_from, v.name), reverse=True)
@@ -106,8 +107,20 @@ def select_kinds(folder: str | os.PathLike[str], period: Period, kinds: Iterable
         ]
         reasons[kind] = _reason(kind, version, day, sorted(newer))
     paths = sorted(set(chosen.values()))
-    programs = tuple((p, load_framework(p)) for p in paths)
+    programs = tuple((p, _only(load_framework(p), {k for k, f in chosen.items() if f == p})) for p in paths)
     return KindSelection(programs, chosen, reasons, tuple(undeclared))
+
+
+def _only(program: Program, kinds: set[str]) -> Program:
+    """The program declaring only the kinds chosen for it (a kind a newer file declares is that file's), its
+    quotas counting only those kinds."""
+    if kinds >= set(program.subjects):
+        return program
+    quotas = tuple(
+        replace(q, kinds=tuple(k for k in q.kinds if k in kinds)) for q in program.quotas if set(q.kinds) & kinds
+    )
+    subjects = {k: s for k, s in program.subjects.items() if k in kinds}
+    return replace(program, subjects=subjects, quotas=quotas)
 
 
 def _reason(kind: str, version: Version, day: date, newer: Sequence[str]) -> Text:
