@@ -166,7 +166,14 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     check.add_argument(
         "--strict",
         action="store_true",
-        help="with --deep: exit 1 when a finding remains that the framework does not declare as an exception",
+        help="with --deep: exit 1 when a finding remains that the framework does not declare as an exception, or"
+        " when a warning remains (a secondary or confirmed entry without its quote and source address)",
+    )
+    check.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="also print, per framework and per subject kind, how many entries are confirmed, secondary and"
+        " assumed, and list every entry without a quote of its clause (with --format json: a `fidelity` object)",
     )
     check.set_defaults(handler=run_check)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 
 from xeploai.framework import schema
 from xeploai.framework.conditions import parse_condition, reads
+from xeploai.framework.citation_checks import check_citations
 from xeploai.framework.document_checks import (
     CITE_HINT,
     check_cited,
@@ -59,6 +60,7 @@ def check(
         *check_text(data, (), span_of),
         *check_identity(doc, span_of, source),
         *check_declarations(doc, span_of),
+        *check_citations(data, span_of),
     ]
     decl = declarations(doc, base)
     subjects = merged_subjects(doc)

@@ -62,7 +62,7 @@ def compile_quota(quota_id: str, q: schema.QuotaDoc, span: ir.Span) -> ir.Quota:
 
 def citation(cite: schema.Citation | None) -> ir.Citation:
     assert cite is not None, "the checker reports missing citations before compiling"
-    return ir.Citation(cite.doc, cite.at, tuple(cite.sources))
+    return ir.Citation(cite.doc, cite.at, tuple(cite.sources), cite.quote, cite.url)
 
 
 def compile_program(

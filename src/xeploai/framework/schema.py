@@ -105,6 +105,14 @@ class Citation(_Model):
     doc: DocId = Field(description="A key of framework.legal_basis")
     at: NonEmpty = Field(description="Article, clause, point as the document numbers them")
     sources: list[NonEmpty] = Field(default_factory=list, description="Research source ids")
+    quote: NonEmpty | None = Field(
+        default=None,
+        description="The clause's text in Vietnamese, a short quote as published (a secondary or confirmed entry"
+        " needs one)",
+    )
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+        default=None, description="The public address of the source the quote was read from"
+    )
 
 
 class RuleDoc(_Model):

@@ -56,6 +56,10 @@ class Citation:
     doc: str
     at: str
     sources: tuple[str, ...] = ()  # research source ids, e.g. "S16" in REGULATIONS.md
+    # The clause's text as published (a short quote) and the public address it was read from; documentation of
+    # the rule, so neither takes part in equality.
+    quote: str | None = field(default=None, compare=False)
+    url: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
