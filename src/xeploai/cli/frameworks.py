@@ -85,8 +85,8 @@ def run_check(args: argparse.Namespace) -> int:
                 echo(render_issues(issues, file, args.lang) + "\n\n")
         for file, findings in deep.items():
             _print_findings(file, findings, args.lang)
-        for file, report in reports.items():
-            echo(fidelity_text(report, file, args.lang) + "\n")
+        for file, sourced in reports.items():
+            echo(fidelity_text(sourced, file, args.lang) + "\n")
         warnings += undeclared
         counts = counted(files=len(results), errors=errors, warnings=warnings)
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from xeploai.framework import schema
-from xeploai.framework.conditions import parse_condition, reads
 from xeploai.framework.citation_checks import check_citations
+from xeploai.framework.conditions import parse_condition, reads
 from xeploai.framework.document_checks import (
     CITE_HINT,
     check_cited,
