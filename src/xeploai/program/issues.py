@@ -139,8 +139,8 @@ CODES_VI: dict[str, str] = {
     "reference-cycle": "các quy tắc phụ thuộc nhau thành vòng",
     "unreachable-level": "mức không bao giờ đạt được do thứ tự các mức",
     "missing-citation": "thiếu căn cứ pháp lý",
-    "unquoted-citation": "một mục đánh dấu secondary hoặc confirmed mà trích dẫn thiếu đoạn trích điều khoản hoặc địa chỉ"
-    " nguồn (cảnh báo)",
+    "unquoted-citation": "một mục đánh dấu secondary hoặc confirmed mà trích dẫn thiếu đoạn trích điều khoản hoặc"
+    " địa chỉ nguồn (cảnh báo)",
     "citation-location-unknown": "trích dẫn có đoạn trích nguồn nhưng vẫn ghi '(vị trí chưa xác định)' (cảnh báo)",
     "missing-label": "thiếu nhãn tiếng Việt hoặc tiếng Anh",
     "unknown-document": "căn cứ dẫn văn bản không có trong danh mục văn bản",
