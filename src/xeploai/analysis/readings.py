@@ -5,7 +5,8 @@ its ratio, the rounding of scores before or after summing them), each with a def
 the period. Output: for every reading and every option other than the default, the subjects whose status, level
 or pending flags differ from the default run, with both outcomes and the quota arithmetic under each reading.
 
-Rounding and ratio readings replace the quota's own figures. A denominator of "HTT and above" counts the
+Rounding and ratio readings replace the quota's own figures; a rules reading selects the program its option reads
+(``gating.select``: the rules, caps and notes that option switches on). A denominator of "HTT and above" counts the
 candidates too (``base + candidates``); the number allowed per group is computed from the default run's quota
 groups, and the kept candidates (in the quota's own ranking) are fed back as the group's outcome, until nothing
 changes (collectives and later quotas then read the levels that stand under the reading). Score readings round the
@@ -30,7 +31,7 @@ from xeploai.evaluation.population import (
     evaluate_population,
 )
 from xeploai.evaluation.trace import Result
-from xeploai.program import ir
+from xeploai.program import gating, ir
 
 __all__ = ["Difference", "GroupUnderReading", "ReadingRun", "evaluate_readings", "prepare", "variant"]
 
@@ -143,7 +144,10 @@ def prepare(
 
 
 def variant(program: ir.Program, reading: ir.Reading, option: ir.ReadingOption) -> ir.Program:
-    """``program`` with the quota figures ``option`` reads (rounding, ratio); other readings leave it as it is."""
+    """``program`` with the quota figures ``option`` reads (rounding, ratio), or with the rules, caps and notes a
+    rules reading's option switches on; other readings leave it as it is."""
+    if reading.parameter is ir.ReadingParameter.RULES:
+        return gating.select(program, {reading.id: option.id})
     if reading.parameter is ir.ReadingParameter.QUOTA_ROUNDING:
         rounding = ir.Rounding(option.value)
         quotas = tuple(replace(q, rounding=rounding) if q.id in reading.quotas else q for q in program.quotas)

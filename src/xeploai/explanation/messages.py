@@ -41,6 +41,13 @@ MESSAGES: dict[str, Text] = {
     "field.citation": Text("Căn cứ", "Basis"),
     "field.rule_at": Text("Quy tắc tại", "Rule at"),
     "field.confidence": Text("Độ tin cậy", "Confidence"),
+    "field.reading": Text("Theo cách hiểu", "Under the reading"),
+    "field.reading_value": Text(
+        "{reading}: {option} ({default}; {cite}; độ tin cậy {confidence})",
+        "{reading}: {option} ({default}; {cite}; confidence {confidence})",
+    ),
+    "reading.default": Text("cách hiểu mặc định", "the default reading"),
+    "reading.chosen": Text("cách hiểu được chọn cho lần chạy này", "the reading chosen for this run"),
     "field.error": Text("Lỗi khi tính", "Evaluation error"),
     # confidence marks
     "confidence.confirmed": Text("đã xác nhận", "confirmed"),

@@ -27,7 +27,7 @@ from xeploai.framework.document_checks import (
     subject_kinds,
 )
 from xeploai.framework.level_checks import check_lists, check_quotas
-from xeploai.framework.process_checks import check_process
+from xeploai.framework.process_checks import check_gates, check_process
 from xeploai.framework.resolver import (
     Declarations,
     MergedSubject,
@@ -113,6 +113,7 @@ def check(
     issues.extend(_check_extension(doc, subjects, decl, span_of))
     if doc.process is not None:
         issues.extend(check_process(doc, doc.process, subjects, decl, span_of, style_of))
+    issues.extend(check_gates(doc, subjects, decl, span_of))
     issues.sort(key=lambda i: (i.span.line if i.span else 0, i.span.col if i.span else 0))
     return issues
 

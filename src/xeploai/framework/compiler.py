@@ -34,7 +34,7 @@ from xeploai.framework.resolver import (
     text,
     with_period_fields,
 )
-from xeploai.program import ir
+from xeploai.program import gating, ir
 from xeploai.program.issues import FrameworkError, Issue
 
 
@@ -78,6 +78,7 @@ def compile_program(
     With ``base`` (the framework this one extends), the base's kinds, rules, caps, notes and quotas are kept
     unless this document overrides them; its own rules keep their spans, so traces show the layer of each rule.
     """
+    base = base.ungated or base if base else None  # an extension inherits every gated entry of its base
     decl = declarations(doc, base, span_of)
     issues: list[Issue] = []
     subjects: dict[str, ir.SubjectProgram] = dict(base.subjects) if base else {}
@@ -103,6 +104,7 @@ def compile_program(
                 fail=text(entry.doc.fail) if entry.doc.fail else None,
                 pass_=text(entry.doc.pass_) if entry.doc.pass_ else None,
                 span=span_of(entry.path),
+                reading=entry.doc.reading,
             )
         caps = {c.id: c for c in inherited.caps} if inherited else {}
         for cap_id, entry in subject.caps.items():
@@ -117,6 +119,7 @@ def compile_program(
                 cite=citation(entry.doc.cite),
                 confidence=ir.Confidence(entry.doc.confidence),
                 span=span_of(entry.path),
+                reading=entry.doc.reading,
             )
         notes = {n.id: n for n in inherited.notes} if inherited else {}
         for note_id, entry in subject.notes.items():
@@ -128,6 +131,7 @@ def compile_program(
                 cite=citation(entry.doc.cite),
                 confidence=ir.Confidence(entry.doc.confidence),
                 span=span_of(entry.path),
+                reading=entry.doc.reading,
             )
         level_lists: dict[str, list[str]] = subject.levels.doc if subject.levels else {}
         inherited_levels = {r.level: r for r in inherited.levels} if inherited else {}
@@ -207,7 +211,7 @@ def compile_program(
         )
         if found:
             raise FrameworkError(source, found)
-    return ir.Program(
+    program = ir.Program(
         info=ir.FrameworkInfo(
             family=info.family,
             version=info.version,
@@ -228,6 +232,7 @@ def compile_program(
         quotas=tuple(quotas.values()),
         process=process,
     )
+    return gating.select(program)  # the default options of the rules readings; the full program kept inside
 
 
 # --- the review process ----------------------------------------------------------------------------------------
@@ -248,7 +253,9 @@ def _fraction_or_ratio(value: float | str | None) -> Fraction | None:
     return None if value is None else ratio(value)
 
 
-def _reading_value(value: float | str) -> str:
+def _reading_value(value: float | str | None, option_id: str) -> str:
+    if value is None:  # a rules reading: the option is its own value
+        return option_id
     return str(value).strip() if isinstance(value, str) else str(Fraction(str(value)))
 
 
@@ -338,7 +345,12 @@ def compile_process(
             parameter=ir.ReadingParameter(r.parameter),
             options=tuple(
                 ir.ReadingOption(
-                    option_id, _reading_value(o.value), text(o.label), citation(o.cite), ir.Confidence(o.confidence)
+                    option_id,
+                    _reading_value(o.value, option_id),
+                    text(o.label),
+                    citation(o.cite),
+                    ir.Confidence(o.confidence),
+                    tuple(o.enables),
                 )
                 for option_id, o in r.options.items()
             ),

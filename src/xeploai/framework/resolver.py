@@ -98,6 +98,7 @@ def declarations(
 ) -> Declarations:
     """Levels, scales, enums and record types: the extended framework's, then this document's (with ``span_of``,
     each record field keeps its position)."""
+    base = base.ungated or base if base is not None else None  # every gated entry of the base, whatever is chosen
     if doc.levels is not None:
         levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), scale_values(doc.levels))
     elif base is not None:

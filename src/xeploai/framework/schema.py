@@ -122,6 +122,10 @@ class RuleDoc(_Model):
     confidence: Confidence
     fail: Text | None = None
     pass_: Text | None = Field(default=None, alias="pass")
+    reading: Id | None = Field(
+        default=None,
+        description="A rules reading of process.readings: the entry acts only under an option that enables it",
+    )
 
 
 class CapDoc(_Model):
@@ -130,6 +134,10 @@ class CapDoc(_Model):
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
+    reading: Id | None = Field(
+        default=None,
+        description="A rules reading of process.readings: the entry acts only under an option that enables it",
+    )
 
 
 class NoteDoc(_Model):
@@ -137,6 +145,10 @@ class NoteDoc(_Model):
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
+    reading: Id | None = Field(
+        default=None,
+        description="A rules reading of process.readings: the entry acts only under an option that enables it",
+    )
 
 
 class ExceptionDoc(_Model):
@@ -274,7 +286,11 @@ class BallotDoc(_Model):
 
 
 class ReadingOptionDoc(_Model):
-    value: float | NonEmpty
+    value: float | NonEmpty | None = Field(default=None, description="The option's value (not for rules readings)")
+    enables: list[Id] = Field(
+        default_factory=list,
+        description="Rules readings: the rules, caps and notes (gated by this reading) that act under this option",
+    )
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
@@ -282,7 +298,7 @@ class ReadingOptionDoc(_Model):
 
 class ReadingDoc(_Model):
     label: Text | None = None
-    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding"]
+    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding", "rules"]
     quotas: list[Id] | None = Field(default=None, description="Quota readings: the quotas concerned (default all)")
     fields: list[Id] = Field(default_factory=list, description="Score readings: the score fields that are summed")
     decimals: int = Field(default=0, ge=0, le=4, description="Score readings: decimals kept (rounded half up)")

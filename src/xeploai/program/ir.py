@@ -500,6 +500,8 @@ class Rule:
     fail: Text | None = None
     pass_: Text | None = None
     span: Span = field(default=NO_SPAN, compare=False)
+    reading: str | None = None  # a ``rules`` reading that switches this rule on (see ``gating``)
+    chosen: ReadingChoice | None = None  # in a selected program: the option in force that switched it on
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +516,8 @@ class Cap:
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    reading: str | None = None  # a ``rules`` reading that switches this entry on (see ``gating``)
+    chosen: ReadingChoice | None = None  # in a selected program: the option in force that switched it on
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,6 +531,8 @@ class Note:
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    reading: str | None = None  # a ``rules`` reading that switches this entry on (see ``gating``)
+    chosen: ReadingChoice | None = None  # in a selected program: the option in force that switched it on
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,6 +673,10 @@ class Program:
     subjects: Mapping[str, SubjectProgram]
     quotas: tuple[Quota, ...] = ()
     process: Process | None = None  # the review process, when the framework declares one
+    # The options in force of the ``rules`` readings (reading id → option id), and the program before any was
+    # chosen (every gated entry present), from which ``gating.select`` builds the program of another choice.
+    choice: Mapping[str, str] = field(default_factory=dict)
+    ungated: Program | None = field(default=None, compare=False, repr=False)
 
     @property
     def lowest_level(self) -> str:
@@ -776,6 +786,7 @@ class ReadingParameter(enum.StrEnum):
     QUOTA_ROUNDING = "quota_rounding"  # floor | half_up | ceil
     QUOTA_RATIO = "quota_ratio"  # a share such as 25%
     SCORE_ROUNDING = "score_rounding"  # none | each | total
+    RULES = "rules"  # each option switches on the rules, caps and notes it lists (``enables``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,6 +796,7 @@ class ReadingOption:
     label: Text
     cite: Citation
     confidence: Confidence
+    enables: tuple[str, ...] = ()  # rules readings: the rule, cap and note ids this option switches on
 
 
 @dataclass(frozen=True, slots=True)
@@ -806,6 +818,19 @@ class Reading:
             if option.id == option_id:
                 return option
         raise KeyError(option_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingChoice:
+    """The option of a ``rules`` reading under which a gated entry acts: outcomes it decides cite it."""
+
+    reading: str
+    option: str
+    reading_label: Text
+    option_label: Text
+    cite: Citation
+    confidence: Confidence
+    default: bool
 
 
 @dataclass(frozen=True, slots=True)
