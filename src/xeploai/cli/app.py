@@ -284,6 +284,13 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     )
     batch.add_argument("--tables", action="store_true", help="also write the official tables (bieu-mau)")
     batch.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="ID=OPTION",
+        help="classify under another option of a rules reading (process.readings, parameter: rules); repeatable",
+    )
+    batch.add_argument(
         "--engine",
         choices=("auto", "interpreter", "columnar"),
         default="auto",

@@ -231,6 +231,10 @@ MESSAGES: dict[str, Text] = {
         "không có cách hiểu {value!r}; các cách hiểu khung tiêu chí khai báo: {known}",
         "unknown reading {value!r}; the framework declares: {known}",
     ),
+    "cli.readings.unknown_option": Text(
+        "cách hiểu này không có phương án {value!r}; các phương án: {known}",
+        "this reading has no option {value!r}; its options: {known}",
+    ),
     "cli.batch.needs_pyarrow": Text(
         "--format parquet cần pyarrow: pip install 'xeploai[parquet]'",
         "--format parquet needs pyarrow: pip install 'xeploai[parquet]'",
