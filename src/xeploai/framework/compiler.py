@@ -223,6 +223,8 @@ def compile_program(
             source=source,
             source_sha256=sha256,
             chain=(*(base.info.chain if base else ()), (source, sha256)),
+            forms=tuple(ir.Form(code, text(f.title), f.doc) for code, f in info.forms.items())
+            or (base.info.forms if base else ()),
         ),
         levels=decl.levels,
         scales=decl.scales,

@@ -180,6 +180,7 @@ def field_def(
         default=default,
         better=f.better,
         span=span or ir.NO_SPAN,
+        form=f.form,
     )
 
 

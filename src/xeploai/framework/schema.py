@@ -41,6 +41,13 @@ class LegalDocument(_Model):
     url: str | None = None
 
 
+class FormDoc(_Model):
+    """An official form of a version: a review report, a self-assessment, a minutes template."""
+
+    title: Text = Field(description="What the form is for, as the guidance names it")
+    doc: DocId | None = Field(default=None, description="The document that issues the form (a legal_basis id)")
+
+
 class FrameworkInfo(_Model):
     family: Family
     version: NonEmpty
@@ -54,6 +61,10 @@ class FrameworkInfo(_Model):
         " a local regulation on top of a central one",
     )
     legal_basis: dict[DocId, LegalDocument] = Field(description="Documents that rules cite, by id")
+    forms: dict[NonEmpty, FormDoc] = Field(
+        default_factory=dict,
+        description="The official forms of this version, by their code as printed (e.g. 2A): what each is for",
+    )
 
 
 class ScaleValue(_Model):
@@ -86,6 +97,11 @@ class FieldDoc(_Model):
     min: float | None = None
     max: float | None = None
     at_most: Id | None = Field(default=None, description="Another field this value can never exceed")
+    form: NonEmpty | None = Field(
+        default=None,
+        description="Where an official reads the value: the form (a code of framework.forms) and its line, e.g."
+        " '2B, mục 2.5'",
+    )
     better: Literal["higher", "lower"] | None = Field(
         default=None,
         description="The direction in which a value is better for the subject (for a records field: more or fewer"
@@ -411,6 +427,7 @@ def _known_keys() -> set[str]:
     for model in (
         FrameworkDoc,
         FrameworkInfo,
+        FormDoc,
         LegalDocument,
         ScaleValue,
         ScaleDoc,

@@ -478,6 +478,7 @@ class FieldDef:
     default: Value | None = None
     better: str | None = None  # "higher" | "lower": the declared better direction, for the analysis
     span: Span = field(default=NO_SPAN, compare=False)
+    form: str | None = field(default=None, compare=False)  # the official form and line it is read from (docs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -661,6 +662,16 @@ class FrameworkInfo:
     source_sha256: str = field(default="", compare=False)
     # Every file of the extension chain, the central framework first: (file, sha256).
     chain: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    forms: tuple[Form, ...] = field(default=(), compare=False)  # the version's official forms (documentation)
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """An official form of a version, by its code as printed (``2A``); documentation only."""
+
+    code: str
+    title: Text
+    doc: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
