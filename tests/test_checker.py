@@ -202,7 +202,7 @@ def _with_rules(good_text: str, count: int) -> str:
     anchor = "    not_classified: [is_exempted]\n"
     rules = "".join(
         f'      r{i}: {{when: "targets_met >= {i}", label: {{vi: "R", en: "R"}}, cite: {{doc: HD21, at: "x"}}, '
-        "confidence: secondary}\n"
+        "confidence: assumed}\n"
         for i in range(count)
     )
     return good_text.replace(anchor, rules + anchor)

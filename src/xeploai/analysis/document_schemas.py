@@ -175,6 +175,11 @@ def tests_file_schema() -> dict[str, object]:
         "subject": {"type": "string", "description": "the subject kind"},
         "evidence": {"type": "object"},
         "period": _period(),
+        "readings": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "rules readings chosen for this case (reading id → option id); defaults otherwise",
+        },
         "population": {
             "type": "object",
             "properties": _population_properties(),

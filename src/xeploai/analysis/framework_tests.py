@@ -16,6 +16,7 @@ from pathlib import Path
 from xeploai.evaluation import inputs, population
 from xeploai.evaluation.trace import NodeKind, Result, Status, Truth
 from xeploai.framework import files, loader
+from xeploai.program import gating
 from xeploai.program.ir import Period, Program, Span
 from xeploai.program.issues import EvidenceError, FrameworkError
 
@@ -31,7 +32,7 @@ class TestOutcome:
     span: Span | None
 
 
-_CASE_KEYS = {"name", "subject", "evidence", "expect", "period", "population"}
+_CASE_KEYS = {"name", "subject", "evidence", "expect", "period", "population", "readings"}
 _EXPECT_KEYS = {"level", "status", "reasons", "why_not", "missing", "notes", "possible", "flags"}
 
 
@@ -126,6 +127,9 @@ def _run_case(
         expect = {}
     if "population" not in case:
         problems += [f"[invalid-test] unknown key 'expect.{k}'" for k in expect if k not in _EXPECT_KEYS]
+    program, problem = _under_readings(program, case.get("readings"))
+    if problem is not None:
+        return TestOutcome(source, name, False, (problem,), span)
     if "population" in case:
         return _run_population_case(source, program, default_period, case, name, expect, span)
     kind = str(case.get("subject", ""))
@@ -150,6 +154,22 @@ def _run_case(
         return TestOutcome(source, name, False, (str(error),), span)
     differences = compare(result, expect)
     return TestOutcome(source, name, not differences, tuple(differences), span)
+
+
+def _under_readings(program: Program, readings: object) -> tuple[Program, str | None]:
+    """The program under a case's ``readings`` (rules reading id → option id), or why they cannot be chosen."""
+    if readings is None:
+        return program, None
+    declared = {r.id: r for r in gating.rule_readings(program)}
+    if not isinstance(readings, dict):
+        return program, "[invalid-test] readings maps a rules reading to one of its options"
+    for reading_id, option_id in readings.items():
+        reading = declared.get(str(reading_id))
+        if reading is None:
+            return program, f"[invalid-test] '{reading_id}' is not a rules reading of the framework"
+        if str(option_id) not in {o.id for o in reading.options}:
+            return program, f"[invalid-test] '{option_id}' is not an option of the reading '{reading_id}'"
+    return gating.select(program, {str(k): str(v) for k, v in readings.items()}), None
 
 
 def _run_population_case(

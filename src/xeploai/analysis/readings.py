@@ -7,7 +7,8 @@ or pending flags differ from the default run, with both outcomes and the quota a
 
 A ``level_gap`` reading says who decides a subject that fits no level and no not-completed case: the competent level
 (a status of its own) or the lowest level (the old assumed exception). Rounding and ratio readings replace the
-quota's own figures. A denominator of "HTT and above" counts the
+quota's own figures; a rules reading selects the program its option reads (``gating.select``: the rules, caps and
+notes that option switches on). A denominator of "HTT and above" counts the
 candidates too (``base + candidates``); the number allowed per group is computed from the default run's quota
 groups, and the kept candidates (in the quota's own ranking) are fed back as the group's outcome, until nothing
 changes (collectives and later quotas then read the levels that stand under the reading). Score readings round the
@@ -33,7 +34,7 @@ from xeploai.evaluation.population import (
 )
 from xeploai.evaluation.trace import Decision, Result, Status
 from xeploai.framework.compiler import with_level_gap
-from xeploai.program import ir
+from xeploai.program import gating, ir
 
 __all__ = ["Difference", "GroupUnderReading", "ReadingRun", "evaluate_readings", "prepare", "variant"]
 
@@ -146,8 +147,11 @@ def prepare(
 
 
 def variant(program: ir.Program, reading: ir.Reading, option: ir.ReadingOption) -> ir.Program:
-    """``program`` with what ``option`` reads: the quota figures (rounding, ratio), or who decides a subject that fits
-    no level (``level_gap``: the competent level, or the lowest level); other readings leave it as it is."""
+    """``program`` with what ``option`` reads: the quota figures (rounding, ratio), who decides a subject that fits
+    no level (``level_gap``: the competent level, or the lowest level), or the rules, caps and notes a rules
+    reading's option switches on; other readings leave it as it is."""
+    if reading.parameter is ir.ReadingParameter.RULES:
+        return gating.select(program, {reading.id: option.id})
     if reading.parameter is ir.ReadingParameter.QUOTA_ROUNDING:
         rounding = ir.Rounding(option.value)
         quotas = tuple(replace(q, rounding=rounding) if q.id in reading.quotas else q for q in program.quotas)

@@ -170,7 +170,14 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     check.add_argument(
         "--strict",
         action="store_true",
-        help="with --deep: exit 1 when a finding remains that the framework does not declare as an exception",
+        help="with --deep: exit 1 when a finding remains that the framework does not declare as an exception, or"
+        " when a warning remains (a secondary or confirmed entry without its quote and source address)",
+    )
+    check.add_argument(
+        "--fidelity",
+        action="store_true",
+        help="also print, per framework and per subject kind, how many entries are confirmed, secondary and"
+        " assumed, and list every entry without a quote of its clause (with --format json: a `fidelity` object)",
     )
     check.set_defaults(handler=run_check)
 
@@ -295,6 +302,13 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         help="review-process inputs: the proposal ladder, ballots, quarterly results and dates (folder, .xlsx, .yaml)",
     )
     batch.add_argument("--tables", action="store_true", help="also write the official tables (bieu-mau)")
+    batch.add_argument(
+        "--reading",
+        action="append",
+        default=[],
+        metavar="ID=OPTION",
+        help="classify under another option of a rules reading (process.readings, parameter: rules); repeatable",
+    )
     batch.add_argument(
         "--engine",
         choices=("auto", "interpreter", "columnar"),

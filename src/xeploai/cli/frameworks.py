@@ -29,6 +29,7 @@ from xeploai.program.ir import Text
 from xeploai.program.issues import EvidenceError, Issue, render_issues, suggest
 
 if TYPE_CHECKING:
+    from xeploai.analysis.fidelity import Fidelity
     from xeploai.analysis.findings import Finding
 
 
@@ -40,12 +41,15 @@ def run_check(args: argparse.Namespace) -> int:
         raise UsageError(msg("cli.check.needs_deep", args.lang))
     if args.deep and STDIN in args.paths:
         raise UsageError(msg("cli.check.deep_stdin", args.lang))
+    if getattr(args, "fidelity", False) and STDIN in args.paths:
+        raise UsageError(msg("cli.check.fidelity_stdin", args.lang))
     results = _check_paths(args.paths)
     errors = sum(1 for issues in results.values() for i in issues if i.severity == "error")
     warnings = sum(1 for issues in results.values() for i in issues if i.severity != "error")
     missing_tests: set[str] = set()
     deep = _deep_findings(results, args, missing_tests) if args.deep else {}
     undeclared = sum(1 for findings in deep.values() for f in findings if not f.declared)
+    reports = _fidelity(results) if getattr(args, "fidelity", False) else {}
     if args.format == "json":
         files: list[dict[str, object]] = []
         for file, issues in results.items():
@@ -57,6 +61,8 @@ def run_check(args: argparse.Namespace) -> int:
             if file in deep:
                 entry["findings"] = [f.to_json() for f in deep[file]]
                 entry["tests_file"] = file not in missing_tests
+            if file in reports:
+                entry["fidelity"] = fidelity_json(reports[file], args.lang)
             files.append(entry)
         report: dict[str, object] = {"files": files, "errors": errors, "warnings": warnings}
         if args.deep:
@@ -79,11 +85,71 @@ def run_check(args: argparse.Namespace) -> int:
                 echo(render_issues(issues, file, args.lang) + "\n\n")
         for file, findings in deep.items():
             _print_findings(file, findings, args.lang)
+        for file, sourced in reports.items():
+            echo(fidelity_text(sourced, file, args.lang) + "\n")
         warnings += undeclared
         counts = counted(files=len(results), errors=errors, warnings=warnings)
         key = "cli.check.summary" if errors or warnings else "cli.check.ok"
         echo(msg(key, args.lang, **counts) + "\n")
-    return EXIT_PROBLEMS if errors or (args.strict and undeclared) else EXIT_OK
+    return EXIT_PROBLEMS if errors or (args.strict and (undeclared or warnings)) else EXIT_OK
+
+
+def _fidelity(results: dict[str, list[Issue]]) -> dict[str, Fidelity]:
+    """The fidelity report of every file the ordinary check passed."""
+    from xeploai.analysis.fidelity import fidelity
+
+    return {
+        file: fidelity(api.load_framework(file))
+        for file, issues in results.items()
+        if not any(i.severity == "error" for i in issues)
+    }
+
+
+def _place(where: str, lang: str) -> str:
+    from xeploai.analysis.fidelity import PROCESS, QUOTAS
+
+    return msg(f"fidelity.place.{where}", lang) if where in (QUOTAS, PROCESS) else where
+
+
+def fidelity_text(report: Fidelity, file: str, lang: str) -> str:
+    """The counts per kind and the entries without a quote, as a console table."""
+    lines = [msg("cli.check.fidelity_head", lang, file=file)]
+    rows = [(_place(w, lang), report.counts(w)) for w in report.places()]
+    rows.append((msg("cli.check.fidelity_total", lang), report.counts()))
+    width = max(len(name) for name, _ in rows)
+    for name, counts in rows:
+        figures = "".join(f"{counts[m]:>6}" for m in ("confirmed", "secondary", "assumed"))
+        lines.append(f"  {name:<{width}}{figures}")
+    unquoted = report.unquoted()
+    if not unquoted:
+        lines.append(msg("cli.check.fidelity_all_quoted", lang))
+        return "\n".join(lines) + "\n"
+    n = len(unquoted)
+    lines.append(msg("cli.check.fidelity_unquoted", lang, count=n, count_ies="y" if n == 1 else "ies"))
+    for entry in unquoted:
+        role = msg(f"fidelity.role.{entry.role}", lang)
+        lines.append(
+            f"  {_place(entry.where, lang)}.{entry.id} ({role}, {entry.confidence.value}): {entry.label.get(lang)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def fidelity_json(report: Fidelity, lang: str) -> dict[str, object]:
+    return {
+        "counts": report.counts(),
+        "kinds": {where: report.counts(where) for where in report.places()},
+        "unquoted": [
+            {
+                "where": e.where,
+                "role": e.role,
+                "id": e.id,
+                "confidence": e.confidence.value,
+                "label": e.label.get(lang),
+                "cite": {"doc": e.cite.doc, "at": e.cite.at},
+            }
+            for e in report.unquoted()
+        ],
+    }
 
 
 def _check_paths(paths: list[str]) -> dict[str, list[Issue]]:

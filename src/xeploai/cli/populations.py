@@ -61,7 +61,11 @@ def _batch(args: argparse.Namespace, period: Period, folder: OutputFolder) -> in
     chosen = _kinds_in_force(args.framework, period)
     if chosen is not None and len(chosen.programs) > 1:
         return _batch_run(args, period, folder, chosen, started)
-    program = _program_in_force(args.framework, period, lang, getattr(args, "what_if", False))
+    program = _chosen_readings(
+        _program_in_force(args.framework, period, lang, getattr(args, "what_if", False)),
+        getattr(args, "reading", []),
+        lang,
+    )
     if not args.quiet:
         echo_err(msg("cli.batch.reading", lang, path=args.data) + "\n")
     bulk_input = None
@@ -389,6 +393,29 @@ def run_readings(args: argparse.Namespace) -> int:
         writers.write_table(rows, readings.READINGS_COLUMNS, args.out)
         echo(msg("cli.batch.written", lang, path=args.out) + "\n")
     return EXIT_OK
+
+
+def _chosen_readings(program: Program, given: list[str], lang: str) -> Program:
+    """The program under the options of ``--reading ID=OPTION`` (rules readings only); a usage error otherwise."""
+    from xeploai.program import gating
+
+    if not given:
+        return program
+    readings = {r.id: r for r in gating.rule_readings(program)}
+    choice: dict[str, str] = {}
+    for item in given:
+        reading_id, _, option_id = item.partition("=")
+        reading = readings.get(reading_id.strip())
+        if reading is None:
+            known = ", ".join(readings) or "—"
+            raise UsageError(msg("cli.readings.unknown", lang, value=reading_id.strip(), known=known))
+        options = [o.id for o in reading.options]
+        if option_id.strip() not in options:
+            raise UsageError(
+                msg("cli.readings.unknown_option", lang, value=option_id.strip(), known=", ".join(options))
+            )
+        choice[reading.id] = option_id.strip()
+    return gating.select(program, choice)
 
 
 def _check_readings(program: Program, only: list[str] | None, lang: str) -> None:

@@ -33,6 +33,7 @@ from xeploai.program.ir import (
     FieldDef,
     Period,
     Program,
+    ReadingChoice,
     ReadingParameter,
     RecordsType,
     Span,
@@ -169,6 +170,34 @@ def _node_name(node: TraceNode, ctx: _Ctx) -> str:
     if label is None:
         return node.id or node.text or node.kind.value
     return f"{label.get(ctx.lang)} [{node.id}]" if node.id else label.get(ctx.lang)
+
+
+def _chosen(node: TraceNode, ctx: _Ctx) -> ReadingChoice | None:
+    """The option of a rules reading under which this rule, cap or note acts (``gating``), if it is gated."""
+    if ctx.subject is None or not node.id:
+        return None
+    match node.kind:
+        case NodeKind.RULE:
+            rule = ctx.subject.rules.get(node.id)
+            return rule.chosen if rule else None
+        case NodeKind.CAP:
+            return next((c.chosen for c in ctx.subject.caps if c.id == node.id), None)
+        case NodeKind.NOTE:
+            return next((n.chosen for n in ctx.subject.notes if n.id == node.id), None)
+        case _:
+            return None
+
+
+def _reading_text(chosen: ReadingChoice, program: Program, lang: str) -> str:
+    return msg(
+        "field.reading_value",
+        lang,
+        reading=chosen.reading_label.get(lang),
+        option=chosen.option_label.get(lang),
+        cite=_cite_text(program, chosen.cite, lang),
+        confidence=msg(f"confidence.{chosen.confidence.value}", lang),
+        default=msg("reading.default" if chosen.default else "reading.chosen", lang),
+    )
 
 
 def _rule_message(node: TraceNode, ctx: _Ctx) -> Text | None:
@@ -607,6 +636,9 @@ def _render_finding(lines: list[str], node: TraceNode, ctx: _Ctx, depth: int, *,
     mark = _confidence(node, lang)
     if mark is not None:
         lines.append(f"{sub}{msg('field.confidence', lang)}: {mark}")
+    chosen = _chosen(node, ctx)
+    if chosen is not None:
+        lines.append(f"{sub}{msg('field.reading', lang)}: {_reading_text(chosen, ctx.program, lang)}")
     if node.span is not None and node.span.line > 0 and node.kind in (NodeKind.RULE, NodeKind.CAP, NodeKind.NOTE):
         # The file shows the layer a rule comes from when a local framework extends a central one.
         lines.append(f"{sub}{msg('field.rule_at', lang)}: {node.span}")
@@ -796,9 +828,24 @@ def _finding_json(node: TraceNode, rule: TraceNode | None, ctx: _Ctx) -> Json:
         "details": _details_json(node),
         "cite": _cite_json(node.cite),
         "confidence": node.confidence.value if node.confidence else None,
+        "reading": _reading_json(_chosen(node, ctx)),
         "span": _span_json(node.span),
         "error": node.error,
         "conditions": conditions,
+    }
+
+
+def _reading_json(chosen: ReadingChoice | None) -> Json | None:
+    if chosen is None:
+        return None
+    return {
+        "reading": chosen.reading,
+        "option": chosen.option,
+        "label": _text_json(chosen.reading_label),
+        "option_label": _text_json(chosen.option_label),
+        "cite": _cite_json(chosen.cite),
+        "confidence": chosen.confidence.value,
+        "default": chosen.default,
     }
 
 

@@ -53,6 +53,13 @@ MESSAGES: dict[str, Text] = {
     "field.citation": Text("Căn cứ", "Basis"),
     "field.rule_at": Text("Quy tắc tại", "Rule at"),
     "field.confidence": Text("Độ tin cậy", "Confidence"),
+    "field.reading": Text("Theo cách hiểu", "Under the reading"),
+    "field.reading_value": Text(
+        "{reading}: {option} ({default}; {cite}; độ tin cậy {confidence})",
+        "{reading}: {option} ({default}; {cite}; confidence {confidence})",
+    ),
+    "reading.default": Text("cách hiểu mặc định", "the default reading"),
+    "reading.chosen": Text("cách hiểu được chọn cho lần chạy này", "the reading chosen for this run"),
     "field.error": Text("Lỗi khi tính", "Evaluation error"),
     # confidence marks
     "confidence.confirmed": Text("đã xác nhận", "confirmed"),
@@ -192,6 +199,34 @@ MESSAGES: dict[str, Text] = {
         "--deep phân tích các tệp khung tiêu chí (cùng tệp kiểm thử bên cạnh), không đọc từ đầu vào chuẩn (-)",
         "--deep analyses framework files (with the tests beside them), not standard input (-)",
     ),
+    "cli.check.fidelity_head": Text(
+        "{file} — độ tin cậy của các mục (đã xác nhận / nguồn thứ cấp / giả định)",
+        "{file} — how its entries are sourced (confirmed / secondary / assumed)",
+    ),
+    "cli.check.fidelity_total": Text("tổng cộng", "total"),
+    "cli.check.fidelity_unquoted": Text(
+        "{count} mục chưa có đoạn trích điều khoản kèm địa chỉ nguồn:",
+        "{count} entr{count_ies} without a quote of the clause and the source's address:",
+    ),
+    "cli.check.fidelity_all_quoted": Text(
+        "mọi mục đều có đoạn trích điều khoản và địa chỉ nguồn", "every entry quotes its clause and source address"
+    ),
+    "cli.check.fidelity_stdin": Text(
+        "--fidelity đọc các tệp khung tiêu chí, không đọc từ đầu vào chuẩn (-)",
+        "--fidelity reads framework files, not standard input (-)",
+    ),
+    "fidelity.role.rule": Text("quy tắc", "rule"),
+    "fidelity.role.cap": Text("giới hạn", "cap"),
+    "fidelity.role.note": Text("ghi chú", "note"),
+    "fidelity.role.exception": Text("ngoại lệ", "exception"),
+    "fidelity.role.quota": Text("tỷ lệ", "quota"),
+    "fidelity.role.rung": Text("bậc đề xuất", "rung"),
+    "fidelity.role.gap": Text("chênh lệch", "gap"),
+    "fidelity.role.ballot": Text("biểu quyết", "ballot"),
+    "fidelity.role.quorum": Text("số người dự", "quorum"),
+    "fidelity.role.reading": Text("cách hiểu", "reading"),
+    "fidelity.place.quotas": Text("(tỷ lệ HTXS)", "(quotas)"),
+    "fidelity.place.process": Text("(quy trình)", "(process)"),
     "cli.schema.whole_needs_evidence": Text(
         "--whole dùng cùng --evidence KHUNG LOẠI", "--whole applies to --evidence FRAMEWORK KIND"
     ),
@@ -250,6 +285,10 @@ MESSAGES: dict[str, Text] = {
     "cli.readings.unknown": Text(
         "không có cách hiểu {value!r}; các cách hiểu khung tiêu chí khai báo: {known}",
         "unknown reading {value!r}; the framework declares: {known}",
+    ),
+    "cli.readings.unknown_option": Text(
+        "cách hiểu này không có phương án {value!r}; các phương án: {known}",
+        "this reading has no option {value!r}; its options: {known}",
     ),
     "cli.batch.needs_pyarrow": Text(
         "--format parquet cần pyarrow: pip install 'xeploai[parquet]'",

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from xeploai.framework import schema
+from xeploai.framework.citation_checks import check_citations
 from xeploai.framework.conditions import Scope, parse_condition, reads
 from xeploai.framework.document_checks import (
     CITE_HINT,
@@ -28,7 +29,7 @@ from xeploai.framework.document_checks import (
     subject_kinds,
 )
 from xeploai.framework.level_checks import check_lists, check_quotas
-from xeploai.framework.process_checks import check_process
+from xeploai.framework.process_checks import check_gates, check_process
 from xeploai.framework.resolver import (
     Declarations,
     MergedSubject,
@@ -62,6 +63,7 @@ def check(
         *check_text(data, (), span_of),
         *check_identity(doc, span_of, source),
         *check_declarations(doc, span_of),
+        *check_citations(data, span_of),
     ]
     decl = declarations(doc, base)
     subjects = merged_subjects(doc)
@@ -114,6 +116,7 @@ def check(
     issues.extend(_check_extension(doc, subjects, decl, span_of))
     if doc.process is not None:
         issues.extend(check_process(doc, doc.process, subjects, decl, span_of, style_of))
+    issues.extend(check_gates(doc, subjects, decl, span_of))
     issues.sort(key=lambda i: (i.span.line if i.span else 0, i.span.col if i.span else 0))
     return issues
 

@@ -35,7 +35,7 @@ from xeploai.framework.resolver import (
     with_period_fields,
 )
 from xeploai.framework.value_compiler import compile_values
-from xeploai.program import ir
+from xeploai.program import gating, ir
 from xeploai.program.issues import FrameworkError, Issue
 
 
@@ -72,7 +72,7 @@ def _ceiling(c: schema.QuotaCeilingDoc | None) -> ir.QuotaCeiling | None:
 
 def citation(cite: schema.Citation | None) -> ir.Citation:
     assert cite is not None, "the checker reports missing citations before compiling"
-    return ir.Citation(cite.doc, cite.at, tuple(cite.sources))
+    return ir.Citation(cite.doc, cite.at, tuple(cite.sources), cite.quote, cite.url)
 
 
 def _merged_values(
@@ -98,6 +98,7 @@ def compile_program(
     With ``base`` (the framework this one extends), the base's kinds, rules, caps, notes and quotas are kept
     unless this document overrides them; its own rules keep their spans, so traces show the layer of each rule.
     """
+    base = base.ungated or base if base else None  # an extension inherits every gated entry of its base
     decl = declarations(doc, base, span_of)
     issues: list[Issue] = []
     subjects: dict[str, ir.SubjectProgram] = dict(base.subjects) if base else {}
@@ -123,6 +124,7 @@ def compile_program(
                 fail=text(entry.doc.fail) if entry.doc.fail else None,
                 pass_=text(entry.doc.pass_) if entry.doc.pass_ else None,
                 span=span_of(entry.path),
+                reading=entry.doc.reading,
             )
         caps = {c.id: c for c in inherited.caps} if inherited else {}
         for cap_id, entry in subject.caps.items():
@@ -137,6 +139,7 @@ def compile_program(
                 cite=citation(entry.doc.cite),
                 confidence=ir.Confidence(entry.doc.confidence),
                 span=span_of(entry.path),
+                reading=entry.doc.reading,
             )
         notes = {n.id: n for n in inherited.notes} if inherited else {}
         for note_id, entry in subject.notes.items():
@@ -148,6 +151,7 @@ def compile_program(
                 cite=citation(entry.doc.cite),
                 confidence=ir.Confidence(entry.doc.confidence),
                 span=span_of(entry.path),
+                reading=entry.doc.reading,
             )
         level_lists: dict[str, list[str]] = subject.levels.doc if subject.levels else {}
         inherited_levels = {r.level: r for r in inherited.levels} if inherited else {}
@@ -230,7 +234,7 @@ def compile_program(
         )
         if found:
             raise FrameworkError(source, found)
-    return ir.Program(
+    program = ir.Program(
         info=ir.FrameworkInfo(
             family=info.family,
             version=info.version,
@@ -242,6 +246,8 @@ def compile_program(
             source=source,
             source_sha256=sha256,
             chain=(*(base.info.chain if base else ()), (source, sha256)),
+            forms=tuple(ir.Form(code, text(f.title), f.doc) for code, f in info.forms.items())
+            or (base.info.forms if base else ()),
         ),
         levels=decl.levels,
         scales=decl.scales,
@@ -251,6 +257,7 @@ def compile_program(
         quotas=tuple(quotas.values()),
         process=process,
     )
+    return gating.select(program)  # the default options of the rules readings; the full program kept inside
 
 
 # --- the review process ----------------------------------------------------------------------------------------
@@ -271,7 +278,9 @@ def _fraction_or_ratio(value: float | str | None) -> Fraction | None:
     return None if value is None else ratio(value)
 
 
-def _reading_value(value: float | str) -> str:
+def _reading_value(value: float | str | None, option_id: str) -> str:
+    if value is None:  # a rules reading: the option is its own value
+        return option_id
     return str(value).strip() if isinstance(value, str) else str(Fraction(str(value)))
 
 
@@ -372,7 +381,12 @@ def compile_process(
             parameter=ir.ReadingParameter(r.parameter),
             options=tuple(
                 ir.ReadingOption(
-                    option_id, _reading_value(o.value), text(o.label), citation(o.cite), ir.Confidence(o.confidence)
+                    option_id,
+                    _reading_value(o.value, option_id),
+                    text(o.label),
+                    citation(o.cite),
+                    ir.Confidence(o.confidence),
+                    tuple(o.enables),
                 )
                 for option_id, o in r.options.items()
             ),

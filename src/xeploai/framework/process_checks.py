@@ -7,6 +7,7 @@ records.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
@@ -267,7 +268,33 @@ def _check_readings(
             yield from check_cited(doc, decl, Entry(option, option_path), span_of, named)
             allowed = _READING_VALUES.get(reading.parameter)
             value = str(option.value).strip() if isinstance(option.value, str) else option.value
-            if allowed is not None and value not in allowed:
+            if reading.parameter == "rules" or option.value is None:
+                if (reading.parameter == "rules") == (option.value is None) and (
+                    reading.parameter == "rules" or not option.enables
+                ):
+                    continue
+                yield Issue.from_text(
+                    "invalid-value",
+                    ir.Text(
+                        "cách hiểu về quy tắc (parameter: rules) ghi enables, không ghi value; cách hiểu khác ghi"
+                        " value, không ghi enables",
+                        "a rules reading (parameter: rules) lists enables, not a value; other readings give a value,"
+                        " not enables",
+                    ),
+                    dotted(option_path),
+                    span_of(option_path),
+                )
+            elif option.enables:
+                yield Issue.from_text(
+                    "invalid-value",
+                    ir.Text(
+                        "chỉ cách hiểu về quy tắc (parameter: rules) mới ghi enables",
+                        "only a rules reading (parameter: rules) lists enables",
+                    ),
+                    dotted((*option_path, "enables")),
+                    span_of((*option_path, "enables")),
+                )
+            elif allowed is not None and value not in allowed:
                 yield Issue.from_text(
                     "invalid-value",
                     ir.Text(
@@ -328,7 +355,7 @@ def _check_readings(
                 }[reading.parameter]
                 given: object = default.value
                 if reading.parameter == "quota_ratio":
-                    given = ratio(default.value)
+                    given = ratio(default.value) if default.value is not None else None
                 elif isinstance(given, str):
                     given = given.strip()
                 if given != native:
@@ -458,3 +485,105 @@ def _check_periods(
                 if key not in reported:
                     reported.add(key)
                     yield issue
+
+
+def _gated(subjects: Mapping[str, MergedSubject], base: ir.Program | None) -> dict[str, tuple[str, Path | None]]:
+    """Every rule, cap and note that names a reading: id → (reading id, its path in this document or None)."""
+    out: dict[str, tuple[str, Path | None]] = {}
+    full = base.ungated or base if base is not None else None
+    for compiled in full.subjects.values() if full is not None else ():
+        for entry_id, gate in (
+            *((r.id, r.reading) for r in compiled.rules.values()),
+            *((c.id, c.reading) for c in compiled.caps),
+            *((n.id, n.reading) for n in compiled.notes),
+        ):
+            if gate is not None:
+                out[entry_id] = (gate, None)
+    for subject in subjects.values():
+        for group in (subject.rules, subject.overrides, subject.caps, subject.notes):
+            for entry_id, entry in group.items():
+                gate = getattr(entry.doc, "reading", None)
+                if gate is not None:
+                    out[entry_id] = (gate, entry.path)
+    return out
+
+
+def check_gates(
+    doc: schema.FrameworkDoc, subjects: Mapping[str, MergedSubject], decl: Declarations, span_of: SpanOf
+) -> Iterator[Issue]:
+    """Rules readings and the entries they gate: an entry names a rules reading; an option enables only entries
+    gated by its reading; every gated entry is enabled by some option; no rule's condition reads a gated rule."""
+    readings: dict[str, tuple[str, frozenset[str]]] = {}  # id → (parameter, ids enabled by any option)
+    base = decl.base.ungated or decl.base if decl.base is not None else None
+    for r in base.process.readings if base is not None and base.process is not None else ():
+        readings[r.id] = (r.parameter.value, frozenset(e for o in r.options for e in o.enables))
+    for reading_id, reading_doc in doc.process.readings.items() if doc.process is not None else ():
+        readings[reading_id] = (
+            reading_doc.parameter,
+            frozenset(e for o in reading_doc.options.values() for e in o.enables),
+        )
+    gated = _gated(subjects, decl.base)
+    for entry_id, (gate, path) in gated.items():
+        if path is None:
+            continue
+        parameter, enabled = readings.get(gate, (None, frozenset()))
+        if parameter != "rules":
+            yield Issue.from_text(
+                "unknown-reference",
+                ir.Text(
+                    f"'{gate}' không phải cách hiểu về quy tắc (parameter: rules) trong process.readings",
+                    f"'{gate}' is not a rules reading (parameter: rules) of process.readings",
+                ),
+                dotted((*path, "reading")),
+                span_of((*path, "reading")),
+                suggest(gate, [r for r, (p, _) in readings.items() if p == "rules"]),
+            )
+        elif entry_id not in enabled:
+            yield Issue.from_text(
+                "invalid-value",
+                ir.Text(
+                    f"không phương án nào của cách hiểu '{gate}' bật '{entry_id}' (enables), nên nó không bao giờ áp"
+                    " dụng",
+                    f"no option of the reading '{gate}' enables '{entry_id}', so it never acts",
+                ),
+                dotted((*path, "reading")),
+                span_of((*path, "reading")),
+            )
+    for reading_id, reading_doc in doc.process.readings.items() if doc.process is not None else ():
+        for option_id, option in reading_doc.options.items():
+            for index, entry_id in enumerate(option.enables):
+                if gated.get(entry_id, ("", None))[0] == reading_id:
+                    continue
+                where: Path = ("process", "readings", reading_id, "options", option_id, "enables", index)
+                yield Issue.from_text(
+                    "unknown-reference",
+                    ir.Text(
+                        f"'{entry_id}' không phải quy tắc, giới hạn mức hay ghi chú có reading: {reading_id}",
+                        f"'{entry_id}' is no rule, cap or note with reading: {reading_id}",
+                    ),
+                    dotted(where),
+                    span_of(where),
+                )
+    for subject in subjects.values():
+        for rule_id, entry in (*subject.rules.items(), *subject.overrides.items()):
+            if entry.path[1] != subject.kind:
+                continue
+            for other, (gate, _) in gated.items():
+                if (
+                    other != rule_id
+                    and other in subject.rules
+                    and re.search(rf"\b{re.escape(other)}\b", entry.doc.when)
+                ):
+                    yield Issue.from_text(
+                        "invalid-value",
+                        ir.Text(
+                            f"điều kiện đọc quy tắc '{other}', là quy tắc chỉ áp dụng theo cách hiểu '{gate}'",
+                            f"the condition reads the rule '{other}', which acts only under the reading '{gate}'",
+                        ),
+                        dotted((*entry.path, "when")),
+                        span_of((*entry.path, "when")),
+                        ir.Text(
+                            "ghi điều kiện của quy tắc đó ngay trong điều kiện này",
+                            "write that rule's condition inside this one",
+                        ),
+                    )

@@ -100,6 +100,7 @@ def declarations(
 ) -> Declarations:
     """Levels, scales, enums and record types: the extended framework's, then this document's (with ``span_of``,
     each record field keeps its position)."""
+    base = base.ungated or base if base is not None else None  # every gated entry of the base, whatever is chosen
     if doc.levels is not None:
         levels = ir.Scale(ir.LEVEL_SCALE, ir.Text("Mức xếp loại", "Level"), scale_values(doc.levels))
     elif base is not None:
@@ -182,6 +183,7 @@ def field_def(
         better=f.better,
         link=field_link(f.from_result, span),
         span=span or ir.NO_SPAN,
+        form=f.form,
     )
 
 
@@ -193,7 +195,7 @@ def field_link(link: schema.FromResultDoc | None, span: ir.Span | None) -> ir.Fi
     return ir.FieldLink(
         kinds=tuple(link.kinds),
         label=text(link.label),
-        cite=ir.Citation(cite.doc, cite.at, tuple(cite.sources)) if cite else ir.Citation("", ""),
+        cite=ir.Citation(cite.doc, cite.at, tuple(cite.sources), cite.quote, cite.url) if cite else ir.Citation("", ""),
         confidence=ir.Confidence(link.confidence),
         value=link.value,
         mapping=tuple(link.map.items()),

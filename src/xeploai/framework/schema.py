@@ -41,6 +41,13 @@ class LegalDocument(_Model):
     url: str | None = None
 
 
+class FormDoc(_Model):
+    """An official form of a version: a review report, a self-assessment, a minutes template."""
+
+    title: Text = Field(description="What the form is for, as the guidance names it")
+    doc: DocId | None = Field(default=None, description="The document that issues the form (a legal_basis id)")
+
+
 class FrameworkInfo(_Model):
     family: Family
     version: NonEmpty
@@ -54,6 +61,10 @@ class FrameworkInfo(_Model):
         " a local regulation on top of a central one",
     )
     legal_basis: dict[DocId, LegalDocument] = Field(description="Documents that rules cite, by id")
+    forms: dict[NonEmpty, FormDoc] = Field(
+        default_factory=dict,
+        description="The official forms of this version, by their code as printed (e.g. 2A): what each is for",
+    )
 
 
 class ScaleValue(_Model):
@@ -86,6 +97,11 @@ class FieldDoc(_Model):
     min: float | None = None
     max: float | None = None
     at_most: Id | None = Field(default=None, description="Another field this value can never exceed")
+    form: NonEmpty | None = Field(
+        default=None,
+        description="Where an official reads the value: the form (a code of framework.forms) and its line, e.g."
+        " '2B, mục 2.5'",
+    )
     better: Literal["higher", "lower"] | None = Field(
         default=None,
         description="The direction in which a value is better for the subject (for a records field: more or fewer"
@@ -110,6 +126,14 @@ class Citation(_Model):
     doc: DocId = Field(description="A key of framework.legal_basis")
     at: NonEmpty = Field(description="Article, clause, point as the document numbers them")
     sources: list[NonEmpty] = Field(default_factory=list, description="Research source ids")
+    quote: NonEmpty | None = Field(
+        default=None,
+        description="The clause's text in Vietnamese, a short quote as published (a secondary or confirmed entry"
+        " needs one)",
+    )
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$")] | None = Field(
+        default=None, description="The public address of the source the quote was read from"
+    )
 
 
 class FromResultDoc(_Model):
@@ -136,6 +160,10 @@ class RuleDoc(_Model):
     confidence: Confidence
     fail: Text | None = None
     pass_: Text | None = Field(default=None, alias="pass")
+    reading: Id | None = Field(
+        default=None,
+        description="A rules reading of process.readings: the entry acts only under an option that enables it",
+    )
 
 
 class CapDoc(_Model):
@@ -144,6 +172,10 @@ class CapDoc(_Model):
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
+    reading: Id | None = Field(
+        default=None,
+        description="A rules reading of process.readings: the entry acts only under an option that enables it",
+    )
 
 
 class NoteDoc(_Model):
@@ -151,6 +183,10 @@ class NoteDoc(_Model):
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
+    reading: Id | None = Field(
+        default=None,
+        description="A rules reading of process.readings: the entry acts only under an option that enables it",
+    )
 
 
 class ExceptionDoc(_Model):
@@ -326,7 +362,11 @@ class BallotDoc(_Model):
 
 
 class ReadingOptionDoc(_Model):
-    value: float | NonEmpty
+    value: float | NonEmpty | None = Field(default=None, description="The option's value (not for rules readings)")
+    enables: list[Id] = Field(
+        default_factory=list,
+        description="Rules readings: the rules, caps and notes (gated by this reading) that act under this option",
+    )
     label: Text | None = None
     cite: Citation | None = None
     confidence: Confidence
@@ -334,7 +374,7 @@ class ReadingOptionDoc(_Model):
 
 class ReadingDoc(_Model):
     label: Text | None = None
-    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding", "level_gap"]
+    parameter: Literal["quota_denominator", "quota_rounding", "quota_ratio", "score_rounding", "level_gap", "rules"]
     kinds: list[Id] | None = Field(
         default=None, description="Level-gap readings: the subject kinds concerned (default every kind)"
     )
@@ -450,6 +490,7 @@ def _known_keys() -> set[str]:
     for model in (
         FrameworkDoc,
         FrameworkInfo,
+        FormDoc,
         LegalDocument,
         ScaleValue,
         ScaleDoc,

@@ -56,6 +56,10 @@ class Citation:
     doc: str
     at: str
     sources: tuple[str, ...] = ()  # research source ids, e.g. "S16" in REGULATIONS.md
+    # The clause's text as published (a short quote) and the public address it was read from; documentation of
+    # the rule, so neither takes part in equality.
+    quote: str | None = field(default=None, compare=False)
+    url: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,6 +509,7 @@ class FieldDef:
     better: str | None = None  # "higher" | "lower": the declared better direction, for the analysis
     link: FieldLink | None = None  # the value is another result of the same person, computed in the same run
     span: Span = field(default=NO_SPAN, compare=False)
+    form: str | None = field(default=None, compare=False)  # the official form and line it is read from (docs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -527,6 +532,8 @@ class Rule:
     fail: Text | None = None
     pass_: Text | None = None
     span: Span = field(default=NO_SPAN, compare=False)
+    reading: str | None = None  # a ``rules`` reading that switches this rule on (see ``gating``)
+    chosen: ReadingChoice | None = None  # in a selected program: the option in force that switched it on
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,6 +548,8 @@ class Cap:
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    reading: str | None = None  # a ``rules`` reading that switches this entry on (see ``gating``)
+    chosen: ReadingChoice | None = None  # in a selected program: the option in force that switched it on
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,6 +563,8 @@ class Note:
     cite: Citation
     confidence: Confidence
     span: Span = field(default=NO_SPAN, compare=False)
+    reading: str | None = None  # a ``rules`` reading that switches this entry on (see ``gating``)
+    chosen: ReadingChoice | None = None  # in a selected program: the option in force that switched it on
 
 
 @dataclass(frozen=True, slots=True)
@@ -734,6 +745,16 @@ class FrameworkInfo:
     source_sha256: str = field(default="", compare=False)
     # Every file of the extension chain, the central framework first: (file, sha256).
     chain: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    forms: tuple[Form, ...] = field(default=(), compare=False)  # the version's official forms (documentation)
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """An official form of a version, by its code as printed (``2A``); documentation only."""
+
+    code: str
+    title: Text
+    doc: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -746,6 +767,10 @@ class Program:
     subjects: Mapping[str, SubjectProgram]
     quotas: tuple[Quota, ...] = ()
     process: Process | None = None  # the review process, when the framework declares one
+    # The options in force of the ``rules`` readings (reading id → option id), and the program before any was
+    # chosen (every gated entry present), from which ``gating.select`` builds the program of another choice.
+    choice: Mapping[str, str] = field(default_factory=dict)
+    ungated: Program | None = field(default=None, compare=False, repr=False)
 
     def computed_kinds(self) -> tuple[str, ...]:
         """The kinds that compute values from other evidence (``SubjectProgram.values``)."""
@@ -860,6 +885,7 @@ class ReadingParameter(enum.StrEnum):
     QUOTA_RATIO = "quota_ratio"  # a share such as 25%
     SCORE_ROUNDING = "score_rounding"  # none | each | total
     LEVEL_GAP = "level_gap"  # competent_level | lowest_level: who decides a subject that fits no level and no trigger
+    RULES = "rules"  # each option switches on the rules, caps and notes it lists (``enables``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -869,6 +895,7 @@ class ReadingOption:
     label: Text
     cite: Citation
     confidence: Confidence
+    enables: tuple[str, ...] = ()  # rules readings: the rule, cap and note ids this option switches on
 
 
 @dataclass(frozen=True, slots=True)
@@ -891,6 +918,19 @@ class Reading:
             if option.id == option_id:
                 return option
         raise KeyError(option_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingChoice:
+    """The option of a ``rules`` reading under which a gated entry acts: outcomes it decides cite it."""
+
+    reading: str
+    option: str
+    reading_label: Text
+    option_label: Text
+    cite: Citation
+    confidence: Confidence
+    default: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,10 @@ CODES: dict[str, str] = {
     "reference-cycle": "rules that depend on each other in a cycle",
     "unreachable-level": "a level that can never be the outcome because of the order of levels",
     "missing-citation": "a rule, cap or note without a citation",
+    "unquoted-citation": "a secondary or confirmed entry whose citation lacks the clause's quote or the source's"
+    " address (a warning)",
+    "citation-location-unknown": "a citation that quotes its source but still says '(vị trí chưa xác định)' (a"
+    " warning)",
     "missing-label": "a rule, field or level without both a Vietnamese and an English label",
     "unknown-document": "a citation naming a document that is not in the legal basis",
     "effective-date-mismatch": "the effective date disagrees with the file name",
@@ -135,6 +139,9 @@ CODES_VI: dict[str, str] = {
     "reference-cycle": "các quy tắc phụ thuộc nhau thành vòng",
     "unreachable-level": "mức không bao giờ đạt được do thứ tự các mức",
     "missing-citation": "thiếu căn cứ pháp lý",
+    "unquoted-citation": "một mục đánh dấu secondary hoặc confirmed mà trích dẫn thiếu đoạn trích điều khoản hoặc"
+    " địa chỉ nguồn (cảnh báo)",
+    "citation-location-unknown": "trích dẫn có đoạn trích nguồn nhưng vẫn ghi '(vị trí chưa xác định)' (cảnh báo)",
     "missing-label": "thiếu nhãn tiếng Việt hoặc tiếng Anh",
     "unknown-document": "căn cứ dẫn văn bản không có trong danh mục văn bản",
     "effective-date-mismatch": "ngày hiệu lực không khớp tên tệp",
