@@ -27,8 +27,6 @@ from xeploai.evaluation.trace import Result, Status
 from xeploai.explanation import explain
 from xeploai.explanation.messages import MESSAGES, msg
 from xeploai.program.ir import Period, Program, Text
-from xeploai.tables.outputs import OutputError
-from xeploai.tables.reader import read_population
 
 if TYPE_CHECKING:
     from xeploai.explanation.counterfactual import ChangeSet
@@ -130,6 +128,8 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
         if not args.subject or period is None:
             raise UsageError(msg("cli.explain.population_args", lang))
         program = _program_for(args.framework, period, lang)
+        from xeploai.tables.reader import read_population
+
         classified = population.evaluate_population(program, read_population(args.population, program), period)
         try:
             return classified.result(args.subject), program
@@ -399,6 +399,8 @@ def _run_appeal(args: argparse.Namespace) -> int:
             raise
         # the history could not be extended (a full disk): the append left the file as it was
         reason = error.strerror or str(error)
+        from xeploai.tables.outputs import OutputError
+
         raise OutputError(args.case, Text(reason, reason)) from None
 
 

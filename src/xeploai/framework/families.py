@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from xeploai.framework.files import Selection, load_framework, select_from
@@ -21,6 +20,8 @@ BUNDLED = "_bundled"
 
 def _bundled(folder: str) -> Path | None:
     """A folder of the package data, or in a clone (or an editable install) the repository's own folder."""
+    from importlib import resources  # here: a command given a path on disk never needs it
+
     packaged = resources.files("xeploai").joinpath(BUNDLED, *folder.split("/"))
     if packaged.is_dir():
         return Path(str(packaged))  # an installed wheel is a folder of files, never a zip
@@ -63,8 +64,10 @@ def resolve_framework(spec: str | os.PathLike[str]) -> Path:
     '2019-10-18.yaml'
     """
     path = Path(spec)
+    if path.exists() or path.is_absolute():
+        return path
     root = frameworks_root()
-    if path.exists() or root is None or path.is_absolute():
+    if root is None:
         return path
     parts = PurePosixPath(Path(spec).as_posix()).parts
     if not parts or ".." in parts:
