@@ -277,7 +277,8 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         choices=("auto", "interpreter", "columnar"),
         default="auto",
         help="how to classify: row by row with full traces (interpreter) or column-wise (columnar, needs numpy);"
-        f" auto: columnar from {AUTO_COLUMNAR_ROWS:,} subject rows without --process (auto)",
+        f" auto: columnar from {AUTO_COLUMNAR_ROWS:,} subject rows when numpy is installed, without --process,"
+        " --tables or --traces (auto)",
     )
     batch.set_defaults(handler=run_batch)
 
@@ -527,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(exit_.code)
     lang: str = args.lang
     handler: Handler = args.handler
+    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        _show_debug_notes()
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, as a batch's manifest records it
     _resolve_frameworks(args)
     try:
@@ -573,6 +576,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         echo_err(msg("cli.internal_error", lang, error=detail) + "\n")
         return EXIT_INTERNAL
+
+
+def _show_debug_notes() -> None:
+    """With ``XEPLOAI_DEBUG=1``, the notes of the cache of compiled frameworks (an entry ignored and why, a cache
+    folder not used) go to standard error."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("xeploai.cache")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def _raised_by(module: str, name: str) -> tuple[type[Exception], ...]:

@@ -266,7 +266,15 @@ def _write_traces(path: Path, traced: Iterator[Result], program: Program, lang: 
 
 def _batch_engine(args: argparse.Namespace, rows: int, lang: str) -> str:
     """The engine ``batch`` uses for ``rows`` subject rows (``engines.choose_engine``)."""
-    return choose_engine(str(args.engine), rows, process=bool(getattr(args, "process", None)), lang=lang)
+    return choose_engine(
+        str(args.engine),
+        rows,
+        process=bool(getattr(args, "process", None)),
+        every_trace=bool(
+            getattr(args, "tables", False) or getattr(args, "traces", False) or getattr(args, "traces_gz", False)
+        ),
+        lang=lang,
+    )
 
 
 def _needs_pyarrow(lang: str) -> None:
