@@ -318,3 +318,19 @@ def test_old_entries_are_pruned(cache_dir: Path, monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(cache, "_code_digest", digest * 64)
         files.load_framework(HD21)
     assert len(entries(cache_dir)) == 2
+
+
+def test_xeploai_debug_shows_why_an_entry_was_not_used(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["evaluate", str(HD21), str(MEMBER)]) == 0
+    (entry,) = entries(cache_dir)
+    entry.write_bytes(b"garbage")
+    capsys.readouterr()
+    monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    assert cli.main(["evaluate", str(HD21), str(MEMBER)]) == 0
+    assert "not a cache entry" in capsys.readouterr().err
+    monkeypatch.delenv(cli.DEBUG_ENV)
+    entry.write_bytes(b"garbage")
+    assert cli.main(["evaluate", str(HD21), str(MEMBER)]) == 0
+    assert capsys.readouterr().err == ""

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from xeploai import __version__
@@ -54,23 +54,21 @@ documentation: docs/reference/cli.md"""
 Handler = Callable[[argparse.Namespace], int]
 
 # argparse's own messages (Python 3.11–3.13), in Vietnamese: argument errors follow --lang like everything else.
-_ARGPARSE_VI: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"^the following arguments are required: (.*)$", r"thiếu đối số bắt buộc: \1"),
-        (r"^unrecognized arguments: (.*)$", r"đối số không nhận ra: \1"),
-        (
-            r"^argument (.*?): invalid choice: (.*?) \(choose from (.*)\)$",
-            r"đối số \1: lựa chọn không hợp lệ: \2 (chọn một trong \3)",
-        ),
-        (r"^argument (.*?): expected one argument$", r"đối số \1: cần một giá trị"),
-        (r"^argument (.*?): expected at least one argument$", r"đối số \1: cần ít nhất một giá trị"),
-        (r"^argument (.*?): expected (\d+) arguments$", r"đối số \1: cần \2 giá trị"),
-        (r"^argument (.*?): invalid (\w+) value: (.*)$", r"đối số \1: giá trị \2 không hợp lệ: \3"),
-        (r"^argument (.*?): not allowed with argument (.*)$", r"đối số \1: không dùng cùng đối số \2"),
-        (r"^one of the arguments (.*) is required$", r"cần một trong các đối số \1"),
-        (r"^ambiguous option: (.*?) could match (.*)$", r"tùy chọn mơ hồ: \1 có thể là \2"),
-    )
+# Compiled when an argument error is reported, not at every start.
+_ARGPARSE_VI: tuple[tuple[str, str], ...] = (
+    (r"^the following arguments are required: (.*)$", r"thiếu đối số bắt buộc: \1"),
+    (r"^unrecognized arguments: (.*)$", r"đối số không nhận ra: \1"),
+    (
+        r"^argument (.*?): invalid choice: (.*?) \(choose from (.*)\)$",
+        r"đối số \1: lựa chọn không hợp lệ: \2 (chọn một trong \3)",
+    ),
+    (r"^argument (.*?): expected one argument$", r"đối số \1: cần một giá trị"),
+    (r"^argument (.*?): expected at least one argument$", r"đối số \1: cần ít nhất một giá trị"),
+    (r"^argument (.*?): expected (\d+) arguments$", r"đối số \1: cần \2 giá trị"),
+    (r"^argument (.*?): invalid (\w+) value: (.*)$", r"đối số \1: giá trị \2 không hợp lệ: \3"),
+    (r"^argument (.*?): not allowed with argument (.*)$", r"đối số \1: không dùng cùng đối số \2"),
+    (r"^one of the arguments (.*) is required$", r"cần một trong các đối số \1"),
+    (r"^ambiguous option: (.*?) could match (.*)$", r"tùy chọn mơ hồ: \1 có thể là \2"),
 )
 
 
@@ -83,7 +81,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if self.lang != "en":
             for pattern, replacement in _ARGPARSE_VI:
-                translated = pattern.sub(replacement, message)
+                translated = re.sub(pattern, replacement, message)
                 if translated != message:
                     message = translated
                     break
@@ -528,12 +526,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _exit_code(exit_.code)
     lang: str = args.lang
     handler: Handler = args.handler
-    if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
-        _show_debug_notes()
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, as a batch's manifest records it
     _resolve_frameworks(args)
     try:
-        return handler(args)
+        with _debug_notes(os.environ.get(DEBUG_ENV, "") not in ("", "0")):
+            return handler(args)
     except UsageError as error:
         echo_err(f"xeploai {args.command}: {error}\n")
         return EXIT_USAGE
@@ -578,16 +575,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _show_debug_notes() -> None:
-    """With ``XEPLOAI_DEBUG=1``, the notes of the cache of compiled frameworks (an entry ignored and why, a cache
-    folder not used) go to standard error."""
+@contextlib.contextmanager
+def _debug_notes(shown: bool) -> Iterator[None]:
+    """With ``XEPLOAI_DEBUG=1`` (``shown``), the notes of the cache of compiled frameworks (an entry ignored and
+    why, a cache folder not used) go to standard error while a command runs."""
+    if not shown:
+        yield
+        return
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logger = logging.getLogger("xeploai.cache")
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            echo_err(record.getMessage() + "\n")
+
+    logger, handler = logging.getLogger("xeploai.cache"), ToStderr()
+    level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _raised_by(module: str, name: str) -> tuple[type[Exception], ...]:
