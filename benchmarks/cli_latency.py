@@ -1,16 +1,17 @@
 """How long the command line takes to answer for one member, in fresh processes, against ``import yaml``.
 
-Run from the repository root:  PYTHONPATH=src python benchmarks/cli_latency.py [--runs 21] [--no-doc]
+Run from the repository root:  PYTHONPATH=src python benchmarks/cli_latency.py [--runs 21] [--before REV] [--no-doc]
 
 Each command below runs ``--runs`` times as a new process (the commands interleaved, round after round, so that
 the load of a shared machine falls on all of them alike); the page gets the median and the fastest wall time of
 each, and each median divided by the median of ``python -c 'import yaml'`` measured in the same run. Bytecode is
 cached (in a scratch folder, ``PYTHONPYCACHEPREFIX``) as it is for an installed package, and filled by a first run
-of every command, not timed. The
-evaluations run with a cache of compiled frameworks that is warm (filled by a first run, not timed), cold (a new
-empty cache folder every run: compile and store) and off (``XEPLOAI_NO_CACHE=1``: compile, store nothing); their
-outputs must be byte-identical, or the script stops. Writes its section of docs/benchmarks.md (between its own
-markers) and benchmarks/results/cli_latency.json; ``--no-doc`` prints only.
+of every command, not timed. The evaluations run with a cache of compiled frameworks that is warm (filled by that
+first run), cold (a new empty cache folder every run: compile and store) and off (``XEPLOAI_NO_CACHE=1``: compile,
+store nothing); their outputs must be byte-identical, or the script stops. ``--before REV`` runs ``--version``
+and the two evaluations of git revision REV too (exported to a scratch folder), interleaved with the others, so
+that before and after are compared in one run (their outputs must be identical too). Writes its section of
+docs/benchmarks.md (between its own markers) and benchmarks/results/cli_latency.json; ``--no-doc`` prints only.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ BEGIN, END = "<!-- BEGIN GENERATED: benchmarks/cli_latency.py -->", "<!-- END GE
 MEMBER = "examples/members/nguyen-van-an.yaml"
 FRAMEWORK = "frameworks/party/2019-10-18.yaml"
 TARGET_MS = 150.0
+# The commands run at ``--before REV`` too (that revision has no cache: "warm" means nothing there).
+BEFORE = ("version", "file_warm", "family_warm")
 
 PY = sys.executable
 XEPLOAI = [PY, "-m", "xeploai"]
@@ -57,9 +60,18 @@ COMMANDS: list[tuple[str, str, list[str], str | None]] = [
 ]
 
 
-def _env(mode: str | None, warm_dir: Path, scratch: Path) -> dict[str, str]:
+def _before(revision: str, scratch: Path) -> Path:
+    """The repository at ``revision`` (``git archive``), to run its command line beside this one's."""
+    folder = scratch / "before"
+    folder.mkdir()
+    archive = subprocess.run(["git", "archive", revision], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _env(mode: str | None, warm_dir: Path, scratch: Path, root: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src")
+    env["PYTHONPATH"] = str(root / "src")
     # Bytecode cached, as an installed package has it (pip compiles on install), but outside the repository.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
@@ -73,33 +85,40 @@ def _env(mode: str | None, warm_dir: Path, scratch: Path) -> dict[str, str]:
     return env
 
 
-def _run(argv: list[str], env: dict[str, str]) -> tuple[float, bytes]:
+def _run(argv: list[str], env: dict[str, str], root: Path = ROOT) -> tuple[float, bytes]:
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, check=False)
+    done = subprocess.run(argv, cwd=root, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr.decode()}")
     return elapsed, done.stdout
 
 
-def measure(runs: int) -> dict[str, object]:
+def measure(runs: int, before: str | None) -> dict[str, object]:
     """Every command ``runs`` times, interleaved; times in ms, and whether the evaluations' outputs agree."""
+    commands = [(key, argv, mode, ROOT) for key, _, argv, mode in COMMANDS]
     times: dict[str, list[float]] = {key: [] for key, *_ in COMMANDS}
     outputs: dict[str, set[bytes]] = {}
     with tempfile.TemporaryDirectory(prefix="xeploai-cli-latency-") as folder:
         scratch = Path(folder)
         warm = scratch / "warm"
-        for _, _, argv, mode in COMMANDS:  # fills the warm cache and the bytecode cache; not timed
-            _run(argv, _env(mode, warm, scratch))
-        for _ in range(runs):
+        if before is not None:
+            old = _before(before, scratch)
             for key, _, argv, mode in COMMANDS:
-                elapsed, out = _run(argv, _env(mode, warm, scratch))
+                if key in BEFORE:
+                    commands.append((f"before_{key}", argv, mode, old))
+                    times[f"before_{key}"] = []
+        for _, argv, mode, root in commands:  # fills the warm cache and the bytecode cache; not timed
+            _run(argv, _env(mode, warm, scratch, root), root)
+        for _ in range(runs):
+            for key, argv, mode, root in commands:
+                elapsed, out = _run(argv, _env(mode, warm, scratch, root), root)
                 times[key].append(elapsed * 1000)
                 if mode is not None:
-                    outputs.setdefault(key.split("_")[0], set()).add(out)
+                    outputs.setdefault(key.removeprefix("before_").split("_")[0], set()).add(out)
                 if mode == "cold":
                     for entry in scratch.iterdir():
-                        if entry.name not in ("warm", "pycache"):
+                        if entry.name not in ("warm", "pycache", "before"):
                             shutil.rmtree(entry)
     identical = {what: len(seen) == 1 for what, seen in outputs.items()}
     if not all(identical.values()):
@@ -125,6 +144,11 @@ def markdown(results: dict[str, object]) -> str:
     for key, label, _, _ in COMMANDS:
         median = statistics.median(times[key])
         lines.append(f"| {label} | {median:.0f} | {min(times[key]):.0f} | {median / yaml_median:.2f} |")
+    for key, label, _, _ in COMMANDS:
+        if f"before_{key}" in times:
+            shown = label.removesuffix(", cache warm") + f", at {results['before']} (before the cache)"
+            median = statistics.median(times[f"before_{key}"])
+            lines.append(f"| {shown} | {median:.0f} | {min(times[f'before_{key}']):.0f} | {median / yaml_median:.2f} |")
     warm = statistics.median(times["file_warm"])
     verdict = "met" if warm <= TARGET_MS else "not met"
     lines += [
@@ -143,13 +167,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=21, help="runs of each command (21)")
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--before", metavar="REV", help="also run the command line of git revision REV")
     args = parser.parse_args()
     load_start = os.getloadavg()
-    measured = measure(args.runs)
+    measured = measure(args.runs, args.before)
     results: dict[str, object] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "benchmarks/cli_latency.py", *sys.argv[1:]]),
         "runs": args.runs,
+        "before": args.before,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

@@ -334,3 +334,18 @@ def test_xeploai_debug_shows_why_an_entry_was_not_used(
     entry.write_bytes(b"garbage")
     assert cli.main(["evaluate", str(HD21), str(MEMBER)]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_file_outside_the_working_folder_is_named_as_given_each_time(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "frameworks" / "party"
+    folder.mkdir(parents=True)
+    shutil.copy(HD21, folder / HD21.name)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    relative = files.load_framework(Path("..") / "frameworks" / "party" / HD21.name)
+    absolute = files.load_framework(folder / HD21.name)
+    assert relative.info.source == str(Path("..") / "frameworks" / "party" / HD21.name)
+    assert absolute.info.source == str(folder / HD21.name)
+    assert repr(absolute) == repr(fresh(folder / HD21.name, monkeypatch))

@@ -5,10 +5,11 @@ In: the bytes of a framework file just read, its path, and a function that compi
 from the cache when an entry for exactly these bytes is there and intact, else compiled (and stored).
 
 The key of an entry is re-derived on every call from the bytes read then: the SHA-256 of the file, its resolved
-path and the working folder (spans name the file relative to it), xeploai's version, the Python version, and the
-SHA-256 of the source of the code that makes a program (``xeploai/framework/*.py`` and ``xeploai/program/*.py``,
-which holds the format version). An entry lists every file of the ``extends`` chain with the SHA-256 of the bytes
-it was compiled from; each is read and hashed again before the entry is used.
+path, the working folder and the name spans give the file (relative to that folder, else as given), xeploai's
+version, the Python version, and the SHA-256 of the source of the code that makes a program
+(``xeploai/framework/*.py`` and ``xeploai/program/*.py``, which hold the format version). An entry lists every
+file of the ``extends`` chain with the SHA-256 of the bytes it was compiled from; each is read and hashed again
+before the entry is used.
 
 Entries are pickles, and unpickling runs code, so an entry is only unpickled once proved written by this user's
 xeploai: it carries an HMAC-SHA256 (over its key and its contents) made with a random secret kept beside it,
@@ -124,12 +125,15 @@ def code_fingerprint() -> str:
 
 
 def _key(path: Path, content: bytes) -> str:
+    from xeploai.framework.loader import display_path
+
     parts = (
         __version__,
         sys.version,
         code_fingerprint(),
         str(path.resolve()),
         os.getcwd(),
+        display_path(path),  # how spans name the file: relative to the working folder, else as given
         hashlib.sha256(content).hexdigest(),
     )
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
