@@ -14,11 +14,10 @@ from xeploai.cli.output import UsageError
 from xeploai.explanation.messages import msg
 
 # From this many subject rows, ``batch --engine auto`` classifies column-wise. Set by measurement
-# (benchmarks/batch_engines.py, docs/benchmarks.md): end to end, a new process each time, the columnar engine pays
-# about half a second more to start (numpy and pyarrow) and then classifies for a few milliseconds a hundred rows,
-# where the interpreter takes about a tenth of a second a hundred rows; the two cross between 330 and 740 rows of
-# the example district, and the columnar engine is two to three times faster on the bundled districts (3,110 and
-# 3,137 rows).
+# (benchmarks/batch_engines.py, docs/benchmarks.md): end to end, a new process each time, the columnar engine starts
+# later (it imports numpy and pyarrow) and then grows far more slowly with the rows than the interpreter; the two
+# crossed between 326 and 744 rows of samples of the example district, and the columnar engine was three to four
+# times faster on the bundled districts (3,110 and 3,137 rows) and six times at 12,440.
 AUTO_COLUMNAR_ROWS = 500
 
 
