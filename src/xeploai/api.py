@@ -8,8 +8,8 @@ owns it and re-exported, so ``xeploai.api.evaluate`` and ``xeploai.evaluation.in
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from xeploai.evaluation.evidence import evidence_json_schema as _evidence_json_schema
 from xeploai.evaluation.inputs import (
@@ -47,7 +47,7 @@ from xeploai.program.issues import EvidenceError, FrameworkError, Issue
 
 # The analysis package (framework tests) is imported when first used: evaluating a subject does not need it, and a
 # command that only evaluates starts faster without it (``TestOutcome`` is still importable from here).
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from xeploai.analysis.framework_tests import TestOutcome
 
 __all__ = [
