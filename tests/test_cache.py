@@ -349,3 +349,12 @@ def test_a_file_outside_the_working_folder_is_named_as_given_each_time(
     assert relative.info.source == str(Path("..") / "frameworks" / "party" / HD21.name)
     assert absolute.info.source == str(folder / HD21.name)
     assert repr(absolute) == repr(fresh(folder / HD21.name, monkeypatch))
+
+
+def test_without_the_compilers_source_nothing_is_cached(
+    cache_dir: Path, compiles: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_code_digest", "")  # as code_fingerprint() says for a bytecode-only install
+    files.load_framework(HD21)
+    files.load_framework(HD21)
+    assert len(compiles) == 2 and not cache_dir.exists()

@@ -84,7 +84,7 @@ def load(path: Path, content: bytes, compile_program: Callable[[], Compiled], re
     ``compile_program()``, stored.
 
     Errors are never cached: ``compile_program`` raises them again on every call."""
-    if not enabled():
+    if not enabled() or not code_fingerprint():
         return compile_program().program
     store = _Store.open(cache_dir(), read)
     if store is None:
@@ -115,10 +115,15 @@ def code_fingerprint() -> str:
     if _code_digest is None:
         digest = hashlib.sha256()
         try:
-            for package in (Path(__file__).parent, Path(__file__).parent.parent / "program"):
-                for module in sorted(package.glob("*.py")):
-                    digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
-            _code_digest = digest.hexdigest()
+            modules = [
+                module
+                for package in (Path(__file__).parent, Path(__file__).parent.parent / "program")
+                for module in sorted(package.glob("*.py"))
+            ]
+            for module in modules:
+                digest.update(module.name.encode() + b"\0" + module.read_bytes() + b"\0")
+            # Installed without its source (bytecode only), a changed compiler could not be told apart: no cache.
+            _code_digest = digest.hexdigest() if len(modules) > 1 else ""
         except OSError:
             _code_digest = ""
     return _code_digest
