@@ -324,6 +324,61 @@ def test_importing_the_core_loads_no_optional_package() -> None:
     assert done.stdout.strip() == "[]", f"importing {present} loads optional packages {done.stdout.strip()}"
 
 
+# Modules a one-member evaluation from the command line never needs: the checker and its document model
+# (pydantic), the analysis, the table readers and writers and the packages they use. Importing them took most of
+# the start-up time of ``xeploai evaluate`` (issue 18).
+NOT_FOR_EVALUATE = [
+    "pydantic",
+    "xeploai.framework.schema",
+    "xeploai.framework.checker",
+    "xeploai.framework.compiler",
+    "xeploai.analysis",
+    "xeploai.tables.reader",
+    "xeploai.tables.files",
+    "xeploai.tables.outputs",
+    "xeploai.process",
+    "openpyxl",
+    "numpy",
+]
+
+
+def _loaded_after(argv: list[str], cache_dir: Path) -> tuple[int, list[str], str]:
+    """Run ``xeploai argv`` in a new process with the cache at ``cache_dir``: the exit code, the modules loaded
+    (of ``NOT_FOR_EVALUATE`` and the IR), and standard error."""
+    code = (
+        "import sys\n"
+        "from xeploai.cli import main\n"
+        f"rc = main({argv!r})\n"
+        "watched = ['xeploai.program.ir', *" + repr(NOT_FOR_EVALUATE) + "]\n"
+        "loaded = [w for w in watched if w in sys.modules or any(m.startswith(w + '.') for m in sys.modules)]\n"
+        "print(rc, ' '.join(loaded))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+        "XEPLOAI_CACHE_DIR": str(cache_dir),
+    }
+    env.pop("XEPLOAI_NO_CACHE", None)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    rc, _, loaded = done.stdout.strip().splitlines()[-1].partition(" ")
+    return int(rc), loaded.split(), done.stderr
+
+
+def test_version_loads_nothing_but_the_package(tmp_path: Path) -> None:
+    rc, loaded, _ = _loaded_after(["--version"], tmp_path / "cache")
+    assert rc == 0 and loaded == []
+
+
+def test_a_warm_evaluate_loads_neither_the_checker_nor_pydantic_nor_the_analysis(tmp_path: Path) -> None:
+    root = SRC.parent
+    argv = ["evaluate", str(root / "frameworks" / "party"), str(root / "examples" / "members" / "nguyen-van-an.yaml")]
+    rc, cold, _ = _loaded_after(argv, tmp_path / "cache")  # fills the cache: compiles, so loads the checker
+    assert rc == 0 and "xeploai.framework.schema" in cold and "pydantic" in cold
+    rc, warm, err = _loaded_after(argv, tmp_path / "cache")
+    assert rc == 0, err
+    assert warm == ["xeploai.program.ir"], f"a warm evaluate loads {warm[1:]}"
+
+
 # --- the checker of this file is itself checked --------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from paths import FIXTURES, HD21, ROOT
 from strategies import within_bounds
 from xeploai import api
 from xeploai.cli import app as cli
+from xeploai.cli import engines
 from xeploai.cli import populations as cli_populations
 from xeploai.evaluation import bulk, bulk_input, bulk_result, population, report
 from xeploai.evaluation.bulk_input import BulkInput, KindColumns, from_population_input
@@ -396,11 +397,8 @@ def test_batch_writes_the_same_files_with_either_engine(tmp_path: Path, capsys: 
 def test_batch_auto_engine_is_columnar_from_the_threshold_without_a_review_process() -> None:
     parser = cli.build_parser()
     small = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020"])
-    assert (
-        cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS - 1, "vi", HD21_PROGRAM)
-        == "interpreter"
-    )
-    assert cli_populations._batch_engine(small, cli_populations.AUTO_COLUMNAR_ROWS, "vi", HD21_PROGRAM) == "columnar"
+    assert cli_populations._batch_engine(small, engines.AUTO_COLUMNAR_ROWS - 1, "vi", HD21_PROGRAM) == "interpreter"
+    assert cli_populations._batch_engine(small, engines.AUTO_COLUMNAR_ROWS, "vi", HD21_PROGRAM) == "columnar"
     with_process = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--process", "p"])
     assert cli_populations._batch_engine(with_process, 10**6, "vi", HD21_PROGRAM) == "interpreter"
     forced = parser.parse_args(["batch", "f.yaml", "d", "--period", "2020", "--engine", "interpreter"])

@@ -25,7 +25,9 @@ HD21_PROGRAM = api.load_framework(HD21)
 PERIOD_2020 = api.parse_period(2020)
 QD366 = api.load_framework(FRAMEWORKS / "party" / "2025-08-30.yaml")
 ND335 = api.load_framework(FRAMEWORKS / "civil-service" / "2026-01-01.yaml")
-THPT = "U-CBCS01"  # Chi bộ Trường THPT Sông Xanh: 11 proposed for HTXS, 5 allowed (20 % of 26 HTT; its leaders' cadre results are not members' results)
+# Chi bộ Trường THPT Sông Xanh: 11 proposed for HTXS, 5 allowed (20 % of 26 HTT; its leaders' cadre results are not
+# members' results)
+THPT = "U-CBCS01"
 
 
 @pytest.fixture(scope="module")

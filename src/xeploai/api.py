@@ -8,10 +8,9 @@ owns it and re-exported, so ``xeploai.api.evaluate`` and ``xeploai.evaluation.in
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Sequence
 
-from xeploai.analysis import framework_tests
-from xeploai.analysis.framework_tests import TestOutcome
 from xeploai.evaluation.evidence import evidence_json_schema as _evidence_json_schema
 from xeploai.evaluation.inputs import (
     EvidenceFile,
@@ -45,6 +44,11 @@ from xeploai.framework.files import (
 )
 from xeploai.program.ir import Period, Program
 from xeploai.program.issues import EvidenceError, FrameworkError, Issue
+
+# The analysis package (framework tests) is imported when first used: evaluating a subject does not need it, and a
+# command that only evaluates starts faster without it (``TestOutcome`` is still importable from here).
+if typing.TYPE_CHECKING:
+    from xeploai.analysis.framework_tests import TestOutcome
 
 __all__ = [
     "EvidenceError",
@@ -89,4 +93,15 @@ def evidence_json_schema(program: Program, kind: str) -> dict[str, object]:
 
 def run_framework_tests(paths: Sequence[str | os.PathLike[str]]) -> list[TestOutcome]:
     """Run the ``*.tests.yaml`` files named or found under directories."""
+    from xeploai.analysis import framework_tests
+
     return framework_tests.run(paths)
+
+
+def __getattr__(name: str) -> object:
+    """The names re-exported from packages imported when first used (PEP 562)."""
+    if name == "TestOutcome":
+        from xeploai.analysis.framework_tests import TestOutcome
+
+        return TestOutcome
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

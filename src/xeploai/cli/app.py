@@ -15,11 +15,11 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from xeploai import __version__, api
-from xeploai.cli.frameworks import run_check, run_diff, run_schema, run_test
+from xeploai import __version__
+from xeploai.cli.engines import AUTO_COLUMNAR_ROWS
 from xeploai.cli.output import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
@@ -32,13 +32,9 @@ from xeploai.cli.output import (
     echo_err,
     terminal_safe,
 )
-from xeploai.cli.populations import AUTO_COLUMNAR_ROWS, run_batch, run_readings, run_template
 from xeploai.cli.subjects import run_appeal, run_evaluate, run_explain, run_keygen, run_verify
 from xeploai.explanation.messages import DEFAULT_LANG, LANGS, msg
-from xeploai.explanation.signing import SigningError
 from xeploai.program.issues import EvidenceError, FrameworkError, render_issues
-from xeploai.tables.files import TableError
-from xeploai.tables.outputs import OutputError
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -58,23 +54,21 @@ documentation: docs/reference/cli.md"""
 Handler = Callable[[argparse.Namespace], int]
 
 # argparse's own messages (Python 3.11–3.13), in Vietnamese: argument errors follow --lang like everything else.
-_ARGPARSE_VI: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), replacement)
-    for pattern, replacement in (
-        (r"^the following arguments are required: (.*)$", r"thiếu đối số bắt buộc: \1"),
-        (r"^unrecognized arguments: (.*)$", r"đối số không nhận ra: \1"),
-        (
-            r"^argument (.*?): invalid choice: (.*?) \(choose from (.*)\)$",
-            r"đối số \1: lựa chọn không hợp lệ: \2 (chọn một trong \3)",
-        ),
-        (r"^argument (.*?): expected one argument$", r"đối số \1: cần một giá trị"),
-        (r"^argument (.*?): expected at least one argument$", r"đối số \1: cần ít nhất một giá trị"),
-        (r"^argument (.*?): expected (\d+) arguments$", r"đối số \1: cần \2 giá trị"),
-        (r"^argument (.*?): invalid (\w+) value: (.*)$", r"đối số \1: giá trị \2 không hợp lệ: \3"),
-        (r"^argument (.*?): not allowed with argument (.*)$", r"đối số \1: không dùng cùng đối số \2"),
-        (r"^one of the arguments (.*) is required$", r"cần một trong các đối số \1"),
-        (r"^ambiguous option: (.*?) could match (.*)$", r"tùy chọn mơ hồ: \1 có thể là \2"),
-    )
+# Compiled when an argument error is reported, not at every start.
+_ARGPARSE_VI: tuple[tuple[str, str], ...] = (
+    (r"^the following arguments are required: (.*)$", r"thiếu đối số bắt buộc: \1"),
+    (r"^unrecognized arguments: (.*)$", r"đối số không nhận ra: \1"),
+    (
+        r"^argument (.*?): invalid choice: (.*?) \(choose from (.*)\)$",
+        r"đối số \1: lựa chọn không hợp lệ: \2 (chọn một trong \3)",
+    ),
+    (r"^argument (.*?): expected one argument$", r"đối số \1: cần một giá trị"),
+    (r"^argument (.*?): expected at least one argument$", r"đối số \1: cần ít nhất một giá trị"),
+    (r"^argument (.*?): expected (\d+) arguments$", r"đối số \1: cần \2 giá trị"),
+    (r"^argument (.*?): invalid (\w+) value: (.*)$", r"đối số \1: giá trị \2 không hợp lệ: \3"),
+    (r"^argument (.*?): not allowed with argument (.*)$", r"đối số \1: không dùng cùng đối số \2"),
+    (r"^one of the arguments (.*) is required$", r"cần một trong các đối số \1"),
+    (r"^ambiguous option: (.*?) could match (.*)$", r"tùy chọn mơ hồ: \1 có thể là \2"),
 )
 
 
@@ -87,7 +81,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         if self.lang != "en":
             for pattern, replacement in _ARGPARSE_VI:
-                translated = pattern.sub(replacement, message)
+                translated = re.sub(pattern, replacement, message)
                 if translated != message:
                     message = translated
                     break
@@ -314,7 +308,8 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
         choices=("auto", "interpreter", "columnar"),
         default="auto",
         help="how to classify: row by row with full traces (interpreter) or column-wise (columnar, needs numpy);"
-        f" auto: columnar from {AUTO_COLUMNAR_ROWS:,} subject rows without --process (auto)",
+        f" auto: columnar from {AUTO_COLUMNAR_ROWS:,} subject rows when numpy is installed, without --process,"
+        " --tables or --traces (auto)",
     )
     batch.set_defaults(handler=run_batch)
 
@@ -515,6 +510,53 @@ def build_parser(lang: str = DEFAULT_LANG) -> argparse.ArgumentParser:
     return parser
 
 
+# --- handlers imported when run ----------------------------------------------------------------------------
+# The subcommands on framework files and on populations import the checker, the analysis and the table writers;
+# ``xeploai --version`` and ``xeploai evaluate`` need none of them, and start faster without.
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from xeploai.cli.frameworks import run_check as handler
+
+    return handler(args)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from xeploai.cli.frameworks import run_schema as handler
+
+    return handler(args)
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from xeploai.cli.frameworks import run_test as handler
+
+    return handler(args)
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from xeploai.cli.frameworks import run_diff as handler
+
+    return handler(args)
+
+
+def run_batch(args: argparse.Namespace) -> int:
+    from xeploai.cli.populations import run_batch as handler
+
+    return handler(args)
+
+
+def run_readings(args: argparse.Namespace) -> int:
+    from xeploai.cli.populations import run_readings as handler
+
+    return handler(args)
+
+
+def run_template(args: argparse.Namespace) -> int:
+    from xeploai.cli.populations import run_template as handler
+
+    return handler(args)
+
+
 # --- entry point --------------------------------------------------------------------------------------------
 
 
@@ -531,20 +573,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)  # the command, as a batch's manifest records it
     _resolve_frameworks(args)
     try:
-        return handler(args)
+        with _debug_notes(os.environ.get(DEBUG_ENV, "") not in ("", "0")):
+            return handler(args)
     except UsageError as error:
         echo_err(f"xeploai {args.command}: {error}\n")
         return EXIT_USAGE
     except (FrameworkError, EvidenceError) as error:
         echo_err(render_issues(error.issues, error.source, lang) + "\n")
         return EXIT_INVALID
-    except TableError as error:
+    except _raised_by("xeploai.tables.files", "TableError") as error:
+        from xeploai.tables.files import TableError
+
+        assert isinstance(error, TableError)
         echo_err(render_issues(error.issues, error.source, lang) + "\n" if error.issues else f"{error}\n")
         return EXIT_INVALID
-    except SigningError as error:
+    except _raised_by("xeploai.explanation.signing", "SigningError") as error:
+        from xeploai.explanation.signing import SigningError
+
+        assert isinstance(error, SigningError)
         echo_err(f"xeploai {args.command}: {error.text.get(lang)}\n")
         return EXIT_INVALID
-    except OutputError as error:
+    except _raised_by("xeploai.tables.outputs", "OutputError") as error:
+        from xeploai.tables.outputs import OutputError
+
+        assert isinstance(error, OutputError)
         reason = error.reason.get(lang)
         echo_err(f"xeploai {args.command}: {msg('cli.cannot_write', lang, path=error.path, reason=reason)}\n")
         return EXIT_INVALID
@@ -565,6 +617,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         echo_err(msg("cli.internal_error", lang, error=detail) + "\n")
         return EXIT_INTERNAL
+
+
+@contextlib.contextmanager
+def _debug_notes(shown: bool) -> Iterator[None]:
+    """With ``XEPLOAI_DEBUG=1`` (``shown``), the notes of the cache of compiled frameworks (an entry ignored and
+    why, a cache folder not used) go to standard error while a command runs."""
+    if not shown:
+        yield
+        return
+    import logging
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            echo_err(record.getMessage() + "\n")
+
+    logger, handler = logging.getLogger("xeploai.cache"), ToStderr()
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _raised_by(module: str, name: str) -> tuple[type[Exception], ...]:
+    """The exception class ``name`` of ``module`` to catch when that module has been imported, else nothing: an
+    exception of a module never imported cannot have been raised (the table readers and writers and the signing
+    keys load only for the commands that use them)."""
+    found = getattr(sys.modules.get(module), name, None)
+    return (found,) if isinstance(found, type) and issubclass(found, Exception) else ()
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -593,12 +677,14 @@ def run_completion(args: argparse.Namespace) -> int:
 
 def _resolve_frameworks(args: argparse.Namespace) -> None:
     """Framework arguments that name no path on disk but a bundled family or file (``party``) become its path."""
+    from xeploai.framework.families import resolve_framework
+
     for name in ("framework", "before", "after"):
         value = getattr(args, name, None)
         if isinstance(value, str):
-            setattr(args, name, str(api.resolve_framework(value)))
+            setattr(args, name, str(resolve_framework(value)))
     if args.command in ("check", "test"):
-        args.paths = [p if p == STDIN else str(api.resolve_framework(p)) for p in args.paths]
+        args.paths = [p if p == STDIN else str(resolve_framework(p)) for p in args.paths]
 
 
 def _exit_code(code: object) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xeploai import api
+from xeploai.cli.engines import choose_engine
 from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err, redraw_err
 from xeploai.evaluation import links
 from xeploai.evaluation import population as population_model
@@ -275,36 +276,28 @@ def _write_traces(path: Path, traced: Iterator[Result], program: Program, lang: 
     return count
 
 
-# From this many subject rows, ``batch --engine auto`` classifies column-wise: below it the interpreter takes a few
-# seconds at most and its traces cost nothing extra; above it, checking the rows dominates either way and the
-# columnar engine saves the interpreter's time (about 0.4 ms a subject) and memory (every trace held at once).
-AUTO_COLUMNAR_ROWS = 5000
-
-
 def _batch_engine(args: argparse.Namespace, rows: int, lang: str, program: Program) -> str:
-    """The engine ``batch`` uses: the one asked for, or by ``auto`` the columnar one for large inputs when numpy
-    is installed, no review process is given (the ladder reads every trace), no kind computes values (the
-    columnar engine declines those: ``bulk.computed_kinds``) and no field is linked to another result."""
-    import importlib.util
-
-    numpy = importlib.util.find_spec("numpy") is not None
-    if args.engine == "columnar" and not numpy:
-        raise UsageError(msg("cli.batch.needs_numpy", lang))
+    """The engine ``batch`` uses for ``rows`` subject rows (``engines.choose_engine``), except that a framework
+    whose kinds compute values (the columnar engine declines those: ``Program.computed_kinds``) or link a field to
+    another result (filled by the interpreter's run only) is classified by the interpreter."""
     computed = program.computed_kinds()
     if args.engine == "columnar" and computed:
         raise UsageError(msg("cli.batch.columnar_values", lang, kinds=", ".join(computed)))
     if computed:
         return "interpreter"
     if any(has_links(s) for s in program.subjects.values()):
-        # Linked fields are filled by the interpreter's run only; the columnar engine leaves them to it.
         if args.engine == "columnar":
             echo_err(msg("cli.run.interpreter", lang) + "\n")
         return "interpreter"
-    if args.engine != "auto":
-        return str(args.engine)
-    if numpy and not getattr(args, "process", None) and rows >= AUTO_COLUMNAR_ROWS:
-        return "columnar"
-    return "interpreter"
+    return choose_engine(
+        str(args.engine),
+        rows,
+        process=bool(getattr(args, "process", None)),
+        every_trace=bool(
+            getattr(args, "tables", False) or getattr(args, "traces", False) or getattr(args, "traces_gz", False)
+        ),
+        lang=lang,
+    )
 
 
 def _needs_pyarrow(lang: str) -> None:

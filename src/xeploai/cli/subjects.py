@@ -28,8 +28,6 @@ from xeploai.evaluation.trace import NodeKind, Result, Status
 from xeploai.explanation import explain
 from xeploai.explanation.messages import MESSAGES, msg
 from xeploai.program.ir import Period, Program, Text
-from xeploai.tables.outputs import OutputError
-from xeploai.tables.reader import read_population
 
 if TYPE_CHECKING:
     from xeploai.evaluation.runs import RunResult
@@ -139,6 +137,8 @@ def _subject_result(args: argparse.Namespace) -> tuple[Result, Program]:
                         return found, part.program
             raise UsageError(msg("cli.explain.no_subject", lang, subject=args.subject))
         program = _program_for(args.framework, period, lang, getattr(args, "what_if", False))
+        from xeploai.tables.reader import read_population
+
         classified = population.evaluate_population(program, read_population(args.population, program), period)
         try:
             return classified.result(args.subject), program
@@ -180,6 +180,8 @@ def _person_results(args: argparse.Namespace) -> list[tuple[Result, Program]]:
     if run is not None:
         found = [(r, part.program) for part in run.parts for r in part.results]
     else:
+        from xeploai.tables.reader import read_population
+
         program = _program_for(args.framework, period, lang, getattr(args, "what_if", False))
         classified = population.evaluate_population(program, read_population(args.population, program), period)
         found = [(r, program) for r in classified.results]
@@ -501,6 +503,8 @@ def _run_appeal(args: argparse.Namespace) -> int:
             raise
         # the history could not be extended (a full disk): the append left the file as it was
         reason = error.strerror or str(error)
+        from xeploai.tables.outputs import OutputError
+
         raise OutputError(args.case, Text(reason, reason)) from None
 
 

@@ -53,6 +53,9 @@ class Decision(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """What a subject's evaluation decided: status, decision, level (before and after caps), reasons, what is
+    missing and which levels remain possible."""
+
     status: Status
     decision: Decision
     level: str | None = None  # the final level when classified
@@ -104,6 +107,9 @@ class Read:
 
 @dataclass(frozen=True, slots=True)
 class TraceNode:
+    """One evaluated node of the trace: what it is, its truth, the rule and clause it stands for, the values it
+    read and its children."""
+
     kind: NodeKind
     truth: Truth
     id: str = ""

@@ -46,8 +46,10 @@ def resolve_framework(spec: str | os.PathLike[str]) -> Path:
     '2019-10-18.yaml'
     """
     path = Path(spec)
+    if path.exists() or path.is_absolute():
+        return path
     root = frameworks_root()
-    if path.exists() or root is None or path.is_absolute():
+    if root is None:
         return path
     parts = PurePosixPath(Path(spec).as_posix()).parts
     if not parts or ".." in parts:

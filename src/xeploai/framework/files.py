@@ -12,13 +12,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from xeploai.framework import checker, compiler, loader, resolver, schema
-from xeploai.framework.document_checks import superseded
+from xeploai.framework import cache, loader
 from xeploai.program.ir import Period, Program, Span, Text
 from xeploai.program.issues import FrameworkError, Issue
+
+# The checker, the compiler and the document model (pydantic) are imported where a file is compiled: a program
+# found in the cache of compiled frameworks needs none of them (``xeploai evaluate`` starts faster without).
+if TYPE_CHECKING:
+    from xeploai.framework import resolver, schema
+
+# Each (path, bytes) a compilation read: the file and the files it extends.
+_Reads = list[tuple[Path, bytes]]
 
 
 def _spans(document: loader.Document) -> tuple[resolver.SpanOf, resolver.StyleOf]:
@@ -82,17 +89,19 @@ def _too_many_rules(data: object, span_of: resolver.SpanOf) -> Issue | None:
 
 
 def _front_end(
-    path: str | os.PathLike[str], chain: tuple[Path, ...] = (), document: loader.Document | None = None
+    path: str | os.PathLike[str],
+    chain: tuple[Path, ...] = (),
+    document: loader.Document | None = None,
+    reads: _Reads | None = None,
 ) -> _FrontEnd:
     """Load, validate and check a framework file (and the one it extends); the model is None when invalid.
 
     ``document``: the file's content already loaded (text that is in no file, ``path`` only saying where it
-    stands for ``extends``)."""
+    stands for ``extends``); ``reads`` gathers the files compiled for ``extends``, with the bytes read."""
+    from xeploai.framework import checker, schema
+
     if document is None:
-        link = _link_out_of_folder(Path(path))
-        if link is not None:
-            raise FrameworkError(loader.display_path(path), [link])
-        document = loader.load_file(path, display=loader.display_path(path), limit=MAX_FRAMEWORK_BYTES)
+        document = loader.load_yaml(_read(Path(path)), loader.display_path(path))
     span_of, style_of = _spans(document)
     too_many = _too_many_rules(document.data, span_of)
     if too_many is not None:
@@ -112,7 +121,7 @@ def _front_end(
             return _FrontEnd(document, doc, [issue])
         assert target is not None
         try:
-            base = _load(target, (*chain, Path(path).resolve()))
+            base = _load(target, (*chain, Path(path).resolve()), reads=reads)
         except FrameworkError as error:
             count = len(error.issues)
             message = Text(
@@ -130,6 +139,8 @@ def _front_end(
 def _superseded_file(path: Path, doc: schema.FrameworkDoc, span_of: resolver.SpanOf) -> list[Issue]:
     """A warning when ``supersedes`` names a version that has no file in the frameworks folder
     (``<frameworks>/<family>/<date>.yaml``); a malformed value is the checker's error."""
+    from xeploai.framework.document_checks import superseded
+
     reference = doc.framework.supersedes
     named = superseded(reference) if reference is not None else None
     if named is None:
@@ -238,6 +249,8 @@ BUNDLED = "_bundled"
 
 def bundled_folder(folder: str) -> Path | None:
     """A folder of the package data, or in a clone (or an editable install) the repository's own folder."""
+    from importlib import resources  # here: a command given a path on disk never needs it
+
     packaged = resources.files("xeploai").joinpath(BUNDLED, *folder.split("/"))
     if packaged.is_dir():
         return Path(str(packaged))  # an installed wheel is a folder of files, never a zip
@@ -296,11 +309,31 @@ def check_text(content: str | bytes, source: str = "<stdin>") -> list[Issue]:
 
 def load_framework(path: str | os.PathLike[str]) -> Program:
     """Load, check and compile a framework file; raises ``FrameworkError`` with every problem (a file that does not
-    exist or cannot be read is one, ``cannot-read``)."""
+    exist or cannot be read is one, ``cannot-read``).
+
+    A program compiled before from the same bytes (of the file and of every file it extends) comes from the cache
+    of compiled frameworks (``framework.cache``) instead; a file with problems is checked again every time."""
+    file = Path(path)
     try:
-        return _load(Path(path), ())
+        content = _read(file)
+
+        def compile_program() -> cache.Compiled:
+            reads: _Reads = []
+            program = _load(file, (), content, reads)
+            return cache.Compiled(program, tuple((p.resolve(), hashlib.sha256(b).hexdigest()) for p, b in reads))
+
+        return cache.load(file, content, compile_program, _read)
     except OSError as error:
         raise FrameworkError(loader.display_path(path), [cannot_read(path, error)]) from None
+
+
+def _read(path: Path) -> bytes:
+    """The bytes of a framework file, refused (``framework-link``, ``not-a-file``, ``too-large``) before any is
+    parsed; ``OSError`` propagates."""
+    link = _link_out_of_folder(path)
+    if link is not None:
+        raise FrameworkError(loader.display_path(path), [link])
+    return loader.read_regular_file(path, loader.display_path(path), MAX_FRAMEWORK_BYTES)
 
 
 def cannot_read(path: str | os.PathLike[str], error: OSError) -> Issue:
@@ -313,13 +346,21 @@ def cannot_read(path: str | os.PathLike[str], error: OSError) -> Issue:
     )
 
 
-def _load(path: Path, chain: tuple[Path, ...]) -> Program:
-    front = _front_end(path, chain)
+def _load(path: Path, chain: tuple[Path, ...], content: bytes | None = None, reads: _Reads | None = None) -> Program:
+    """Compile the framework file at ``path`` (its bytes ``content`` when already read): the program records the
+    SHA-256 of the very bytes it was compiled from."""
+    from xeploai.framework import compiler
+
+    if content is None:
+        content = _read(path)
+    if reads is not None:
+        reads.append((path, content))
+    front = _front_end(path, chain, loader.load_yaml(content, loader.display_path(path)), reads)
     errors = [i for i in front.issues if i.severity == "error"]
     if front.doc is None or errors:
         raise FrameworkError(front.document.source, front.issues)
     span_of, style_of = _spans(front.document)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(content).hexdigest()
     return compiler.compile_program(front.doc, span_of, style_of, front.document.source, digest, front.base)
 
 
@@ -404,4 +445,6 @@ def select_from(folder: Path, programs: Sequence[tuple[Path, Program]], period: 
 
 def framework_json_schema() -> dict[str, object]:
     """The JSON Schema of the framework format."""
+    from xeploai.framework import schema
+
     return schema.json_schema()

@@ -64,6 +64,8 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class LegalDocument:
+    """A legal document a framework rests on: its number, title, date, issuer and address."""
+
     id: str
     number: str
     title: Text
@@ -77,12 +79,16 @@ class LegalDocument:
 
 @dataclass(frozen=True, slots=True)
 class BoolType:
+    """The type of a yes/no value."""
+
     def __str__(self) -> str:
         return "bool"
 
 
 @dataclass(frozen=True, slots=True)
 class NumberType:
+    """The type of a number; ``integer`` for a count."""
+
     integer: bool = False
 
     def __str__(self) -> str:
@@ -113,18 +119,24 @@ class EnumType:
 
 @dataclass(frozen=True, slots=True)
 class DateType:
+    """The type of a date."""
+
     def __str__(self) -> str:
         return "date"
 
 
 @dataclass(frozen=True, slots=True)
 class PeriodType:
+    """The type of the evaluation period."""
+
     def __str__(self) -> str:
         return "period"
 
 
 @dataclass(frozen=True, slots=True)
 class RecordsType:
+    """The type of a list of records of one record kind (disciplinary decisions, …)."""
+
     record: str
 
     def __str__(self) -> str:
@@ -133,6 +145,8 @@ class RecordsType:
 
 @dataclass(frozen=True, slots=True)
 class TextType:
+    """The type of a text value."""
+
     def __str__(self) -> str:
         return "text"
 
@@ -205,6 +219,8 @@ class ArithOp(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Const:
+    """A constant of a condition, with its type."""
+
     value: Value
     type: ValueType
     text: str = field(default="", compare=False)
@@ -239,6 +255,8 @@ class RuleRef:
 
 @dataclass(frozen=True, slots=True)
 class PeriodRef:
+    """The evaluation period, as a condition names it."""
+
     span: Span = field(default=NO_SPAN, compare=False)
 
 
@@ -254,6 +272,8 @@ class Compare:
 
 @dataclass(frozen=True, slots=True)
 class And:
+    """All of the operands hold."""
+
     operands: tuple[Expr, ...]
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
@@ -261,6 +281,8 @@ class And:
 
 @dataclass(frozen=True, slots=True)
 class Or:
+    """Any of the operands holds."""
+
     operands: tuple[Expr, ...]
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
@@ -268,6 +290,8 @@ class Or:
 
 @dataclass(frozen=True, slots=True)
 class Not:
+    """The operand does not hold."""
+
     operand: Expr
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
@@ -275,6 +299,8 @@ class Not:
 
 @dataclass(frozen=True, slots=True)
 class Arith:
+    """An arithmetic operation on two values."""
+
     op: ArithOp
     left: Expr
     right: Expr
@@ -284,6 +310,8 @@ class Arith:
 
 @dataclass(frozen=True, slots=True)
 class Neg:
+    """The negation of a number."""
+
     operand: Expr
     text: str = field(default="", compare=False)
     span: Span = field(default=NO_SPAN, compare=False)
@@ -441,6 +469,8 @@ def children(expr: Expr) -> tuple[Expr, ...]:
 
 @dataclass(frozen=True, slots=True)
 class ScaleValue:
+    """One value of a scale or enum: its id, its short code and its label."""
+
     id: str
     code: str
     label: Text
@@ -472,6 +502,8 @@ NUMBER_DECIMALS = 30
 
 @dataclass(frozen=True, slots=True)
 class EnumDef:
+    """An enum of the framework: its values, and whether they are ordered."""
+
     id: str
     values: tuple[ScaleValue, ...]  # least severe first when ordered
     ordered: bool
@@ -514,6 +546,8 @@ class FieldDef:
 
 @dataclass(frozen=True, slots=True)
 class RecordDef:
+    """A kind of record evidence holds lists of (a disciplinary decision, …): its fields."""
+
     id: str
     label: Text
     fields: tuple[FieldDef, ...]
@@ -632,6 +666,8 @@ class QuotaCeiling:
 
 @dataclass(frozen=True, slots=True)
 class RankKey:
+    """A field a quota's suggested order sorts by, and in which direction."""
+
     field: str
     descending: bool
 
@@ -690,6 +726,8 @@ class ComputedValue:
 
 @dataclass(frozen=True, slots=True)
 class SubjectProgram:
+    """One subject kind compiled: its evidence fields, rules, caps, notes, levels and relations."""
+
     kind: str
     label: Text
     fields: tuple[FieldDef, ...]
@@ -734,6 +772,8 @@ class SubjectProgram:
 
 @dataclass(frozen=True, slots=True)
 class FrameworkInfo:
+    """A framework's identity: family, version, title, dates, legal basis and the files it came from."""
+
     family: str
     version: str
     title: Text
@@ -759,6 +799,8 @@ class Form:
 
 @dataclass(frozen=True, slots=True)
 class Program:
+    """A compiled framework: its levels and scales, enums, records, subject kinds, quotas and review process."""
+
     info: FrameworkInfo
     levels: Scale  # best first; the last one is "not completed"
     scales: Mapping[str, Scale]  # grade scales and the level scale, by id
@@ -839,6 +881,8 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class Ladder:
+    """The rungs of the review process for some subject kinds, in order."""
+
     id: str
     kinds: tuple[str, ...]
     label: Text
@@ -890,6 +934,8 @@ class ReadingParameter(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ReadingOption:
+    """One way of reading an ambiguous clause, with its citation."""
+
     id: str
     value: str
     label: Text
@@ -949,6 +995,8 @@ class PeriodRules:
 
 @dataclass(frozen=True, slots=True)
 class Process:
+    """The review process a framework declares: ladders, ballots, readings, level aliases and period rules."""
+
     ladders: tuple[Ladder, ...] = ()
     ballots: Mapping[str, BallotRule] = field(default_factory=dict)
     readings: tuple[Reading, ...] = ()
