@@ -21,7 +21,7 @@ from xeploai.cli.engines import choose_engine
 from xeploai.cli.output import EXIT_INVALID, EXIT_OK, UsageError, _period, echo, echo_err, redraw_err
 from xeploai.evaluation import links
 from xeploai.evaluation import population as population_model
-from xeploai.evaluation.links import has_links
+from xeploai.evaluation.links import has_links, links_own_kinds
 from xeploai.explanation import explain
 from xeploai.explanation.messages import msg
 from xeploai.program.ir import Period, Program, Text
@@ -279,13 +279,13 @@ def _write_traces(path: Path, traced: Iterator[Result], program: Program, lang: 
 def _batch_engine(args: argparse.Namespace, rows: int, lang: str, program: Program) -> str:
     """The engine ``batch`` uses for ``rows`` subject rows (``engines.choose_engine``), except that a framework
     whose kinds compute values (the columnar engine declines those: ``Program.computed_kinds``) or link a field to
-    another result (filled by the interpreter's run only) is classified by the interpreter."""
+    another result of the same framework (filled by the interpreter's run only) is classified by the interpreter."""
     computed = program.computed_kinds()
     if args.engine == "columnar" and computed:
         raise UsageError(msg("cli.batch.columnar_values", lang, kinds=", ".join(computed)))
     if computed:
         return "interpreter"
-    if any(has_links(s) for s in program.subjects.values()):
+    if links_own_kinds(program):
         if args.engine == "columnar":
             echo_err(msg("cli.run.interpreter", lang) + "\n")
         return "interpreter"
@@ -336,7 +336,7 @@ def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
     if args.engine == "interpreter" or getattr(args, "process", None) or args.tables or not Path(args.data).is_dir():
         return False
     if any(has_links(subject) for subject in program.subjects.values()):
-        return False  # linked results are read by the interpreter only (the row-wise path says so)
+        return False  # the column reader carries neither persons nor the headers a linked field's trace names
     if program.process is not None and any(
         r.parameter is ir.ReadingParameter.SCORE_ROUNDING for r in program.process.readings
     ):
@@ -626,6 +626,8 @@ def _batch_run(
             classified=statuses.count("classified"),
             not_classified=statuses.count("not_classified"),
             insufficient=statuses.count("insufficient_evidence"),
+            awaiting=statuses.count("awaiting_decision"),
+            competent=statuses.count("left_to_competent_level"),
             rejected=population_model.rejected_rows(run.all_rejections),
         )
         + "\n"

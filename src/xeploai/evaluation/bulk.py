@@ -25,6 +25,7 @@ from xeploai.evaluation.bulk_input import (
 from xeploai.evaluation.bulk_quotas import QuotaRun, apply_quota
 from xeploai.evaluation.bulk_relations import relation_column
 from xeploai.evaluation.bulk_result import BulkResult
+from xeploai.evaluation.links import links_own_kinds
 from xeploai.evaluation.population import QuotaGroup, decision_rejections, rejected_by_unit, strata
 from xeploai.evaluation.runners.columnar import evaluate_table
 from xeploai.evaluation.trace import Decision
@@ -40,6 +41,8 @@ def classify(
     ``progress(done, total)`` counts rows: each kind's rows once it is evaluated, and the rows each quota ranges
     over once it is applied.
     """
+    if links_own_kinds(program):
+        raise ValueError("a framework whose fields link to its own kinds is classified by the interpreter")
     units = Units(bulk_input.units)
     given = list(bulk_input.kinds.values())
     orders = input_orders(given)

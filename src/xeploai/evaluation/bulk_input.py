@@ -67,9 +67,16 @@ class KindColumns:
     source: str
     order: Array | None = None
     sources: Array | None = None
+    # A linked field's trace node says which column a given value was read from and whose it is: the header each
+    # evidence field was read from (by default its id) and each row's person (by default the row's own id).
+    headers: Mapping[str, str] | None = None
+    persons: Array | None = None
 
     def source_of(self, i: int) -> str:
         return self.source if self.sources is None else str(self.sources[i])
+
+    def person_of(self, i: int) -> str:
+        return str(self.ids[i]) if self.persons is None else str(self.persons[i])
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,8 @@ def from_population_input(
             source=sources[0],
             order=np.array([position for position, _, _ in entries], np.int64),
             sources=None if len(set(sources)) == 1 else object_array(sources),
+            headers=dict(rows[0].columns),
+            persons=object_array([row.person_id for row in rows]),
         )
     return BulkInput(
         units=population.units,

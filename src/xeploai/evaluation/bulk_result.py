@@ -31,6 +31,7 @@ from xeploai.evaluation.bulk_input import (
 )
 from xeploai.evaluation.bulk_quotas import QuotaRun
 from xeploai.evaluation.bulk_relations import relation_column
+from xeploai.evaluation.links import LinkedResult, has_links, link_fields, with_links
 from xeploai.evaluation.population import (
     PopulationResult,
     QuotaGroup,
@@ -118,6 +119,16 @@ class BulkResult:
         for relation in program.subjects[kind].relations:
             values[relation.id] = self._related(kind, i, relation, lean)
             origins[relation.id] = "relation"
+        linked = None
+        if has_links(program.subjects[kind]):
+            # Only the frameworks' other results can fill a linked field, and a column-wise run has none (``classify``
+            # refuses a framework whose fields link to its own kinds): every linked field is as given in its row.
+            where = f"{columns.source_of(i)}:{py_value(columns.rows[i])}"
+            headers = columns.headers or {}
+            linked = link_fields(
+                program, kind, str(columns.ids[i]), columns.person_of(i), values, origins, headers, where, _no_results
+            )
+            values, origins = dict(linked.values), dict(linked.origins)
         trace = interpreter.evaluate(program, kind, values, origins, self.period)
         name = None if columns.names is None else columns.names[i]
         result = subject_result(
@@ -131,6 +142,8 @@ class BulkResult:
             py_value(columns.rows[i]),
             columns.source_of(i),
         )
+        if linked is not None:
+            result = with_links(result, linked)
         for run in self.quotas:
             for group, rank in run.checks(kind, i):
                 result = with_quota(program, result, run.quota, self.quota_groups[group], rank, self._names(run, group))
@@ -620,6 +633,11 @@ class BulkResult:
             self.unit_index,
             self._rejected_by_unit(),
         )
+
+
+def _no_results(person: str, kinds: Sequence[str]) -> list[LinkedResult]:
+    """No other result of anyone: a column-wise run classifies one framework, which links to none of its own kinds."""
+    return []
 
 
 def _key_matrix(columns: Sequence[Array], m: int) -> Array:

@@ -84,6 +84,15 @@ def has_links(subject: ir.SubjectProgram) -> bool:
     return any(f.link is not None for f in subject.fields)
 
 
+def links_own_kinds(program: ir.Program) -> bool:
+    """Whether a field links to a result of the same framework: such a field is filled as the run evaluates, so
+    only the interpreter's run classifies the framework (a field linked to another framework's kinds is, in a run
+    of this framework alone, as given in its row)."""
+    return any(
+        k in program.subjects for s in program.subjects.values() for f in s.fields if f.link for k in f.link.kinds
+    )
+
+
 def link_fields(
     program: ir.Program,
     kind: str,
