@@ -38,13 +38,14 @@ def test_auto_classifies_the_bundled_districts_column_wise(data: object, framewo
     rows = parquet.subject_rows(data, program)  # type: ignore[arg-type]
     assert rows > 3000
     args = cli.build_parser().parse_args(["batch", str(framework), str(data), "--period", "2020"])
-    assert cli_populations._batch_engine(args, rows, "en") == "columnar"
+    assert cli_populations._batch_engine(args, rows, "en", program) == "columnar"
 
 
 @pytest.mark.parametrize("option", ["--tables", "--traces", "--traces-gz", "--process=p"])
 def test_auto_stays_with_the_interpreter_when_every_trace_is_needed(option: str) -> None:
     args = cli.build_parser().parse_args(["batch", "f.yaml", "d", "--period", "2020", option])
-    assert cli_populations._batch_engine(args, 10**6, "en") == "interpreter"
+    program = load_framework(ROOT / "frameworks" / "party" / "2019-10-18.yaml")
+    assert cli_populations._batch_engine(args, 10**6, "en", program) == "interpreter"
 
 
 def test_the_engine_asked_for_is_the_engine_used() -> None:

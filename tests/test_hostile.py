@@ -281,7 +281,8 @@ CASES = [
         None,
         0,
         "2 subject rows (people and collectives) = 1 classified + 0 not classified"
-        " + 0 insufficient evidence + 1 rejected",
+        " + 0 insufficient evidence + 0 awaiting the competent level's decision"
+        " + 0 not decided by the rules + 1 rejected",
     ),
     Case(
         "unclosed quote",
@@ -290,7 +291,8 @@ CASES = [
         None,
         0,
         "6 subject rows (people and collectives) = 5 classified + 0 not classified"
-        " + 0 insufficient evidence + 1 rejected",
+        " + 0 insufficient evidence + 0 awaiting the competent level's decision"
+        " + 0 not decided by the rules + 1 rejected",
     ),
     Case(
         "cell over the CSV field limit",
@@ -299,7 +301,8 @@ CASES = [
         None,
         0,
         "6 subject rows (people and collectives) = 5 classified + 0 not classified"
-        " + 0 insufficient evidence + 1 rejected",
+        " + 0 insufficient evidence + 0 awaiting the competent level's decision"
+        " + 0 not decided by the rules + 1 rejected",
     ),
     Case("subjects without a header row", "batch", tables(UNITS, MEMBERS), None, 3, "does not look like a header"),
     Case(
