@@ -81,7 +81,9 @@ def test_columnar_agrees_with_the_interpreter_under_every_option(path: Path) -> 
     for reading in gating.rule_readings(base):
         for option in reading.options:
             program = gating.select(base, {reading.id: option.id})
-            for kind in {c["subject"] for c in cases}:
+            for kind in sorted({c["subject"] for c in cases}):
+                if program.subjects[kind].relations:
+                    continue  # a collective reads related subjects: test_bulk compares those runners on populations
                 typed = []
                 for case in cases:
                     if case["subject"] != kind:
