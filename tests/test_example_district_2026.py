@@ -60,7 +60,9 @@ def test_every_row_of_the_2026_district_is_classified_with_none_rejected(run: ru
     kinds = {r.subject_kind for r in run.results}
     new = {"partial_committee", "party_committee", "same_level_organisation", "upper_committee"}
     assert new | {"administrative_agency"} <= kinds
-    assert all(r.outcome.status.value == "classified" for r in run.results if r.subject_kind in new)
+    # every new collective is classified, or awaits the competent level's decision over its kind's HTXS quota
+    statuses = {r.outcome.status.value for r in run.results if r.subject_kind in new}
+    assert statuses == {"classified", "awaiting_decision"}
 
 
 def test_a_department_head_holds_three_results_state_party_member_and_cadre(run: runs.RunResult) -> None:
@@ -72,10 +74,13 @@ def test_a_department_head_holds_three_results_state_party_member_and_cadre(run:
         ("LD-DV2850", "party_member_leader"),
     ]
     state, member, cadre = run.person_results("CN2869")
-    assert pinned(state) == ("level", "excellent", (), "frameworks/civil-service/2026-01-01.yaml")
-    assert state.outcome.flags == ("excellent_quota_task_group",)  # left for the competent level (NĐ335 quota)
+    # HTXS by the rules for the State and cadre results, each over its own quota: the competent level decides
+    assert pinned(state) == ("quota", None, (), "frameworks/civil-service/2026-01-01.yaml")
+    assert state.outcome.status.value == "awaiting_decision" and state.outcome.possible == ("excellent", "good")
+    assert state.outcome.flags == ("excellent_quota_task_group",)  # the NĐ335 quota of the similar-task group
     assert pinned(member) == ("level", "excellent", (), "frameworks/party/2025-08-30.yaml")
-    assert pinned(cadre) == ("level", "excellent", (), "frameworks/party/2025-08-30.yaml")
+    assert pinned(cadre) == ("quota", None, (), "frameworks/party/2025-08-30.yaml")
+    assert cadre.outcome.status.value == "awaiting_decision"
     assert cadre.outcome.flags == ("leaders_excellent",)  # the title group's quota, not the cell's
 
 
@@ -99,13 +104,15 @@ def test_a_public_employee_is_under_nd90_and_a_civil_servant_of_her_cell_under_n
     assert "civil-service/2026-01-01" in str(officer.extras["selected"])
 
 
-def test_the_overflowing_cell_keeps_three_htxs_and_ranks_the_other_candidates_down(run: runs.RunResult) -> None:
+def test_the_overflowing_cell_awaits_the_competent_levels_decision(run: runs.RunResult) -> None:
     members = [r for r in run.results if r.extras.get("unit") == "U-CBCS01" and r.subject_kind == "party_member"]
-    demoted = [r for r in members if r.outcome.level_before_caps == "excellent" and r.outcome.level == "good"]
+    awaiting = [r for r in members if r.outcome.status.value == "awaiting_decision"]
     kept = [r for r in members if r.outcome.level == "excellent"]
-    # 366 điểm 1.5 k1 Điều 11 (members_excellent: ranked on main, no "awaiting decision" status for members)
-    assert (len(members), len(kept), len(demoted)) == (43, 3, 21)
-    assert all("members_excellent" in r.outcome.reasons for r in demoted)
+    # 366 điểm 1.5 k1 Điều 11: "do cấp có thẩm quyền xem xét, quyết định" — no candidate keeps or loses HTXS by a
+    # ranking of the tool; every one awaits the decision (no decision is recorded for this cell)
+    assert (len(members), len(kept), len(awaiting)) == (43, 0, 24)
+    assert all(r.outcome.flags == ("members_excellent",) for r in awaiting)
+    assert all(r.outcome.possible == ("excellent", "good") for r in awaiting)
     # the secretary (CN2750, head ND-CBCS01) counts in the cell's members with her own party-member row
     secretary = [r.subject_kind for r in run.person_results("CN2750")]
     assert "unit_head" in secretary and "party_member" in secretary
