@@ -72,6 +72,8 @@ SUMMARY_SCHEMA = pa.schema(
         ("KHT %", TEXT),
         ("Không xếp loại (not classified)", COUNT),
         ("Chưa đủ minh chứng (insufficient)", COUNT),
+        ("Chờ cấp có thẩm quyền quyết định tỷ lệ (awaiting decision)", COUNT),
+        ("Quy định không xếp được mức, cấp có thẩm quyền quyết định (left to the competent level)", COUNT),
         ("Dòng bị loại (rejected rows)", COUNT),
         ("Tỷ lệ HTXS (quota)", TEXT),
     ]
