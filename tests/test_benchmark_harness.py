@@ -77,3 +77,14 @@ def test_real_form_populations_have_their_shapes() -> None:
     assert len(np.unique(hd21.met * 1000 + hd21.assigned)) < 100 < len(np.unique(real.met * 1000 + real.assigned))
     with pytest.raises(ValueError, match="unknown population"):
         synthetic.generate(10, population="nation")
+
+
+@pytest.mark.parametrize("population", ["realistic", "uniform"])
+def test_interpreter_traces_on_the_varied_populations_are_the_references(population: str) -> None:
+    """The interpreter's shared and context-free nodes give, on varied evidence, the traces its reference builds
+    node by node (what the interpreter built before it shared anything)."""
+    pop = synthetic.generate(1500, 3, missing=0.02, population=population)
+    for ev in synthetic.Typed(HD21).rows(pop, 0, pop.n):
+        fast = interpreter.evaluate(HD21, synthetic.KIND, ev.values, ev.origins, engines.PERIOD)
+        reference = interpreter._evaluate_reference(HD21, synthetic.KIND, ev.values, ev.origins, engines.PERIOD)
+        assert fast == reference
