@@ -67,8 +67,15 @@ def _equals(rank: np.ndarray, wanted: int) -> np.ndarray:
     return (rank == wanted).view(I8) * I8(2) + (rank < 0).view(I8)
 
 
-def classify(pop: Population, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome codes (``synthetic.OUTCOMES``), and the condition matrix: row i holds ``RULES[i]``'s truth codes."""
+def owners(pop: Population) -> np.ndarray:
+    """The record-owner index: the member of each disciplinary record (what the columnar runner's table holds
+    as the records column's parents, built with the table)."""
+    return np.repeat(np.arange(pop.n), np.diff(pop.disc_start))
+
+
+def classify(pop: Population, table: np.ndarray, owner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Outcome codes (``synthetic.OUTCOMES``), and the condition matrix: row i holds ``RULES[i]``'s truth codes.
+    ``owner`` is ``owners(pop)`` when built beforehand (as the columnar runner's table has it); else it is built."""
     n = pop.n
     cond = np.empty((len(RULES), n), I8)
     row = {rule: cond[i] for i, rule in enumerate(RULES)}
@@ -87,7 +94,8 @@ def classify(pop: Population, table: np.ndarray) -> tuple[np.ndarray, np.ndarray
     # exists(discipline, decided_on in period and not counted_before): record fields are always given here.
     first, last = date(YEAR, 1, 1).toordinal(), date(YEAR, 12, 31).toordinal()
     hit = (pop.disc_day >= first) & (pop.disc_day <= last) & ~pop.disc_counted
-    owner = np.repeat(np.arange(n), np.diff(pop.disc_start))
+    if owner is None:
+        owner = owners(pop)
     row["disciplined_in_year"][:] = _known(np.bincount(owner[hit], minlength=n) > 0, pop.discipline_known)
     row["truly_exemplary"][:] = _known(pop.exemplary, core)
     task = g["task_results"]

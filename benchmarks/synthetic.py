@@ -7,6 +7,13 @@ exempted and newly admitted members; civil servants with their own classificatio
 disciplinary decisions of the year, of the year before and already counted; and a small share of members one of
 whose gradings is missing (insufficient evidence).
 
+Three populations (``POPULATIONS``): ``hd21``, the district's distributions above (targets assigned 5–12, a few
+dozen distinct pairs of targets assigned and met, sick leave in half months); ``realistic``, the same members with
+the evidence of real forms (targets assigned 1–200 and 75 % meeting all of them, the others meeting fewer; sick
+leave counted in days, written in months to two decimals; 8 % of members with 1–3 disciplinary decisions spread
+over two years); and ``uniform``, the realistic one with ``targets_met`` uniform from 0 to ``targets_assigned``.
+The last two are adversarial for an engine that shares work between members with equal evidence.
+
 A population is a set of numpy columns (``Population``); converters turn a slice of it into the input each engine
 takes: raw evidence as in an evidence file, typed evidence as ``evaluation.evidence`` makes it, plain JSON dicts.
 """
@@ -14,6 +21,7 @@ takes: raw evidence as in an evidence file, typed evidence as ``evaluation.evide
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -57,7 +65,7 @@ class Population:
     assigned: np.ndarray
     met: np.ndarray
     exceeded: np.ndarray
-    sick: np.ndarray  # months, in halves
+    sick: np.ndarray  # months: halves in ``hd21``, days / 30 to two decimals in the others
     maternity: np.ndarray
     grades: dict[str, np.ndarray]  # grade rank 0..3, -1 when absent
     exemplary: np.ndarray
@@ -80,8 +88,14 @@ class Population:
         return f"DV{i:08d}"
 
 
-def generate(n: int, seed: int = 2020, missing: float = 0.003) -> Population:
-    """A population of ``n`` members; ``missing`` is the share of members with one grading left blank."""
+POPULATIONS = ("hd21", "realistic", "uniform")
+
+
+def generate(n: int, seed: int = 2020, missing: float = 0.003, population: str = "hd21") -> Population:
+    """A population of ``n`` members; ``missing`` is the share of members with one grading left blank;
+    ``population`` one of ``POPULATIONS`` (``hd21`` draws exactly what it drew before the others existed)."""
+    if population not in POPULATIONS:
+        raise ValueError(f"unknown population {population!r}: one of {', '.join(POPULATIONS)}")
     rng = np.random.default_rng(seed)
     u = rng.random
     profile_draw = u(n)
@@ -174,7 +188,7 @@ def generate(n: int, seed: int = 2020, missing: float = 0.003) -> Population:
     position = np.arange(n) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     cell = (first_cell[grassroots] + position % cells_of[grassroots]).astype(np.int32)
 
-    return Population(
+    pop = Population(
         n=n,
         seed=seed,
         exempted=exempted,
@@ -202,6 +216,38 @@ def generate(n: int, seed: int = 2020, missing: float = 0.003) -> Population:
         cell=cell,
         cells_of=cells_of,
     )
+    if population != "hd21":
+        _real_forms(pop, np.random.default_rng(seed + 7), uniform=population == "uniform")
+    return pop
+
+
+def _real_forms(pop: Population, rng: np.random.Generator, uniform: bool) -> None:
+    """Targets, sick leave and disciplinary decisions as real forms give them (a second fixed seed, so that the
+    rest of the population is the ``hd21`` one)."""
+    n = pop.n
+    core = pop.has_core
+    assigned = rng.integers(1, 201, n)
+    if uniform:
+        met = np.floor(rng.random(n) * (assigned + 1)).astype(np.int64)
+    else:
+        met = np.where(rng.random(n) < 0.75, assigned, np.floor(rng.random(n) * assigned).astype(np.int64))
+    pop.assigned = assigned.astype(np.int16)
+    pop.met = met.astype(np.int16)
+    pop.exceeded = np.minimum(pop.exceeded, pop.met).astype(np.int16)
+    # Sick leave in days (1–30 for most of those with any, up to 150 for a few), written in months to two decimals.
+    r = rng.random(n)
+    days = np.where(r < 0.056, rng.integers(1, 31, n), np.where(r < 0.07, rng.integers(31, 151, n), 0))
+    pop.sick = np.round(days / 30, 2)
+    # 8 % of members with 1–3 disciplinary decisions, dated uniformly over the year before and the year.
+    count = np.where(core & (rng.random(n) < 0.08), rng.integers(1, 4, n), 0).astype(np.int64)
+    starts = np.zeros(n + 1, np.int64)
+    np.cumsum(count, out=starts[1:])
+    total = int(starts[-1])
+    form_draw = rng.random(total)
+    pop.disc_start = starts
+    pop.disc_form = np.select([form_draw < 0.7, form_draw < 0.9, form_draw < 0.97], [0, 1, 2], 3).astype(np.int8)
+    pop.disc_day = date(YEAR - 1, 1, 1).toordinal() + rng.integers(0, 731, total)
+    pop.disc_counted = rng.random(total) < 0.05
 
 
 # --- converters ----------------------------------------------------------------------------------------------------
@@ -209,6 +255,23 @@ def generate(n: int, seed: int = 2020, missing: float = 0.003) -> Population:
 
 def _number(x: float) -> int | float:
     return int(x) if float(x).is_integer() else float(x)
+
+
+def exact_numerators(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Decimal numbers (as an evidence file writes them, ``_number``) as int64 numerators over one common
+    denominator, exactly as validation reads each of them: ``Fraction(str(value))``. Raises ValueError when the
+    common denominator would not fit int64 (no rounding, ever).
+
+    >>> exact_numerators(np.array([0.0, 1.57, 3.0]))
+    (array([  0, 157, 300]), 100)
+    """
+    distinct, inverse = np.unique(x, return_inverse=True)
+    exact = [Fraction(str(_number(v))) for v in distinct.tolist()]
+    common = math.lcm(*(f.denominator for f in exact)) if exact else 1
+    numerators = [f.numerator * (common // f.denominator) for f in exact]
+    if common >= 2**62 or any(abs(v) >= 2**62 for v in numerators):
+        raise ValueError(f"no exact int64 numerators over a common denominator for {len(exact)} distinct values")
+    return np.array(numerators, np.int64)[inverse.reshape(x.shape)], common
 
 
 def raw_rows(pop: Population, start: int, stop: int) -> list[dict[str, object]]:

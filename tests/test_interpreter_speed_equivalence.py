@@ -323,3 +323,37 @@ def test_nodes_over_a_relation_are_built_for_every_subject_and_not_kept() -> Non
         compiled, reference = run_both(program, "party_cell", values, {"members": "relation"}, PERIODS[0])
         assert compiled == reference
     assert sum(map(len, _tables(run))) < 40
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_a_rules_node_built_without_a_context_is_the_references(data: st.DataObject) -> None:
+    program, kind = data.draw(st.sampled_from(SUBJECTS))
+    values, origins = data.draw(evidences(program, kind))
+    period = data.draw(st.sampled_from(PERIODS))
+    subject = program.subjects[kind]
+    built = 0
+    for name in subject.rules:
+        fast = interpreter.fast_rule(program, subject, name, period)
+        if fast is None:
+            continue
+        built += 1
+        found: list[object] = []
+        for make in (
+            lambda fast=fast: fast(values, origins),
+            lambda name=name: interpreter._Context(program, subject, values, origins, period).rule(name),
+        ):
+            try:
+                found.append(make())
+            except Exception as error:  # both must fail alike
+                found.append((type(error), str(error)))
+        assert found[0] == found[1], name
+    assert built or not subject.rules or kind not in program.subjects  # a kind without one: nothing to compare
+
+
+def test_most_rules_of_the_members_kind_are_built_without_a_context() -> None:
+    program = PROGRAMS[HD21]
+    subject = program.subjects["party_member"]
+    fast = [n for n in subject.rules if interpreter.fast_rule(program, subject, n, PERIODS[0]) is not None]
+    assert "targets_under_half" in fast and "disciplined_in_year" not in fast  # exists(...) needs the context
+    assert len(fast) >= len(subject.rules) // 2

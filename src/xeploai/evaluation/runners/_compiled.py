@@ -32,7 +32,7 @@ from typing import Any
 from xeploai.evaluation.trace import NodeKind, Outcome, Status, TraceNode, Truth
 from xeploai.program import ir
 
-LIMIT = 4096  # entries of one table before it is emptied
+LIMIT = 65536  # entries of one table before it is emptied
 PERIODS = 8  # periods compiled for one plan before they are all dropped
 PLANS = 16  # (program, kind) pairs kept compiled before they are all dropped
 
@@ -63,6 +63,11 @@ class Hooks:
         Outcome,
     ]
     reference: Reference
+    # A rule's node from one subject's values and origins without a context (None: the rule needs the context).
+    fast_rule: Callable[
+        [ir.Program, ir.SubjectProgram, str, ir.Period],
+        Callable[[Mapping[str, ir.Value], Mapping[str, str]], TraceNode] | None,
+    ]
 
 
 class Plan:
@@ -393,14 +398,26 @@ def _generate(program: ir.Program, kind: str, hooks: Hooks) -> Callable[[ir.Peri
         # What a group entry gives the outcome, as a number: one number per distinct codes, never given to others.
         signatures: dict[tuple[object, ...], int] = {}
         numbers = itertools.count()
+        # Rules whose nodes closures build without a context (the reference's functions, no context to set up).
+        fast = [hooks.fast_rule(program, subject, name, period) for name in rules]
 
         def miss(
             values: Mapping[str, ir.Value], origins: Mapping[str, str], keys: list[object], found: list[Any]
         ) -> list[Any]:
             """The groups not found, built through the reference's builders in the reference's order (so that an
             error is raised by the unit the reference raises it in: a found unit was built before without one)."""
-            ctx = context(program, subject, values, origins, period)
-            built = {u: unit(ctx, u) for u, g in enumerate(group_of) if found[g] is None}
+            ctx = None
+            built: dict[int, tuple[object, tuple[object, ...]]] = {}
+            for u, g in enumerate(group_of):
+                if found[g] is None:
+                    quick = fast[u] if u < n_rules else None
+                    if quick is not None:
+                        node = quick(values, origins)
+                        built[u] = (node, (_CODE[node.truth],))
+                        continue
+                    if ctx is None:
+                        ctx = context(program, subject, values, origins, period)
+                    built[u] = unit(ctx, u)
             found = list(found)
             for g, entry in enumerate(found):
                 if entry is None:

@@ -444,11 +444,33 @@ def _unique_reads(node: TraceNode) -> tuple[Read, ...]:
 
 
 def _arith(op: ir.ArithOp, left: _Val, right: _Val) -> _Val:
+    if left.__class__ is Fraction and right.__class__ is Fraction:
+        # Exact arithmetic is slow in pure Python: a result already computed is looked up by the operands' integers
+        # (a Fraction is immutable, so sharing one is safe; division by zero is not cached).
+        assert isinstance(left, Fraction) and isinstance(right, Fraction)
+        key = (op, left.numerator, left.denominator, right.numerator, right.denominator)
+        found = _ARITH.get(key)
+        if found is not None:
+            return found
+        result = _arith_exact(op, left, right)
+        if isinstance(result, Fraction):
+            if len(_ARITH) >= _ARITH_LIMIT:
+                _ARITH.clear()
+            _ARITH[key] = result
+        return result
     if isinstance(left, _Unknown):
         return left
     if isinstance(right, _Unknown):
         return right
     assert isinstance(left, Fraction) and isinstance(right, Fraction)
+    return _arith_exact(op, left, right)
+
+
+_ARITH: dict[tuple[ir.ArithOp, int, int, int, int], Fraction] = {}
+_ARITH_LIMIT = 65536
+
+
+def _arith_exact(op: ir.ArithOp, left: Fraction, right: Fraction) -> _Val:
     match op:
         case ir.ArithOp.ADD:
             return left + right
@@ -477,6 +499,23 @@ def _chain_truth(ops: Sequence[ir.CompareOp], values: Sequence[_Val]) -> Truth:
 
 def compare_values(op: ir.CompareOp, left: ir.Value, right: ir.Value) -> bool:
     """One comparison of two known values; scale and enum values compare by rank."""
+    if left.__class__ is Fraction and right.__class__ is Fraction:
+        # Two exact numbers compare as their cross products (denominators are positive): integers, not Fractions.
+        assert isinstance(left, Fraction) and isinstance(right, Fraction)
+        x, y = left.numerator * right.denominator, right.numerator * left.denominator
+        match op:
+            case ir.CompareOp.EQ:
+                return x == y
+            case ir.CompareOp.NE:
+                return x != y
+            case ir.CompareOp.LT:
+                return x < y
+            case ir.CompareOp.LE:
+                return x <= y
+            case ir.CompareOp.GT:
+                return x > y
+            case ir.CompareOp.GE:
+                return x >= y
     a: Any = left.rank if isinstance(left, ir.Ordinal | ir.EnumValue) else left
     b: Any = right.rank if isinstance(right, ir.Ordinal | ir.EnumValue) else right
     match op:
@@ -512,6 +551,201 @@ def kleene_or(truths: Iterable[Truth]) -> Truth:
 
 def kleene_not(truth: Truth) -> Truth:
     return {Truth.MET: Truth.NOT_MET, Truth.NOT_MET: Truth.MET, Truth.UNKNOWN: Truth.UNKNOWN}[truth]
+
+
+# --- a rule's node without a context ------------------------------------------------------------------------------
+#
+# For a plan's first sight of a rule's inputs (a new pair of targets assigned and met, say): the rule's node built
+# by closures made once per rule and period from the IR, without a ``_Context``. Each closure does what the
+# ``_Context`` method of the same name does for that expression, in the same order, through the same functions
+# (``_arith``, ``_chain_truth``, ``compare_values``, ``display``), so the node is equal to the reference's and
+# the same errors are raised. Only the expressions below are compiled; a rule with any other (a rule reference, a
+# count over records, ...) is left to the reference, and ``fast_rule`` gives None.
+
+_ValueFn = Callable[[Mapping[str, ir.Value], Mapping[str, str], list[Read]], _Val]
+_NodeFn = Callable[[Mapping[str, ir.Value], Mapping[str, str]], TraceNode]
+
+
+class _FastRules:
+    """Closures building one subject kind's rule nodes for one period."""
+
+    def __init__(self, program: ir.Program, subject: ir.SubjectProgram, period: ir.Period) -> None:
+        self.subject = subject
+        self.period = period
+        self.shower = _Context(program, subject, {}, {}, period)  # ``show`` reads the program only
+
+    def show(self, value: _Val) -> object:
+        c = value.__class__
+        if c is Fraction:
+            assert isinstance(value, Fraction)
+            return int(value) if value.denominator == 1 else round(float(value), 6)
+        if c is bool:
+            return value
+        return self.shower.show(value)
+
+    def rule(self, name: str) -> _NodeFn | None:
+        rule = self.subject.rules.get(name)
+        body = None if rule is None else self.truth(rule.expr)
+        if rule is None or body is None:
+            return None
+        text, label, cite, confidence, span = rule.text, rule.label, rule.cite, rule.confidence, rule.span
+
+        def build(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+            node = body(values, origins)
+            return TraceNode(
+                NodeKind.RULE,
+                node.truth,
+                id=name,
+                text=text,
+                label=label,
+                cite=cite,
+                confidence=confidence,
+                span=span,
+                reads=_unique_reads(node),
+                children=(node,),
+            )
+
+        return build
+
+    def truth(self, expr: ir.Expr) -> _NodeFn | None:
+        show = self.show
+        match expr:
+            case ir.And(operands=operands, text=text, span=span) | ir.Or(operands=operands, text=text, span=span):
+                parts = [self.truth(o) for o in operands]
+                if any(p is None for p in parts):
+                    return None
+                kind, combine = (NodeKind.AND, kleene_and) if isinstance(expr, ir.And) else (NodeKind.OR, kleene_or)
+                built = [p for p in parts if p is not None]
+
+                def junction(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+                    children = tuple([p(values, origins) for p in built])
+                    return TraceNode(kind, combine(c.truth for c in children), text=text, span=span, children=children)
+
+                return junction
+            case ir.Not(operand=operand, text=text, span=span):
+                inner = self.truth(operand)
+                if inner is None:
+                    return None
+
+                def negation(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+                    child = inner(values, origins)
+                    return TraceNode(NodeKind.NOT, kleene_not(child.truth), text=text, span=span, children=(child,))
+
+                return negation
+            case ir.Compare(operands=operands, ops=ops, text=text, span=span):
+                found = [self.value(o) for o in operands]
+                if any(f is None for f in found):
+                    return None
+                fns = [f for f in found if f is not None]
+                op = ",".join(str(o) for o in ops)
+                texts = tuple(_text_of(o) for o in operands)
+
+                def comparison(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+                    reads: list[Read] = []
+                    vals = [f(values, origins, reads) for f in fns]
+                    error = next((v.reason for v in vals if isinstance(v, _Unknown) and v.reason), None)
+                    return TraceNode(
+                        NodeKind.COMPARE,
+                        _chain_truth(ops, vals),
+                        text=text,
+                        span=span,
+                        op=op,
+                        operands=tuple([show(v) for v in vals]),
+                        operand_texts=texts,
+                        reads=tuple(reads),
+                        error=error,
+                    )
+
+                return comparison
+            case ir.Known(ref=ref, text=text, span=span):
+                read = self.value(ref)
+                assert read is not None
+
+                def known(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+                    reads: list[Read] = []
+                    read(values, origins, reads)
+                    return TraceNode(
+                        NodeKind.KNOWN, Truth.of(reads[0].origin != "missing"), text=text, span=span, reads=(reads[0],)
+                    )
+
+                return known
+            case ir.Const() | ir.FieldRef():
+                get = self.value(expr)
+                assert get is not None
+                label = expr.text if isinstance(expr, ir.Const) else expr.name
+                where = expr.span
+
+                def plain(values: Mapping[str, ir.Value], origins: Mapping[str, str]) -> TraceNode:
+                    reads: list[Read] = []
+                    value = get(values, origins, reads)
+                    truth = Truth.UNKNOWN if isinstance(value, _Unknown) else Truth.of(value is True)
+                    return TraceNode(
+                        NodeKind.VALUE, truth, text=label, span=where, operands=(show(value),), reads=tuple(reads)
+                    )
+
+                return plain
+            case _:
+                return None
+
+    def value(self, expr: ir.Expr) -> _ValueFn | None:
+        match expr:
+            case ir.Const(value=constant):
+                return lambda values, origins, reads: constant
+            case ir.FieldRef(name=name):
+                f = self.subject.field_def(name)
+                judgement = f.judgement if f else False
+                show = self.show
+
+                def read(values: Mapping[str, ir.Value], origins: Mapping[str, str], reads: list[Read]) -> _Val:
+                    if name not in values:
+                        reads.append(Read(name, None, "missing", judgement))
+                        return UNKNOWN
+                    value = values[name]
+                    reads.append(Read(name, show(value), origins.get(name, "evidence"), judgement))
+                    return value
+
+                return read
+            case ir.PeriodRef():
+                period = self.period
+                return lambda values, origins, reads: period
+            case ir.Arith(op=op, left=left, right=right):
+                a, b = self.value(left), self.value(right)
+                if a is None or b is None:
+                    return None
+                first, second = a, b
+                return lambda values, origins, reads: _arith(
+                    op, first(values, origins, reads), second(values, origins, reads)
+                )
+            case ir.Neg(operand=operand):
+                inner = self.value(operand)
+                if inner is None:
+                    return None
+                found = inner
+
+                def negative(values: Mapping[str, ir.Value], origins: Mapping[str, str], reads: list[Read]) -> _Val:
+                    v = found(values, origins, reads)
+                    return -v if isinstance(v, Fraction) else v
+
+                return negative
+            case ir.Compare() | ir.And() | ir.Or() | ir.Not() | ir.Known():
+                node = self.truth(expr)
+                if node is None:
+                    return None
+                condition = node
+
+                def truth(values: Mapping[str, ir.Value], origins: Mapping[str, str], reads: list[Read]) -> _Val:
+                    t = condition(values, origins).truth
+                    return UNKNOWN if t is Truth.UNKNOWN else t is Truth.MET
+
+                return truth
+            case _:
+                return None
+
+
+def fast_rule(program: ir.Program, subject: ir.SubjectProgram, name: str, period: ir.Period) -> _NodeFn | None:
+    """A function of one subject's values and origins giving rule ``name``'s node, equal to the reference's; None
+    when the rule holds an expression these closures do not build."""
+    return _FastRules(program, subject, period).rule(name)
 
 
 # --- the outcome -----------------------------------------------------------------------------------------------
@@ -861,5 +1095,6 @@ _PLANS = _compiled.Plans(
         stage_node=_stage_node,
         decide=_decide,
         reference=_evaluate_stages,
+        fast_rule=fast_rule,
     )
 )
