@@ -51,21 +51,25 @@ def _moved(replayed: diff.Replay, subject_id: str) -> diff.Moved:
     return next(m for m in replayed.moved if m.subject_id == subject_id)
 
 
-def test_the_2023_district_changes_237_subjects_mostly_by_an_assumed_rule_new_in_124(
+def test_the_2023_district_changes_324_subjects_mostly_by_an_assumed_rule_new_in_124(
     on_2023_data: tuple[diff.Replay, diff.Replay],
 ) -> None:
     replayed = on_2023_data[0]
-    assert (len(replayed.moved), replayed.compared, replayed.unmatched) == (237, 3137, ())
+    # 237 before issues 14 and 16: leaders' cadre results left the cells' shares and the members' quota, and
+    # candidates over a quota now await the competent level (a status of its own) instead of being ranked down
+    assert (len(replayed.moved), replayed.compared, replayed.unmatched) == (324, 3137, ())
     to_ht = _transition(replayed, "good", "completed")
-    assert to_ht.subjects == 144
+    assert to_ht.subjects == 146
     top = to_ht.rules[0]
     assert (top.rule, top.change, top.confidence, top.subjects) == ("targets_on_time_good", "added", "assumed", 130)
     first = _transition(replayed, "excellent", "good").rules[0]
-    assert (first.rule, first.subjects) == ("targets_exceeded_half", 43)
+    assert (first.rule, first.subjects) == ("targets_exceeded_half", 32)
     # Every change has at least one rule behind it, and the ranking counts each subject once per rule.
-    assert all(m.causes for m in replayed.moved)
+    # (a move to or from "awaiting the competent level's decision" comes from a quota's group, not from a rule)
+    quota = [m for m in replayed.moved if "awaiting_decision" in (m.before, m.after)]
+    assert quota and all(m.causes for m in replayed.moved if m not in quota)
     assert replayed.rules[0].rule == "targets_on_time_good" and replayed.rules[0].subjects == 133
-    assert sum(t.subjects for t in replayed.transitions) == 237
+    assert sum(t.subjects for t in replayed.transitions) == 324
 
 
 def test_each_version_may_read_its_own_folder_and_the_result_is_the_same(
@@ -111,9 +115,9 @@ def test_hd21_data_under_124_lacks_the_new_fields_and_one_row_is_rejected_by_124
     on_2020_data: diff.Replay,
 ) -> None:
     replayed = on_2020_data
-    assert (len(replayed.moved), replayed.compared) == (2939, 3109)
+    assert (len(replayed.moved), replayed.compared) == (2937, 3109)
     assert sum(sum(row.values()) for row in replayed.matrix.values()) == 3109
-    assert _transition(replayed, "good", "insufficient_evidence").subjects == 2368
+    assert _transition(replayed, "good", "insufficient_evidence").subjects == 2338
     assert [(r.rows_read, r.evaluated, r.rejected) for r in replayed.runs] == [(3110, 3110, 0), (3110, 3109, 1)]
     (unmatched,) = replayed.unmatched
     assert (unmatched.subject_id, unmatched.side, unmatched.outcome) == ("DB09", "before", "completed")
@@ -131,13 +135,14 @@ def test_the_text_report_ranks_the_rules_with_their_confidence_in_both_languages
     changes = diff.diff_programs(*programs)
     codes = diff.level_codes(programs)
     english = diff.to_text(changes, on_2023_data[1], codes, "en")
-    assert "Replay: 237 of 3137 subjects change outcome" in english
+    assert "Replay: 324 of 3137 subjects change outcome" in english
     assert "because of: +targets_on_time_good (assumed)" in english
     ranked = next(line for line in english.splitlines() if "+ targets_on_time_good" in line)
     assert ranked.split()[:4] == ["133", "+", "targets_on_time_good", "assumed"] and "HTT → HT 130" in ranked
     assert "A (HD21): 3137 subject rows = 3137 evaluated + 0 rejected" in english
     vietnamese = diff.to_text(changes, on_2020_data, codes)
-    assert "HTT → KHT\n      do: +member_disciplined_unremedied (nguồn thứ cấp)\n" in vietnamese
+    # assumed since issue 16: the file quotes no clause for it
+    assert "HTT → KHT\n      do: +member_disciplined_unremedied (giả định)\n" in vietnamese
     assert "+targets_on_time_good (giả định)" in vietnamese
     assert "DB09 Đảng bộ xã Hưng Đạo (grassroots_committee): HT theo A; B loại dòng này:" in vietnamese
     assert "B (124/HD25): 3110 dòng đối tượng = 3109 được đánh giá + 1 bị loại" in vietnamese

@@ -780,6 +780,10 @@ class District:
         allowed = math.floor(base * 0.2)
         assert len(candidates) > allowed, (len(candidates), allowed)
         approved = sorted(self.rng.sample(candidates, allowed))
+        # The members' quota counts party-member results only (a leader's cadre result is in the title-group quota):
+        # the committee keeps none of the leaders' rows the draw named.
+        kinds = {r["id"]: r["kind"] for r in in_group}
+        approved = [i for i in approved if kinds[i] == "party_member"]
         commune = COMMUNES[DECISION_COMMITTEE]
         self.decisions.append(
             {

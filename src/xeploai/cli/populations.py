@@ -335,8 +335,10 @@ def _reads_columns(args: argparse.Namespace, program: Program) -> bool:
 
     if args.engine == "interpreter" or getattr(args, "process", None) or args.tables or not Path(args.data).is_dir():
         return False
-    if any(has_links(subject) for subject in program.subjects.values()):
-        return False  # the column reader carries neither persons nor the headers a linked field's trace names
+    if links_own_kinds(program):
+        return False  # a field linked to a result of the same framework is filled by the interpreter's run only
+    if any(has_links(subject) for subject in program.subjects.values()) and _names_persons(Path(args.data)):
+        return False  # the column reader does not carry persons, which a linked field's trace names
     if program.process is not None and any(
         r.parameter is ir.ReadingParameter.SCORE_ROUNDING for r in program.process.readings
     ):
@@ -364,6 +366,18 @@ def _population_input(
     inputs = process_tables.read_process(args.process, program, [s.id for s in data.subjects], period)
     data, facts = periods.apply_periods(program, data, period, inputs.quarters, inputs.events, inputs.unread_quarters)
     return readings.prepare(program, data), inputs, dict(facts)
+
+
+def _names_persons(folder: Path) -> bool:
+    """Whether a population folder names persons: a persons table, or a person column in its subjects table."""
+    if any((folder / f"persons.{ext}").exists() for ext in ("csv", "parquet")):
+        return True
+    csv = folder / "subjects.csv"
+    if csv.is_file():
+        with csv.open(encoding="utf-8-sig", errors="replace") as handle:
+            header = [cell.strip().strip('"') for cell in handle.readline().split(",")]
+        return any(cell.lower().split(" (")[0] in ("person", "mã cá nhân") for cell in header)
+    return (folder / "subjects.parquet").exists()  # not looked into: read row by row, which carries persons
 
 
 def run_readings(args: argparse.Namespace) -> int:

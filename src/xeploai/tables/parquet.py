@@ -549,6 +549,7 @@ def _kind_columns(
             rows=subjects.numbers[rows],
             table=EvidenceTable.from_columns(program, kind, columns, size=size),
             source=subjects.source,
+            headers={fid: subjects.header[index] for fid, index in plan.fields.items()},
         )
     return out
 
