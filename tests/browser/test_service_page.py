@@ -41,11 +41,20 @@ def batch_counts(out: Path) -> dict[str, int]:
     printed = district_batch(out)
     line = re.search(
         r"(\d+) dòng đối tượng \(cá nhân và tập thể\) = (\d+) được xếp loại \+ (\d+) không xếp loại"
-        r" \+ (\d+) chưa đủ minh chứng \+ (\d+) bị loại",
+        r" \+ (\d+) chưa đủ minh chứng \+ (\d+) chờ cấp có thẩm quyền quyết định"
+        r" \+ (\d+) quy định không xếp được mức \+ (\d+) bị loại",
         printed,
     )
     assert line, printed
-    keys = ("rows_read", "classified", "not_classified", "insufficient_evidence", "rejected")
+    keys = (
+        "rows_read",
+        "classified",
+        "not_classified",
+        "insufficient_evidence",
+        "awaiting_decision",
+        "left_to_competent_level",
+        "rejected",
+    )
     return dict(zip(keys, map(int, line.groups()), strict=True))
 
 
