@@ -763,10 +763,7 @@ def evaluate(
     The first call for a program and kind compiles it (``runners._compiled``); the trace is equal to what
     ``_evaluate_reference`` builds, and may share nodes, all immutable, with other subjects' traces.
     """
-    subject = program.subjects[kind]
-    if subject.values:
-        return _with_values(program, kind, values, origins, period, _evaluate_planned)
-    return _evaluate_planned(program, kind, values, origins, period)
+    return _with_values(program, kind, values, origins, period, _evaluate_planned)
 
 
 def derive_values(
@@ -788,7 +785,10 @@ def _with_values(
     period: ir.Period,
     run: Callable[[ir.Program, str, Mapping[str, ir.Value], Mapping[str, str], ir.Period], TraceNode],
 ) -> TraceNode:
-    """Evaluate a kind that declares computed values: fill them in, then put their node first under the root."""
+    """Evaluate one subject with ``run``; a kind that declares computed values has them filled in first, and their
+    node put first under the root."""
+    if not program.subjects[kind].values:
+        return run(program, kind, values, origins, period)
     derived = derive_values(program, kind, values, origins, period)
     root = run(program, kind, derived.values, derived.origins, period)
     assert derived.node is not None
@@ -826,10 +826,7 @@ def _evaluate_reference(
     period: ir.Period,
 ) -> TraceNode:
     """Evaluate one subject node by node, sharing nothing with other subjects: what ``evaluate`` must equal."""
-    subject = program.subjects[kind]
-    if subject.values:
-        return _with_values(program, kind, values, origins, period, _evaluate_stages)
-    return _evaluate_stages(program, kind, values, origins, period)
+    return _with_values(program, kind, values, origins, period, _evaluate_stages)
 
 
 def _evaluate_stages(
