@@ -149,9 +149,17 @@ def test_evaluation_is_total_deterministic_and_rooted(data: st.DataObject) -> No
 def test_removing_evidence_without_default_never_changes_an_outcome_silently(data: st.DataObject) -> None:
     program, kind = data.draw(subjects)
     raw = data.draw(evidence(program, kind))
-    # A field with a declared default is replaced by its default, by the framework's choice; every other
-    # field, when dropped, must leave the outcome as it was or make it "insufficient evidence".
-    droppable = sorted(k for k in raw if program.subjects[kind].field_def(k).default is None)  # type: ignore[union-attr]
+    # A field with a declared default is replaced by its default, by the framework's choice, and a field a rule
+    # reads with known(...) has a declared fallback when absent (months to the review meeting, else to the end of
+    # the period); every other field, when dropped, must leave the outcome as it was or make it "insufficient
+    # evidence".
+    subject = program.subjects[kind]
+    fallback = {k for k in raw if any(f"known({k})" in rule.text for rule in subject.rules.values())}
+    droppable = sorted(
+        k
+        for k in raw
+        if subject.field_def(k).default is None and k not in fallback  # type: ignore[union-attr]
+    )
     if not droppable:
         return
     dropped = data.draw(st.sampled_from(droppable))
